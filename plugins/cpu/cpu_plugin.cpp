@@ -1,0 +1,109 @@
+// The CPU backend plugin's entry point: descriptor, ABI negotiation, probe and device table.
+#include <plinth/plugin_api.h>
+
+#include "cpu_buffer.hpp"
+#include "cpu_device.hpp"
+#include "cpu_features.hpp"
+#include "ops/compute.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+namespace plinth::cpu {
+namespace {
+
+const plinth_host_info* g_host = nullptr;
+
+void copy_text(char* dst, size_t capacity, const std::string& text) {
+    std::snprintf(dst, capacity, "%s", text.c_str());
+}
+
+void probe(plinth_probe_result* out) {
+    const auto& isa = detect_isa();
+    out->usable = 1;
+    // A plugin built for a wider ISA would score higher; this generic build runs anywhere.
+    out->score = 10;
+    copy_text(out->features, sizeof(out->features), describe(isa));
+}
+
+plinth_status init(const plinth_host_info* host, plinth_message*) {
+    g_host = host;
+    return PLINTH_OK;
+}
+
+void shutdown() {
+    compute_shutdown();
+    g_host = nullptr;
+}
+
+uint32_t device_count() { return 1; }
+
+plinth_status device_info(uint32_t device, plinth_device_info* out, plinth_message* err) {
+    if (device != 0) {
+        std::snprintf(err->text, sizeof(err->text), "no CPU device %u (there is one: 0)", device);
+        return PLINTH_ERR_INVALID_ARGUMENT;
+    }
+    const auto& cpu = describe_cpu();
+    out->type = PLINTH_DEVICE_CPU;
+    copy_text(out->name, sizeof(out->name), cpu.model_name);
+    copy_text(out->description, sizeof(out->description),
+              std::to_string(cpu.physical_cores) + " cores, " + std::to_string(cpu.logical_cores) +
+                  " threads; " + describe(detect_isa()));
+    out->memory_total = memory_total_bytes();
+    out->memory_free = memory_available_bytes();
+    out->compute_units = cpu.physical_cores;
+    out->buffer_caps = PLINTH_BUFFER_HOST_VISIBLE | PLINTH_BUFFER_CAN_WRAP_HOST;
+    out->buffer_alignment = buffer_alignment;
+    return PLINTH_OK;
+}
+
+const plinth_backend_api backend_api = [] {
+    plinth_backend_api api{};
+    api.struct_size = sizeof(api);
+    api.device_count = device_count;
+    api.device_info = device_info;
+    api.buffer_alloc = buffer_alloc;
+    api.buffer_wrap_host = buffer_wrap_host;
+    api.buffer_free = buffer_free;
+    api.buffer_size = buffer_size;
+    api.buffer_host_ptr = buffer_host_ptr;
+    api.buffer_upload = buffer_upload;
+    api.buffer_download = buffer_download;
+    api.set_option = set_option;
+    api.supports_node = supports_node;
+    api.graph_compute = graph_compute;
+    return api;
+}();
+
+plinth_plugin_descriptor descriptor = [] {
+    plinth_plugin_descriptor d{};
+    d.struct_size = sizeof(d);
+    d.abi_major = PLINTH_ABI_MAJOR;
+    d.abi_minor = PLINTH_ABI_MINOR;
+    d.kind = PLINTH_PLUGIN_BACKEND;
+    d.name = "cpu";
+    d.version = "0.1.0";
+    d.description = "CPU backend (host memory, runtime ISA detection)";
+    d.probe = probe;
+    d.init = init;
+    d.shutdown = shutdown;
+    d.backend = &backend_api;
+    return d;
+}();
+
+}  // namespace
+}  // namespace plinth::cpu
+
+extern "C" PLINTH_EXPORT const plinth_plugin_descriptor* plinth_plugin_entry(const plinth_host_info* host,
+                                                                            plinth_message* refusal) {
+    using plinth::cpu::descriptor;
+    if (host == nullptr || host->abi_major != PLINTH_ABI_MAJOR) {
+        if (refusal)
+            std::snprintf(refusal->text, sizeof(refusal->text), "cpu plugin speaks ABI major %d, host speaks %u",
+                          PLINTH_ABI_MAJOR, host ? host->abi_major : 0u);
+        return nullptr;
+    }
+    descriptor.abi_minor = std::min<uint32_t>(host->abi_minor_max, PLINTH_ABI_MINOR);
+    return &descriptor;
+}

@@ -1,0 +1,150 @@
+// ATTENTION: causal grouped-query attention over the paged KV cache.
+//
+// For token t (position p, sequence row s) and query head h, with kv head g = h / (heads / kv_heads):
+//   score[j] = scale * q[t, h] . K[slot(s, j), g]     for j = 0..p
+//   dst[t, h] = sum_j softmax(score)[j] * V[slot(s, j), g]
+// where slot(s, j) = table[s][j / block] * block + j % block. Softmax in float, max subtracted.
+//
+// Work units are (token, kv head, a range of that kv head's query heads); the threads take them
+// from a shared counter. The query heads of one unit read each K and V row once (an F16 row is
+// widened once for all of them). With few tokens the query heads of a group are split across
+// units so that every thread has work; each head's arithmetic is the same whatever the split, so
+// the result does not depend on the thread count.
+#include "ops.hpp"
+#include "vec.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace plinth::cpu {
+namespace {
+constexpr int64_t kMaxHeadsPerUnit = 64;
+}  // namespace
+
+plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_message* err) {
+    const plinth_node& node = *n.node;
+    const int64_t heads = node.i[0], kv_heads = node.i[1], head_dim = node.i[2], block = node.i[3];
+    const float scale = node.f[0];
+    const tensor_view& kc = n.src[1];
+    const tensor_view& vc = n.src[2];
+    const int32_t* pos = n.src[3].as<const int32_t>();
+    const int32_t* seq = n.src[4].as<const int32_t>();
+    const int32_t* table = n.src[5].as<const int32_t>();
+    const int64_t tokens = n.src[3].elements;
+    const int64_t max_blocks = n.src[5].ne0, sequences = n.src[5].rows;
+    const int64_t slots = kc.rows;
+
+    // The index tensors, before anything is written: every position reachable, every block
+    // of it in the cache. Each sequence's blocks are checked once, up to its last position.
+    int64_t* last = static_cast<int64_t*>(ctx.shared.get(size_t(sequences) * sizeof(int64_t)));
+    std::fill(last, last + sequences, int64_t(-1));
+    int64_t longest = 0;
+    for (int64_t t = 0; t < tokens; ++t) {
+        if (seq[t] < 0 || seq[t] >= sequences)
+            return node_error(err, n, "token %lld is in sequence row %d; the block table src5 has %lld", (long long)t,
+                              seq[t], (long long)sequences);
+        if (pos[t] < 0 || pos[t] / block >= max_blocks)
+            return node_error(err, n, "token %lld has position %d; the block table holds %lld blocks of %lld", (long long)t,
+                              pos[t], (long long)max_blocks, (long long)block);
+        last[seq[t]] = std::max<int64_t>(last[seq[t]], pos[t]);
+        longest = std::max<int64_t>(longest, int64_t(pos[t]) + 1);
+    }
+    for (int64_t s = 0; s < sequences; ++s) {
+        if (last[s] < 0) continue;
+        for (int64_t b = 0; b <= last[s] / block; ++b) {
+            const int64_t first = int64_t(table[s * max_blocks + b]) * block;
+            const int64_t used = b < last[s] / block ? block : last[s] % block + 1;
+            if (table[s * max_blocks + b] < 0 || first + used > slots)
+                return node_error(err, n, "block %lld of sequence row %lld is cache block %d, outside the %lld slots of the cache",
+                                  (long long)b, (long long)s, table[s * max_blocks + b], (long long)slots);
+        }
+    }
+
+    const int64_t group = heads / kv_heads;
+    const unsigned threads = ctx.pool->size();
+    int64_t per_unit = std::min<int64_t>(group, kMaxHeadsPerUnit);  // query heads per work unit
+    while (per_unit > 1 && tokens * kv_heads * ((group + per_unit - 1) / per_unit) < int64_t(threads) * 4)
+        per_unit = (per_unit + 1) / 2;
+    const int64_t splits = (group + per_unit - 1) / per_unit;
+    const int64_t units = tokens * kv_heads * splits;
+
+    const bool f16 = kc.type == PLINTH_TYPE_F16;
+    const int64_t kv_row = kv_heads * head_dim, q_row = heads * head_dim;
+    const float* q_all = n.src[0].as<const float>();
+    float* dst = n.dst.as<float>();
+    const size_t scratch_bytes = (size_t(per_unit) * size_t(longest) + 2 * size_t(head_dim)) * sizeof(float);
+
+    ctx.pool->parallel_for(units, 1, [&](int64_t u0, int64_t u1, unsigned thread) {
+        float* scores_all = static_cast<float*>(ctx.per_thread[thread].get(scratch_bytes));
+        float* kbuf = scores_all + size_t(per_unit) * size_t(longest);
+        float* vbuf = kbuf + head_dim;
+        for (int64_t u = u0; u < u1; ++u) {
+            const int64_t t = u / (kv_heads * splits);
+            const int64_t g = (u / splits) % kv_heads;
+            const int64_t h0 = g * group + (u % splits) * per_unit;
+            const int64_t h1 = std::min(h0 + per_unit, (g + 1) * group);
+            const int64_t nh = h1 - h0;
+            const int64_t count = int64_t(pos[t]) + 1;  // positions 0..pos[t]
+            const int32_t* blocks = table + int64_t(seq[t]) * max_blocks;
+            const float* q = q_all + t * q_row;
+            float* out = dst + t * q_row;
+
+            // Scores, block by block of the cache.
+            for (int64_t j0 = 0; j0 < count; j0 += block) {
+                const int64_t slot0 = int64_t(blocks[j0 / block]) * block;
+                const int64_t in_block = std::min(block, count - j0);
+                for (int64_t j = 0; j < in_block; ++j) {
+                    const size_t at = size_t(slot0 + j) * kv_row + g * head_dim;
+                    const float* k;
+                    if (f16) {
+                        f16_to_f32(kc.as<const uint16_t>() + at, kbuf, head_dim);
+                        k = kbuf;
+                    } else {
+                        k = kc.as<const float>() + at;
+                    }
+                    for (int64_t h = 0; h < nh; ++h)
+                        scores_all[h * count + j0 + j] = scale * vec_dot(q + (h0 + h) * head_dim, k, head_dim);
+                }
+            }
+            // Softmax per head; the 1/sum is applied at the end.
+            float inv[kMaxHeadsPerUnit];
+            for (int64_t h = 0; h < nh; ++h) {
+                float* sc = scores_all + h * count;
+                float m = sc[0];
+                for (int64_t j = 1; j < count; ++j) m = std::max(m, sc[j]);
+                float sum = 0.0f;
+                for (int64_t j = 0; j < count; ++j) {
+                    sc[j] = std::exp(sc[j] - m);
+                    sum += sc[j];
+                }
+                inv[h] = 1.0f / sum;
+                std::memset(out + (h0 + h) * head_dim, 0, size_t(head_dim) * sizeof(float));
+            }
+            // Weighted sum of the V rows.
+            for (int64_t j0 = 0; j0 < count; j0 += block) {
+                const int64_t slot0 = int64_t(blocks[j0 / block]) * block;
+                const int64_t in_block = std::min(block, count - j0);
+                for (int64_t j = 0; j < in_block; ++j) {
+                    const size_t at = size_t(slot0 + j) * kv_row + g * head_dim;
+                    const float* v;
+                    if (f16) {
+                        f16_to_f32(vc.as<const uint16_t>() + at, vbuf, head_dim);
+                        v = vbuf;
+                    } else {
+                        v = vc.as<const float>() + at;
+                    }
+                    for (int64_t h = 0; h < nh; ++h)
+                        vec_axpy(out + (h0 + h) * head_dim, scores_all[h * count + j0 + j], v, head_dim);
+                }
+            }
+            for (int64_t h = 0; h < nh; ++h) {
+                float* o = out + (h0 + h) * head_dim;
+                for (int64_t i = 0; i < head_dim; ++i) o[i] *= inv[h];
+            }
+        }
+    });
+    return PLINTH_OK;
+}
+
+}  // namespace plinth::cpu

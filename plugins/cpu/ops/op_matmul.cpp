@@ -1,0 +1,66 @@
+// MATMUL: dst[j, t] = sum_k W[k, j] * X[k, t] for weights W [K, N] of any supported type.
+//
+// 1. Each activation column X[:, t] is converted once into the format the weight type's dot
+//    product takes (quant::activation_type: Q8_0, Q8_1 or Q8_K; F32 weights and the 16-bit floats
+//    read X as it is). The columns are split across the threads.
+// 2. The output is cut into tiles of rows x columns; the threads take tiles from a shared
+//    counter. A tile runs quant::matvec over its weight rows once per column, so the tile's
+//    weight rows stay in cache while the columns stream past. With one column (decoding) the
+//    tiles are row blocks; with many, column blocks too, and more of them when there are few
+//    row blocks for the threads.
+// Every output element is one quant dot product, so the result does not depend on the tiling or
+// the number of threads.
+#include "ops.hpp"
+
+#include "../quant/quant_api.hpp"
+
+#include <algorithm>
+
+namespace plinth::cpu {
+
+plinth_status op_matmul(compute_context& ctx, const node_view& n, plinth_message*) {
+    const tensor_view& w = n.src[0];
+    const tensor_view& x = n.src[1];
+    const int64_t K = w.ne0, N = w.rows, T = x.rows;
+    float* d = n.dst.as<float>();
+    thread_pool& pool = *ctx.pool;
+
+    const uint32_t act_type = quant::activation_type(w.type);
+    const char* act = x.data;
+    size_t act_stride = x.row_bytes;
+    if (act_type != PLINTH_TYPE_F32) {
+        act_stride = (quant::row_bytes(act_type, K) + 63) / 64 * 64;
+        char* buffer = static_cast<char*>(ctx.shared.get(act_stride * size_t(T)));
+        const float* xf = x.as<const float>();
+        pool.parallel_for(T, std::max<int64_t>(1, 16384 / K), [&](int64_t t0, int64_t t1, unsigned) {
+            for (int64_t t = t0; t < t1; ++t) quant::quantize_row(act_type, xf + t * K, buffer + size_t(t) * act_stride, K);
+        });
+        act = buffer;
+    }
+
+    // Row block: about 64 KiB of weights (a cache-resident tile when it meets many columns).
+    const int64_t rows_per_tile = std::clamp<int64_t>(int64_t(65536 / std::max<uint64_t>(w.row_bytes, 1)), 1, 64);
+    const int64_t row_tiles = (N + rows_per_tile - 1) / rows_per_tile;
+    int64_t cols_per_tile = std::min<int64_t>(T, 64);
+    const int64_t want_tiles = int64_t(pool.size()) * 4;
+    while (cols_per_tile > 1 && row_tiles * ((T + cols_per_tile - 1) / cols_per_tile) < want_tiles)
+        cols_per_tile = (cols_per_tile + 1) / 2;
+    const int64_t col_tiles = (T + cols_per_tile - 1) / cols_per_tile;
+
+    const uint32_t type = w.type;
+    const size_t w_stride = w.row_bytes;
+    pool.parallel_for(row_tiles * col_tiles, 1, [&](int64_t i0, int64_t i1, unsigned) {
+        for (int64_t i = i0; i < i1; ++i) {
+            const int64_t r0 = (i % row_tiles) * rows_per_tile;
+            const int64_t rows = std::min(rows_per_tile, N - r0);
+            const int64_t c0 = (i / row_tiles) * cols_per_tile;
+            const int64_t c1 = std::min(T, c0 + cols_per_tile);
+            const char* w_rows = w.data + size_t(r0) * w_stride;
+            for (int64_t t = c0; t < c1; ++t)
+                quant::matvec(type, rows, K, w_rows, w_stride, act + size_t(t) * act_stride, d + t * N + r0);
+        }
+    });
+    return PLINTH_OK;
+}
+
+}  // namespace plinth::cpu

@@ -1,0 +1,87 @@
+#include "vec.hpp"
+
+#include "../quant/half.hpp"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define PLINTH_X86_DISPATCH 1
+#endif
+
+#if defined(PLINTH_X86_DISPATCH) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+// One body, several compiled copies, chosen by the dynamic loader (ifunc).
+#define PLINTH_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define PLINTH_CLONES
+#endif
+
+namespace plinth::cpu {
+
+// The loops keep 16 independent partial sums so the compiler can vectorise them without
+// reassociating (no -ffast-math needed): the summation order is fixed by the code, not the ISA.
+PLINTH_CLONES float vec_dot(const float* a, const float* b, int64_t n) {
+    float acc[16] = {};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; ++j) acc[j] += a[i + j] * b[i + j];
+    for (int j = 0; i < n; ++i, ++j) acc[j] += a[i] * b[i];
+    for (int j = 0; j < 8; ++j) acc[j] += acc[j + 8];
+    for (int j = 0; j < 4; ++j) acc[j] += acc[j + 4];
+    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
+}
+
+PLINTH_CLONES void vec_axpy(float* y, float a, const float* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+PLINTH_CLONES float vec_sum_squares(const float* x, int64_t n) {
+    float acc[16] = {};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (int j = 0; j < 16; ++j) acc[j] += x[i + j] * x[i + j];
+    for (int j = 0; i < n; ++i, ++j) acc[j] += x[i] * x[i];
+    for (int j = 0; j < 8; ++j) acc[j] += acc[j + 8];
+    for (int j = 0; j < 4; ++j) acc[j] += acc[j + 4];
+    return (acc[0] + acc[2]) + (acc[1] + acc[3]);
+}
+
+namespace {
+
+#ifdef PLINTH_X86_DISPATCH
+__attribute__((target("avx,f16c"))) void f16_to_f32_f16c(const uint16_t* src, float* dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+    for (; i < n; ++i) dst[i] = quant::fp16_to_fp32(src[i]);
+}
+
+__attribute__((target("avx,f16c"))) void f32_to_f16_f16c(const float* src, uint16_t* dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; ++i) dst[i] = quant::fp32_to_fp16(src[i]);
+}
+
+bool have_f16c() {
+    static const bool yes = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+    return yes;
+}
+#endif
+
+}  // namespace
+
+void f16_to_f32(const uint16_t* src, float* dst, int64_t n) {
+#ifdef PLINTH_X86_DISPATCH
+    if (have_f16c()) return f16_to_f32_f16c(src, dst, n);
+#endif
+    for (int64_t i = 0; i < n; ++i) dst[i] = quant::fp16_to_fp32(src[i]);
+}
+
+void f32_to_f16(const float* src, uint16_t* dst, int64_t n) {
+#ifdef PLINTH_X86_DISPATCH
+    if (have_f16c()) return f32_to_f16_f16c(src, dst, n);
+#endif
+    for (int64_t i = 0; i < n; ++i) dst[i] = quant::fp32_to_fp16(src[i]);
+}
+
+}  // namespace plinth::cpu

@@ -1,0 +1,18 @@
+#pragma once
+// Small vector kernels of the non-matmul ops. Each is compiled for several x86 levels (AVX-512,
+// AVX2+FMA, baseline) and the loader picks the best this CPU runs; elsewhere it is plain C++.
+#include <cstdint>
+
+namespace plinth::cpu {
+
+float vec_dot(const float* a, const float* b, int64_t n);
+// y[i] += a * x[i]
+void vec_axpy(float* y, float a, const float* x, int64_t n);
+// sum of x[i]^2
+float vec_sum_squares(const float* x, int64_t n);
+
+// IEEE half <-> float, round to nearest even (F16C where the CPU has it; identical results).
+void f16_to_f32(const uint16_t* src, float* dst, int64_t n);
+void f32_to_f16(const float* src, uint16_t* dst, int64_t n);
+
+}  // namespace plinth::cpu

@@ -1,0 +1,113 @@
+// Run-time choice of the kernels: the best level this CPU runs, each type falling back to the level
+// below where a level has no kernel of its own. quantize_row goes through here too: its SIMD kernels
+// (the activation types) write the reference quantizer's exact bytes, only faster.
+#include <atomic>
+#include <cstring>
+
+#if PLINTH_QUANT_X86_SIMD
+#include <cpuid.h>
+#endif
+
+#include "kernels.hpp"
+#include "quant_api.hpp"
+
+namespace plinth::quant {
+namespace {
+
+using detail::KernelTable;
+
+enum class Level { scalar, avx2, avx512 };
+
+#if PLINTH_QUANT_X86_SIMD
+// F16C straight from CPUID leaf 1: clang 14's __builtin_cpu_supports does not know it.
+bool has_f16c() {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+}
+#endif
+
+bool cpu_runs(Level level) {
+#if PLINTH_QUANT_X86_SIMD
+    // __builtin_cpu_supports also checks that the OS saves the AVX / AVX-512 registers.
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
+    const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+    switch (level) {
+    case Level::scalar: return true;
+    case Level::avx2: return avx2;
+    case Level::avx512: return avx512;
+    }
+    return false;
+#else
+    return level == Level::scalar;
+#endif
+}
+
+// One level's kernels merged with the levels below it.
+KernelTable merged([[maybe_unused]] Level level) {
+    KernelTable t = detail::kReferenceTable;
+#if PLINTH_QUANT_X86_SIMD
+    const KernelTable* above[] = {&detail::kAvx2Table, &detail::kAvx512Table};
+    for (int l = 0; l < int(level); ++l) {
+        t.name = above[l]->name;
+        for (int type = 0; type < PLINTH_TYPE_COUNT_; ++type) {
+            if (above[l]->dot[type] != nullptr) t.dot[type] = above[l]->dot[type];
+            if (above[l]->quantize[type] != nullptr) t.quantize[type] = above[l]->quantize[type];
+        }
+    }
+#endif
+    return t;
+}
+
+const KernelTable& table_for(Level level) {
+    static const KernelTable tables[] = {merged(Level::scalar), merged(Level::avx2), merged(Level::avx512)};
+    return tables[int(level)];
+}
+
+Level best_level() {
+    for (Level l : {Level::avx512, Level::avx2})
+        if (cpu_runs(l)) return l;
+    return Level::scalar;
+}
+
+std::atomic<const KernelTable*>& active() {
+    static std::atomic<const KernelTable*> table{&table_for(best_level())};
+    return table;
+}
+
+}  // namespace
+
+const char* dispatch_name() { return active().load(std::memory_order_relaxed)->name; }
+
+bool set_dispatch_for_testing(const char* name) {
+    Level level;
+    if (name == nullptr || std::strcmp(name, "auto") == 0) level = best_level();
+    else if (std::strcmp(name, "avx512") == 0) level = Level::avx512;
+    else if (std::strcmp(name, "avx2") == 0) level = Level::avx2;
+    else if (std::strcmp(name, "scalar") == 0) level = Level::scalar;
+    else return false;
+    if (!cpu_runs(level)) return false;
+    active().store(&table_for(level), std::memory_order_relaxed);
+    return true;
+}
+
+float dot(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row) {
+    detail::check_row(weight_type, n, "dot");
+    return active().load(std::memory_order_relaxed)->dot[weight_type](n, w_row, act_row);
+}
+
+void quantize_row(uint32_t type, const float* src, void* dst, int64_t n) {
+    detail::check_row(type, n, "quantize_row");
+    if (const detail::QuantizeFn fn = active().load(std::memory_order_relaxed)->quantize[type]) return fn(src, dst, n);
+    detail::quantize_row_reference(type, src, dst, n);
+}
+
+void matvec(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes,
+            const void* act, float* out) {
+    detail::check_row(weight_type, n, "matvec");
+    const detail::DotFn fn = active().load(std::memory_order_relaxed)->dot[weight_type];
+    const auto* row = static_cast<const unsigned char*>(w);
+    for (int64_t r = 0; r < rows; ++r) out[r] = fn(n, row + size_t(r) * w_row_stride_bytes, act);
+}
+
+}  // namespace plinth::quant

@@ -1,0 +1,485 @@
+// AVX2 dot kernels (compiled with -mavx2 -mfma -mf16c; called only when the CPU has them).
+//
+// Integer products use the maddubs idiom: _mm256_maddubs_epi16 multiplies unsigned by signed bytes,
+// so a signed weight w meets a as |w| * (a * sign(w)). That is exact as long as a != -128, which our
+// activation quantizers guarantee (codes in -127..127). Unsigned codes (at most 63) meet a directly.
+//   32-element blocks: one block per register; scales are converted four blocks at a time.
+//   K-quants: 32 elements per step; sub-block scales are picked from a register of 16 int16 scales
+//     by byte shuffles, and biases / mins meet the Q8_K block sums with one madd.
+// Integer parts are exact; the float scaling is per block / super-block, summed in vector lanes.
+//
+// Everything here has internal linkage: no code compiled with these flags may be shared with the
+// scalar path (see block_layouts.hpp).
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "block_layouts.hpp"
+#include "kernels.hpp"
+
+// Loops over the fixed number of sub-blocks are unrolled, so their shift counts, shuffle masks and
+// offsets become constants (GCC does not always do it on its own at -O2).
+#define PLINTH_UNROLL _Pragma("GCC unroll 8")
+
+namespace plinth::quant::detail {
+namespace {
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+float f16(uint16_t h) { return _cvtsh_ss(h); }
+
+float hsum(__m128 v) {
+    v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    v = _mm_add_ss(v, _mm_movehdup_ps(v));
+    return _mm_cvtss_f32(v);
+}
+float hsum(__m256 v) { return hsum(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1))); }
+
+__m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+__m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+__m256i bytes(int v) { return _mm256_set1_epi8(char(v)); }
+
+// Pairwise int16 sums -> int32 (8 lanes, each the sum of 4 products).
+__m256i widen(__m256i p16) { return _mm256_madd_epi16(p16, _mm256_set1_epi16(1)); }
+// Signed codes (-128..127) x activations (-127..127), 8 int32 lanes.
+__m256i dot_signed(__m256i w, __m256i a) {
+    return widen(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w)));
+}
+
+// The f16 at `p` and at the same place in the next 3 blocks (kStride bytes apart), as 4 floats.
+template <size_t kStride>
+__m128 f16x4(const void* p) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    uint64_t packed = 0;
+    PLINTH_UNROLL
+    for (int k = 0; k < 4; ++k) {
+        uint16_t h;
+        std::memcpy(&h, b + k * kStride, 2);
+        packed |= uint64_t(h) << (16 * k);
+    }
+    return _mm_cvtph_ps(_mm_cvtsi64_si128(int64_t(packed)));
+}
+// Float k of s on all 8 lanes.
+__m256 lane(__m128 s, int k) { return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(s), _mm256_set1_epi32(k)); }
+
+// 32 4-bit codes in element order: the 16 low nibbles, then the 16 high nibbles.
+__m256i nibbles(const uint8_t* qs) {
+    const __m128i x = load128(qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), bytes(0x0F));
+}
+
+// 0x10 in byte i where bit i of the 32-bit qh is set (the 5th bit of Q5 codes).
+__m256i fifth_bits(const uint8_t* qh) {
+    uint32_t bits;
+    std::memcpy(&bits, qh, 4);
+    // Byte i takes the qh byte holding bit i (every lane sees all 4 bytes), then tests bit i % 8.
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(int(bits)),
+        _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303));
+    const __m256i bit = _mm256_set1_epi64x(0x8040201008040201);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), bytes(0x10));
+}
+
+// Byte value `v` where bit k of each byte of `mask_bytes` is set, else 0.
+__m256i bit_as(__m256i mask_bytes, int k, int v) {
+    const __m256i bit = bytes(1 << k);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(mask_bytes, bit), bit), bytes(v));
+}
+
+// ---- float weights x f32 activations --------------------------------------------------------------
+
+template <class Load>  // Load(i): 8 weights from element i as floats; Load.tail(i, count): the last few
+float dot_float(int64_t n, const float* a, Load load8) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(load8(i), _mm256_loadu_ps(a + i), acc0);
+        acc1 = _mm256_fmadd_ps(load8(i + 8), _mm256_loadu_ps(a + i + 8), acc1);
+    }
+    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load8(i), _mm256_loadu_ps(a + i), acc0);
+    float sum = hsum(_mm256_add_ps(acc0, acc1));
+    if (i < n) {  // the last n % 8: pad both sides with zeros
+        float wt[8] = {}, at[8] = {};
+        for (int64_t k = i; k < n; ++k) at[k - i] = a[k];
+        _mm256_storeu_ps(wt, load8.tail(i, int(n - i)));
+        for (int k = 0; k < 8; ++k) sum += wt[k] * at[k];
+    }
+    return sum;
+}
+
+float dot_f32(int64_t n, const void* wv, const void* av) {
+    struct {
+        const float* w;
+        __m256 operator()(int64_t i) const { return _mm256_loadu_ps(w + i); }
+        __m256 tail(int64_t i, int count) const {
+            float t[8] = {};
+            std::memcpy(t, w + i, size_t(count) * sizeof(float));
+            return _mm256_loadu_ps(t);
+        }
+    } load{static_cast<const float*>(wv)};
+    return dot_float(n, static_cast<const float*>(av), load);
+}
+
+template <bool kBf16>
+float dot_16bit(int64_t n, const void* wv, const void* av) {
+    struct {
+        const uint16_t* w;
+        static __m256 widen8(__m128i h) {
+            if constexpr (kBf16) return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+            else return _mm256_cvtph_ps(h);
+        }
+        __m256 operator()(int64_t i) const { return widen8(load128(w + i)); }
+        __m256 tail(int64_t i, int count) const {
+            uint16_t t[8] = {};
+            std::memcpy(t, w + i, size_t(count) * sizeof(uint16_t));
+            return widen8(load128(t));
+        }
+    } load{static_cast<const uint16_t*>(wv)};
+    return dot_float(n, static_cast<const float*>(av), load);
+}
+
+// ---- 32-element blocks x Q8_0 / Q8_1 ----------------------------------------------------------------
+
+// Codes(block) gives the block's 32 signed codes in element order. Four blocks per iteration share
+// one conversion of their 8 f16 scales; the offset types add m * s, four at a time too.
+template <class W, class A, class Codes>
+float dot_blocks32(int64_t n, const void* wv, const void* av, Codes codes) {
+    constexpr bool kOffset = requires(W blk) { blk.m; };
+    const auto* w = static_cast<const W*>(wv);
+    const auto* a = static_cast<const A*>(av);
+    const int64_t nb = n / kBlock32;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m128 offsets = _mm_setzero_ps();
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4) {
+        const __m128 scale = _mm_mul_ps(f16x4<sizeof(W)>(&w[b].d), f16x4<sizeof(A)>(&a[b].d));
+        PLINTH_UNROLL
+        for (int k = 0; k < 4; k += 2) {
+            const __m256i p0 = dot_signed(codes(w[b + k]), load(a[b + k].qs));
+            const __m256i p1 = dot_signed(codes(w[b + k + 1]), load(a[b + k + 1].qs));
+            acc0 = _mm256_fmadd_ps(lane(scale, k), _mm256_cvtepi32_ps(p0), acc0);
+            acc1 = _mm256_fmadd_ps(lane(scale, k + 1), _mm256_cvtepi32_ps(p1), acc1);
+        }
+        if constexpr (kOffset) offsets = _mm_fmadd_ps(f16x4<sizeof(W)>(&w[b].m), f16x4<sizeof(A)>(&a[b].s), offsets);
+    }
+    for (; b < nb; ++b) {  // the last nb % 4 blocks
+        const __m256i p = dot_signed(codes(w[b]), load(a[b].qs));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[b].d) * f16(a[b].d)), _mm256_cvtepi32_ps(p), acc0);
+        if constexpr (kOffset) offsets = _mm_add_ss(offsets, _mm_set_ss(f16(w[b].m) * f16(a[b].s)));
+    }
+    return hsum(_mm256_add_ps(acc0, acc1)) + hsum(offsets);
+}
+
+float dot_q4_0(int64_t n, const void* w, const void* a) {
+    return dot_blocks32<BlockQ4_0, BlockQ8_0>(n, w, a, [](const BlockQ4_0& b) {
+        return _mm256_sub_epi8(nibbles(b.qs), bytes(8));
+    });
+}
+float dot_q4_1(int64_t n, const void* w, const void* a) {
+    return dot_blocks32<BlockQ4_1, BlockQ8_1>(n, w, a, [](const BlockQ4_1& b) { return nibbles(b.qs); });
+}
+float dot_q5_0(int64_t n, const void* w, const void* a) {
+    return dot_blocks32<BlockQ5_0, BlockQ8_0>(n, w, a, [](const BlockQ5_0& b) {
+        return _mm256_sub_epi8(_mm256_or_si256(nibbles(b.qs), fifth_bits(b.qh)), bytes(16));
+    });
+}
+float dot_q5_1(int64_t n, const void* w, const void* a) {
+    return dot_blocks32<BlockQ5_1, BlockQ8_1>(n, w, a, [](const BlockQ5_1& b) {
+        return _mm256_or_si256(nibbles(b.qs), fifth_bits(b.qh));
+    });
+}
+float dot_q8_0(int64_t n, const void* w, const void* a) {
+    return dot_blocks32<BlockQ8_0, BlockQ8_0>(n, w, a, [](const BlockQ8_0& b) { return load(b.qs); });
+}
+float dot_q8_1(int64_t n, const void* w, const void* a) {
+    return dot_blocks32<BlockQ8_1, BlockQ8_0>(n, w, a, [](const BlockQ8_1& b) { return load(b.qs); });
+}
+
+// ---- K-quant super-blocks x Q8_K ----------------------------------------------------------------------
+// Codes stay unsigned (0..63) so maddubs takes them as they are; a signed format's bias comes back
+// through the activation block sums: sum (q - bias) a = sum q a - bias * sum a.
+
+// From 8 int16 scales repeated on both 128-bit lanes: scale k on lane 0's 8 int16, k + 1 on lane 1's
+// (the two 16-element sub-blocks of 32 elements).
+__m256i pick_pair(__m256i eight, int k) {
+    const __m256i sel = _mm256_set_m128i(_mm_set1_epi16(short(((2 * k + 3) << 8) | (2 * k + 2))),
+                                         _mm_set1_epi16(short(((2 * k + 1) << 8) | (2 * k))));
+    return _mm256_shuffle_epi8(eight, sel);
+}
+// Scale k on all 16 int16.
+__m256i pick_one(__m256i eight, int k) { return _mm256_shuffle_epi8(eight, _mm256_set1_epi16(short(((2 * k + 1) << 8) | (2 * k)))); }
+// The low / high 8 of 16 int16 scales, on both lanes.
+__m256i low_eight(__m256i s16) { return _mm256_permute2x128_si256(s16, s16, 0x00); }
+__m256i high_eight(__m256i s16) { return _mm256_permute2x128_si256(s16, s16, 0x11); }
+
+// sum over 32 elements (two sub-blocks of 16) of codes x activations, times the pair's scales.
+__m256i madd_scaled(__m256i codes, const int8_t* act, __m256i scales) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(codes, load(act)), scales);
+}
+
+float dot_q2_k(int64_t n, const void* wv, const void* av) {
+    const auto* w = static_cast<const BlockQ2_K*>(wv);
+    const auto* a = static_cast<const BlockQ8_K*>(av);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kBlock256; ++b) {
+        const __m128i packed = load128(w[b].scales);  // low nibble scale, high nibble min
+        const __m256i scales = _mm256_cvtepu8_epi16(_mm_and_si128(packed, _mm_set1_epi8(0x0F)));
+        const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
+        const __m256i msum = _mm256_madd_epi16(mins, load(a[b].bsums));
+        __m256i isum = _mm256_setzero_si256();
+        PLINTH_UNROLL
+        for (int h = 0; h < 2; ++h) {  // 128 elements: 32 bytes, 4 bit pairs
+            const __m256i q = load(w[b].qs + 32 * h);
+            const __m256i eight = h == 0 ? low_eight(scales) : high_eight(scales);
+            PLINTH_UNROLL
+            for (int s = 0; s < 4; ++s) {
+                const __m256i codes = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), bytes(3));
+                isum = _mm256_add_epi32(isum, madd_scaled(codes, a[b].qs + 128 * h + 32 * s, pick_pair(eight, 2 * s)));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(a[b].d * f16(w[b].d)), _mm256_cvtepi32_ps(isum), acc);
+        acc = _mm256_fnmadd_ps(_mm256_set1_ps(a[b].d * f16(w[b].dmin)), _mm256_cvtepi32_ps(msum), acc);
+    }
+    return hsum(acc);
+}
+
+// Q3_K's 16 6-bit scales (see q3k_scale), unpacked in registers, as int16 (-32..31).
+__m256i q3k_scales(const uint8_t* s) {
+    const __m128i low8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(s));  // bytes 0..7
+    uint32_t top_bytes;
+    std::memcpy(&top_bytes, s + 8, 4);
+    const __m128i nib = _mm_set1_epi8(0x0F);
+    const __m128i low4 = _mm_unpacklo_epi64(_mm_and_si128(low8, nib), _mm_and_si128(_mm_srli_epi16(low8, 4), nib));
+    // Scale j's top 2 bits: bits 2 (j / 4) of byte 8 + j % 4. Broadcast the 4 bytes, shift 32-bit
+    // lane j / 4 by 2 (j / 4), keep 2 bits.
+    __m128i top = _mm_srlv_epi32(_mm_set1_epi32(int(top_bytes)), _mm_setr_epi32(0, 2, 4, 6));
+    top = _mm_slli_epi16(_mm_and_si128(top, _mm_set1_epi8(3)), 4);
+    return _mm256_cvtepi8_epi16(_mm_sub_epi8(_mm_or_si128(low4, top), _mm_set1_epi8(32)));
+}
+
+float dot_q3_k(int64_t n, const void* wv, const void* av) {
+    const auto* w = static_cast<const BlockQ3_K*>(wv);
+    const auto* a = static_cast<const BlockQ8_K*>(av);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kBlock256; ++b) {
+        const __m256i scales = q3k_scales(w[b].scales);
+        const __m256i hmask = load(w[b].hmask);
+        // The +4 bias: 4 sum_j sc_j bsums_j, taken off first.
+        __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(scales, load(a[b].bsums)), 2));
+        PLINTH_UNROLL
+        for (int h = 0; h < 2; ++h) {
+            const __m256i q = load(w[b].qs + 32 * h);
+            const __m256i eight = h == 0 ? low_eight(scales) : high_eight(scales);
+            PLINTH_UNROLL
+            for (int s = 0; s < 4; ++s) {
+                const __m256i low = _mm256_and_si256(_mm256_srli_epi16(q, 2 * s), bytes(3));
+                const __m256i codes = _mm256_or_si256(low, bit_as(hmask, 4 * h + s, 4));  // 0..7
+                isum = _mm256_add_epi32(isum, madd_scaled(codes, a[b].qs + 128 * h + 32 * s, pick_pair(eight, 2 * s)));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[b].d) * a[b].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return hsum(acc);
+}
+
+// Q4_K / Q5_K's 8 6-bit scales and 8 6-bit mins (see k4_scale_min), bytewise in two uint64s.
+void k4_scales_mins(const uint8_t* s, uint64_t* scales, uint64_t* mins) {
+    uint32_t s0, s1, s2;
+    std::memcpy(&s0, s, 4);
+    std::memcpy(&s1, s + 4, 4);
+    std::memcpy(&s2, s + 8, 4);
+    const uint32_t sc_hi = (s2 & 0x0F0F0F0Fu) | (((s0 >> 6) & 0x03030303u) << 4);
+    const uint32_t mn_hi = ((s2 >> 4) & 0x0F0F0F0Fu) | (((s1 >> 6) & 0x03030303u) << 4);
+    *scales = (s0 & 0x3F3F3F3Fu) | (uint64_t(sc_hi) << 32);
+    *mins = (s1 & 0x3F3F3F3Fu) | (uint64_t(mn_hi) << 32);
+}
+
+template <class W>
+float dot_q45_k(int64_t n, const void* wv, const void* av) {
+    constexpr bool kFiveBit = requires(W blk) { blk.qh; };
+    const auto* w = static_cast<const W*>(wv);
+    const auto* a = static_cast<const BlockQ8_K*>(av);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kBlock256; ++b) {
+        uint64_t sc8, mn8;
+        k4_scales_mins(w[b].scales, &sc8, &mn8);
+        const __m256i eight = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc8))));
+        const __m128i mn = _mm_cvtsi64_si128(int64_t(mn8));
+        // sum_j mn_j * (bsums_2j + bsums_2j+1): each min twice, against the 16 sums of 16.
+        const __m256i msum = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn, mn)), load(a[b].bsums));
+        __m256i isum = _mm256_setzero_si256();
+        PLINTH_UNROLL
+        for (int c = 0; c < 4; ++c) {  // 64 elements: low nibbles of 32 bytes, then high nibbles
+            const __m256i q = load(w[b].qs + 32 * c);
+            __m256i lo = _mm256_and_si256(q, bytes(0x0F));
+            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), bytes(0x0F));
+            if constexpr (kFiveBit) {
+                const __m256i qh = load(w[b].qh);
+                lo = _mm256_or_si256(lo, bit_as(qh, 2 * c, 16));
+                hi = _mm256_or_si256(hi, bit_as(qh, 2 * c + 1, 16));
+            }
+            isum = _mm256_add_epi32(isum, madd_scaled(lo, a[b].qs + 64 * c, pick_one(eight, 2 * c)));
+            isum = _mm256_add_epi32(isum, madd_scaled(hi, a[b].qs + 64 * c + 32, pick_one(eight, 2 * c + 1)));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(a[b].d * f16(w[b].d)), _mm256_cvtepi32_ps(isum), acc);
+        acc = _mm256_fnmadd_ps(_mm256_set1_ps(a[b].d * f16(w[b].dmin)), _mm256_cvtepi32_ps(msum), acc);
+    }
+    return hsum(acc);
+}
+
+float dot_q6_k(int64_t n, const void* wv, const void* av) {
+    const auto* w = static_cast<const BlockQ6_K*>(wv);
+    const auto* a = static_cast<const BlockQ8_K*>(av);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kBlock256; ++b) {
+        const __m256i scales = _mm256_cvtepi8_epi16(load128(w[b].scales));
+        // The +32 bias: 32 sum_j sc_j bsums_j, taken off first.
+        __m256i isum = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(scales, load(a[b].bsums)), 5));
+        PLINTH_UNROLL
+        for (int h = 0; h < 2; ++h) {
+            const __m256i ql[2] = {load(w[b].ql + 64 * h), load(w[b].ql + 64 * h + 32)};
+            const __m256i qh = load(w[b].qh + 32 * h);
+            const __m256i eight = h == 0 ? low_eight(scales) : high_eight(scales);
+            PLINTH_UNROLL
+            for (int s = 0; s < 4; ++s) {
+                const __m256i low = s < 2 ? _mm256_and_si256(ql[s & 1], bytes(0x0F))
+                                          : _mm256_and_si256(_mm256_srli_epi16(ql[s & 1], 4), bytes(0x0F));
+                const __m256i top = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * s), bytes(3)), 4);
+                isum = _mm256_add_epi32(isum, madd_scaled(_mm256_or_si256(low, top), a[b].qs + 128 * h + 32 * s, pick_pair(eight, 2 * s)));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[b].d) * a[b].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return hsum(acc);
+}
+
+float dot_q8_k(int64_t n, const void* wv, const void* av) {
+    const auto* w = static_cast<const BlockQ8_K*>(wv);
+    const auto* a = static_cast<const BlockQ8_K*>(av);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kBlock256; ++b) {
+        __m256i isum = _mm256_setzero_si256();
+        PLINTH_UNROLL
+        for (int i = 0; i < kBlock256; i += 32)
+            isum = _mm256_add_epi32(isum, dot_signed(load(w[b].qs + i), load(a[b].qs + i)));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(w[b].d * a[b].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return hsum(acc);
+}
+
+// ---- activation quantizers ------------------------------------------------------------------------
+// The reference's arithmetic lane by lane (quantize_reference.cpp): the same division by the same
+// stored scale, the same rounding (ties away from zero after clamping to +-127), so the same bytes.
+
+float to_f16_and_back(float x, uint16_t* bits) {  // clamp into f16 range, round to nearest even
+    const float clamped = x < -65504.0f ? -65504.0f : (x > 65504.0f ? 65504.0f : x);
+    *bits = uint16_t(_mm_cvtsi128_si32(_mm_cvtps_ph(_mm_set_ss(clamped), 0)));
+    return f16(*bits);
+}
+
+float hmax(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+}
+int hsum(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+__m256 abs8(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+
+// round(x / d) for 8 lanes, as int32 in -127..127.
+__m256i codes8(__m256 x, __m256 d) {
+    const __m256 v = _mm256_min_ps(_mm256_max_ps(_mm256_div_ps(x, d), _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
+    const __m256i t = _mm256_cvttps_epi32(v);  // toward zero
+    const __m256 frac = _mm256_sub_ps(v, _mm256_cvtepi32_ps(t));
+    // Compare masks are all ones (-1) where true: subtracting one adds 1.
+    const __m256i up = _mm256_sub_epi32(t, _mm256_castps_si256(_mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ)));
+    return _mm256_add_epi32(up, _mm256_castps_si256(_mm256_cmp_ps(frac, _mm256_set1_ps(-0.5f), _CMP_LE_OQ)));
+}
+// 4 x 8 int32 codes (each within int8) -> 32 bytes in order.
+void store32(int8_t* dst, const __m256i* q) {
+    const __m256i packed = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+    // The packs work within 128-bit lanes: 4-byte groups come out as q0 q1 q2 q3 (low halves), then
+    // the high halves.
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+
+// Quantizes 32 floats against scale d (0: all codes 0) into dst; returns the int32 codes.
+void codes32(const float* x, float d, __m256i* q) {
+    PLINTH_UNROLL
+    for (int k = 0; k < 4; ++k) q[k] = d > 0.0f ? codes8(_mm256_loadu_ps(x + 8 * k), _mm256_set1_ps(d)) : _mm256_setzero_si256();
+}
+float abs_max32(const float* x) {
+    __m256 m = abs8(_mm256_loadu_ps(x));
+    PLINTH_UNROLL
+    for (int k = 1; k < 4; ++k) m = _mm256_max_ps(m, abs8(_mm256_loadu_ps(x + 8 * k)));
+    return hmax(m);
+}
+
+template <class Block>  // BlockQ8_0 or BlockQ8_1
+void quantize_q8_32(const float* x, void* yv, int64_t n) {
+    auto* y = static_cast<Block*>(yv);
+    for (int64_t b = 0; b < n / kBlock32; ++b, x += kBlock32) {
+        const float d = to_f16_and_back(abs_max32(x) / 127.0f, &y[b].d);
+        __m256i q[4];
+        codes32(x, d, q);
+        store32(y[b].qs, q);
+        if constexpr (requires { y->s; }) {
+            uint16_t s;
+            to_f16_and_back(d * float(hsum(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])))), &s);
+            y[b].s = s;
+        }
+    }
+}
+
+void quantize_q8_k(const float* x, void* yv, int64_t n) {
+    auto* y = static_cast<BlockQ8_K*>(yv);
+    for (int64_t b = 0; b < n / kBlock256; ++b, x += kBlock256) {
+        float amax = 0.0f;
+        for (int i = 0; i < kBlock256; i += 32) {
+            const float m = abs_max32(x + i);
+            amax = m > amax ? m : amax;
+        }
+        const float d = amax / 127.0f;
+        y[b].d = d;
+        for (int i = 0; i < kBlock256; i += 32) {
+            __m256i q[4];
+            codes32(x + i, d, q);
+            store32(y[b].qs + i, q);
+            y[b].bsums[i / 16] = int16_t(hsum(_mm256_add_epi32(q[0], q[1])));
+            y[b].bsums[i / 16 + 1] = int16_t(hsum(_mm256_add_epi32(q[2], q[3])));
+        }
+    }
+}
+
+constexpr KernelTable make_table() {
+    KernelTable t{};
+    t.name = "avx2";
+    t.dot[PLINTH_TYPE_F32] = dot_f32;
+    t.dot[PLINTH_TYPE_F16] = dot_16bit<false>;
+    t.dot[PLINTH_TYPE_BF16] = dot_16bit<true>;
+    t.dot[PLINTH_TYPE_Q4_0] = dot_q4_0;
+    t.dot[PLINTH_TYPE_Q4_1] = dot_q4_1;
+    t.dot[PLINTH_TYPE_Q5_0] = dot_q5_0;
+    t.dot[PLINTH_TYPE_Q5_1] = dot_q5_1;
+    t.dot[PLINTH_TYPE_Q8_0] = dot_q8_0;
+    t.dot[PLINTH_TYPE_Q8_1] = dot_q8_1;
+    t.dot[PLINTH_TYPE_Q2_K] = dot_q2_k;
+    t.dot[PLINTH_TYPE_Q3_K] = dot_q3_k;
+    t.dot[PLINTH_TYPE_Q4_K] = dot_q45_k<BlockQ4_K>;
+    t.dot[PLINTH_TYPE_Q5_K] = dot_q45_k<BlockQ5_K>;
+    t.dot[PLINTH_TYPE_Q6_K] = dot_q6_k;
+    t.dot[PLINTH_TYPE_Q8_K] = dot_q8_k;
+    t.quantize[PLINTH_TYPE_Q8_0] = quantize_q8_32<BlockQ8_0>;
+    t.quantize[PLINTH_TYPE_Q8_1] = quantize_q8_32<BlockQ8_1>;
+    t.quantize[PLINTH_TYPE_Q8_K] = quantize_q8_k;
+    return t;
+}
+
+}  // namespace
+
+constexpr KernelTable kAvx2Table = make_table();
+
+}  // namespace plinth::quant::detail

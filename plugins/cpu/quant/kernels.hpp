@@ -1,0 +1,37 @@
+#pragma once
+// Internal: the kernels of each SIMD level (dot products, and activation quantizers that give the
+// reference's bytes faster), as tables indexed by type.
+// Included by the AVX2 / AVX-512 translation units, so it declares data only (see block_layouts.hpp
+// for why no shared inline code).
+#include <cstdint>
+
+#include <plinth/weight_types.h>
+
+namespace plinth::quant::detail {
+
+// sum_i w[i] * a[i] over n elements; a is in activation_type(weight type) format.
+using DotFn = float (*)(int64_t n, const void* w, const void* a);
+// quantize_row for one type; must write exactly the bytes quantize_row_reference writes.
+using QuantizeFn = void (*)(const float* x, void* y, int64_t n);
+
+struct KernelTable {
+    const char* name;
+    // null: this level has no kernel of its own for the type, the next one down serves
+    DotFn dot[PLINTH_TYPE_COUNT_];
+    QuantizeFn quantize[PLINTH_TYPE_COUNT_];  // the activation types only (Q8_0, Q8_1, Q8_K)
+};
+
+extern const KernelTable kReferenceTable;  // dot_reference.cpp: every supported type's dot, no quantizers
+#if PLINTH_QUANT_X86_SIMD
+extern const KernelTable kAvx2Table;    // dot_avx2.cpp   (-mavx2 -mfma -mf16c)
+extern const KernelTable kAvx512Table;  // dot_avx512.cpp (+ -mavx512f -mavx512bw -mavx512vl -mavx512vnni)
+#endif
+
+// The reference quantizer (quantize_reference.cpp); quantize_row picks a table's kernel or this.
+void quantize_row_reference(uint32_t type, const float* src, void* dst, int64_t n);
+
+// Throws std::invalid_argument unless `type` is supported and n a non-negative multiple of its
+// block size (types.cpp). `what` names the caller in the message.
+void check_row(uint32_t type, int64_t n, const char* what);
+
+}  // namespace plinth::quant::detail

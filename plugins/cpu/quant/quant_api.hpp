@@ -1,0 +1,49 @@
+#pragma once
+// plinth::quant — the weight formats of the CPU backend: row (de)quantization, the reference dot
+// products, and the SIMD dot products chosen at run time. Types are numbered as in
+// plinth/weight_types.h; block layouts are in block_layouts.hpp; docs/quantization.md says more.
+//
+// A "row" is n elements, n a multiple of the type's block size (32 or 256; 1 for F32/F16/BF16).
+// Every function throws std::invalid_argument for an unsupported type or a bad n (that check is all
+// they validate: pointers must be valid for row_bytes(type, n) bytes).
+#include <cstddef>
+#include <cstdint>
+
+#include <plinth/weight_types.h>
+
+namespace plinth::quant {
+
+// F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K.
+bool is_supported(uint32_t type);
+// Bytes taken by n elements: n / block_size * block_bytes.
+size_t row_bytes(uint32_t type, int64_t n);
+
+void dequantize_row(uint32_t type, const void* src, float* dst, int64_t n);
+// The reference quantizer: round-to-nearest for the 32-blocks, a small least-squares search of the
+// sub-block scales for the K-quants. Inputs must be finite. For the activation types (Q8_0, Q8_1,
+// Q8_K) a SIMD kernel does the same arithmetic and writes the same bytes, several times faster.
+void quantize_row(uint32_t type, const float* src, void* dst, int64_t n);
+
+// The format the activation row of a dot product is in, for a given weight type:
+//   Q4_0 Q5_0 Q8_0 Q8_1 -> Q8_0      Q4_1 Q5_1 -> Q8_1 (its block sum meets the weight's offset)
+//   Q2_K .. Q6_K, Q8_K  -> Q8_K      F32 F16 BF16 -> F32 (weights widened to f32 on the fly)
+uint32_t activation_type(uint32_t weight_type);
+
+// sum_i w[i] * a[i] over one row; act_row is in activation_type(weight_type) format. For the
+// quantized types the per-block integer dot is exact and only the scaling is done in float.
+float dot_reference(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row);
+// Same result by the fastest kernel this CPU runs (equal to dot_reference up to float rounding).
+float dot(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row);
+// out[r] = dot(row r, act) for r < rows; row r starts at w + r * w_row_stride_bytes. One thread:
+// callers split the rows across threads.
+void matvec(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes,
+            const void* act, float* out);
+
+// The SIMD path dot()/matvec() use: "avx512" (F+BW+VL+VNNI), "avx2" (AVX2+FMA+F16C) or "scalar".
+const char* dispatch_name();
+// Forces a path ("avx512", "avx2", "scalar", or "auto" for the best one); false, with nothing
+// changed, when this CPU (or this build) cannot run it. For tests and benchmarks: not to be called
+// while other threads are calling dot().
+bool set_dispatch_for_testing(const char* name);
+
+}  // namespace plinth::quant

@@ -1,0 +1,728 @@
+// The deployment-file loader: parses YAML with yaml-cpp, walks it against the schema and fills
+// plinth::config, collecting every problem it finds as a "file:line:column: message" diagnostic.
+#include <plinth/config.hpp>
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+
+namespace plinth {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t max_context = 1048576;
+constexpr int64_t max_threads = 1024;
+constexpr std::size_t max_pattern_length = 512;
+const std::vector<std::string_view> log_levels{"trace", "debug", "info", "warn", "error", "off"};
+
+struct position {
+    int line = 0;
+    int column = 0;
+};
+
+position position_of(const YAML::Mark& mark) {
+    if (mark.is_null() || mark.line < 0 || mark.column < 0) return {};
+    return {mark.line + 1, mark.column + 1};
+}
+
+// ---- describing values in messages --------------------------------------------------------------
+
+std::string shown(std::string_view text) {
+    constexpr std::size_t limit = 60;
+    std::string out = "\"";
+    out += text.size() > limit ? std::string(text.substr(0, limit)) + "..." : std::string(text);
+    return out + "\"";
+}
+
+bool is_decimal_integer(std::string_view s) {
+    if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// YAML 1.2 core-schema floats: [-+]?(.[0-9]+|[0-9]+(.[0-9]*)?)([eE][-+]?[0-9]+)?, .inf, .nan.
+// Written out rather than as a std::regex, whose matcher recurses once per character.
+bool is_float(std::string_view s) {
+    if (s == ".nan" || s == ".NaN" || s == ".NAN") return true;
+    if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
+    if (s == ".inf" || s == ".Inf" || s == ".INF") return true;
+    const auto digits = [&s] {
+        std::size_t n = 0;
+        while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
+        s.remove_prefix(n);
+        return n;
+    };
+    std::size_t mantissa = digits();
+    if (!s.empty() && s.front() == '.') {
+        s.remove_prefix(1);
+        mantissa += digits();
+    }
+    if (mantissa == 0) return false;
+    if (!s.empty() && (s.front() == 'e' || s.front() == 'E')) {
+        s.remove_prefix(1);
+        if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
+        if (digits() == 0) return false;
+    }
+    return s.empty();
+}
+
+bool is_boolean(std::string_view s) {
+    return s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE";
+}
+
+bool is_plain(const YAML::Node& node) { return node.Tag() != "!"; }
+
+// "a string (\"abc\")", "an integer (5)", "a list", "a map", "null".
+std::string describe(const YAML::Node& node) {
+    switch (node.Type()) {
+        case YAML::NodeType::Null: return "null";
+        case YAML::NodeType::Sequence: return "a list";
+        case YAML::NodeType::Map: return "a map";
+        case YAML::NodeType::Scalar: {
+            const std::string& s = node.Scalar();
+            if (is_plain(node)) {
+                if (is_decimal_integer(s)) return "an integer (" + std::string(s.substr(0, 60)) + ")";
+                if (is_float(s)) return "a number (" + std::string(s.substr(0, 60)) + ")";
+                if (is_boolean(s)) return "a boolean (" + s + ")";
+            }
+            return "a string (" + shown(s) + ")";
+        }
+        case YAML::NodeType::Undefined: break;
+    }
+    return "nothing";
+}
+
+std::string quoted_name(std::string_view name) { return "'" + std::string(name) + "'"; }
+
+std::string join(const std::vector<std::string_view>& names) {
+    std::string out;
+    for (const auto& n : names) {
+        if (!out.empty()) out += ", ";
+        out += n;
+    }
+    return out;
+}
+
+// ---- documents ---------------------------------------------------------------------------------
+
+// What the first documents of a text look like, from yaml-cpp's event stream. yaml-cpp 0.7's
+// LoadAll never returns on some invalid input (a stray ',' outside a flow collection yields null
+// documents forever without consuming it: jbeder/yaml-cpp#1040, fixed upstream by PR #1319), so the
+// documents are counted here, with a cap, and a document that consumed nothing is a syntax error.
+class document_survey : public YAML::EventHandler {
+public:
+    struct document {
+        YAML::Mark start;
+        YAML::Mark root;
+        bool root_is_null = false;
+    };
+    std::vector<document> documents;
+
+    void OnDocumentStart(const YAML::Mark& mark) override {
+        documents.push_back(document{mark, mark, false});
+        root_seen_ = false;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { root(mark, true); }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { root(mark, false); }
+    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+        root(mark, false);
+    }
+    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+        root(mark, false);
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+        root(mark, false);
+    }
+    void OnMapEnd() override {}
+
+private:
+    bool root_seen_ = false;
+    void root(const YAML::Mark& mark, bool is_null) {
+        if (root_seen_ || documents.empty()) return;
+        root_seen_ = true;
+        documents.back().root = mark;
+        documents.back().root_is_null = is_null;
+    }
+};
+
+// ---- the walk -----------------------------------------------------------------------------------
+
+struct entry {
+    std::string key;
+    YAML::Node key_node;
+    YAML::Node value;
+};
+
+// A map section's description for messages: its dotted name, or a phrase for unnamed sections.
+struct section {
+    std::string name;        // "model", "backends.cpu"; empty for the top level
+    std::string phrase;      // overrides "'name'" in messages, e.g. "a placement rule"
+    std::string extra_hint;  // said when an unknown key has no near match
+
+    std::string in() const {
+        if (!phrase.empty()) return " in " + phrase;
+        if (name.empty()) return "";
+        return " in " + quoted_name(name);
+    }
+    std::string key_word() const { return name.empty() && phrase.empty() ? "top-level key" : "key"; }
+};
+
+class loader {
+public:
+    loader(std::string file, fs::path base_dir) : file_(std::move(file)), base_dir_(std::move(base_dir)) {}
+
+    config load(std::string_view text) {
+        config cfg;
+        cfg.source_file = file_;
+        YAML::Node root;
+        try {
+            // Documents after the first may only be empty (a trailing "---"). The survey stops at
+            // the first that is not, or at one stuck on a character (two null documents at the
+            // same position), and after a bounded number in any case.
+            const std::string owned(text);
+            std::istringstream stream(owned);
+            YAML::Parser parser(stream);
+            document_survey survey;
+            const auto& docs = survey.documents;
+            while (docs.size() < 1000 && parser.HandleNextDocument(survey)) {
+                const std::size_t n = docs.size();
+                if (n >= 2 && docs[n - 2].root_is_null && docs[n - 1].root_is_null &&
+                    docs[n - 2].root.pos == docs[n - 1].root.pos) {
+                    const auto at = static_cast<std::size_t>(docs[n - 1].root.pos);
+                    const std::string what = at < owned.size() ? "'" + owned.substr(at, 1) + "'" : "token";
+                    error(docs[n - 1].root, "unexpected " + what);
+                    throw config_error(std::move(diagnostics_));
+                }
+                if (n >= 2 && !docs[n - 1].root_is_null) {
+                    error(docs[n - 1].start, "a configuration file must hold a single YAML document");
+                    break;
+                }
+            }
+            root = YAML::Load(owned);  // the first document
+        } catch (const YAML::Exception& e) {
+            syntax_error(text, e);
+            throw config_error(std::move(diagnostics_));
+        }
+        try {
+            walk_root(root, cfg);
+        } catch (const YAML::Exception& e) {  // not expected: the walk only reads what it checked
+            error(e.mark, e.msg);
+        }
+        if (!diagnostics_.empty()) {
+            std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
+                             [](const config_diagnostic& a, const config_diagnostic& b) {
+                                 return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+                             });
+            throw config_error(std::move(diagnostics_));
+        }
+        return cfg;
+    }
+
+private:
+    std::string file_;
+    fs::path base_dir_;
+    std::vector<config_diagnostic> diagnostics_;
+
+    void error(const YAML::Mark& mark, std::string message) {
+        const position p = position_of(mark);
+        diagnostics_.push_back(config_diagnostic{file_, p.line, p.column, std::move(message)});
+    }
+    void error(const YAML::Node& node, std::string message) { error(node.Mark(), std::move(message)); }
+
+    // yaml-cpp refused the text. YAML forbids tabs in indentation, and yaml-cpp's message for them
+    // ("illegal map value", "end of map not found", ...) rarely says so: point at the tab instead.
+    void syntax_error(std::string_view text, const YAML::Exception& e) {
+        position p = position_of(e.mark);
+        std::string message = e.msg;
+        if (const auto tab = tab_in_indentation(text, p.line == 0 ? 1 << 30 : p.line)) {
+            p = *tab;
+            message += ": tab character in indentation (YAML indentation must use spaces)";
+        }
+        diagnostics_.push_back(config_diagnostic{file_, p.line, p.column, std::move(message)});
+    }
+
+    // The last line, at or before `up_to_line`, whose indentation holds a tab.
+    static std::optional<position> tab_in_indentation(std::string_view text, int up_to_line) {
+        std::optional<position> found;
+        int line = 1;
+        std::size_t start = 0;
+        while (start <= text.size() && line <= up_to_line) {
+            std::size_t end = text.find('\n', start);
+            if (end == std::string_view::npos) end = text.size();
+            const std::string_view content = text.substr(start, end - start);
+            std::size_t i = 0;
+            std::optional<int> tab_column;
+            while (i < content.size() && (content[i] == ' ' || content[i] == '\t')) {
+                if (content[i] == '\t' && !tab_column) tab_column = static_cast<int>(i) + 1;
+                ++i;
+            }
+            if (tab_column && i < content.size() && content[i] != '\r') found = position{line, *tab_column};
+            if (end == text.size()) break;
+            start = end + 1;
+            ++line;
+        }
+        return found;
+    }
+
+    std::string resolve(const std::string& path) const {
+        if (base_dir_.empty() || fs::path(path).is_absolute()) return path;
+        return (base_dir_ / path).lexically_normal().string();
+    }
+
+    // The entries of a map section whose keys are known and not repeated; everything else is
+    // reported. A null section (a key with nothing under it) has no entries. The keys suggested
+    // for unknown ones go to `suggested`, so that a typo is not also reported as a missing key.
+    std::vector<entry> entries(const YAML::Node& map, const section& where,
+                               const std::vector<std::string_view>& allowed,
+                               std::set<std::string>* suggested = nullptr) {
+        std::vector<entry> out;
+        if (map.IsNull()) return out;
+        std::map<std::string, int> first_line;
+        for (auto it = map.begin(); it != map.end(); ++it) {
+            const YAML::Node key_node = it->first;
+            if (!key_node.IsScalar()) {
+                error(key_node, "keys must be plain names, got " + describe(key_node));
+                continue;
+            }
+            const std::string& key = key_node.Scalar();
+            if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+                std::string message = "unknown " + where.key_word() + " " + quoted_name(key) + where.in();
+                if (const auto near = nearest_key(key, allowed)) {
+                    message += "; did you mean " + quoted_name(*near) + "?";
+                    if (suggested) suggested->insert(*near);
+                } else if (!where.extra_hint.empty())
+                    message += " (" + where.extra_hint + ")";
+                else
+                    message += " (expected one of: " + join(allowed) + ")";
+                error(key_node, std::move(message));
+                continue;
+            }
+            const auto [seen, inserted] = first_line.emplace(key, position_of(key_node.Mark()).line);
+            if (!inserted) {
+                error(key_node, "duplicate " + where.key_word() + " " + quoted_name(key) + where.in() +
+                                    " (first given at line " + std::to_string(seen->second) + ")");
+                continue;
+            }
+            out.push_back(entry{key, key_node, it->second});
+        }
+        return out;
+    }
+
+    // A section value must be a map (or null: nothing set).
+    bool is_section(const YAML::Node& value, std::string_view name) {
+        if (value.IsNull() || value.IsMap()) return true;
+        error(value, quoted_name(name) + " must be a map of settings, got " + describe(value));
+        return false;
+    }
+
+    // An integer in [low, high]; `subject` names it in messages ("'context'"), `range` describes
+    // the allowed values ("between 1 and 1024").
+    std::optional<int64_t> integer(const YAML::Node& value, const std::string& subject, int64_t low,
+                                   int64_t high, const std::string& range) {
+        if (!value.IsScalar() || !is_plain(value) || !is_decimal_integer(value.Scalar())) {
+            error(value, subject + " must be an integer, got " + describe(value));
+            return std::nullopt;
+        }
+        std::string_view text = value.Scalar();
+        if (text.front() == '+') text.remove_prefix(1);
+        int64_t number = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+        if (ec != std::errc() || end != text.data() + text.size() || number < low || number > high) {
+            error(value, subject + " must be " + range + ", got " + value.Scalar());
+            return std::nullopt;
+        }
+        return number;
+    }
+
+    std::optional<bool> boolean(const YAML::Node& value, std::string_view name) {
+        if (value.IsScalar() && is_plain(value) && is_boolean(value.Scalar()))
+            return value.Scalar().front() == 't' || value.Scalar().front() == 'T';
+        error(value, quoted_name(name) + " must be true or false, got " + describe(value));
+        return std::nullopt;
+    }
+
+    std::optional<std::string> string(const YAML::Node& value, std::string_view name) {
+        if (!value.IsScalar()) {
+            error(value, quoted_name(name) + " must be a string, got " + describe(value));
+            return std::nullopt;
+        }
+        if (value.Scalar().empty()) {
+            error(value, quoted_name(name) + " must not be empty");
+            return std::nullopt;
+        }
+        return value.Scalar();
+    }
+
+    struct located_string {
+        std::string text;
+        YAML::Mark mark;
+    };
+
+    std::optional<std::vector<located_string>> string_list(const YAML::Node& value, std::string_view name) {
+        if (!value.IsSequence()) {
+            error(value, quoted_name(name) + " must be a list of strings, got " + describe(value));
+            return std::nullopt;
+        }
+        std::vector<located_string> out;
+        bool ok = true;
+        for (const auto& item : value) {
+            if (!item.IsScalar() || item.Scalar().empty()) {
+                error(item, "each entry of " + quoted_name(name) + " must be a non-empty string, got " +
+                                (item.IsScalar() ? std::string("an empty string") : describe(item)));
+                ok = false;
+                continue;
+            }
+            out.push_back(located_string{item.Scalar(), item.Mark()});
+        }
+        if (!ok) return std::nullopt;
+        return out;
+    }
+
+    // ---- sections ----
+
+    void walk_root(const YAML::Node& root, config& cfg) {
+        if (root.IsNull()) return;  // empty file, or only comments: all defaults
+        if (!root.IsMap()) {
+            error(root, "the top level of a configuration file must be a map of settings, got " +
+                            describe(root));
+            return;
+        }
+        for (const auto& e : entries(root, section{}, {"plugins", "model", "backends", "placement", "log"})) {
+            if (e.key == "plugins") walk_plugins(e.value, cfg);
+            else if (e.key == "model") walk_model(e.value, cfg);
+            else if (e.key == "backends") walk_backends(e.value, cfg);
+            else if (e.key == "placement") walk_placement(e.value, cfg);
+            else if (e.key == "log") walk_log(e.value, cfg);
+        }
+    }
+
+    void walk_plugins(const YAML::Node& node, config& cfg) {
+        if (!is_section(node, "plugins")) return;
+        std::optional<std::vector<located_string>> enable, disable;
+        for (const auto& e : entries(node, section{"plugins", {}, {}}, {"paths", "enable", "disable"})) {
+            if (e.value.IsNull()) continue;
+            auto list = string_list(e.value, e.key);
+            if (!list) continue;
+            cfg.set_by_file.insert("plugins." + e.key);
+            if (e.key == "paths") {
+                for (const auto& item : *list) cfg.plugins.paths.push_back(resolve(item.text));
+            } else if (e.key == "enable") {
+                for (const auto& item : *list) cfg.plugins.enable.push_back(item.text);
+                enable = std::move(list);
+            } else {
+                for (const auto& item : *list) cfg.plugins.disable.push_back(item.text);
+                disable = std::move(list);
+            }
+        }
+        if (!enable || !disable) return;
+        for (const auto& d : *disable) {
+            const auto both = std::find_if(enable->begin(), enable->end(),
+                                           [&](const located_string& en) { return en.text == d.text; });
+            if (both != enable->end())
+                error(d.mark, "plugin " + quoted_name(d.text) + " is both enabled and disabled (see 'enable' at line " +
+                                  std::to_string(position_of(both->mark).line) + ")");
+        }
+    }
+
+    void walk_model(const YAML::Node& node, config& cfg) {
+        if (!is_section(node, "model")) return;
+        for (const auto& e : entries(node, section{"model", {}, {}}, {"path", "context"})) {
+            if (e.value.IsNull()) continue;
+            if (e.key == "path") {
+                if (auto path = string(e.value, e.key)) {
+                    cfg.model.path = resolve(*path);
+                    cfg.set_by_file.insert("model.path");
+                }
+            } else if (e.key == "context") {
+                const std::string range = "between 1 and " + std::to_string(max_context) +
+                                          " (or 0 for the model's own)";
+                if (auto context = integer(e.value, quoted_name(e.key), 0, max_context, range)) {
+                    cfg.model.context = static_cast<uint32_t>(*context);
+                    cfg.set_by_file.insert("model.context");
+                }
+            }
+        }
+    }
+
+    void walk_backends(const YAML::Node& node, config& cfg) {
+        if (!is_section(node, "backends")) return;
+        const section where{"backends", {}, "only the 'cpu' backend has settings in this version"};
+        for (const auto& e : entries(node, where, {"cpu"})) {
+            if (!is_section(e.value, "cpu")) continue;
+            for (const auto& c : entries(e.value, section{"backends.cpu", {}, {}}, {"threads"})) {
+                if (c.value.IsNull()) continue;
+                const std::string range = "between 1 and " + std::to_string(max_threads);
+                if (auto threads = integer(c.value, quoted_name(c.key), 1, max_threads, range)) {
+                    cfg.backends.cpu.threads = static_cast<uint32_t>(*threads);
+                    cfg.set_by_file.insert("backends.cpu.threads");
+                }
+            }
+        }
+    }
+
+    void walk_log(const YAML::Node& node, config& cfg) {
+        if (!is_section(node, "log")) return;
+        for (const auto& e : entries(node, section{"log", {}, {}}, {"level"})) {
+            if (e.value.IsNull()) continue;
+            auto level = string(e.value, e.key);
+            if (!level) continue;
+            if (std::find(log_levels.begin(), log_levels.end(), *level) == log_levels.end()) {
+                std::string message = "'level' must be one of " + join(log_levels) + ", got " + shown(*level);
+                if (const auto near = nearest_key(*level, log_levels))
+                    message += "; did you mean " + quoted_name(*near) + "?";
+                error(e.value, std::move(message));
+                continue;
+            }
+            cfg.log.level = *level;
+            cfg.set_by_file.insert("log.level");
+        }
+    }
+
+    // placement: auto | [rule, ...] | {auto: bool, budget: {device: size}, rules: [rule, ...]}
+    void walk_placement(const YAML::Node& node, config& cfg) {
+        if (node.IsNull()) return;
+        const std::string expected = "'placement' must be 'auto', a list of rules or a map with 'auto', 'budget' and 'rules'";
+        if (node.IsScalar()) {
+            if (node.Scalar() != "auto") {
+                error(node, expected + ", got " + describe(node));
+                return;
+            }
+            cfg.placement.automatic = true;
+        } else if (node.IsSequence()) {
+            cfg.placement.rules = rules(node);
+        } else if (node.IsMap()) {
+            std::optional<YAML::Node> budget_key;
+            for (const auto& e : entries(node, section{"placement", {}, {}}, {"auto", "budget", "rules"})) {
+                if (e.value.IsNull()) continue;
+                if (e.key == "auto") {
+                    if (auto automatic = boolean(e.value, e.key)) cfg.placement.automatic = *automatic;
+                } else if (e.key == "budget") {
+                    cfg.placement.budget = budget(e.value);
+                    budget_key = e.key_node;
+                } else if (e.key == "rules") {
+                    if (!e.value.IsSequence()) {
+                        error(e.value, "'rules' must be a list of placement rules, got " + describe(e.value));
+                        continue;
+                    }
+                    cfg.placement.rules = rules(e.value);
+                }
+            }
+            if (budget_key && !cfg.placement.budget.empty() && !cfg.placement.automatic)
+                error(*budget_key, "'budget' applies only to automatic placement; add 'auto: true'");
+        } else {
+            error(node, expected + ", got " + describe(node));
+            return;
+        }
+        cfg.set_by_file.insert("placement");
+    }
+
+    std::map<std::string, uint64_t> budget(const YAML::Node& node) {
+        std::map<std::string, uint64_t> out;
+        if (!node.IsMap()) {
+            error(node, "'budget' must be a map from device to size (e.g. vulkan:0: 2GiB), got " + describe(node));
+            return out;
+        }
+        std::map<std::string, int> first_line;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            const YAML::Node key = it->first;
+            const YAML::Node value = it->second;
+            if (!key.IsScalar()) {
+                error(key, "keys of 'budget' must be device ids like vulkan:0, got " + describe(key));
+                continue;
+            }
+            device_id device;
+            try {
+                device = parse_device_id(key.Scalar());
+            } catch (const std::invalid_argument& e) {
+                error(key, std::string("'budget' key: ") + e.what());
+                continue;
+            }
+            const std::string name = device.str();
+            const auto [seen, inserted] = first_line.emplace(name, position_of(key.Mark()).line);
+            if (!inserted) {
+                error(key, "duplicate device " + quoted_name(name) + " in 'budget' (first given at line " +
+                               std::to_string(seen->second) + ")");
+                continue;
+            }
+            if (value.IsNull()) continue;
+            if (!value.IsScalar()) {
+                error(value, "the budget for " + quoted_name(name) + " must be a size like 2GiB, got " +
+                                 describe(value));
+                continue;
+            }
+            try {
+                out[name] = parse_size(value.Scalar());
+            } catch (const std::exception& e) {  // invalid_argument or out_of_range
+                error(value, "the budget for " + quoted_name(name) + ": " + e.what());
+            }
+        }
+        return out;
+    }
+
+    std::vector<placement_rule> rules(const YAML::Node& list) {
+        std::vector<placement_rule> out;
+        for (const auto& node : list) {
+            YAML::Mark layers_mark;
+            if (auto r = rule(node, layers_mark)) {
+                // Literal overlaps are visible without the model: report them now.
+                if (r->layers) {
+                    for (std::size_t i = 0; i < out.size(); ++i) {
+                        if (!out[i].layers) continue;
+                        if (const auto layer = out[i].layers->first_common_layer(*r->layers)) {
+                            error(layers_mark, "layers " + r->layers->str() + " overlap layers " +
+                                                   out[i].layers->str() + " of the rule at line " +
+                                                   std::to_string(out[i].where.line) + " (both contain layer " +
+                                                   std::to_string(*layer) + ")");
+                            break;
+                        }
+                    }
+                }
+                out.push_back(std::move(*r));
+            }
+        }
+        return out;
+    }
+
+    std::optional<placement_rule> rule(const YAML::Node& node, YAML::Mark& layers_mark) {
+        if (!node.IsMap()) {
+            error(node, "a placement rule must be a map with 'layers' or 'tensors' and 'device', got " +
+                            describe(node));
+            return std::nullopt;
+        }
+        const std::size_t errors_before = diagnostics_.size();
+        placement_rule r;
+        const position p = position_of(node.Mark());
+        r.where = source_location{file_, p.line, p.column};
+        bool has_layers = false, has_tensors = false, has_device = false;
+        std::set<std::string> typos;  // a misspelt key is reported as such, not as a missing one
+        for (const auto& e : entries(node, section{{}, "a placement rule", {}}, {"layers", "tensors", "device"}, &typos)) {
+            if (e.value.IsNull()) continue;
+            if (e.key == "layers") {
+                has_layers = true;
+                layers_mark = e.value.Mark();
+                r.layers = layers(e.value);
+            } else if (e.key == "tensors") {
+                has_tensors = true;
+                r.tensors = tensors(e.value);
+            } else if (e.key == "device") {
+                has_device = true;
+                if (!e.value.IsScalar()) {
+                    error(e.value, "'device' must be a device id like cpu:0, got " + describe(e.value));
+                    continue;
+                }
+                try {
+                    r.device = parse_device_id(e.value.Scalar());
+                } catch (const std::invalid_argument& ex) {
+                    error(e.value, ex.what());
+                }
+            }
+        }
+        if (has_layers && has_tensors)
+            error(node, "a placement rule needs exactly one of 'layers' or 'tensors', got both");
+        else if (!has_layers && !has_tensors && !typos.count("layers") && !typos.count("tensors"))
+            error(node, "a placement rule needs exactly one of 'layers' or 'tensors', got neither");
+        if (!has_device && !typos.count("device")) error(node, "a placement rule needs a 'device' (e.g. device: cpu:0)");
+        if (diagnostics_.size() != errors_before) return std::nullopt;
+        return r;
+    }
+
+    std::optional<layer_selection> layers(const YAML::Node& value) {
+        if (value.IsScalar()) {
+            try {
+                return parse_layer_selection(value.Scalar());
+            } catch (const std::invalid_argument& e) {
+                error(value, e.what());
+                return std::nullopt;
+            }
+        }
+        if (!value.IsSequence()) {
+            error(value, "'layers' must be a range like 0-2, 3- or 5, or a list of layers, got " + describe(value));
+            return std::nullopt;
+        }
+        if (value.size() == 0) {
+            error(value, "'layers' must not be an empty list");
+            return std::nullopt;
+        }
+        layer_selection selection;
+        std::set<uint32_t> seen;
+        bool ok = true;
+        for (const auto& item : value) {
+            constexpr int64_t max_layer = std::numeric_limits<uint32_t>::max();
+            const auto layer = integer(item, "each entry of 'layers'", 0, max_layer,
+                                       "between 0 and " + std::to_string(max_layer));
+            if (!layer) {
+                ok = false;
+                continue;
+            }
+            const auto n = static_cast<uint32_t>(*layer);
+            if (!seen.insert(n).second) {
+                error(item, "layer " + std::to_string(n) + " is listed twice in 'layers'");
+                ok = false;
+                continue;
+            }
+            selection.ranges.push_back(layer_range{n, n, false});
+        }
+        if (!ok) return std::nullopt;
+        return selection;
+    }
+
+    std::optional<std::string> tensors(const YAML::Node& value) {
+        auto pattern = string(value, "tensors");
+        if (!pattern) return std::nullopt;
+        // std::regex compiles recursively: an absurdly long pattern could exhaust the stack.
+        if (pattern->size() > max_pattern_length) {
+            error(value, "'tensors' is too long (" + std::to_string(pattern->size()) + " characters; at most " +
+                             std::to_string(max_pattern_length) + ")");
+            return std::nullopt;
+        }
+        try {
+            std::regex compiled(*pattern, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+            error(value, "'tensors' is not a valid regular expression (" + shown(*pattern) + "): " + e.what());
+            return std::nullopt;
+        }
+        return pattern;
+    }
+};
+
+}  // namespace
+
+config load_config_text(std::string_view yaml, const std::string& file_name_for_messages,
+                        const std::filesystem::path& base_dir) {
+    return loader(file_name_for_messages, base_dir).load(yaml);
+}
+
+config load_config_file(const std::filesystem::path& file) {
+    const std::string name = file.string();
+    const auto cannot_read = [&](const std::string& reason) {
+        throw config_error({config_diagnostic{name, 0, 0, "cannot read: " + reason}});
+    };
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) cannot_read("it is a directory");
+    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(name.c_str(), "rb"), &std::fclose);
+    if (!f) cannot_read(std::strerror(errno));
+    std::string text;
+    char buffer[8192];
+    while (const std::size_t n = std::fread(buffer, 1, sizeof buffer, f.get())) text.append(buffer, n);
+    if (std::ferror(f.get())) cannot_read(std::strerror(errno));
+    return load_config_text(text, name, file.parent_path());
+}
+
+}  // namespace plinth

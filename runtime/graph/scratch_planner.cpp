@@ -1,0 +1,75 @@
+// Placing intermediates in one scratch buffer: each base tensor is live from the node that first
+// writes it to the last node that reads it (through any view); first-fit over freed ranges.
+#include <plinth/compute_graph.hpp>
+
+#include <algorithm>
+#include <map>
+
+namespace plinth {
+
+uint64_t compute_graph::plan_scratch(plinth_buffer scratch, uint64_t alignment) {
+    const size_t n = tensors_.size();
+    constexpr size_t unused = SIZE_MAX;
+    std::vector<size_t> first(n, unused), last(n, 0);
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+        const auto touch = [&](uint32_t id) {
+            if (id == PLINTH_NO_TENSOR) return;
+            const tensor_id base = alias_of_[id];
+            if (!intermediate_[base]) return;
+            first[base] = std::min(first[base], k);
+            last[base] = std::max(last[base], k);
+        };
+        touch(nodes_[k].dst);
+        for (uint32_t s : nodes_[k].src) touch(s);
+    }
+
+    // Walk the nodes; allocate each base at its first use, free it after its last.
+    std::map<uint64_t, uint64_t> free_ranges;  // offset -> size
+    uint64_t high_water = 0;
+    std::vector<uint64_t> offset(n, 0);
+    const auto round_up = [&](uint64_t v) { return (v + alignment - 1) / alignment * alignment; };
+    const auto allocate = [&](uint64_t size) {
+        for (auto it = free_ranges.begin(); it != free_ranges.end(); ++it) {
+            if (it->second < size) continue;
+            const uint64_t at = it->first, left = it->second - size;
+            free_ranges.erase(it);
+            if (left) free_ranges[at + size] = left;
+            return at;
+        }
+        const uint64_t at = high_water;
+        high_water += size;
+        return at;
+    };
+    const auto release = [&](uint64_t at, uint64_t size) {
+        auto [it, ok] = free_ranges.emplace(at, size);
+        // Merge with neighbours so large tensors can reuse space freed in pieces.
+        if (auto next = std::next(it); next != free_ranges.end() && it->first + it->second == next->first) {
+            it->second += next->second;
+            free_ranges.erase(next);
+        }
+        if (it != free_ranges.begin()) {
+            auto prev = std::prev(it);
+            if (prev->first + prev->second == it->first) {
+                prev->second += it->second;
+                free_ranges.erase(it);
+            }
+        }
+    };
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+        for (size_t id = 0; id < n; ++id)
+            if (first[id] == k && alias_of_[id] == id) offset[id] = allocate(round_up(tensor_bytes(tensors_[id])));
+        for (size_t id = 0; id < n; ++id)
+            if (first[id] != unused && last[id] == k && alias_of_[id] == id)
+                release(offset[id], round_up(tensor_bytes(tensors_[id])));
+    }
+    if (scratch != nullptr) {
+        for (size_t id = 0; id < n; ++id) {
+            if (!intermediate_[id]) continue;
+            tensors_[id].buffer = scratch;
+            tensors_[id].offset = offset[alias_of_[id]];
+        }
+    }
+    return high_water;
+}
+
+}  // namespace plinth

@@ -1,0 +1,73 @@
+#pragma once
+// The inference engine: a model on a device, its paged KV cache, and forward passes over batches
+// of tokens from one or more sequences. Front ends (the CLI today, the server later) are clients.
+#include <plinth/kv_block_table.hpp>
+#include <plinth/llama_model.hpp>
+#include <plinth/model_file.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace plinth {
+
+class plugin_host;
+struct loaded_plugin;
+
+struct engine_options {
+    std::string device = "cpu:0";
+    uint32_t context = 0;                 // tokens the KV cache holds; 0: the model's, at most 4096
+    std::optional<uint32_t> threads;      // CPU threads; absent: the backend's default
+    uint32_t kv_type = 1;                 // PLINTH_TYPE_F16 (as the reference) or PLINTH_TYPE_F32
+    uint32_t block_size = 16;             // tokens per KV block
+    uint32_t max_batch = 512;             // tokens per forward pass; longer inputs are split
+};
+
+struct batch_item {
+    int32_t seq;     // from add_sequence()
+    int32_t token;
+    bool logits;     // return this token's logits
+};
+
+class engine {
+public:
+    // Opens the model, checks it, and places it on the device. Throws plinth::error.
+    engine(const plugin_host& host, const std::filesystem::path& model_path, const engine_options& options);
+    ~engine();
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
+
+    const model_file& file() const { return *file_; }
+    const llama_hparams& hparams() const { return hparams_; }
+    uint32_t context() const { return context_; }
+
+    int32_t add_sequence() { return kv_.add_sequence(); }
+    void remove_sequence(int32_t seq) { kv_.remove_sequence(seq); }
+    uint32_t sequence_length(int32_t seq) const { return kv_.length(seq); }
+
+    // Appends each item's token to its sequence (at the next position) and evaluates the batch.
+    // Returns n_vocab floats per item that asked for logits, in item order.
+    std::vector<float> forward(std::span<const batch_item> items);
+    // Convenience: appends tokens to one sequence; logits of the last token, or of every token.
+    std::vector<float> evaluate(int32_t seq, std::span<const int32_t> tokens, bool all_logits = false);
+
+private:
+    struct device_buffers;
+    std::vector<float> forward_chunk(std::span<const batch_item> items);
+
+    std::unique_ptr<model_file> file_;
+    llama_hparams hparams_;
+    llama_weights weights_;
+    const loaded_plugin* backend_ = nullptr;
+    uint32_t device_ = 0;
+    uint32_t context_ = 0;
+    engine_options options_;
+    kv_block_table kv_;
+    std::unique_ptr<device_buffers> buffers_;
+};
+
+}  // namespace plinth

@@ -1,0 +1,37 @@
+#pragma once
+// Running a prompt and the decode loop on an engine: the one generation path every front end uses.
+#include <plinth/engine.hpp>
+#include <plinth/sampler.hpp>
+#include <plinth/tokenizer.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+namespace plinth {
+
+struct generation_request {
+    std::vector<int32_t> prompt;   // already tokenized, BOS included if wanted
+    uint32_t max_tokens = 128;     // stop after this many generated tokens
+    sampling_settings sampling;
+};
+
+// What the engine measured for one request (milliseconds).
+struct generation_timings {
+    uint32_t prompt_tokens = 0;
+    uint32_t generated_tokens = 0;
+    double prompt_ms = 0;       // the prefill forward pass(es)
+    double first_token_ms = 0;  // from the start to the first generated token
+    double generation_ms = 0;   // decode forward passes and sampling after the first token
+    bool stopped_at_end = false;  // an end-of-generation token ended it
+};
+
+// Called with each generated token and the logits it was chosen from; return false to stop.
+using token_callback = std::function<bool(int32_t token, std::span<const float> logits)>;
+
+// Throws plinth::error when prompt + max_tokens do not fit the engine's context.
+generation_timings generate(engine& eng, const tokenizer& tok, const generation_request& request,
+                            const token_callback& on_token);
+
+}  // namespace plinth

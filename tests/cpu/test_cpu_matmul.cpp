@@ -1,0 +1,150 @@
+// MATMUL for every weight type plinth_quant supports: the result is exactly the library's dot
+// product of each weight row with the quantized activation column, and within the error that
+// activation quantization allows of the float matmul of the dequantized weights.
+#include "cpu_test_util.hpp"
+
+#include <algorithm>
+
+using namespace cpu_test;
+namespace quant = plinth::quant;
+
+namespace {
+
+struct matmul_result {
+    std::vector<float> got;
+    std::vector<unsigned char> w;  // the quantized weights
+};
+
+matmul_result run_matmul(uint32_t type, uint64_t K, uint64_t N, uint64_t T, const std::vector<float>& wf,
+                         const std::vector<float>& x) {
+    const size_t rb = quant::row_bytes(type, int64_t(K));
+    matmul_result r;
+    r.w.resize(rb * N);
+    for (uint64_t j = 0; j < N; ++j) quant::quantize_row(type, wf.data() + j * K, r.w.data() + j * rb, int64_t(K));
+    graph_builder g;
+    const uint32_t w = g.add(type, shp(K, N), r.w.data());
+    const uint32_t xs = g.f32(shp(K, T), x);
+    const uint32_t d = g.f32(shp(N, T));
+    g.node(PLINTH_OP_MATMUL, d, {w, xs});
+    g.run();
+    r.got = g.f32_data(d);
+    return r;
+}
+
+// Checks dst against (1) quant::dot of each weight row with the quantized column, which the
+// backend must reproduce up to float rounding, and (2) the double-precision matmul of the
+// dequantized weights with the float activations, allowing for activation quantization: an
+// element in a block of largest magnitude amax moves by at most one step amax/127 (half a step
+// of rounding plus the 16-bit rounding of the block scale), so |error| <= sum_k |w_k| amax_k/127,
+// plus a little float and scale rounding.
+void check_matmul(uint32_t type, uint64_t K, uint64_t N, uint64_t T, const matmul_result& r,
+                  const std::vector<float>& x) {
+    const size_t rb = quant::row_bytes(type, int64_t(K));
+    const uint32_t act = quant::activation_type(type);
+    const int64_t act_block = act == PLINTH_TYPE_Q8_K ? 256 : 32;
+    std::vector<unsigned char> xq(act == PLINTH_TYPE_F32 ? 0 : quant::row_bytes(act, int64_t(K)));
+    std::vector<float> wd(K);
+    double err_sq = 0, bound_sq = 0;
+    for (uint64_t t = 0; t < T; ++t) {
+        const float* xt = x.data() + t * K;
+        if (!xq.empty()) quant::quantize_row(act, xt, xq.data(), int64_t(K));
+        std::vector<double> step(K, 0.0);
+        if (act != PLINTH_TYPE_F32)
+            for (uint64_t b = 0; b < K; b += act_block) {
+                double amax = 0;
+                for (uint64_t k = b; k < b + act_block; ++k) amax = std::max(amax, std::fabs(double(xt[k])));
+                for (uint64_t k = b; k < b + act_block; ++k) step[k] = amax / 127.0;
+            }
+        for (uint64_t j = 0; j < N; ++j) {
+            const float got = r.got[t * N + j];
+            const void* wrow = r.w.data() + j * rb;
+            // (1) the library's own dot product
+            const float lib = quant::dot(type, int64_t(K), wrow, xq.empty() ? static_cast<const void*>(xt) : xq.data());
+            if (!(std::fabs(got - lib) <= 1e-6f * std::max(1.0f, std::fabs(lib)))) {
+                INFO("row " << j << " column " << t << ": got " << got << ", quant::dot gives " << lib);
+                REQUIRE(std::fabs(got - lib) <= 1e-6f * std::max(1.0f, std::fabs(lib)));
+            }
+            // (2) the float matmul of the dequantized weights
+            quant::dequantize_row(type, wrow, wd.data(), int64_t(K));
+            double want = 0, bound = 0, mag = 0, var = 0;
+            for (uint64_t k = 0; k < K; ++k) {
+                want += double(wd[k]) * xt[k];
+                bound += std::fabs(wd[k]) * step[k];
+                mag += std::fabs(double(wd[k]) * xt[k]);
+                var += double(wd[k]) * wd[k] * step[k] * step[k] / 12.0;  // uniform rounding error
+            }
+            const double tol = bound + 2e-3 * mag + 1e-5;
+            if (!(std::fabs(got - want) <= tol)) {
+                INFO("row " << j << " column " << t << ": got " << got << ", float matmul " << want << ", tolerance " << tol);
+                REQUIRE(std::fabs(got - want) <= tol);
+            }
+            err_sq += (got - want) * (got - want);
+            bound_sq += var + std::pow(1e-6 * mag, 2);
+        }
+    }
+    // In aggregate the error behaves like rounding noise, far below the worst case above.
+    INFO("rms error " << std::sqrt(err_sq / double(N * T)) << ", rms of the expected noise "
+                      << std::sqrt(bound_sq / double(N * T)));
+    CHECK(err_sq <= 4.0 * bound_sq + 1e-10 * double(N * T));
+}
+
+}  // namespace
+
+TEST_CASE("MATMUL with F32 weights matches the plain float matmul", "[cpu][matmul]") {
+    const int threads = GENERATE(1, 2);
+    set_threads(threads);
+    for (uint64_t K : {3u, 17u, 69u})
+        for (uint64_t N : {1u, 5u, 17u, 69u})
+            for (uint64_t T : {1u, 3u, 7u}) {
+                INFO("K " << K << " N " << N << " T " << T << " threads " << threads);
+                const auto w = random_floats(K * N, uint32_t(K * 1000 + N));
+                const auto x = random_floats(K * T, uint32_t(K + T));
+                const auto r = run_matmul(PLINTH_TYPE_F32, K, N, T, w, x);
+                std::vector<double> want(N * T);
+                for (uint64_t t = 0; t < T; ++t)
+                    for (uint64_t j = 0; j < N; ++j) {
+                        double s = 0;
+                        for (uint64_t k = 0; k < K; ++k) s += double(w[j * K + k]) * x[t * K + k];
+                        want[t * N + j] = s;
+                    }
+                check_close(r.got, want, 1e-6, 1e-5);
+            }
+}
+
+TEST_CASE("MATMUL for every quantized and 16-bit weight type", "[cpu][matmul]") {
+    const int threads = GENERATE(1, 2);
+    set_threads(threads);
+    const uint32_t types[] = {PLINTH_TYPE_F16,  PLINTH_TYPE_BF16, PLINTH_TYPE_Q4_0, PLINTH_TYPE_Q4_1,
+                              PLINTH_TYPE_Q5_0, PLINTH_TYPE_Q5_1, PLINTH_TYPE_Q8_0, PLINTH_TYPE_Q8_1,
+                              PLINTH_TYPE_Q2_K, PLINTH_TYPE_Q3_K, PLINTH_TYPE_Q4_K, PLINTH_TYPE_Q5_K,
+                              PLINTH_TYPE_Q6_K, PLINTH_TYPE_Q8_K};
+    for (uint32_t type : types) {
+        REQUIRE(quant::is_supported(type));
+        const uint64_t block = plinth_weight_type_info(type).block_size;
+        const uint64_t Ks[] = {block == 256 ? 256u : 96u, block == 256 ? 768u : 288u};
+        for (uint64_t K : Ks)
+            for (uint64_t N : {5u, 67u})
+                for (uint64_t T : {1u, 3u, 7u}) {
+                    INFO(plinth_weight_type_info(type).name << " K " << K << " N " << N << " T " << T << " threads "
+                                                            << threads);
+                    const auto w = random_floats(K * N, uint32_t(type * 7919 + K + N));
+                    const auto x = random_floats(K * T, uint32_t(K * 3 + T), -2.0f, 2.0f);
+                    const auto r = run_matmul(type, K, N, T, w, x);
+                    check_matmul(type, K, N, T, r, x);
+                }
+    }
+}
+
+TEST_CASE("MATMUL with many columns and rows (tiled over both)", "[cpu][matmul]") {
+    const uint64_t K = 256, N = 300, T = 70;
+    const auto w = random_floats(K * N, 1);
+    const auto x = random_floats(K * T, 2);
+    std::vector<float> first;
+    for (int threads : {1, 2, 3}) {
+        set_threads(threads);
+        const auto r = run_matmul(PLINTH_TYPE_Q4_K, K, N, T, w, x);
+        check_matmul(PLINTH_TYPE_Q4_K, K, N, T, r, x);
+        if (first.empty()) first = r.got;
+        else CHECK(r.got == first);
+    }
+}

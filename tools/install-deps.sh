@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what plinth needs to build and test, from Debian 12 packages. Idempotent.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libboost-dev libboost-program-options-dev   # Boost.DLL (header-only) and Program_options
+  libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev catch2
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

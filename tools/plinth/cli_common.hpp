@@ -1,0 +1,51 @@
+#pragma once
+// What every verb shares: the common options, the session (config + plugin host), error handling.
+#include <plinth/config.hpp>
+#include <plinth/plugin_host.hpp>
+
+#include <boost/program_options.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace plinth::cli {
+
+namespace po = boost::program_options;
+
+struct common_options {
+    std::string config_file;
+    std::string log_level;  // empty: the config's, else "warn"
+    bool help = false;
+};
+
+struct verb {
+    const char* name;
+    const char* summary;
+    int (*run)(const std::vector<std::string>& args);
+};
+const std::vector<verb>& verbs();
+
+// Adds --config, --log-level and --help.
+void add_common_options(po::options_description& options, common_options& common);
+
+// Parses `args` against `options` (+ positionals). Returns false when --help was given (usage
+// printed to stdout); throws po::error on bad arguments.
+bool parse_arguments(const std::string& verb_name, const std::string& usage, const std::vector<std::string>& args,
+                     po::options_description& options, const po::positional_options_description& positional,
+                     const common_options& common);
+
+// The config (from --config, or defaults) with logging set up and every plugin loaded.
+struct session {
+    plinth::config config;
+    plinth::plugin_host host;
+};
+std::unique_ptr<session> open_session(const common_options& common);
+// Config and logging only, for verbs that need no plugins.
+plinth::config load_config_and_logging(const common_options& common);
+
+// Runs a verb body, turning every failure into one line on stderr and exit status 1.
+int guarded(const std::string& verb_name, const std::function<int()>& body);
+
+}  // namespace plinth::cli

@@ -1,0 +1,30 @@
+#pragma once
+// The options every model-running verb shares (model, context, threads, device), and turning
+// them plus the config into an engine. Flag > config file > built-in default.
+#include "cli_common.hpp"
+
+#include <plinth/engine.hpp>
+#include <plinth/tokenizer.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace plinth::cli {
+
+struct model_options {
+    std::string model;
+    uint32_t context = 0;
+    uint32_t threads = 0;
+    std::string device;
+};
+
+void add_model_options(po::options_description& options, model_options& model);
+
+struct loaded_model {
+    std::unique_ptr<engine> eng;
+    std::unique_ptr<tokenizer> tok;
+};
+loaded_model load_model(const session& s, const model_options& flags);
+
+}  // namespace plinth::cli

@@ -1,0 +1,85 @@
+// plinth: the management CLI. `plinth VERB [options]`; each verb lives in its own verb_*.cpp.
+#include "cli_common.hpp"
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace plinth::cli {
+
+int run_plugins(const std::vector<std::string>& args);
+int run_devices(const std::vector<std::string>& args);
+int run_inspect(const std::vector<std::string>& args);
+int run_config(const std::vector<std::string>& args);
+int run_run(const std::vector<std::string>& args);
+int run_tokenize(const std::vector<std::string>& args);
+int run_perplexity(const std::vector<std::string>& args);
+
+const std::vector<verb>& verbs() {
+    static const std::vector<verb> table = {
+        {"run", "generate text from a prompt", run_run},
+        {"tokenize", "print the token ids of a text", run_tokenize},
+        {"perplexity", "perplexity of a text file, as the reference computes it", run_perplexity},
+        {"plugins", "list every plugin found: loaded, disabled or refused (and why)", run_plugins},
+        {"devices", "list the devices of every loaded backend", run_devices},
+        {"inspect", "show a model file's architecture, shape and weight types", run_inspect},
+        {"config", "check deployment files: `plinth config validate FILE...`", run_config},
+    };
+    return table;
+}
+
+namespace {
+
+void print_overview(std::ostream& out) {
+    out << "plinth " << PLINTH_VERSION << ": a plugin-based LLM inference runtime\n\n"
+        << "usage: plinth VERB [options]\n\nverbs:\n";
+    for (const auto& v : verbs()) out << "  " << v.name << std::string(12 - std::string(v.name).size(), ' ') << v.summary << "\n";
+    out << "  help        `plinth help VERB` shows a verb's options\n\n"
+        << "every verb accepts --config FILE and --log-level LEVEL\n";
+}
+
+const verb* find_verb(const std::string& name) {
+    for (const auto& v : verbs())
+        if (name == v.name) return &v;
+    return nullptr;
+}
+
+}  // namespace
+}  // namespace plinth::cli
+
+int main(int argc, char** argv) {
+    using namespace plinth::cli;
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) {
+        print_overview(std::cerr);
+        return 1;
+    }
+    const std::string& first = args[0];
+    if (first == "--version" || first == "version") {
+        std::cout << "plinth " << PLINTH_VERSION << " (plugin ABI " << PLINTH_ABI_MAJOR << "." << PLINTH_ABI_MINOR << ")\n";
+        return 0;
+    }
+    if (first == "--help" || first == "-h") {
+        print_overview(std::cout);
+        return 0;
+    }
+    if (first == "help") {
+        if (args.size() == 1) {
+            print_overview(std::cout);
+            return 0;
+        }
+        const verb* v = find_verb(args[1]);
+        if (!v) {
+            std::cerr << "plinth help: unknown verb '" << args[1] << "'\n";
+            return 1;
+        }
+        return v->run({"--help"});
+    }
+    const verb* v = find_verb(first);
+    if (!v) {
+        std::cerr << "plinth: unknown verb '" << first << "'\n\n";
+        print_overview(std::cerr);
+        return 1;
+    }
+    return v->run({args.begin() + 1, args.end()});
+}

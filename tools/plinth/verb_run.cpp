@@ -1,0 +1,70 @@
+// plinth run: generate text from a prompt, streamed to stdout; timings to stderr.
+#include "cli_model.hpp"
+
+#include <plinth/generate.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace plinth::cli {
+
+int run_run(const std::vector<std::string>& args) {
+    return guarded("run", [&] {
+        common_options common;
+        model_options model;
+        std::string prompt, prompt_file;
+        uint32_t n_predict = 128;
+        bool echo = false;
+        sampling_settings sampling;
+        po::options_description options("options");
+        add_model_options(options, model);
+        options.add_options()
+            ("prompt,p", po::value(&prompt)->value_name("TEXT"), "the prompt")
+            ("file,f", po::value(&prompt_file)->value_name("FILE"), "read the prompt from a file")
+            ("n-predict,n", po::value(&n_predict)->value_name("N"), "tokens to generate (default 128)")
+            ("temp", po::value(&sampling.temperature)->value_name("T"), "temperature; 0 = greedy (default 0.8)")
+            ("top-k", po::value(&sampling.top_k)->value_name("K"), "keep the K most likely tokens; 0 = off (default 40)")
+            ("top-p", po::value(&sampling.top_p)->value_name("P"), "nucleus sampling; 1 = off (default 0.95)")
+            ("min-p", po::value(&sampling.min_p)->value_name("P"), "drop tokens below P x the top probability; 0 = off (default 0.05)")
+            ("repeat-penalty", po::value(&sampling.repeat_penalty)->value_name("R"), "penalise recent tokens; 1 = off (default 1)")
+            ("seed", po::value<uint64_t>()->value_name("S")->notifier([&](uint64_t v) { sampling.seed = v; }),
+             "random seed (default: random)")
+            ("echo", po::bool_switch(&echo), "print the prompt before the continuation");
+        add_common_options(options, common);
+        if (!parse_arguments("run", "-m MODEL -p PROMPT [-n N] [--temp T] [options]", args, options, {}, common)) return 0;
+        if (!prompt_file.empty()) {
+            std::ifstream in(prompt_file, std::ios::binary);
+            if (!in) throw po::error("cannot read the prompt file " + prompt_file);
+            std::stringstream ss;
+            ss << in.rdbuf();
+            prompt = ss.str();
+        }
+        if (prompt.empty()) throw po::error("no prompt: pass -p TEXT or -f FILE");
+        sampling.validate();
+
+        auto s = open_session(common);
+        auto m = load_model(*s, model);
+        generation_request request;
+        request.prompt = m.tok->encode(prompt, /*add_special=*/true, /*parse_special=*/true);
+        request.max_tokens = n_predict;
+        request.sampling = sampling;
+
+        if (echo) std::cout << prompt << std::flush;
+        stream_decoder decoder(*m.tok);
+        const auto timings = generate(*m.eng, *m.tok, request, [&](int32_t token, std::span<const float>) {
+            if (!m.tok->is_end_of_generation(token)) std::cout << decoder.push(token) << std::flush;
+            return true;
+        });
+        std::cout << decoder.flush() << "\n" << std::flush;
+
+        const auto rate = [](uint32_t n, double ms) { return ms > 0 ? 1000.0 * n / ms : 0.0; };
+        std::cerr << "prompt: " << timings.prompt_tokens << " tokens, " << rate(timings.prompt_tokens, timings.prompt_ms)
+                  << " tok/s; generation: " << timings.generated_tokens << " tokens, "
+                  << rate(timings.generated_tokens > 0 ? timings.generated_tokens - 1 : 0, timings.generation_ms)
+                  << " tok/s\n";
+        return 0;
+    });
+}
+
+}  // namespace plinth::cli
