@@ -9,8 +9,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <map>
+#include <set>
 
 namespace plinth {
 namespace {
@@ -23,45 +28,52 @@ void check(plinth_status status, const plinth_message& msg, const std::string& w
 
 }  // namespace
 
-// Device memory the engine owns: weights (wrapped or uploaded), KV cache, inputs, scratch.
-struct engine::device_buffers {
+// One device the model uses, and the memory the engine holds on it.
+struct engine::device_slot {
+    std::string id;
     const plinth_backend_api* api = nullptr;
+    uint32_t index = 0;
+    plinth_device_info info{};
+    // Weights: the whole mapped file wrapped in place, or the tensors this device needs uploaded.
     plinth_buffer weights = nullptr;
-    const char* weights_base = nullptr;  // host address the weights buffer mirrors
-    std::vector<kv_layer_storage> kv;
+    const char* mapped_base = nullptr;                    // set when wrapped
+    std::map<const void*, uint64_t> uploaded_offsets;     // tensor data -> offset, when uploaded
     plinth_buffer inputs = nullptr;
     uint64_t inputs_size = 0;
     plinth_buffer scratch = nullptr;
     uint64_t scratch_size = 0;
+    std::vector<plinth_buffer> kv_buffers;
 
-    ~device_buffers() {
+    ~device_slot() {
         for (plinth_buffer b : {weights, inputs, scratch})
             if (b) api->buffer_free(b);
-        for (auto& l : kv) {
-            if (l.k) api->buffer_free(l.k);
-            if (l.v) api->buffer_free(l.v);
-        }
+        for (plinth_buffer b : kv_buffers) api->buffer_free(b);
     }
 
+    plinth_buffer alloc(uint64_t size, const std::string& what) {
+        plinth_buffer b = nullptr;
+        plinth_message msg{};
+        check(api->buffer_alloc(index, std::max<uint64_t>(size, 64), &b, &msg), msg, "allocating the " + what + " on " + id);
+        return b;
+    }
     // Grows `buffer` to at least `size` bytes (contents are not kept).
-    void ensure(uint32_t device, plinth_buffer& buffer, uint64_t& capacity, uint64_t size, const char* what) {
+    void ensure(plinth_buffer& buffer, uint64_t& capacity, uint64_t size, const char* what) {
         if (buffer && capacity >= size) return;
         if (buffer) api->buffer_free(buffer);
         buffer = nullptr;
-        plinth_message msg{};
-        check(api->buffer_alloc(device, std::max<uint64_t>(size, 64), &buffer, &msg), msg,
-              std::string("allocating the ") + what + " buffer");
+        buffer = alloc(size, what);
         capacity = std::max<uint64_t>(size, 64);
+    }
+    std::pair<plinth_buffer, uint64_t> locate(const tensor_view& t) const {
+        if (mapped_base) return {weights, static_cast<uint64_t>(static_cast<const char*>(t.data) - mapped_base)};
+        auto it = uploaded_offsets.find(t.data);
+        if (it == uploaded_offsets.end()) throw error("internal: weight " + t.name + " is not on " + id);
+        return {weights, it->second};
     }
 };
 
 engine::engine(const plugin_host& host, const std::filesystem::path& model_path, const engine_options& options)
     : options_(options), kv_(1, 1) {
-    std::tie(backend_, device_) = detail::select_device(host, options.device);
-    const plinth_backend_api& api = *backend_->backend;
-    if (api.graph_compute == nullptr)
-        throw error("the '" + backend_->name + "' backend cannot compute graphs (it has no graph_compute)");
-
     file_ = model_file::open(host, model_path);
     hparams_ = load_llama_hparams(*file_);
     weights_ = load_llama_weights(*file_, hparams_);
@@ -72,54 +84,122 @@ engine::engine(const plugin_host& host, const std::filesystem::path& model_path,
     if (options.block_size == 0 || options.max_batch == 0) throw error("block size and batch size must be positive");
     const uint32_t n_blocks = (context_ + options.block_size - 1) / options.block_size;
     kv_ = kv_block_table(n_blocks, options.block_size);
+    const uint64_t kv_row = uint64_t(hparams_.n_head_kv) * hparams_.head_dim;
+    const uint64_t kv_element = options.kv_type == PLINTH_TYPE_F16 ? 2 : 4;
+    const uint64_t kv_layer_bytes = 2 * kv_row * kv_.slot_count() * kv_element;
 
-    if (options.threads) {
-        if (api.set_option == nullptr) throw error("the '" + backend_->name + "' backend takes no thread count");
+    // The plan is complete, and checked, before any weight is placed.
+    plan_ = plan_placement(options.placement, options.device, host, *file_, hparams_, weights_, kv_layer_bytes);
+    for (const auto& id : plan_.devices) {
+        auto slot = std::make_unique<device_slot>();
+        const auto [backend, index] = detail::select_device(host, id);
+        slot->id = id;
+        slot->api = backend->backend;
+        slot->index = index;
+        if (slot->api->graph_compute == nullptr)
+            throw error("the '" + backend->name + "' backend cannot compute graphs (it has no graph_compute)");
+        slot->info.struct_size = sizeof(slot->info);
         plinth_message msg{};
-        check(api.set_option("threads", std::to_string(*options.threads).c_str(), &msg), msg, "setting threads");
+        check(slot->api->device_info(index, &slot->info, &msg), msg, "reading device " + id);
+        if (options.threads && backend->name == "cpu" && slot->api->set_option) {
+            check(slot->api->set_option("threads", std::to_string(*options.threads).c_str(), &msg), msg, "setting threads");
+        }
+        devices_.push_back(std::move(slot));
+    }
+    for (size_t d = 0; d < devices_.size(); ++d) {
+        const uint64_t need = plan_.kv_bytes[d] + (devices_[d]->info.buffer_caps & PLINTH_BUFFER_CAN_WRAP_HOST ? 0 : plan_.weight_bytes[d]);
+        if (devices_[d]->info.memory_free && need > devices_[d]->info.memory_free)
+            throw error(devices_[d]->id + " needs " + std::to_string(need >> 20) + " MiB for its weights and KV cache but has " +
+                        std::to_string(devices_[d]->info.memory_free >> 20) + " MiB free (lower the context or place fewer layers there)");
     }
 
-    buffers_ = std::make_unique<device_buffers>();
-    buffers_->api = &api;
-    plinth_device_info info{};
-    info.struct_size = sizeof(info);
-    plinth_message msg{};
-    check(api.device_info(device_, &info, &msg), msg, "reading device " + options.device);
+    place_weights(host);
 
-    // Weights: used in place from the mapped file when the device can wrap host memory.
-    const plinth_file_mapping map = file_->mapping();
-    if ((info.buffer_caps & PLINTH_BUFFER_CAN_WRAP_HOST) && api.buffer_wrap_host) {
-        check(api.buffer_wrap_host(device_, const_cast<void*>(map.base), map.size, &buffers_->weights, &msg), msg,
-              "mapping the weights");
-        buffers_->weights_base = static_cast<const char*>(map.base);
-    } else {
-        uint64_t capacity = 0;
-        buffers_->ensure(device_, buffers_->weights, capacity, map.size, "weights");
-        check(api.buffer_upload(buffers_->weights, 0, map.base, map.size, &msg), msg, "uploading the weights");
-        buffers_->weights_base = static_cast<const char*>(map.base);
-    }
-
-    // KV cache: one K and one V buffer per layer, [n_head_kv * head_dim, slots].
-    const uint64_t row = uint64_t(hparams_.n_head_kv) * hparams_.head_dim;
-    const uint64_t element = options.kv_type == PLINTH_TYPE_F16 ? 2 : 4;
-    const uint64_t layer_bytes = row * kv_.slot_count() * element;
-    if (info.memory_free && 2 * layer_bytes * hparams_.n_layer > info.memory_free)
-        throw error("the KV cache for a context of " + std::to_string(context_) + " tokens needs " +
-                    std::to_string(2 * layer_bytes * hparams_.n_layer >> 20) + " MiB; " + options.device + " has " +
-                    std::to_string(info.memory_free >> 20) + " MiB free (lower the context)");
+    // KV cache: one K and one V buffer per layer on the layer's device, [n_head_kv * head_dim, slots].
     for (uint32_t l = 0; l < hparams_.n_layer; ++l) {
+        device_slot& dev = *devices_[plan_.layer_device[l]];
         kv_layer_storage s;
         s.type = options.kv_type;
         s.slots = kv_.slot_count();
         s.block_size = options.block_size;
-        uint64_t cap = 0;
-        buffers_->ensure(device_, s.k, cap, layer_bytes, "KV cache");
-        cap = 0;
-        buffers_->ensure(device_, s.v, cap, layer_bytes, "KV cache");
-        buffers_->kv.push_back(s);
+        s.device = plan_.layer_device[l];
+        s.k = dev.alloc(kv_layer_bytes / 2, "KV cache");
+        dev.kv_buffers.push_back(s.k);
+        s.v = dev.alloc(kv_layer_bytes / 2, "KV cache");
+        dev.kv_buffers.push_back(s.v);
+        kv_storage_.push_back(s);
     }
-    spdlog::info("model {} on {}: {} layers, context {}, KV cache {} MiB", model_path.string(), options.device,
-                 hparams_.n_layer, context_, (2 * layer_bytes * hparams_.n_layer) >> 20);
+    spdlog::info("model {}: {} layers, context {}, KV cache {} MiB on {}", model_path.string(), hparams_.n_layer, context_,
+                 (kv_layer_bytes * hparams_.n_layer) >> 20, plan_.devices.size() == 1 ? plan_.devices[0] : "several devices");
+}
+
+uint32_t engine::cpu_slot() const {
+    for (size_t d = 0; d < devices_.size(); ++d)
+        if (devices_[d]->mapped_base) return static_cast<uint32_t>(d);
+    return UINT32_MAX;
+}
+
+void engine::place_weights(const plugin_host& host) {
+    const plinth_file_mapping map = file_->mapping();
+    // Which tensors each device reads, from a one-token graph of the planned placement.
+    std::vector<std::set<const tensor_view*>> needs(devices_.size());
+    {
+        std::vector<kv_layer_storage> kv(hparams_.n_layer);
+        for (uint32_t l = 0; l < hparams_.n_layer; ++l) kv[l].device = plan_.layer_device[l];
+        llama_batch_inputs in;
+        in.n_tokens = in.n_outputs = in.n_seq_rows = in.max_blocks = 1;
+        llama_devices where{plan_.embedding_device, plan_.output_device, {}};
+        where.override_of = [&](const tensor_view& t) -> std::optional<uint32_t> {
+            auto it = plan_.tensor_overrides.find(t.name);
+            return it == plan_.tensor_overrides.end() ? std::nullopt : std::optional<uint32_t>(it->second);
+        };
+        const auto g = build_llama_graph(hparams_, weights_, where, kv, in);
+        for (const auto& n : g.graph.nodes())
+            for (uint32_t s : n.op.src)
+                if (s != PLINTH_NO_TENSOR && g.graph.tensors()[s].weight) needs[n.device].insert(g.graph.tensors()[s].weight);
+    }
+
+    const bool tty = isatty(STDERR_FILENO);
+    for (size_t d = 0; d < devices_.size(); ++d) {
+        device_slot& dev = *devices_[d];
+        plinth_message msg{};
+        if ((dev.info.buffer_caps & PLINTH_BUFFER_CAN_WRAP_HOST) && dev.api->buffer_wrap_host) {
+            // Host memory: use the mapped file in place, no copy.
+            check(dev.api->buffer_wrap_host(dev.index, const_cast<void*>(map.base), map.size, &dev.weights, &msg), msg,
+                  "mapping the weights for " + dev.id);
+            dev.mapped_base = static_cast<const char*>(map.base);
+            continue;
+        }
+        uint64_t total = 0;
+        for (const tensor_view* t : needs[d]) {
+            dev.uploaded_offsets[t->data] = total;
+            total += (t->size + 255) / 256 * 256;
+        }
+        dev.weights = dev.alloc(total, "weights");
+        uint64_t done = 0;
+        for (const tensor_view* t : needs[d]) {
+            check(dev.api->buffer_upload(dev.weights, dev.uploaded_offsets[t->data], t->data, t->size, &msg), msg,
+                  "uploading " + t->name + " to " + dev.id);
+            done += t->size;
+            if (tty) std::fprintf(stderr, "\ruploading weights to %s: %3d%%", dev.id.c_str(), int(100 * done / std::max<uint64_t>(total, 1)));
+        }
+        if (tty) std::fprintf(stderr, "\n");
+    }
+    // Nodes a device cannot run fall back to the CPU, which reads every weight from the mapping.
+    if (cpu_slot() == UINT32_MAX && host.find(PLINTH_PLUGIN_BACKEND, "cpu")) {
+        auto slot = std::make_unique<device_slot>();
+        const auto [backend, index] = detail::select_device(host, "cpu:0");
+        slot->id = "cpu:0";
+        slot->api = backend->backend;
+        slot->index = index;
+        slot->info.struct_size = sizeof(slot->info);
+        plinth_message msg{};
+        check(slot->api->device_info(index, &slot->info, &msg), msg, "reading device cpu:0");
+        check(slot->api->buffer_wrap_host(index, const_cast<void*>(map.base), map.size, &slot->weights, &msg), msg,
+              "mapping the weights for cpu:0");
+        slot->mapped_base = static_cast<const char*>(map.base);
+        devices_.push_back(std::move(slot));
+    }
 }
 
 engine::~engine() = default;
@@ -150,7 +230,6 @@ std::vector<float> engine::forward_chunk(std::span<const batch_item> items) {
     // Per-token inputs. Sequences get rows of the block table in order of first appearance.
     std::vector<int32_t> seqs;
     std::vector<int32_t> tokens(T), positions(T), seq_rows(T), slots(T), output_rows;
-    std::vector<uint32_t> appended;
     for (uint32_t t = 0; t < T; ++t) {
         const int32_t seq = items[t].seq;
         auto row = std::find(seqs.begin(), seqs.end(), seq);
@@ -164,7 +243,7 @@ std::vector<float> engine::forward_chunk(std::span<const batch_item> items) {
         try {
             slots[t] = kv_.append(seq, 1)[0];
         } catch (...) {
-            for (uint32_t u = 0; u < t; ++u) kv_.truncate(items[u].seq, static_cast<uint32_t>(positions[u]));
+            for (uint32_t u = t; u-- > 0;) kv_.truncate(items[u].seq, static_cast<uint32_t>(positions[u]));
             throw;
         }
         if (items[t].logits) output_rows.push_back(static_cast<int32_t>(t));
@@ -176,10 +255,10 @@ std::vector<float> engine::forward_chunk(std::span<const batch_item> items) {
         const auto row = kv_.table_row(s, max_blocks);
         table.insert(table.end(), row.begin(), row.end());
     }
-    if (output_rows.empty()) output_rows.push_back(static_cast<int32_t>(T - 1));  // the graph needs one output
-    const bool want_any = std::any_of(items.begin(), items.end(), [](const batch_item& i) { return i.logits; });
+    const bool want_any = !output_rows.empty();
+    if (!want_any) output_rows.push_back(static_cast<int32_t>(T - 1));  // the graph needs one output
 
-    // Lay the inputs out in one buffer.
+    // Lay the inputs out in one block; every device gets a copy.
     llama_batch_inputs in;
     in.n_tokens = T;
     in.n_outputs = static_cast<uint32_t>(output_rows.size());
@@ -198,31 +277,79 @@ std::vector<float> engine::forward_chunk(std::span<const batch_item> items) {
     in.slots = pack(slots);
     in.block_table = pack(table);
     in.output_rows = pack(output_rows);
-    const plinth_backend_api& api = *backend_->backend;
-    plinth_message msg{};
-    buffers_->ensure(device_, buffers_->inputs, buffers_->inputs_size, packed.size() * sizeof(int32_t), "inputs");
-    in.buffer = buffers_->inputs;
-    check(api.buffer_upload(in.buffer, 0, packed.data(), packed.size() * sizeof(int32_t), &msg), msg, "uploading inputs");
 
-    const char* base = buffers_->weights_base;
-    const plinth_buffer weights = buffers_->weights;
-    const weight_locator locate = [&](const tensor_view& t) {
-        return std::make_pair(weights, static_cast<uint64_t>(static_cast<const char*>(t.data) - base));
+    llama_devices where{plan_.embedding_device, plan_.output_device, {}};
+    where.override_of = [&](const tensor_view& t) -> std::optional<uint32_t> {
+        auto it = plan_.tensor_overrides.find(t.name);
+        return it == plan_.tensor_overrides.end() ? std::nullopt : std::optional<uint32_t>(it->second);
     };
-    llama_graph lg = build_llama_graph(hparams_, weights_, locate, buffers_->kv, in);
-    const uint64_t scratch_bytes = lg.graph.plan_scratch(nullptr);
-    buffers_->ensure(device_, buffers_->scratch, buffers_->scratch_size, scratch_bytes, "scratch");
-    lg.graph.plan_scratch(buffers_->scratch);
+    llama_graph lg = build_llama_graph(hparams_, weights_, where, kv_storage_, in);
+    reassign_unsupported(lg.graph);
 
-    const plinth_graph g = lg.graph.c_graph();
-    check(api.graph_compute(device_, &g, &msg), msg, "computing on " + options_.device);
+    std::vector<device_binding> bindings(devices_.size());
+    std::vector<bool> used(devices_.size(), false);
+    for (const auto& n : lg.graph.nodes()) used[n.device] = true;
+    for (size_t d = 0; d < devices_.size(); ++d) {
+        if (!used[d]) continue;
+        device_slot& dev = *devices_[d];
+        plinth_message msg{};
+        dev.ensure(dev.inputs, dev.inputs_size, packed.size() * sizeof(int32_t), "inputs");
+        check(dev.api->buffer_upload(dev.inputs, 0, packed.data(), packed.size() * sizeof(int32_t), &msg), msg,
+              "uploading inputs to " + dev.id);
+        bindings[d].inputs = dev.inputs;
+        bindings[d].locate_weight = [&dev](const tensor_view& t) { return dev.locate(t); };
+    }
 
+    // Run the segments in order; activations crossing devices go through host memory.
+    auto segments = partition(lg.graph, bindings, lg.logits);
+    std::map<tensor_id, std::vector<char>> crossing;
+    last_copies_ = 0;
+    std::vector<float> out;
+    const tensor_id logits_base = lg.graph.tensors()[lg.logits].base;
+    for (auto& seg : segments) {
+        device_slot& dev = *devices_[seg.device];
+        plinth_message msg{};
+        dev.ensure(dev.scratch, dev.scratch_size, seg.graph.plan_scratch(nullptr), "scratch");
+        seg.graph.plan_scratch(dev.scratch);
+        for (const auto& [base, local] : seg.imports) {
+            const plinth_tensor& t = seg.graph.tensor(local);
+            const auto& bytes = crossing.at(base);
+            check(dev.api->buffer_upload(t.buffer, t.offset, bytes.data(), bytes.size(), &msg), msg, "copying to " + dev.id);
+            ++last_copies_;
+        }
+        const plinth_graph g = seg.graph.c_graph();
+        check(dev.api->graph_compute(dev.index, &g, &msg), msg, "computing on " + dev.id);
+        for (const auto& [base, local] : seg.exports) {
+            const plinth_tensor& t = seg.graph.tensor(local);
+            std::vector<char> bytes(tensor_bytes(t));
+            check(dev.api->buffer_download(t.buffer, t.offset, bytes.data(), bytes.size(), &msg), msg, "copying from " + dev.id);
+            crossing[base] = std::move(bytes);
+        }
+    }
     if (!want_any) return {};
-    const plinth_tensor& logits = lg.graph.tensor(lg.logits);
-    std::vector<float> out(uint64_t(hparams_.n_vocab) * in.n_outputs);
-    check(api.buffer_download(logits.buffer, logits.offset, out.data(), out.size() * sizeof(float), &msg), msg,
-          "reading the logits");
+    const auto& logit_bytes = crossing.at(logits_base);
+    out.resize(logit_bytes.size() / sizeof(float));
+    std::memcpy(out.data(), logit_bytes.data(), logit_bytes.size());
     return out;
+}
+
+void engine::reassign_unsupported(logical_graph& g) const {
+    // Ask each node's device with a shape-only graph (supports_node looks at types and shapes).
+    compute_graph shapes;
+    for (const auto& t : g.tensors()) shapes.bound(t.type, t.shape, nullptr, 0);
+    for (const auto& n : g.nodes()) shapes.add_node(n.op);
+    const plinth_graph probe = shapes.c_graph();
+    const uint32_t cpu = cpu_slot();
+    auto& nodes = g.nodes();
+    for (uint32_t i = 0; i < nodes.size(); ++i) {
+        const device_slot& dev = *devices_[nodes[i].device];
+        if (dev.api->supports_node == nullptr || dev.api->supports_node(dev.index, &probe, i)) continue;
+        const uint32_t op = nodes[i].op.op;
+        if (op == PLINTH_OP_KV_STORE || op == PLINTH_OP_ATTENTION || cpu == UINT32_MAX)
+            throw error(dev.id + " cannot run node " + std::to_string(i) + " (op " + std::to_string(op) +
+                        ") and it cannot move to the CPU");
+        nodes[i].device = cpu;
+    }
 }
 
 }  // namespace plinth

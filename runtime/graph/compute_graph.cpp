@@ -22,6 +22,7 @@ tensor_id compute_graph::bound(uint32_t type, std::array<uint64_t, 4> shape, pli
     tensors_.push_back(t);
     alias_of_.push_back(static_cast<tensor_id>(tensors_.size() - 1));
     intermediate_.push_back(false);
+    keep_alive_.push_back(false);
     return static_cast<tensor_id>(tensors_.size() - 1);
 }
 
@@ -52,6 +53,8 @@ tensor_id compute_graph::node(plinth_op op, tensor_id dst, std::initializer_list
     nodes_.push_back(n);
     return dst;
 }
+
+void compute_graph::keep_alive(tensor_id id) { keep_alive_.at(alias_of_.at(id)) = true; }
 
 plinth_graph compute_graph::c_graph() const {
     plinth_graph g{};

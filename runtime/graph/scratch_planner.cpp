@@ -23,6 +23,12 @@ uint64_t compute_graph::plan_scratch(plinth_buffer scratch, uint64_t alignment) 
         for (uint32_t s : nodes_[k].src) touch(s);
     }
 
+    for (size_t id = 0; id < n; ++id) {
+        if (!keep_alive_[id] || !intermediate_[id]) continue;
+        first[id] = 0;
+        last[id] = nodes_.empty() ? 0 : nodes_.size() - 1;
+    }
+
     // Walk the nodes; allocate each base at its first use, free it after its last.
     std::map<uint64_t, uint64_t> free_ranges;  // offset -> size
     uint64_t high_water = 0;

@@ -1,5 +1,7 @@
 #include "cli_model.hpp"
 
+#include <iostream>
+
 namespace plinth::cli {
 
 void add_model_options(po::options_description& options, model_options& model) {
@@ -7,7 +9,9 @@ void add_model_options(po::options_description& options, model_options& model) {
         ("model,m", po::value(&model.model)->value_name("MODEL"), "model file (default: the config's model.path)")
         ("ctx-size,c", po::value(&model.context)->value_name("N"), "context size in tokens (default: config, else the model's, at most 4096)")
         ("threads,t", po::value(&model.threads)->value_name("N"), "CPU threads (default: config, else physical cores)")
-        ("device", po::value(&model.device)->value_name("ID"), "device to run on, e.g. cpu:0 (default: cpu:0)");
+        ("device", po::value(&model.device)->value_name("ID"), "run everything on this device, e.g. vulkan:0 (overrides the config's placement)")
+        ("placement", po::value(&model.placement)->value_name("RULES"), "layer placement, e.g. \"0-2:vulkan:0,3-:cpu:0\" (overrides the config's)")
+        ("show-placement", po::bool_switch(&model.show_placement), "print the placement plan to stderr before running");
 }
 
 loaded_model load_model(const session& s, const model_options& flags) {
@@ -17,9 +21,22 @@ loaded_model load_model(const session& s, const model_options& flags) {
     options.context = flags.context ? flags.context : s.config.model.context;
     if (flags.threads) options.threads = flags.threads;
     else options.threads = s.config.backends.cpu.threads;
-    if (!flags.device.empty()) options.device = flags.device;
+    options.placement = s.config.placement;
+    if (!flags.device.empty()) {
+        options.device = flags.device;
+        options.placement = {};
+    }
+    if (!flags.placement.empty()) {
+        try {
+            options.placement = {};
+            options.placement.rules = parse_placement_flag(flags.placement);
+        } catch (const std::exception& e) {
+            throw po::error("--placement: " + std::string(e.what()));
+        }
+    }
     loaded_model m;
     m.eng = std::make_unique<engine>(s.host, path, options);
+    if (flags.show_placement) std::cerr << m.eng->placement().describe() << std::flush;
     m.tok = tokenizer::from_model(m.eng->file());
     return m;
 }

@@ -17,6 +17,8 @@ struct model_options {
     uint32_t context = 0;
     uint32_t threads = 0;
     std::string device;
+    std::string placement;  // "0-2:vulkan:0,3-:cpu:0"
+    bool show_placement = false;
 };
 
 void add_model_options(po::options_description& options, model_options& model);

@@ -26,6 +26,13 @@ public:
     tensor_id node(plinth_op op, tensor_id dst, std::initializer_list<tensor_id> src,
                    std::initializer_list<int32_t> i = {}, std::initializer_list<float> f = {});
 
+    // Appends a node whose tensor indices are already this graph's.
+    void add_node(const plinth_node& n) { nodes_.push_back(n); }
+
+    // Keeps an intermediate alive for the whole graph: for tensors written before the graph runs
+    // (copied in from another device) or read after it (copied out, the result).
+    void keep_alive(tensor_id id);
+
     // Assigns every intermediate an offset in `scratch`, reusing memory of tensors no later node
     // reads. Returns the bytes needed; call with scratch == nullptr to size, then with the buffer.
     uint64_t plan_scratch(plinth_buffer scratch, uint64_t alignment = 64);
@@ -39,6 +46,7 @@ private:
     std::vector<plinth_node> nodes_;
     std::vector<tensor_id> alias_of_;   // for views: the base tensor; else the tensor itself
     std::vector<bool> intermediate_;
+    std::vector<bool> keep_alive_;
 };
 
 uint64_t tensor_bytes(const plinth_tensor& t);

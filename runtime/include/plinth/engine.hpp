@@ -1,9 +1,12 @@
 #pragma once
 // The inference engine: a model on a device, its paged KV cache, and forward passes over batches
 // of tokens from one or more sequences. Front ends (the CLI today, the server later) are clients.
+#include <plinth/config.hpp>
 #include <plinth/kv_block_table.hpp>
+#include <plinth/llama_graph.hpp>
 #include <plinth/llama_model.hpp>
 #include <plinth/model_file.hpp>
+#include <plinth/placement.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -19,7 +22,8 @@ class plugin_host;
 struct loaded_plugin;
 
 struct engine_options {
-    std::string device = "cpu:0";
+    std::string device = "cpu:0";         // where everything runs when `placement` has no rules
+    placement_settings placement;         // layer rules, tensor rules, auto
     uint32_t context = 0;                 // tokens the KV cache holds; 0: the model's, at most 4096
     std::optional<uint32_t> threads;      // CPU threads; absent: the backend's default
     uint32_t kv_type = 1;                 // PLINTH_TYPE_F16 (as the reference) or PLINTH_TYPE_F32
@@ -42,6 +46,7 @@ public:
     engine& operator=(const engine&) = delete;
 
     const model_file& file() const { return *file_; }
+    const placement_plan& placement() const { return plan_; }
     const llama_hparams& hparams() const { return hparams_; }
     uint32_t context() const { return context_; }
 
@@ -55,19 +60,26 @@ public:
     // Convenience: appends tokens to one sequence; logits of the last token, or of every token.
     std::vector<float> evaluate(int32_t seq, std::span<const int32_t> tokens, bool all_logits = false);
 
+    // Activations copied between devices in the last forward pass.
+    uint32_t last_copies() const { return last_copies_; }
+
 private:
-    struct device_buffers;
+    struct device_slot;
     std::vector<float> forward_chunk(std::span<const batch_item> items);
+    void place_weights(const plugin_host& host);
+    void reassign_unsupported(logical_graph& g) const;
+    uint32_t cpu_slot() const;
 
     std::unique_ptr<model_file> file_;
     llama_hparams hparams_;
     llama_weights weights_;
-    const loaded_plugin* backend_ = nullptr;
-    uint32_t device_ = 0;
     uint32_t context_ = 0;
     engine_options options_;
+    placement_plan plan_;
     kv_block_table kv_;
-    std::unique_ptr<device_buffers> buffers_;
+    std::vector<std::unique_ptr<device_slot>> devices_;  // plan_.devices, then a CPU fallback if needed
+    std::vector<kv_layer_storage> kv_storage_;
+    uint32_t last_copies_ = 0;
 };
 
 }  // namespace plinth

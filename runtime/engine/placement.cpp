@@ -1,0 +1,208 @@
+#include <plinth/placement.hpp>
+
+#include "device_select.hpp"
+
+#include <plinth/error.hpp>
+#include <plinth/plugin_host.hpp>
+
+#include <algorithm>
+#include <regex>
+#include <sstream>
+
+namespace plinth {
+namespace {
+
+constexpr uint32_t unplaced = UINT32_MAX;
+
+std::string at(const source_location& where) {
+    return where.line ? where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " : "";
+}
+
+// Bytes of every weight of one layer.
+uint64_t layer_weight_bytes(const llama_layer_weights& l) {
+    uint64_t n = 0;
+    for (const tensor_view* t : {l.attn_norm, l.wq, l.wk, l.wv, l.wo, l.ffn_norm, l.ffn_gate, l.ffn_up, l.ffn_down})
+        n += t->size;
+    return n;
+}
+
+int layer_of(const std::string& tensor_name) {
+    if (tensor_name.rfind("blk.", 0) != 0) return -1;
+    return std::atoi(tensor_name.c_str() + 4);
+}
+
+struct plan_builder {
+    placement_plan plan;
+    const plugin_host& host;
+
+    uint32_t slot(const std::string& device) {
+        auto it = std::find(plan.devices.begin(), plan.devices.end(), device);
+        if (it != plan.devices.end()) return static_cast<uint32_t>(it - plan.devices.begin());
+        detail::select_device(host, device);  // throws when it does not exist
+        plan.devices.push_back(device);
+        plan.weight_bytes.push_back(0);
+        plan.kv_bytes.push_back(0);
+        return static_cast<uint32_t>(plan.devices.size() - 1);
+    }
+};
+
+// Every device of every loaded backend, GPUs first: the order `auto` fills them in.
+std::vector<std::pair<std::string, plinth_device_info>> auto_candidates(const plugin_host& host) {
+    std::vector<std::pair<std::string, plinth_device_info>> gpus, cpus;
+    for (const auto* b : host.backends()) {
+        for (uint32_t i = 0; i < b->backend->device_count(); ++i) {
+            plinth_device_info info{};
+            info.struct_size = sizeof(info);
+            plinth_message msg{};
+            if (b->backend->device_info(i, &info, &msg) != PLINTH_OK || b->backend->graph_compute == nullptr) continue;
+            auto& list = info.type == PLINTH_DEVICE_CPU ? cpus : gpus;
+            list.emplace_back(b->name + ":" + std::to_string(i), info);
+        }
+    }
+    gpus.insert(gpus.end(), cpus.begin(), cpus.end());
+    return gpus;
+}
+
+}  // namespace
+
+placement_plan plan_placement(const placement_settings& settings, const std::string& default_device,
+                              const plugin_host& host, const model_file& file, const llama_hparams& hp,
+                              const llama_weights& weights, uint64_t kv_bytes_per_layer) {
+    plan_builder b{{}, host};
+    const uint32_t n_layer = hp.n_layer;
+    std::vector<uint32_t> layer(n_layer, unplaced);
+
+    // Layer rules.
+    bool any_layer_rule = false;
+    for (const auto& rule : settings.rules) {
+        if (!rule.layers) continue;
+        any_layer_rule = true;
+        uint32_t device = 0;
+        try {
+            device = b.slot(rule.device.str());
+        } catch (const error& e) {
+            throw error(at(rule.where) + e.what());
+        }
+        for (const auto& range : rule.layers->ranges) {
+            const uint32_t last = range.to_last ? n_layer - 1 : range.last;
+            if (range.first >= n_layer || last >= n_layer)
+                throw error(at(rule.where) + "placement names layer " + std::to_string(std::max(range.first, last)) +
+                            ", but the model has layers 0-" + std::to_string(n_layer - 1));
+            for (uint32_t l = range.first; l <= last; ++l) {
+                if (layer[l] != unplaced)
+                    throw error(at(rule.where) + "layer " + std::to_string(l) + " is placed twice (on " +
+                                b.plan.devices[layer[l]] + " and " + rule.device.str() + ")");
+                layer[l] = device;
+            }
+        }
+    }
+
+    if (settings.automatic) {
+        // Fill the unplaced layers in order: each device takes as many as fit its budget.
+        size_t next = 0;
+        for (const auto& [id, info] : auto_candidates(host)) {
+            const auto budget_it = settings.budget.find(id);
+            const bool explicit_budget = budget_it != settings.budget.end();
+            uint64_t budget = explicit_budget ? budget_it->second : info.memory_free / 10 * 9;
+            bool took_any = false;
+            while (next < n_layer) {
+                if (layer[next] != unplaced) {
+                    ++next;
+                    continue;
+                }
+                const uint64_t need = layer_weight_bytes(weights.layers[next]) + kv_bytes_per_layer;
+                if (need > budget) break;
+                budget -= need;
+                layer[next++] = b.slot(id);
+                took_any = true;
+            }
+            if (explicit_budget && !took_any && next < n_layer)
+                throw error("the placement budget of " + id + " (" + std::to_string(budget_it->second) +
+                            " bytes) is too small for a single layer (" +
+                            std::to_string(layer_weight_bytes(weights.layers[next]) + kv_bytes_per_layer) + " bytes)");
+        }
+        for (uint32_t l = 0; l < n_layer; ++l)
+            if (layer[l] == unplaced)
+                throw error("automatic placement found no device with room for layer " + std::to_string(l));
+    } else if (!any_layer_rule) {
+        const uint32_t device = b.slot(default_device);
+        std::fill(layer.begin(), layer.end(), device);
+    } else {
+        for (uint32_t l = 0; l < n_layer; ++l)
+            if (layer[l] == unplaced)
+                throw error("no placement rule names layer " + std::to_string(l) + " (add it to a `layers` rule)");
+    }
+    b.plan.layer_device = layer;
+    b.plan.embedding_device = layer.front();
+    b.plan.output_device = layer.back();
+
+    // Tensor rules: override where single weights (and the nodes that read them) go.
+    for (const auto& rule : settings.rules) {
+        if (!rule.tensors) continue;
+        uint32_t device = 0;
+        try {
+            device = b.slot(rule.device.str());
+        } catch (const error& e) {
+            throw error(at(rule.where) + e.what());
+        }
+        const std::regex pattern(*rule.tensors);
+        bool matched = false;
+        for (const auto& t : file.tensors()) {
+            if (!std::regex_match(t.name, pattern)) continue;
+            matched = true;
+            b.plan.tensor_overrides[t.name] = device;
+        }
+        if (!matched) throw error(at(rule.where) + "the tensors rule \"" + *rule.tensors + "\" matches no tensor of the model");
+    }
+    const auto device_of_tensor = [&](const tensor_view& t) {
+        if (auto it = b.plan.tensor_overrides.find(t.name); it != b.plan.tensor_overrides.end()) return it->second;
+        const int l = layer_of(t.name);
+        if (l >= 0 && static_cast<uint32_t>(l) < n_layer) return layer[static_cast<uint32_t>(l)];
+        return t.name == weights.token_embd->name ? b.plan.embedding_device : b.plan.output_device;
+    };
+    for (const auto& t : file.tensors()) b.plan.weight_bytes[device_of_tensor(t)] += t.size;
+    for (uint32_t l = 0; l < n_layer; ++l) b.plan.kv_bytes[layer[l]] += kv_bytes_per_layer;
+
+    // Activations cross devices wherever consecutive layers (or the ends) change device.
+    uint32_t copies = 0;
+    uint32_t prev = b.plan.embedding_device;
+    for (uint32_t l = 0; l < n_layer; ++l) {
+        copies += layer[l] != prev;
+        prev = layer[l];
+    }
+    copies += b.plan.output_device != prev;
+    // A weight moved off its layer's device sends its input there and its result back.
+    for (const auto& [name, device] : b.plan.tensor_overrides) {
+        const tensor_view* t = file.find_tensor(name);
+        const int l = layer_of(name);
+        const uint32_t natural = l >= 0 && static_cast<uint32_t>(l) < n_layer ? layer[static_cast<uint32_t>(l)]
+                                 : t == weights.token_embd ? b.plan.embedding_device
+                                                           : b.plan.output_device;
+        copies += device != natural ? 2 : 0;
+    }
+    b.plan.boundary_copies = copies;
+    return b.plan;
+}
+
+std::string placement_plan::describe() const {
+    std::ostringstream out;
+    out << "placement:\n";
+    size_t start = 0;
+    for (size_t l = 1; l <= layer_device.size(); ++l) {
+        if (l < layer_device.size() && layer_device[l] == layer_device[start]) continue;
+        out << "  layers " << start;
+        if (l - 1 != start) out << "-" << l - 1;
+        out << " -> " << devices[layer_device[start]] << "\n";
+        start = l;
+    }
+    out << "  token embedding -> " << devices[embedding_device] << "\n";
+    out << "  output -> " << devices[output_device] << "\n";
+    for (const auto& [name, device] : tensor_overrides) out << "  tensor " << name << " -> " << devices[device] << "\n";
+    for (size_t d = 0; d < devices.size(); ++d)
+        out << "  " << devices[d] << ": weights " << (weight_bytes[d] >> 10) << " KiB, KV cache " << (kv_bytes[d] >> 10)
+            << " KiB\n";
+    out << "  activation copies between devices per forward pass: " << boundary_copies << "\n";
+    return out.str();
+}
+
+}  // namespace plinth
