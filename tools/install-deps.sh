@@ -5,6 +5,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libboost-program-options-dev   # Boost.DLL (header-only) and Program_options
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev catch2
+  libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools   # Vulkan plugin: headers, shader compiler, lavapipe
 )
 missing=()
 for p in "${packages[@]}"; do

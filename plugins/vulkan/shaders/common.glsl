@@ -1,0 +1,92 @@
+// Shared by every plinth compute shader.
+//
+// Bindings: 0 = dst, 1..6 = src0..src5, 7 = the aux buffer (word 0: the lowest index of a node that
+// met an out-of-range index value, 0xFFFFFFFF when none; from word 4: per-node constants such as
+// ROPE's frequencies). Every tensor buffer is read as 32-bit words: 8- and 16-bit storage access
+// is an optional feature, so bytes and halves are extracted with shifts, and half writes that
+// share a word with another tensor or row go through atomics.
+//
+// A descriptor binds a tensor's buffer from its offset rounded down to the device's storage
+// alignment; pc.off[b] is the byte offset of the tensor inside binding b.
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+
+#define WG 64
+
+layout(local_size_x = WG, local_size_y = 1, local_size_z = 1) in;
+
+layout(push_constant) uniform Params {
+    uint off[7];   // byte offset of the tensor in binding 0..6
+    uint node;     // index of the node in its graph (for the error word)
+    uint total;    // work items of this dispatch (workgroups or invocations, per shader)
+    uint aux_off;  // word offset of this node's constants in the aux buffer
+    uint u[12];    // integer parameters, per shader
+    float f[4];    // float parameters, per shader
+} pc;
+
+layout(std430, set = 0, binding = 7) coherent buffer AuxBuffer { uint aux[]; };
+
+// Marks this node as having met an index value out of range (the host reports the lowest node).
+void flag_error() { atomicMin(aux[0], pc.node); }
+
+// Workgroups are dispatched as a 2-D grid (x at most 65535); this is the linear index.
+uint group_index() { return gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x; }
+uint invocation_index() { return group_index() * WG + gl_LocalInvocationID.x; }
+
+// f32 -> f16 bits, round to nearest even (the CPU backend's rounding; packHalf2x16 leaves the
+// rounding to the implementation). Overflow gives inf, NaN stays NaN.
+uint f32_to_f16(float v) {
+    uint x = floatBitsToUint(v);
+    uint sign = (x >> 16) & 0x8000u;
+    uint ax = x & 0x7FFFFFFFu;
+    if (ax >= 0x7F800000u) return sign | 0x7C00u | (ax > 0x7F800000u ? 0x200u | ((ax >> 13) & 0x3FFu) : 0u);
+    if (ax >= 0x477FF000u) return sign | 0x7C00u;  // rounds to >= 65520: inf
+    if (ax < 0x38800000u) {                          // below 2^-14: subnormal half (or zero)
+        if (ax < 0x33000000u) return sign;           // below 2^-25: rounds to 0
+        uint e = ax >> 23;
+        uint m = (ax & 0x7FFFFFu) | 0x800000u;
+        uint shift = 126u - e;                       // 14..24
+        uint h = m >> shift;  // value = m * 2^(e - 150) = h * 2^-24
+        uint rem = m & ((1u << shift) - 1u);
+        uint halfway = 1u << (shift - 1u);
+        if (rem > halfway || (rem == halfway && (h & 1u) != 0u)) h += 1u;
+        return sign | h;
+    }
+    uint h = ((ax - 0x38000000u) >> 13);             // rebias 127 -> 15
+    uint rem = ax & 0x1FFFu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u) != 0u)) h += 1u;
+    return sign | h;
+}
+
+float f16_to_f32(uint h) { return unpackHalf2x16(h).x; }
+
+// Readers of binding `buf` (declared as `uint buf[]`) at byte address a: u8, u16 (a even),
+// u32 (any a), f16 (a even), f32 (a % 4 == 0).
+#define DEFINE_READERS(buf)                                                                      \
+    uint buf##_u8(uint a) { return (buf[a >> 2] >> ((a & 3u) * 8u)) & 0xFFu; }                  \
+    uint buf##_u16(uint a) { return (buf[a >> 2] >> ((a & 2u) * 8u)) & 0xFFFFu; }                \
+    uint buf##_u32(uint a) {                                                                     \
+        uint w = a >> 2;                                                                         \
+        uint sh = (a & 3u) * 8u;                                                                 \
+        if (sh == 0u) return buf[w];                                                             \
+        return (buf[w] >> sh) | (buf[w + 1u] << (32u - sh));                                     \
+    }                                                                                            \
+    float buf##_f16(uint a) { return f16_to_f32(buf##_u16(a)); }                                 \
+    float buf##_f32(uint a) { return uintBitsToFloat(buf[a >> 2]); }
+
+// Writes word w of binding `buf` from its low and high halves, each only when it belongs to what
+// the caller writes (lo_in / hi_in). A word written whole is stored; a word shared with other data
+// is updated with atomics on its own half only, so neighbouring rows written at the same time
+// stay intact.
+#define DEFINE_HALF_WRITER(buf)                                                                  \
+    void buf##_write_halves(uint w, uint lo_bits, bool lo_in, uint hi_bits, bool hi_in) { \
+        if (lo_in && hi_in) {                                                                    \
+            buf[w] = lo_bits | (hi_bits << 16);                                                  \
+        } else if (lo_in) {                                                                      \
+            atomicAnd(buf[w], 0xFFFF0000u);                                                      \
+            atomicOr(buf[w], lo_bits);                                                           \
+        } else if (hi_in) {                                                                      \
+            atomicAnd(buf[w], 0x0000FFFFu);                                                      \
+            atomicOr(buf[w], hi_bits << 16);                                                     \
+        }                                                                                        \
+    }

@@ -1,0 +1,964 @@
+// graph_compute, supports_node and set_option of the Vulkan backend.
+//
+// graph_compute: every node is checked (indices, types, shapes, parameters, buffer bounds,
+// overlaps, the device's binding limits) before anything is recorded, so a bad graph changes
+// nothing. Then one command buffer: per node a pipeline (made once per device and kernel), a
+// descriptor set (cached by its bindings), push constants, a dispatch; a barrier before a node
+// only when it reads or writes bytes that an earlier node since the last barrier wrote, or writes
+// bytes one read. One submit, one wait. Index values (row ids, slots, positions, block-table
+// entries) are checked by the shaders, which skip what is out of range and note the node in the
+// aux buffer; graph_compute then reports it.
+#include "vulkan_graph.hpp"
+
+#include "vulkan_buffer.hpp"
+#include "vulkan_shaders.hpp"
+
+#include <plinth/weight_types.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <initializer_list>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace plinth::vk {
+namespace {
+
+// ---- kernels (shader variants, named as in CMakeLists.txt)
+
+enum kernel : uint32_t {
+    K_GET_ROWS = 0,  // + weight slot (6 variants)
+    K_MATMUL = 6,    // + weight slot (6 variants)
+    K_RMS_NORM = 12,
+    K_ELEMENTWISE,
+    K_ROPE,
+    K_KV_STORE_F32,
+    K_KV_STORE_F16,
+    K_ATTENTION_F32,
+    K_ATTENTION_F16,
+    K_COPY,
+    K_COUNT
+};
+
+const char* const kernel_names[K_COUNT] = {
+    "get_rows_f32", "get_rows_f16", "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k",
+    "matmul_f32",   "matmul_f16",   "matmul_q4_0",   "matmul_q8_0",   "matmul_q4_k",   "matmul_q6_k",
+    "rms_norm",     "elementwise",  "rope",          "kv_store_f32",  "kv_store_f16",  "attention_f32",
+    "attention_f16", "copy"};
+
+// The weight types the GET_ROWS and MATMUL shaders decode, in kernel order; -1 for the others.
+int weight_slot(uint32_t type) {
+    switch (type) {
+    case PLINTH_TYPE_F32: return 0;
+    case PLINTH_TYPE_F16: return 1;
+    case PLINTH_TYPE_Q4_0: return 2;
+    case PLINTH_TYPE_Q8_0: return 3;
+    case PLINTH_TYPE_Q4_K: return 4;
+    case PLINTH_TYPE_Q6_K: return 5;
+    default: return -1;
+    }
+}
+
+constexpr uint32_t workgroup = 64;     // local_size_x of every shader (WG in common.glsl)
+constexpr uint32_t matmul_tile_t = 8;  // TILE_T in matmul.comp
+constexpr int64_t max_head_dim = 256;  // MAX_HEAD_DIM in attention.comp
+constexpr uint32_t aux_header_words = 4;
+constexpr uint32_t no_error = 0xFFFFFFFFu;
+constexpr uint32_t sets_per_pool = 256;
+constexpr size_t max_cached_sets = 4096;
+
+// Mirrors `Params` in common.glsl.
+struct push_constants {
+    uint32_t off[7];
+    uint32_t node;
+    uint32_t total;
+    uint32_t aux_off;
+    uint32_t u[12];
+    float f[4];
+};
+static_assert(sizeof(push_constants) == 104, "push constants must match common.glsl");
+
+// ---- messages
+
+const char* op_name(uint32_t op) {
+    switch (op) {
+    case PLINTH_OP_GET_ROWS: return "GET_ROWS";
+    case PLINTH_OP_RMS_NORM: return "RMS_NORM";
+    case PLINTH_OP_MATMUL: return "MATMUL";
+    case PLINTH_OP_ADD: return "ADD";
+    case PLINTH_OP_MUL: return "MUL";
+    case PLINTH_OP_ROPE: return "ROPE";
+    case PLINTH_OP_SWIGLU: return "SWIGLU";
+    case PLINTH_OP_KV_STORE: return "KV_STORE";
+    case PLINTH_OP_ATTENTION: return "ATTENTION";
+    case PLINTH_OP_COPY: return "COPY";
+    default: return "unknown op";
+    }
+}
+
+const char* type_name(uint32_t type) {
+    const char* name = plinth_weight_type_info(type).name;
+    return name ? name : "an unknown type";
+}
+
+struct tensor_view {
+    uint32_t index = 0;
+    uint32_t type = 0;
+    int64_t ne[4] = {1, 1, 1, 1};
+    int64_t ne0 = 0, rows = 0, elements = 0;
+    uint64_t row_bytes = 0, bytes = 0;
+    const plinth_buffer_s* buffer = nullptr;
+    uint64_t offset = 0;
+};
+
+struct node_view {
+    uint32_t index = 0;
+    const plinth_node* node = nullptr;
+    tensor_view dst;
+    tensor_view src[PLINTH_NODE_MAX_SRC];
+};
+
+plinth_status node_fail(plinth_message* err, plinth_status status, const node_view& n, const char* fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+plinth_status node_fail(plinth_message* err, plinth_status status, const node_view& n, const char* fmt, ...) {
+    if (err) {
+        const int used = std::snprintf(err->text, sizeof(err->text), "node %u (%s): ", n.index,
+                                       op_name(n.node ? n.node->op : 0));
+        if (used >= 0 && size_t(used) < sizeof(err->text)) {
+            va_list args;
+            va_start(args, fmt);
+            std::vsnprintf(err->text + used, sizeof(err->text) - size_t(used), fmt, args);
+            va_end(args);
+        }
+    }
+    return status;
+}
+
+#define PLINTH_NODE_ERROR(...) node_fail(err, PLINTH_ERR_INVALID_ARGUMENT, __VA_ARGS__)
+#define PLINTH_NODE_UNSUPPORTED(...) node_fail(err, PLINTH_ERR_UNSUPPORTED, __VA_ARGS__)
+
+// ---- validation
+
+const char* const kRole[] = {"src0", "src1", "src2", "src3", "src4", "src5"};
+
+int sources_of(uint32_t op) {
+    switch (op) {
+    case PLINTH_OP_COPY: return 1;
+    case PLINTH_OP_KV_STORE: return 3;
+    case PLINTH_OP_ATTENTION: return 6;
+    default: return 2;
+    }
+}
+
+// The alignment a type's data needs (the CPU backend's rule, so both accept the same graphs; the
+// shaders read 16-bit fields, which must not straddle a 32-bit word).
+uint64_t alignment_of(uint32_t type) {
+    switch (type) {
+    case PLINTH_TYPE_F32: case PLINTH_TYPE_I32: case PLINTH_TYPE_Q8_K: return 4;
+    case PLINTH_TYPE_I8: return 1;
+    case PLINTH_TYPE_I64: case PLINTH_TYPE_F64: return 8;
+    default: return 2;
+    }
+}
+
+struct validator {
+    const plinth_graph& graph;
+    const physical_device& phys;
+    const device* dev;  // null: types and shapes only (supports_node)
+    plinth_message* err;
+
+    plinth_status tensor(node_view& n, uint32_t index, const char* role, tensor_view& out) const {
+        if (index >= graph.n_tensors)
+            return PLINTH_NODE_ERROR(n, "%s is tensor %u, but the graph has %u tensors", role, index, graph.n_tensors);
+        const plinth_tensor& t = graph.tensors[index];
+        out.index = index;
+        out.type = t.type;
+        const plinth_weight_type_traits traits = plinth_weight_type_info(t.type);
+        if (!traits.name) return PLINTH_NODE_ERROR(n, "%s (tensor %u) has unknown type %u", role, index, t.type);
+        uint64_t elements = 1;
+        for (int d = 0; d < 4; ++d) {
+            if (t.shape[d] == 0) return PLINTH_NODE_ERROR(n, "%s (tensor %u) has shape[%d] = 0", role, index, d);
+            if (__builtin_mul_overflow(elements, t.shape[d], &elements) || elements > (uint64_t(1) << 48))
+                return PLINTH_NODE_ERROR(n, "%s (tensor %u) has too many elements", role, index);
+            out.ne[d] = int64_t(t.shape[d]);
+        }
+        if (t.shape[0] % traits.block_size != 0)
+            return PLINTH_NODE_ERROR(n, "%s (tensor %u): a %s row of %llu elements is not a whole number of %u-element blocks",
+                                     role, index, traits.name, (unsigned long long)t.shape[0], traits.block_size);
+        out.ne0 = out.ne[0];
+        out.rows = out.ne[1] * out.ne[2] * out.ne[3];
+        out.elements = int64_t(elements);
+        out.row_bytes = t.shape[0] / traits.block_size * traits.block_bytes;
+        out.bytes = out.row_bytes * uint64_t(out.rows);
+        // One descriptor covers the tensor from its offset rounded down to the storage alignment.
+        const uint64_t slack = phys.properties.limits.minStorageBufferOffsetAlignment + 4;
+        if (out.bytes + slack > phys.max_binding_bytes)
+            return PLINTH_NODE_UNSUPPORTED(n, "%s (tensor %u) takes %llu bytes; %s binds at most %llu bytes per tensor",
+                                           role, index, (unsigned long long)out.bytes, phys.properties.deviceName,
+                                           (unsigned long long)(phys.max_binding_bytes - slack));
+        out.buffer = nullptr;
+        out.offset = t.offset;
+        if (!dev) return PLINTH_OK;
+
+        const plinth_buffer_s* b = t.buffer;
+        if (!b) return PLINTH_NODE_ERROR(n, "%s (tensor %u) has no buffer", role, index);
+        if (b->dev != dev)
+            return PLINTH_NODE_ERROR(n, "%s (tensor %u) is in a buffer of another device (or a freed one)", role, index);
+        if (t.offset > b->size || out.bytes > b->size - t.offset)
+            return PLINTH_NODE_ERROR(n, "%s (tensor %u): %llu bytes at offset %llu run past the end of its %llu-byte buffer",
+                                     role, index, (unsigned long long)out.bytes, (unsigned long long)t.offset,
+                                     (unsigned long long)b->size);
+        if (t.offset % alignment_of(t.type) != 0)
+            return PLINTH_NODE_ERROR(n, "%s (tensor %u): %s data at offset %llu is not %llu-byte aligned", role, index,
+                                     traits.name, (unsigned long long)t.offset, (unsigned long long)alignment_of(t.type));
+        out.buffer = b;
+        return PLINTH_OK;
+    }
+
+    plinth_status need_type(const node_view& n, const tensor_view& t, const char* role,
+                            std::initializer_list<uint32_t> types) const {
+        for (uint32_t ok : types)
+            if (t.type == ok) return PLINTH_OK;
+        char list[64] = "";
+        for (uint32_t ok : types) {
+            if (list[0]) std::strncat(list, " or ", sizeof(list) - std::strlen(list) - 1);
+            std::strncat(list, type_name(ok), sizeof(list) - std::strlen(list) - 1);
+        }
+        return PLINTH_NODE_ERROR(n, "%s (tensor %u) is %s; %s needs %s", role, t.index, type_name(t.type),
+                                 op_name(n.node->op), list);
+    }
+
+    // Same row length and number of rows (the split of rows over shape[1..3] may differ).
+    plinth_status same_shape(const node_view& n, const tensor_view& a, const char* role_a, const tensor_view& b,
+                             const char* role_b) const {
+        if (a.ne0 == b.ne0 && a.rows == b.rows) return PLINTH_OK;
+        return PLINTH_NODE_ERROR(n, "%s (tensor %u) is [%lld, %lld] but %s (tensor %u) is [%lld, %lld]", role_a, a.index,
+                                 (long long)a.ne0, (long long)a.rows, role_b, b.index, (long long)b.ne0, (long long)b.rows);
+    }
+
+    plinth_status weights(const node_view& n, const tensor_view& w) const {
+        if (weight_slot(w.type) >= 0) return PLINTH_OK;
+        if (plinth_weight_type_info(w.type).block_size > 1 || w.type == PLINTH_TYPE_BF16)
+            return PLINTH_NODE_UNSUPPORTED(n, "src0 (tensor %u) has weight type %s, which the Vulkan backend does not "
+                                              "decode (F32, F16, Q4_0, Q8_0, Q4_K, Q6_K)",
+                                           w.index, type_name(w.type));
+        return PLINTH_NODE_ERROR(n, "src0 (tensor %u) is %s, which is not a weight type", w.index, type_name(w.type));
+    }
+
+    plinth_status check_shapes(node_view& n) const {
+        const plinth_node& node = *n.node;
+        const tensor_view& d = n.dst;
+        const tensor_view* s = n.src;
+        plinth_status st = PLINTH_OK;
+#define PLINTH_TRY(expr) \
+    if ((st = (expr)) != PLINTH_OK) return st
+        switch (node.op) {
+        case PLINTH_OP_GET_ROWS:
+            PLINTH_TRY(weights(n, s[0]));
+            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_I32}));
+            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
+            if (d.ne0 != s[0].ne0 || d.rows != s[1].elements)
+                return PLINTH_NODE_ERROR(n, "dst (tensor %u) is [%lld, %lld]; %lld-element rows of src0 for %lld indices need [%lld, %lld]",
+                                         d.index, (long long)d.ne0, (long long)d.rows, (long long)s[0].ne0,
+                                         (long long)s[1].elements, (long long)s[0].ne0, (long long)s[1].elements);
+            return PLINTH_OK;
+
+        case PLINTH_OP_RMS_NORM:
+            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
+            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32}));
+            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
+            if (s[1].elements != s[0].ne0)
+                return PLINTH_NODE_ERROR(n, "src1 (tensor %u) has %lld elements; the rows of src0 have %lld", s[1].index,
+                                         (long long)s[1].elements, (long long)s[0].ne0);
+            PLINTH_TRY(same_shape(n, d, "dst", s[0], "src0"));
+            if (!(node.f[0] >= 0.0f) || !std::isfinite(node.f[0]))
+                return PLINTH_NODE_ERROR(n, "eps f[0] = %g is not a finite number >= 0", double(node.f[0]));
+            return PLINTH_OK;
+
+        case PLINTH_OP_MATMUL:
+            PLINTH_TRY(weights(n, s[0]));
+            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32}));
+            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
+            if (s[1].ne0 != s[0].ne0)
+                return PLINTH_NODE_ERROR(n, "src1 (tensor %u) has rows of %lld elements; the weights src0 (tensor %u) have %lld",
+                                         s[1].index, (long long)s[1].ne0, s[0].index, (long long)s[0].ne0);
+            if (d.ne0 != s[0].rows || d.rows != s[1].rows)
+                return PLINTH_NODE_ERROR(n, "dst (tensor %u) is [%lld, %lld]; [%lld, %lld] weights times [%lld, %lld] give [%lld, %lld]",
+                                         d.index, (long long)d.ne0, (long long)d.rows, (long long)s[0].ne0,
+                                         (long long)s[0].rows, (long long)s[1].ne0, (long long)s[1].rows,
+                                         (long long)s[0].rows, (long long)s[1].rows);
+            return PLINTH_OK;
+
+        case PLINTH_OP_ADD:
+        case PLINTH_OP_SWIGLU:
+            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
+            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32}));
+            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
+            PLINTH_TRY(same_shape(n, s[1], "src1", s[0], "src0"));
+            return same_shape(n, d, "dst", s[0], "src0");
+
+        case PLINTH_OP_MUL:
+            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
+            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32}));
+            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
+            if (!(s[1].ne0 == s[0].ne0 && (s[1].rows == 1 || s[1].rows == s[0].rows)))
+                return PLINTH_NODE_ERROR(n, "src1 (tensor %u) is [%lld, %lld]: neither src0's shape [%lld, %lld] nor one row of it",
+                                         s[1].index, (long long)s[1].ne0, (long long)s[1].rows, (long long)s[0].ne0,
+                                         (long long)s[0].rows);
+            return same_shape(n, d, "dst", s[0], "src0");
+
+        case PLINTH_OP_ROPE: {
+            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
+            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_I32}));
+            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
+            PLINTH_TRY(same_shape(n, d, "dst", s[0], "src0"));
+            const int64_t tokens = s[1].elements;
+            if (s[0].rows % tokens != 0)
+                return PLINTH_NODE_ERROR(n, "src0 (tensor %u) has %lld rows, not a whole number of heads for %lld positions",
+                                         s[0].index, (long long)s[0].rows, (long long)tokens);
+            const int32_t n_rot = node.i[0], mode = node.i[1];
+            if (n_rot <= 0 || n_rot % 2 != 0 || n_rot > s[0].ne0)
+                return PLINTH_NODE_ERROR(n, "rotated dims i[0] = %d must be even, > 0 and <= head_dim %lld", n_rot,
+                                         (long long)s[0].ne0);
+            if (mode != 0 && mode != 2) return PLINTH_NODE_ERROR(n, "mode i[1] = %d is neither 0 nor 2 (NeoX)", mode);
+            if (!(node.f[0] > 0.0f) || !std::isfinite(node.f[0]))
+                return PLINTH_NODE_ERROR(n, "frequency base f[0] = %g is not a finite number > 0", double(node.f[0]));
+            if (!(node.f[1] > 0.0f) || !std::isfinite(node.f[1]))
+                return PLINTH_NODE_ERROR(n, "frequency scale f[1] = %g is not a finite number > 0 (1 for none)",
+                                         double(node.f[1]));
+            return PLINTH_OK;
+        }
+
+        case PLINTH_OP_KV_STORE:
+            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
+            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32, PLINTH_TYPE_F16}));
+            PLINTH_TRY(need_type(n, s[2], "src2", {PLINTH_TYPE_I32}));
+            if (s[1].ne0 != s[0].ne0)
+                return PLINTH_NODE_ERROR(n, "the cache src1 (tensor %u) has rows of %lld elements; src0 (tensor %u) has %lld",
+                                         s[1].index, (long long)s[1].ne0, s[0].index, (long long)s[0].ne0);
+            if (s[2].elements != s[0].rows)
+                return PLINTH_NODE_ERROR(n, "src2 (tensor %u) has %lld slots for %lld rows of src0", s[2].index,
+                                         (long long)s[2].elements, (long long)s[0].rows);
+            if (node.dst != node.src[1]) {
+                const plinth_tensor& a = graph.tensors[node.dst];
+                const plinth_tensor& b = graph.tensors[node.src[1]];
+                if (a.type != b.type || a.buffer != b.buffer || a.offset != b.offset ||
+                    std::memcmp(a.shape, b.shape, sizeof(a.shape)) != 0)
+                    return PLINTH_NODE_ERROR(n, "dst (tensor %u) must be the cache src1 (tensor %u)", node.dst, node.src[1]);
+            }
+            return PLINTH_OK;
+
+        case PLINTH_OP_ATTENTION: {
+            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
+            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32, PLINTH_TYPE_F16}));
+            PLINTH_TRY(need_type(n, s[2], "src2", {s[1].type}));
+            for (int k = 3; k < 6; ++k) PLINTH_TRY(need_type(n, s[k], kRole[k], {PLINTH_TYPE_I32}));
+            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
+            const int32_t heads = node.i[0], kv_heads = node.i[1], head_dim = node.i[2], block = node.i[3];
+            if (heads <= 0 || kv_heads <= 0 || head_dim <= 0 || block <= 0)
+                return PLINTH_NODE_ERROR(n, "heads i[0] = %d, kv_heads i[1] = %d, head_dim i[2] = %d and block size i[3] = %d must be > 0",
+                                         heads, kv_heads, head_dim, block);
+            if (heads % kv_heads != 0)
+                return PLINTH_NODE_ERROR(n, "heads i[0] = %d is not a multiple of kv_heads i[1] = %d", heads, kv_heads);
+            const int64_t tokens = s[3].elements;
+            const int64_t q_row = int64_t(head_dim) * heads, kv_row = int64_t(head_dim) * kv_heads;
+            if (s[0].elements % tokens != 0 || s[0].elements / tokens != q_row ||
+                (s[0].ne0 != head_dim && s[0].ne0 != q_row))
+                return PLINTH_NODE_ERROR(n, "q src0 (tensor %u) is [%lld, %lld, %lld], not [head_dim %d, heads %d, T %lld]",
+                                         s[0].index, (long long)s[0].ne[0], (long long)s[0].ne[1], (long long)s[0].ne[2],
+                                         head_dim, heads, (long long)tokens);
+            if (s[1].ne0 != kv_row)
+                return PLINTH_NODE_ERROR(n, "the K cache src1 (tensor %u) has rows of %lld elements, not head_dim * kv_heads = %lld",
+                                         s[1].index, (long long)s[1].ne0, (long long)kv_row);
+            PLINTH_TRY(same_shape(n, s[2], "the V cache src2", s[1], "the K cache src1"));
+            if (s[4].elements != tokens)
+                return PLINTH_NODE_ERROR(n, "src4 (tensor %u) has %lld sequence rows for %lld positions in src3", s[4].index,
+                                         (long long)s[4].elements, (long long)tokens);
+            if (d.ne0 != q_row || d.rows != tokens)
+                return PLINTH_NODE_ERROR(n, "dst (tensor %u) is [%lld, %lld], not [head_dim * heads = %lld, T = %lld]", d.index,
+                                         (long long)d.ne0, (long long)d.rows, (long long)q_row, (long long)tokens);
+            if (!std::isfinite(node.f[0])) return PLINTH_NODE_ERROR(n, "scale f[0] is not finite");
+            if (head_dim > max_head_dim)
+                return PLINTH_NODE_UNSUPPORTED(n, "head_dim i[2] = %d; the Vulkan backend's attention takes at most %lld",
+                                               head_dim, (long long)max_head_dim);
+            return PLINTH_OK;
+        }
+
+        case PLINTH_OP_COPY:
+            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32, PLINTH_TYPE_F16}));
+            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32, PLINTH_TYPE_F16}));
+            if (d.elements != s[0].elements)
+                return PLINTH_NODE_ERROR(n, "dst (tensor %u) has %lld elements, src0 (tensor %u) %lld", d.index,
+                                         (long long)d.elements, s[0].index, (long long)s[0].elements);
+            return PLINTH_OK;
+        }
+#undef PLINTH_TRY
+        return PLINTH_NODE_ERROR(n, "unknown op %u", node.op);
+    }
+
+    static bool overlap(const tensor_view& a, const tensor_view& b) {
+        return a.buffer == b.buffer && a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes;
+    }
+
+    // Element-wise ops may write over a source of the same layout (in place); no op may write
+    // over memory it reads at other positions.
+    plinth_status check_overlaps(const node_view& n) const {
+        const uint32_t op = n.node->op;
+        const bool elementwise = op == PLINTH_OP_RMS_NORM || op == PLINTH_OP_ADD || op == PLINTH_OP_MUL ||
+                                 op == PLINTH_OP_ROPE || op == PLINTH_OP_SWIGLU || op == PLINTH_OP_COPY;
+        const tensor_view& d = n.dst;
+        for (int k = 0; k < sources_of(op); ++k) {
+            const tensor_view& s = n.src[k];
+            if (op == PLINTH_OP_KV_STORE && k == 1) continue;  // the cache is the destination
+            if (!overlap(d, s)) continue;
+            const bool same = d.offset == s.offset && d.bytes == s.bytes && d.type == s.type && d.ne0 == s.ne0;
+            if (!(elementwise && same))
+                return PLINTH_NODE_ERROR(n, "dst (tensor %u) overlaps %s (tensor %u)%s", d.index, kRole[k], s.index,
+                                         elementwise ? " without being the same tensor" : "");
+        }
+        return PLINTH_OK;
+    }
+
+    plinth_status node(uint32_t index, node_view& n) const {
+        n = node_view{};
+        n.index = index;
+        n.node = &graph.nodes[index];
+        const plinth_node& node = *n.node;
+        if (node.op < PLINTH_OP_GET_ROWS || node.op > PLINTH_OP_COPY)
+            return PLINTH_NODE_ERROR(n, "unknown op %u", node.op);
+        plinth_status st = tensor(n, node.dst, "dst", n.dst);
+        if (st != PLINTH_OK) return st;
+        for (int k = 0; k < sources_of(node.op); ++k)
+            if ((st = tensor(n, node.src[k], kRole[k], n.src[k])) != PLINTH_OK) return st;
+        if ((st = check_shapes(n)) != PLINTH_OK) return st;
+        return dev ? check_overlaps(n) : PLINTH_OK;
+    }
+};
+
+plinth_status check_graph_header(const plinth_graph* graph, plinth_message* err) {
+    if (!graph) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "graph is NULL");
+    if (graph->struct_size < sizeof(plinth_graph))
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "graph struct_size %u is smaller than plinth_graph (%zu)",
+                    graph->struct_size, sizeof(plinth_graph));
+    if (graph->n_tensors != 0 && !graph->tensors)
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "graph has %u tensors but no tensor array", graph->n_tensors);
+    if (graph->n_nodes != 0 && !graph->nodes)
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "graph has %u nodes but no node array", graph->n_nodes);
+    return PLINTH_OK;
+}
+
+// ---- pipelines and descriptor sets
+
+plinth_status ensure_layouts(device& dev, plinth_message* err) {
+    if (dev.pipeline_layout) return PLINTH_OK;
+    VkDescriptorSetLayoutBinding bindings[8]{};
+    for (uint32_t b = 0; b < 8; ++b) {
+        bindings[b].binding = b;
+        bindings[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        bindings[b].descriptorCount = 1;
+        bindings[b].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
+    }
+    VkDescriptorSetLayoutCreateInfo li{};
+    li.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO;
+    li.bindingCount = 8;
+    li.pBindings = bindings;
+    VkResult r = dev.fn.vkCreateDescriptorSetLayout(dev.handle, &li, nullptr, &dev.set_layout);
+    if (r != VK_SUCCESS) {
+        dev.set_layout = VK_NULL_HANDLE;
+        return vk_fail(err, r, "vkCreateDescriptorSetLayout");
+    }
+    VkPushConstantRange range{};
+    range.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
+    range.size = sizeof(push_constants);
+    VkPipelineLayoutCreateInfo pi{};
+    pi.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO;
+    pi.setLayoutCount = 1;
+    pi.pSetLayouts = &dev.set_layout;
+    pi.pushConstantRangeCount = 1;
+    pi.pPushConstantRanges = &range;
+    if ((r = dev.fn.vkCreatePipelineLayout(dev.handle, &pi, nullptr, &dev.pipeline_layout)) != VK_SUCCESS) {
+        dev.pipeline_layout = VK_NULL_HANDLE;
+        return vk_fail(err, r, "vkCreatePipelineLayout");
+    }
+    dev.pipelines.assign(K_COUNT, VK_NULL_HANDLE);
+    return PLINTH_OK;
+}
+
+plinth_status get_pipeline(device& dev, uint32_t k, VkPipeline* out, plinth_message* err) {
+    if (dev.pipelines[k]) {
+        *out = dev.pipelines[k];
+        return PLINTH_OK;
+    }
+    const shader_blob* blob = nullptr;
+    for (size_t i = 0; i < shader_blob_count; ++i)
+        if (std::strcmp(shader_blobs[i].name, kernel_names[k]) == 0) blob = &shader_blobs[i];
+    if (!blob) return fail(err, PLINTH_ERR_INTERNAL, "shader '%s' is not in this build", kernel_names[k]);
+    VkShaderModuleCreateInfo mi{};
+    mi.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
+    mi.codeSize = blob->word_count * sizeof(uint32_t);
+    mi.pCode = blob->words;
+    VkShaderModule module = VK_NULL_HANDLE;
+    VkResult r = dev.fn.vkCreateShaderModule(dev.handle, &mi, nullptr, &module);
+    if (r != VK_SUCCESS) return vk_fail(err, r, "vkCreateShaderModule");
+    VkComputePipelineCreateInfo ci{};
+    ci.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO;
+    ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
+    ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+    ci.stage.module = module;
+    ci.stage.pName = "main";
+    ci.layout = dev.pipeline_layout;
+    VkPipeline pipeline = VK_NULL_HANDLE;
+    r = dev.fn.vkCreateComputePipelines(dev.handle, VK_NULL_HANDLE, 1, &ci, nullptr, &pipeline);
+    dev.fn.vkDestroyShaderModule(dev.handle, module, nullptr);
+    if (r != VK_SUCCESS) {
+        char what[96];
+        std::snprintf(what, sizeof(what), "vkCreateComputePipelines (%s)", kernel_names[k]);
+        return vk_fail(err, r, what);
+    }
+    dev.pipelines[k] = pipeline;
+    *out = pipeline;
+    return PLINTH_OK;
+}
+
+void reset_descriptor_cache(device& dev) {
+    for (VkDescriptorPool p : dev.descriptor_pools) dev.fn.vkResetDescriptorPool(dev.handle, p, 0);
+    dev.descriptor_sets.clear();
+    // Reuse the pools from the first again.
+    dev.pool_sets_left = 0;
+    if (!dev.descriptor_pools.empty()) {
+        for (size_t i = 1; i < dev.descriptor_pools.size(); ++i)
+            dev.fn.vkDestroyDescriptorPool(dev.handle, dev.descriptor_pools[i], nullptr);
+        dev.descriptor_pools.resize(1);
+        dev.pool_sets_left = sets_per_pool;
+    }
+}
+
+plinth_status allocate_set(device& dev, VkDescriptorSet* out, plinth_message* err) {
+    if (dev.pool_sets_left == 0) {
+        VkDescriptorPoolSize size{};
+        size.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        size.descriptorCount = sets_per_pool * 8;
+        VkDescriptorPoolCreateInfo pi{};
+        pi.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
+        pi.maxSets = sets_per_pool;
+        pi.poolSizeCount = 1;
+        pi.pPoolSizes = &size;
+        VkDescriptorPool pool = VK_NULL_HANDLE;
+        VkResult r = dev.fn.vkCreateDescriptorPool(dev.handle, &pi, nullptr, &pool);
+        if (r != VK_SUCCESS) return vk_fail(err, r, "vkCreateDescriptorPool");
+        dev.descriptor_pools.push_back(pool);
+        dev.pool_sets_left = sets_per_pool;
+    }
+    VkDescriptorSetAllocateInfo ai{};
+    ai.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
+    ai.descriptorPool = dev.descriptor_pools.back();
+    ai.descriptorSetCount = 1;
+    ai.pSetLayouts = &dev.set_layout;
+    VkResult r = dev.fn.vkAllocateDescriptorSets(dev.handle, &ai, out);
+    if (r != VK_SUCCESS) return vk_fail(err, r, "vkAllocateDescriptorSets");
+    --dev.pool_sets_left;
+    return PLINTH_OK;
+}
+
+// What one binding of a node covers.
+struct binding {
+    const plinth_buffer_s* buffer = nullptr;
+    uint64_t offset = 0;  // descriptor offset: the tensor's, rounded down to the storage alignment
+    uint64_t range = 0;
+};
+
+plinth_status get_set(device& dev, const binding (&b)[7], VkDescriptorSet* out, plinth_message* err) {
+    struct key_t {
+        uint64_t words[7][3];
+        uint64_t aux;
+    } key{};
+    for (int i = 0; i < 7; ++i) {
+        key.words[i][0] = b[i].buffer ? b[i].buffer->id : 0;
+        key.words[i][1] = b[i].offset;
+        key.words[i][2] = b[i].range;
+    }
+    key.aux = dev.aux.id;
+    std::string k(reinterpret_cast<const char*>(&key), sizeof(key));
+    auto it = dev.descriptor_sets.find(k);
+    if (it != dev.descriptor_sets.end()) {
+        *out = it->second;
+        return PLINTH_OK;
+    }
+    VkDescriptorSet set = VK_NULL_HANDLE;
+    plinth_status st = allocate_set(dev, &set, err);
+    if (st != PLINTH_OK) return st;
+    VkDescriptorBufferInfo infos[8]{};
+    VkWriteDescriptorSet writes[8]{};
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < 8; ++i) {
+        if (i < 7 && !b[i].buffer) continue;
+        infos[n].buffer = i < 7 ? b[i].buffer->buffer : dev.aux.buffer;
+        infos[n].offset = i < 7 ? b[i].offset : 0;
+        infos[n].range = i < 7 ? b[i].range : VK_WHOLE_SIZE;
+        writes[n].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+        writes[n].dstSet = set;
+        writes[n].dstBinding = i;
+        writes[n].descriptorCount = 1;
+        writes[n].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        writes[n].pBufferInfo = &infos[n];
+        ++n;
+    }
+    dev.fn.vkUpdateDescriptorSets(dev.handle, n, writes, 0, nullptr);
+    dev.descriptor_sets.emplace(std::move(k), set);
+    *out = set;
+    return PLINTH_OK;
+}
+
+// ---- recording
+
+struct dispatch {
+    uint32_t kernel = 0;
+    uint32_t groups = 0;  // workgroups, laid out 2-D by record()
+    push_constants pc{};
+    binding bindings[7];
+};
+
+// Byte ranges of buffers, for the barriers between nodes.
+struct byte_range {
+    uint64_t id, begin, end;
+};
+
+bool overlaps_any(const std::vector<byte_range>& list, const byte_range& r) {
+    for (const auto& x : list)
+        if (x.id == r.id && x.begin < r.end && r.begin < x.end) return true;
+    return false;
+}
+
+uint32_t groups_for(uint64_t invocations) { return uint32_t((invocations + workgroup - 1) / workgroup); }
+
+// The kernel, work size and push constants of a node (its bindings are filled by the caller).
+void plan(const node_view& n, uint32_t aux_off, dispatch& d) {
+    const plinth_node& node = *n.node;
+    const tensor_view* s = n.src;
+    push_constants& pc = d.pc;
+    pc.node = n.index;
+    pc.aux_off = aux_off;
+    switch (node.op) {
+    case PLINTH_OP_GET_ROWS:
+        d.kernel = K_GET_ROWS + uint32_t(weight_slot(s[0].type));
+        d.groups = uint32_t(s[1].elements);
+        pc.total = d.groups;
+        pc.u[0] = uint32_t(s[0].ne0);
+        pc.u[1] = uint32_t(s[0].rows);
+        pc.u[2] = uint32_t(s[0].row_bytes);
+        break;
+    case PLINTH_OP_MATMUL: {
+        d.kernel = K_MATMUL + uint32_t(weight_slot(s[0].type));
+        // Lanes per weight row: about two 32-element chunks each, a power of two up to the
+        // workgroup; short rows leave room for more rows per workgroup.
+        const uint64_t chunks = (uint64_t(s[0].ne0) + 31) / 32;
+        uint32_t lanes = 1;
+        while (lanes < workgroup && uint64_t(lanes) * 2 < chunks) lanes *= 2;
+        const uint64_t rows_per_group = workgroup / lanes;
+        const uint64_t row_tiles = (uint64_t(s[0].rows) + rows_per_group - 1) / rows_per_group;
+        const uint64_t col_tiles = (uint64_t(s[1].rows) + matmul_tile_t - 1) / matmul_tile_t;
+        d.groups = uint32_t(row_tiles * col_tiles);
+        pc.total = d.groups;
+        pc.u[0] = uint32_t(s[0].rows);
+        pc.u[1] = uint32_t(s[0].ne0);
+        pc.u[2] = uint32_t(s[1].rows);
+        pc.u[3] = uint32_t(s[0].row_bytes);
+        pc.u[4] = lanes;
+        pc.u[5] = uint32_t(row_tiles);
+        break;
+    }
+    case PLINTH_OP_RMS_NORM:
+        d.kernel = K_RMS_NORM;
+        d.groups = uint32_t(s[0].rows);
+        pc.total = d.groups;
+        pc.u[0] = uint32_t(s[0].ne0);
+        pc.f[0] = node.f[0];
+        break;
+    case PLINTH_OP_ADD:
+    case PLINTH_OP_MUL:
+    case PLINTH_OP_SWIGLU:
+        d.kernel = K_ELEMENTWISE;
+        pc.total = uint32_t(s[0].elements);
+        d.groups = groups_for(pc.total);
+        pc.u[0] = node.op == PLINTH_OP_ADD ? 0 : node.op == PLINTH_OP_MUL ? 1 : 2;
+        pc.u[1] = uint32_t(s[0].elements);
+        pc.u[2] = uint32_t(s[1].elements);
+        break;
+    case PLINTH_OP_ROPE: {
+        d.kernel = K_ROPE;
+        const uint32_t head_dim = uint32_t(s[0].ne0), n_rot = uint32_t(node.i[0]);
+        const uint32_t items = n_rot / 2 + (head_dim - n_rot);
+        pc.total = uint32_t(s[0].rows) * items;
+        d.groups = groups_for(pc.total);
+        pc.u[0] = head_dim;
+        pc.u[1] = n_rot;
+        pc.u[2] = uint32_t(node.i[1]);
+        pc.u[3] = uint32_t(s[0].rows / s[1].elements);
+        pc.u[4] = items;
+        break;
+    }
+    case PLINTH_OP_KV_STORE:
+        d.kernel = s[1].type == PLINTH_TYPE_F16 ? K_KV_STORE_F16 : K_KV_STORE_F32;
+        d.groups = uint32_t(s[0].rows);
+        pc.total = d.groups;
+        pc.u[0] = uint32_t(s[0].ne0);
+        pc.u[1] = uint32_t(s[1].rows);
+        break;
+    case PLINTH_OP_ATTENTION:
+        d.kernel = s[1].type == PLINTH_TYPE_F16 ? K_ATTENTION_F16 : K_ATTENTION_F32;
+        d.groups = uint32_t(s[3].elements * node.i[0]);
+        pc.total = d.groups;
+        pc.u[0] = uint32_t(node.i[0]);
+        pc.u[1] = uint32_t(node.i[1]);
+        pc.u[2] = uint32_t(node.i[2]);
+        pc.u[3] = uint32_t(node.i[3]);
+        pc.u[4] = uint32_t(s[5].ne0);
+        pc.u[5] = uint32_t(s[5].rows);
+        pc.u[6] = uint32_t(s[1].rows);
+        pc.f[0] = node.f[0];
+        break;
+    case PLINTH_OP_COPY:
+        d.kernel = K_COPY;
+        pc.u[0] = uint32_t(s[0].elements);
+        pc.u[1] = s[0].type == PLINTH_TYPE_F16 ? 1 : 0;
+        pc.u[2] = n.dst.type == PLINTH_TYPE_F16 ? 1 : 0;
+        pc.total = uint32_t(s[0].elements);  // F16 dst: set from the binding (words) by the caller
+        d.groups = groups_for(pc.total);
+        break;
+    default: break;
+    }
+}
+
+binding bind(const tensor_view& t, uint64_t alignment) {
+    binding b;
+    b.buffer = t.buffer;
+    b.offset = t.offset / alignment * alignment;
+    const uint64_t end = (t.offset + t.bytes + 3) / 4 * 4;  // within vk_size: buffers are 256-byte multiples
+    b.range = end - b.offset;
+    return b;
+}
+
+// ROPE's c_i = scale * base^(-2i / n_rot) in double, as hi + lo floats.
+void rope_constants(const plinth_node& node, uint32_t* out) {
+    const int32_t n_rot = node.i[0];
+    const double base = node.f[0], scale = node.f[1];
+    for (int32_t i = 0; i < n_rot / 2; ++i) {
+        const double c = scale * std::pow(base, -double(2 * i) / double(n_rot));
+        const float hi = float(c);
+        const float lo = float(c - double(hi));
+        std::memcpy(out + 2 * i, &hi, 4);
+        std::memcpy(out + 2 * i + 1, &lo, 4);
+    }
+}
+
+const char* index_meaning(uint32_t op) {
+    switch (op) {
+    case PLINTH_OP_GET_ROWS: return "a row id in src1 is outside src0's rows";
+    case PLINTH_OP_KV_STORE: return "a slot in src2 is outside the cache";
+    case PLINTH_OP_ATTENTION:
+        return "a token's sequence row (src4) or position (src3) is outside the block table, or a block the "
+               "token reads is outside the cache";
+    default: return "an index is out of range";
+    }
+}
+
+struct graph_scratch {
+    std::vector<node_view> views;
+    std::vector<dispatch> dispatches;
+    std::vector<byte_range> pending_reads, pending_writes;
+};
+
+graph_scratch& scratch() {
+    static graph_scratch* s = new graph_scratch;
+    return *s;
+}
+
+plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* err) {
+    graph_scratch& sc = scratch();
+    plinth_status st = PLINTH_OK;
+    sc.views.resize(graph.n_nodes);
+    const validator check{graph, *dev.phys, &dev, err};
+    for (uint32_t i = 0; i < graph.n_nodes; ++i)
+        if ((st = check.node(i, sc.views[i])) != PLINTH_OK) return st;
+    if (graph.n_nodes == 0) return PLINTH_OK;
+
+    // The aux buffer: the error word, then each ROPE node's constants.
+    uint64_t aux_words = aux_header_words;
+    std::vector<uint32_t> aux_offsets(graph.n_nodes, 0);
+    for (uint32_t i = 0; i < graph.n_nodes; ++i)
+        if (graph.nodes[i].op == PLINTH_OP_ROPE) {
+            aux_offsets[i] = uint32_t(aux_words);
+            aux_words += uint64_t(graph.nodes[i].i[0]);
+        }
+    if ((st = ensure_layouts(dev, err)) != PLINTH_OK) return st;
+    if (dev.aux.size < aux_words * 4) {
+        destroy_host_buffer(dev, dev.aux);
+        if ((st = create_host_buffer(dev, std::max<uint64_t>(aux_words * 4 * 2, 4096), dev.aux, err)) != PLINTH_OK)
+            return st;
+    }
+    auto* aux = static_cast<uint32_t*>(dev.aux.mapped);
+    aux[0] = no_error;
+    for (uint32_t i = 0; i < graph.n_nodes; ++i)
+        if (graph.nodes[i].op == PLINTH_OP_ROPE) rope_constants(graph.nodes[i], aux + aux_offsets[i]);
+
+    if (dev.descriptor_sets.size() + graph.n_nodes > max_cached_sets) reset_descriptor_cache(dev);
+
+    // Plan every node, then record.
+    const uint64_t alignment = std::max<uint64_t>(dev.phys->properties.limits.minStorageBufferOffsetAlignment, 4);
+    sc.dispatches.resize(graph.n_nodes);
+    for (uint32_t i = 0; i < graph.n_nodes; ++i) {
+        const node_view& n = sc.views[i];
+        dispatch& d = sc.dispatches[i];
+        d = dispatch{};
+        plan(n, aux_offsets[i], d);
+        d.bindings[0] = bind(n.dst, alignment);
+        for (int k = 0; k < sources_of(n.node->op); ++k) d.bindings[1 + k] = bind(n.src[k], alignment);
+        for (int b = 0; b < 7; ++b)
+            if (d.bindings[b].buffer) {
+                const tensor_view& t = b == 0 ? n.dst : n.src[b - 1];
+                d.pc.off[b] = uint32_t(t.offset - d.bindings[b].offset);
+            }
+        if (n.node->op == PLINTH_OP_COPY && n.dst.type == PLINTH_TYPE_F16) {
+            const uint32_t first = d.pc.off[0] / 4;
+            const uint32_t last = uint32_t((d.pc.off[0] + 2 * uint64_t(n.dst.elements) - 1) / 4);
+            d.pc.u[3] = first;
+            d.pc.total = last - first + 1;
+            d.groups = groups_for(d.pc.total);
+        }
+    }
+
+    if ((st = begin_commands(dev, err)) != PLINTH_OK) return st;
+    // Uploads (copies or host writes) before this graph are visible to its shaders.
+    memory_barrier(dev, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                   VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_HOST_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT,
+                   VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+    sc.pending_reads.clear();
+    sc.pending_writes.clear();
+    VkPipeline bound = VK_NULL_HANDLE;
+    for (uint32_t i = 0; i < graph.n_nodes; ++i) {
+        const node_view& n = sc.views[i];
+        dispatch& d = sc.dispatches[i];
+        VkPipeline pipeline = VK_NULL_HANDLE;
+        VkDescriptorSet set = VK_NULL_HANDLE;
+        if ((st = get_pipeline(dev, d.kernel, &pipeline, err)) != PLINTH_OK) return st;
+        if ((st = get_set(dev, d.bindings, &set, err)) != PLINTH_OK) return st;
+
+        const byte_range write{n.dst.buffer->id, n.dst.offset, n.dst.offset + n.dst.bytes};
+        bool need_barrier = overlaps_any(sc.pending_writes, write) || overlaps_any(sc.pending_reads, write);
+        const int sources = sources_of(n.node->op);
+        for (int k = 0; k < sources && !need_barrier; ++k) {
+            const tensor_view& s = n.src[k];
+            need_barrier = overlaps_any(sc.pending_writes, byte_range{s.buffer->id, s.offset, s.offset + s.bytes});
+        }
+        if (need_barrier) {
+            memory_barrier(dev, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                           VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
+            sc.pending_reads.clear();
+            sc.pending_writes.clear();
+        }
+        for (int k = 0; k < sources; ++k) {
+            const tensor_view& s = n.src[k];
+            sc.pending_reads.push_back(byte_range{s.buffer->id, s.offset, s.offset + s.bytes});
+        }
+        sc.pending_writes.push_back(write);
+
+        if (pipeline != bound) {
+            dev.fn.vkCmdBindPipeline(dev.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
+            bound = pipeline;
+        }
+        dev.fn.vkCmdBindDescriptorSets(dev.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, dev.pipeline_layout, 0, 1, &set, 0,
+                                       nullptr);
+        dev.fn.vkCmdPushConstants(dev.cmd, dev.pipeline_layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push_constants),
+                                  &d.pc);
+        if (d.groups == 0) continue;
+        const uint32_t gx = std::min<uint32_t>(d.groups, 65535);
+        const uint32_t gy = (d.groups + gx - 1) / gx;
+        dev.fn.vkCmdDispatch(dev.cmd, gx, gy, 1);
+    }
+    // Results are visible to downloads (copies or mapped reads).
+    memory_barrier(dev, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
+                   VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_HOST_BIT,
+                   VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_HOST_READ_BIT);
+    if ((st = submit_and_wait(dev, err)) != PLINTH_OK) return st;
+
+    const uint32_t bad = aux[0];
+    if (bad != no_error) {
+        const uint32_t op = bad < graph.n_nodes ? graph.nodes[bad].op : 0;
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT,
+                    "node %u (%s): %s (the entries out of range were skipped; the other nodes ran)", bad, op_name(op),
+                    index_meaning(op));
+    }
+    return PLINTH_OK;
+}
+
+}  // namespace
+
+plinth_status set_option(const char* key, const char* value, plinth_message* err) {
+    if (!key) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option key is NULL");
+    if (std::strcmp(key, "staging") != 0)
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "unknown Vulkan backend option '%s' (known: staging)", key);
+    if (!value || (std::strcmp(value, "auto") != 0 && std::strcmp(value, "always") != 0))
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option 'staging' must be 'auto' or 'always', not '%s'",
+                    value ? value : "(null)");
+    context& c = ctx();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    c.always_stage = std::strcmp(value, "always") == 0;
+    return PLINTH_OK;
+}
+
+int32_t supports_node(uint32_t device_index, const plinth_graph* graph, uint32_t node) {
+    try {
+        plinth_message ignored;
+        context& c = ctx();
+        std::lock_guard<std::mutex> lock(c.mutex);
+        if (!c.inst || device_index >= c.inst->devices.size()) return 0;
+        if (check_graph_header(graph, &ignored) != PLINTH_OK || node >= graph->n_nodes) return 0;
+        node_view view;
+        return validator{*graph, c.inst->devices[device_index], nullptr, &ignored}.node(node, view) == PLINTH_OK ? 1 : 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
+plinth_status graph_compute(uint32_t device_index, const plinth_graph* graph, plinth_message* err) {
+    try {
+        plinth_status st = check_graph_header(graph, err);
+        if (st != PLINTH_OK) return st;
+        context& c = ctx();
+        std::lock_guard<std::mutex> lock(c.mutex);
+        device* dev = nullptr;
+        if ((st = get_device(device_index, &dev, err)) != PLINTH_OK) return st;
+        return compute(*dev, *graph, err);
+    } catch (const std::bad_alloc&) {
+        return fail(err, PLINTH_ERR_OUT_OF_MEMORY, "out of host memory while recording the graph");
+    } catch (const std::exception& e) {
+        return fail(err, PLINTH_ERR_INTERNAL, "graph_compute: %s", e.what());
+    } catch (...) {
+        return fail(err, PLINTH_ERR_INTERNAL, "graph_compute: unexpected exception");
+    }
+}
+
+void release_compute(device& dev) {
+    for (VkPipeline p : dev.pipelines)
+        if (p) dev.fn.vkDestroyPipeline(dev.handle, p, nullptr);
+    dev.pipelines.clear();
+    for (VkDescriptorPool p : dev.descriptor_pools) dev.fn.vkDestroyDescriptorPool(dev.handle, p, nullptr);
+    dev.descriptor_pools.clear();
+    dev.descriptor_sets.clear();
+    dev.pool_sets_left = 0;
+    if (dev.pipeline_layout) dev.fn.vkDestroyPipelineLayout(dev.handle, dev.pipeline_layout, nullptr);
+    if (dev.set_layout) dev.fn.vkDestroyDescriptorSetLayout(dev.handle, dev.set_layout, nullptr);
+    dev.pipeline_layout = VK_NULL_HANDLE;
+    dev.set_layout = VK_NULL_HANDLE;
+}
+
+}  // namespace plinth::vk

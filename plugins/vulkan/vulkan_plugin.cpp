@@ -1,0 +1,168 @@
+// The Vulkan backend plugin's entry point: descriptor, ABI negotiation, probe and backend table.
+#include <plinth/plugin_api.h>
+
+#include "vulkan_buffer.hpp"
+#include "vulkan_device.hpp"
+#include "vulkan_graph.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <string>
+
+namespace plinth::vk {
+namespace {
+
+void copy_text(char* dst, size_t capacity, const std::string& text) { std::snprintf(dst, capacity, "%s", text.c_str()); }
+
+// Usable when the loader opens and lists at least one Vulkan 1.1 device with a compute queue.
+void probe(plinth_probe_result* out) {
+    try {
+        std::string why;
+        auto inst = open_instance(why);
+        if (!inst) {
+            out->usable = 0;
+            copy_text(out->reason, sizeof(out->reason), why);
+            return;
+        }
+        std::string found;
+        for (const auto& d : inst->devices) found += (found.empty() ? "" : "; ") + std::string(d.properties.deviceName);
+        if (inst->devices.empty()) {
+            out->usable = 0;
+            copy_text(out->reason, sizeof(out->reason),
+                      inst->skipped.empty() ? std::string("no Vulkan device") : "no Vulkan device (" + inst->skipped + ")");
+        } else {
+            out->usable = 1;
+            out->score = 10;
+            copy_text(out->features, sizeof(out->features), found);
+        }
+        close_instance(inst);
+    } catch (const std::exception& e) {
+        out->usable = 0;
+        copy_text(out->reason, sizeof(out->reason), std::string("probe failed: ") + e.what());
+    } catch (...) {
+        out->usable = 0;
+        copy_text(out->reason, sizeof(out->reason), "probe failed");
+    }
+}
+
+plinth_status init(const plinth_host_info* host, plinth_message* err) {
+    try {
+        context& c = ctx();
+        std::lock_guard<std::mutex> lock(c.mutex);
+        c.host = host;
+        return context_init(err);
+    } catch (const std::exception& e) {
+        return fail(err, PLINTH_ERR_INTERNAL, "init: %s", e.what());
+    } catch (...) {
+        return fail(err, PLINTH_ERR_INTERNAL, "init failed");
+    }
+}
+
+void shutdown() {
+    try {
+        context& c = ctx();
+        std::lock_guard<std::mutex> lock(c.mutex);
+        context_shutdown();
+        c.host = nullptr;
+    } catch (...) {
+    }
+}
+
+uint32_t api_device_count() {
+    context& c = ctx();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    return device_count();
+}
+
+plinth_status api_device_info(uint32_t device, plinth_device_info* out, plinth_message* err) {
+    if (!out) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "device_info: out is NULL");
+    try {
+        context& c = ctx();
+        std::lock_guard<std::mutex> lock(c.mutex);
+        return device_info(device, out, err);
+    } catch (...) {
+        return fail(err, PLINTH_ERR_INTERNAL, "device_info failed");
+    }
+}
+
+plinth_status api_buffer_alloc(uint32_t device, uint64_t size, plinth_buffer* out, plinth_message* err) {
+    try {
+        return buffer_alloc(device, size, out, err);
+    } catch (...) {
+        return fail(err, PLINTH_ERR_INTERNAL, "buffer_alloc failed");
+    }
+}
+
+void api_buffer_free(plinth_buffer b) {
+    try {
+        buffer_free(b);
+    } catch (...) {
+    }
+}
+
+plinth_status api_buffer_upload(plinth_buffer b, uint64_t offset, const void* src, uint64_t size, plinth_message* err) {
+    try {
+        return buffer_upload(b, offset, src, size, err);
+    } catch (...) {
+        return fail(err, PLINTH_ERR_INTERNAL, "buffer_upload failed");
+    }
+}
+
+plinth_status api_buffer_download(plinth_buffer b, uint64_t offset, void* dst, uint64_t size, plinth_message* err) {
+    try {
+        return buffer_download(b, offset, dst, size, err);
+    } catch (...) {
+        return fail(err, PLINTH_ERR_INTERNAL, "buffer_download failed");
+    }
+}
+
+const plinth_backend_api backend_api = [] {
+    plinth_backend_api api{};
+    api.struct_size = sizeof(api);
+    api.device_count = api_device_count;
+    api.device_info = api_device_info;
+    api.buffer_alloc = api_buffer_alloc;
+    api.buffer_wrap_host = nullptr;  // device memory cannot wrap host memory (no PLINTH_BUFFER_CAN_WRAP_HOST)
+    api.buffer_free = api_buffer_free;
+    api.buffer_size = buffer_size;
+    api.buffer_host_ptr = buffer_host_ptr;
+    api.buffer_upload = api_buffer_upload;
+    api.buffer_download = api_buffer_download;
+    api.set_option = set_option;
+    api.supports_node = supports_node;
+    api.graph_compute = graph_compute;
+    return api;
+}();
+
+plinth_plugin_descriptor descriptor = [] {
+    plinth_plugin_descriptor d{};
+    d.struct_size = sizeof(d);
+    d.abi_major = PLINTH_ABI_MAJOR;
+    d.abi_minor = PLINTH_ABI_MINOR;
+    d.kind = PLINTH_PLUGIN_BACKEND;
+    d.name = "vulkan";
+    d.version = "0.1.0";
+    d.description = "Vulkan backend (compute shaders on any Vulkan 1.1 device)";
+    d.probe = probe;
+    d.init = init;
+    d.shutdown = shutdown;
+    d.backend = &backend_api;
+    return d;
+}();
+
+}  // namespace
+}  // namespace plinth::vk
+
+extern "C" PLINTH_EXPORT const plinth_plugin_descriptor* plinth_plugin_entry(const plinth_host_info* host,
+                                                                            plinth_message* refusal) {
+    using plinth::vk::descriptor;
+    if (host == nullptr || host->abi_major != PLINTH_ABI_MAJOR) {
+        if (refusal)
+            std::snprintf(refusal->text, sizeof(refusal->text), "vulkan plugin speaks ABI major %d, host speaks %u",
+                          PLINTH_ABI_MAJOR, host ? host->abi_major : 0u);
+        return nullptr;
+    }
+    descriptor.abi_minor = std::min<uint32_t>(host->abi_minor_max, PLINTH_ABI_MINOR);
+    return &descriptor;
+}

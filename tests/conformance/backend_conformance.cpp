@@ -1,0 +1,1068 @@
+// The backend conformance suite (see backend_conformance.hpp and docs/backends.md).
+//
+// Each case is a graph described on the host: buffers with their initial bytes (a background
+// pattern, and the tensors' data), tensors placed in them at offsets that are aligned only as much
+// as their type needs, and nodes. The same description runs on the backend under test and on the
+// reference backend; both results are downloaded whole and compared:
+//   - the outputs, exactly or within the case's tolerance;
+//   - every byte the graph does not write must still hold its initial value (stray writes);
+//   - MATMUL also against a double-precision product of the dequantized weights.
+#include "backend_conformance.hpp"
+
+#include <half.hpp>
+#include <quant_api.hpp>
+
+#include <plinth/weight_types.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <initializer_list>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+namespace plinth::conformance {
+
+size_t report::count(outcome o) const {
+    return size_t(std::count_if(cases.begin(), cases.end(), [&](const case_result& c) { return c.result == o; }));
+}
+
+std::vector<const case_result*> report::with(outcome o) const {
+    std::vector<const case_result*> out;
+    for (const auto& c : cases)
+        if (c.result == o) out.push_back(&c);
+    return out;
+}
+
+namespace {
+
+using shape4 = std::array<uint64_t, 4>;
+
+shape4 shp(uint64_t a, uint64_t b = 1, uint64_t c = 1, uint64_t d = 1) { return {a, b, c, d}; }
+
+uint64_t tensor_bytes(uint32_t type, const shape4& s) {
+    const auto t = plinth_weight_type_info(type);
+    return s[0] / t.block_size * t.block_bytes * s[1] * s[2] * s[3];
+}
+
+const char* type_name(uint32_t type) {
+    const char* n = plinth_weight_type_info(type).name;
+    return n ? n : "?";
+}
+
+const char* op_name(uint32_t op) {
+    switch (op) {
+    case PLINTH_OP_GET_ROWS: return "GET_ROWS";
+    case PLINTH_OP_RMS_NORM: return "RMS_NORM";
+    case PLINTH_OP_MATMUL: return "MATMUL";
+    case PLINTH_OP_ADD: return "ADD";
+    case PLINTH_OP_MUL: return "MUL";
+    case PLINTH_OP_ROPE: return "ROPE";
+    case PLINTH_OP_SWIGLU: return "SWIGLU";
+    case PLINTH_OP_KV_STORE: return "KV_STORE";
+    case PLINTH_OP_ATTENTION: return "ATTENTION";
+    case PLINTH_OP_COPY: return "COPY";
+    default: return "unknown op";
+    }
+}
+
+constexpr uint8_t background = 0xA5;  // the initial bytes of every buffer outside its tensors
+
+// ---- random data (fixed seeds)
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> dist(lo, hi);
+    std::vector<float> v(n);
+    for (auto& x : v) x = dist(rng);
+    return v;
+}
+
+std::vector<int32_t> random_ints(size_t n, uint32_t seed, int32_t lo, int32_t hi) {
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int32_t> dist(lo, hi);
+    std::vector<int32_t> v(n);
+    for (auto& x : v) x = dist(rng);
+    return v;
+}
+
+std::vector<uint16_t> to_f16(const std::vector<float>& v) {
+    std::vector<uint16_t> h(v.size());
+    for (size_t i = 0; i < v.size(); ++i) h[i] = quant::fp32_to_fp16(v[i]);
+    return h;
+}
+
+// `rows` rows of n floats in `type` (F32 as is; others through the reference quantizer).
+std::vector<uint8_t> encode(uint32_t type, const std::vector<float>& v, int64_t n) {
+    const int64_t rows = int64_t(v.size()) / n;
+    const size_t row_bytes = quant::row_bytes(type, n);
+    std::vector<uint8_t> out(row_bytes * size_t(rows));
+    for (int64_t r = 0; r < rows; ++r) quant::quantize_row(type, v.data() + r * n, out.data() + size_t(r) * row_bytes, n);
+    return out;
+}
+
+std::vector<float> decode(uint32_t type, const std::vector<uint8_t>& bytes, int64_t n) {
+    const size_t row_bytes = quant::row_bytes(type, n);
+    const size_t rows = bytes.size() / row_bytes;
+    std::vector<float> out(rows * size_t(n));
+    for (size_t r = 0; r < rows; ++r) quant::dequantize_row(type, bytes.data() + r * row_bytes, out.data() + r * size_t(n), n);
+    return out;
+}
+
+// ---- graphs described on the host
+
+struct tensor_spec {
+    uint32_t type;
+    shape4 shape;
+    uint32_t buffer;
+    uint64_t offset;
+};
+
+struct graph_spec {
+    std::vector<std::vector<uint8_t>> buffers;  // initial contents
+    std::vector<tensor_spec> tensors;
+    std::vector<plinth_node> nodes;
+
+    uint32_t new_buffer(uint64_t size) {
+        buffers.emplace_back(size, background);
+        return uint32_t(buffers.size() - 1);
+    }
+    // A tensor at `offset` of buffer `b`, its bytes set from `data` when given.
+    uint32_t place(uint32_t b, uint64_t offset, uint32_t type, shape4 shape, const void* data = nullptr) {
+        const uint64_t bytes = tensor_bytes(type, shape);
+        if (offset + bytes > buffers[b].size()) throw std::logic_error("conformance: tensor past its buffer");
+        if (data) std::memcpy(buffers[b].data() + offset, data, bytes);
+        tensors.push_back(tensor_spec{type, shape, b, offset});
+        return uint32_t(tensors.size() - 1);
+    }
+    // A tensor in a buffer of its own, at an offset aligned only as much as its type needs (36 bytes
+    // for 4-byte types, 34 for 2-byte ones), with guard bytes after it.
+    uint32_t add(uint32_t type, shape4 shape, const void* data = nullptr) {
+        const uint64_t lead = (type == PLINTH_TYPE_F32 || type == PLINTH_TYPE_I32) ? 36 : 34;
+        const uint32_t b = new_buffer(lead + tensor_bytes(type, shape) + 62);
+        return place(b, lead, type, shape, data);
+    }
+    uint32_t f32(shape4 shape, const std::vector<float>& v) {
+        check_size(v.size() * 4, PLINTH_TYPE_F32, shape);
+        return add(PLINTH_TYPE_F32, shape, v.data());
+    }
+    uint32_t f32(shape4 shape) { return add(PLINTH_TYPE_F32, shape); }
+    uint32_t i32(const std::vector<int32_t>& v) { return add(PLINTH_TYPE_I32, shp(v.size()), v.data()); }
+    uint32_t i32(shape4 shape, const std::vector<int32_t>& v) {
+        check_size(v.size() * 4, PLINTH_TYPE_I32, shape);
+        return add(PLINTH_TYPE_I32, shape, v.data());
+    }
+    uint32_t view(uint32_t t, uint32_t type, shape4 shape, uint64_t extra = 0) {
+        tensor_spec s = tensors[t];
+        s.type = type;
+        s.shape = shape;
+        s.offset += extra;
+        tensors.push_back(s);
+        return uint32_t(tensors.size() - 1);
+    }
+    plinth_node& node(uint32_t op, uint32_t dst, std::initializer_list<uint32_t> srcs) {
+        plinth_node n{};
+        n.op = op;
+        n.dst = dst;
+        for (auto& s : n.src) s = PLINTH_NO_TENSOR;
+        int k = 0;
+        for (uint32_t s : srcs) n.src[k++] = s;
+        nodes.push_back(n);
+        return nodes.back();
+    }
+    uint64_t bytes(uint32_t t) const { return tensor_bytes(tensors[t].type, tensors[t].shape); }
+
+private:
+    static void check_size(size_t have, uint32_t type, const shape4& shape) {
+        if (have != tensor_bytes(type, shape)) throw std::logic_error("conformance: data does not match the shape");
+    }
+};
+
+struct run_output {
+    plinth_status status = PLINTH_OK;
+    std::string message;
+    int unsupported_node = -1;
+    std::vector<std::vector<uint8_t>> buffers;
+};
+
+// Allocates the buffers on (api, device), uploads them, optionally asks supports_node for every
+// node, computes, and downloads every buffer.
+run_output execute(const plinth_backend_api& api, uint32_t device, const graph_spec& g, bool ask_support) {
+    run_output out;
+    std::vector<plinth_buffer> handles;
+    struct cleanup {
+        const plinth_backend_api& api;
+        std::vector<plinth_buffer>& handles;
+        ~cleanup() {
+            for (plinth_buffer b : handles) api.buffer_free(b);
+        }
+    } guard{api, handles};
+    plinth_message err{};
+    for (const auto& contents : g.buffers) {
+        plinth_buffer b = nullptr;
+        if ((out.status = api.buffer_alloc(device, contents.size(), &b, &err)) != PLINTH_OK) {
+            out.message = std::string("buffer_alloc: ") + err.text;
+            return out;
+        }
+        handles.push_back(b);
+        if ((out.status = api.buffer_upload(b, 0, contents.data(), contents.size(), &err)) != PLINTH_OK) {
+            out.message = std::string("buffer_upload: ") + err.text;
+            return out;
+        }
+    }
+    std::vector<plinth_tensor> tensors(g.tensors.size());
+    for (size_t i = 0; i < g.tensors.size(); ++i) {
+        plinth_tensor& t = tensors[i];
+        t = plinth_tensor{};
+        t.type = g.tensors[i].type;
+        for (int d = 0; d < 4; ++d) t.shape[d] = g.tensors[i].shape[d];
+        t.buffer = handles[g.tensors[i].buffer];
+        t.offset = g.tensors[i].offset;
+    }
+    plinth_graph graph{};
+    graph.struct_size = sizeof(graph);
+    graph.n_tensors = uint32_t(tensors.size());
+    graph.tensors = tensors.data();
+    graph.n_nodes = uint32_t(g.nodes.size());
+    graph.nodes = g.nodes.data();
+    if (ask_support && api.supports_node)
+        for (uint32_t i = 0; i < graph.n_nodes; ++i)
+            if (!api.supports_node(device, &graph, i)) {
+                out.unsupported_node = int(i);
+                return out;
+            }
+    out.status = api.graph_compute(device, &graph, &err);
+    out.message = err.text;
+    if (out.status != PLINTH_OK) return out;
+    for (size_t i = 0; i < g.buffers.size(); ++i) {
+        std::vector<uint8_t> bytes(g.buffers[i].size());
+        const plinth_status st = api.buffer_download(handles[i], 0, bytes.data(), bytes.size(), &err);
+        if (st != PLINTH_OK) {
+            out.status = st;
+            out.message = std::string("buffer_download: ") + err.text;
+            return out;
+        }
+        out.buffers.push_back(std::move(bytes));
+    }
+    return out;
+}
+
+// ---- cases and their checks
+
+enum class compare { exact, close, matmul };
+
+struct check {
+    uint32_t tensor = 0;
+    compare mode = compare::exact;
+    double rel = 0, abs_frac = 0, abs = 0;  // close: |got - ref| <= rel * |ref| + abs_frac * max |ref| + abs
+    std::vector<double> slack;              // close: plus slack[i] for element i, when given
+    // matmul: per output element, the double-precision product of the dequantized weights, the
+    // activation-quantization bound of the reference (0 for F32/F16 weights) and sum |w * x|.
+    std::vector<double> exact, bound, magnitude;
+};
+
+struct test_case {
+    std::string group, name;
+    graph_spec graph;
+    std::vector<check> checks;
+    plinth_status expect = PLINTH_OK;  // an error status: both backends must answer it
+};
+
+std::vector<float> floats_of(const graph_spec& g, const run_output& r, uint32_t t) {
+    const tensor_spec& s = g.tensors[t];
+    const uint64_t n = g.bytes(t) / 4;
+    std::vector<float> v(n);
+    std::memcpy(v.data(), r.buffers[s.buffer].data() + s.offset, n * 4);
+    return v;
+}
+
+std::string fmt(const char* f, double a, double b, double c, double d = 0) {
+    char buf[256];
+    std::snprintf(buf, sizeof(buf), f, a, b, c, d);
+    return buf;
+}
+
+// Empty when the check passes, else what differs.
+std::string run_check(const graph_spec& g, const check& c, const run_output& got, const run_output& ref) {
+    const tensor_spec& s = g.tensors[c.tensor];
+    const uint64_t bytes = g.bytes(c.tensor);
+    const uint8_t* a = got.buffers[s.buffer].data() + s.offset;
+    const uint8_t* b = ref.buffers[s.buffer].data() + s.offset;
+    if (c.mode == compare::exact) {
+        if (std::memcmp(a, b, bytes) == 0) return "";
+        const uint64_t unit = s.type == PLINTH_TYPE_F16 ? 2 : 4;
+        for (uint64_t i = 0; i < bytes; i += unit)
+            if (std::memcmp(a + i, b + i, unit) != 0) {
+                std::ostringstream o;
+                o << "tensor " << c.tensor << " element " << i / unit << " differs from the reference (exact compare)";
+                if (s.type == PLINTH_TYPE_F32) {
+                    float x, y;
+                    std::memcpy(&x, a + i, 4);
+                    std::memcpy(&y, b + i, 4);
+                    o << ": got " << x << ", want " << y;
+                } else if (s.type == PLINTH_TYPE_F16) {
+                    uint16_t x, y;
+                    std::memcpy(&x, a + i, 2);
+                    std::memcpy(&y, b + i, 2);
+                    o << ": got " << quant::fp16_to_fp32(x) << " (0x" << std::hex << x << "), want "
+                      << quant::fp16_to_fp32(y) << " (0x" << y << ")";
+                }
+                return o.str();
+            }
+        return "";
+    }
+    const std::vector<float> x = floats_of(g, got, c.tensor), y = floats_of(g, ref, c.tensor);
+    if (c.mode == compare::close) {
+        double max_ref = 0;
+        for (float v : y) max_ref = std::max(max_ref, std::fabs(double(v)));
+        for (size_t i = 0; i < x.size(); ++i) {
+            const double tol =
+                c.rel * std::fabs(double(y[i])) + c.abs_frac * max_ref + c.abs + (c.slack.empty() ? 0.0 : c.slack[i]);
+            if (!(std::fabs(double(x[i]) - double(y[i])) <= tol))
+                return "tensor " + std::to_string(c.tensor) + " element " + std::to_string(i) +
+                       fmt(": got %.9g, want %.9g (difference %.3g, tolerance %.3g)", x[i], y[i],
+                           std::fabs(double(x[i]) - double(y[i])), tol);
+        }
+        return "";
+    }
+    // MATMUL: against the exact product, and against the reference.
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double to_exact = c.bound[i] + 1e-5 * c.magnitude[i] + 1e-6;
+        const double to_ref = 2 * c.bound[i] + 2e-5 * c.magnitude[i] + 1e-6;
+        if (!(std::fabs(double(y[i]) - c.exact[i]) <= to_exact))
+            return "the reference itself is off at element " + std::to_string(i) +
+                   fmt(": %.9g vs the exact %.9g (tolerance %.3g)", y[i], c.exact[i], to_exact);
+        if (!(std::fabs(double(x[i]) - c.exact[i]) <= to_exact))
+            return "element " + std::to_string(i) +
+                   fmt(": got %.9g, the exact product is %.9g (difference %.3g, tolerance %.3g)", x[i], c.exact[i],
+                       std::fabs(double(x[i]) - c.exact[i]), to_exact);
+        if (!(std::fabs(double(x[i]) - double(y[i])) <= to_ref))
+            return "element " + std::to_string(i) +
+                   fmt(": got %.9g, the reference %.9g (difference %.3g, tolerance %.3g)", x[i], y[i],
+                       std::fabs(double(x[i]) - double(y[i])), to_ref);
+    }
+    return "";
+}
+
+// Bytes no node writes must keep their initial value.
+std::string check_untouched(const graph_spec& g, const run_output& got) {
+    for (size_t b = 0; b < g.buffers.size(); ++b) {
+        std::vector<bool> written(g.buffers[b].size(), false);
+        for (const auto& n : g.nodes) {
+            const tensor_spec& d = g.tensors[n.dst];
+            if (d.buffer != b) continue;
+            const uint64_t bytes = tensor_bytes(d.type, d.shape);
+            std::fill(written.begin() + long(d.offset), written.begin() + long(d.offset + bytes), true);
+        }
+        for (size_t i = 0; i < written.size(); ++i)
+            if (!written[i] && got.buffers[b][i] != g.buffers[b][i])
+                return "byte " + std::to_string(i) + " of buffer " + std::to_string(b) +
+                       ", which no node writes, changed";
+    }
+    return "";
+}
+
+case_result run_case(const test_case& c, const loaded_plugin& backend, uint32_t device, const loaded_plugin& reference) {
+    case_result res;
+    res.name = c.name;
+    const bool expect_error = c.expect != PLINTH_OK;
+    const run_output ref = execute(*reference.backend, 0, c.graph, !expect_error);
+    const run_output got = execute(*backend.backend, device, c.graph, !expect_error);
+    if (got.unsupported_node >= 0) {
+        res.result = outcome::skipped;
+        const plinth_node& n = c.graph.nodes[size_t(got.unsupported_node)];
+        res.detail = "unsupported: node " + std::to_string(got.unsupported_node) + " (" + op_name(n.op) + ")";
+        return res;
+    }
+    res.result = outcome::failed;
+    if (ref.unsupported_node >= 0) {
+        res.detail = "the reference backend refuses node " + std::to_string(ref.unsupported_node);
+        return res;
+    }
+    if (expect_error) {
+        if (ref.status != c.expect) {
+            res.detail = "the reference answered " + std::to_string(int(ref.status)) + " (" + ref.message + "), not " +
+                         std::to_string(int(c.expect));
+        } else if (got.status == PLINTH_ERR_UNSUPPORTED) {
+            res.result = outcome::skipped;
+            res.detail = "unsupported: " + got.message;
+        } else if (got.status != c.expect) {
+            res.detail = "answered status " + std::to_string(int(got.status)) + " (" + got.message + "), want " +
+                         std::to_string(int(c.expect)) + " like the reference (" + ref.message + ")";
+        } else if (got.message.empty()) {
+            res.detail = "the error has no message";
+        } else {
+            res.result = outcome::passed;
+            res.detail = got.message;
+        }
+        return res;
+    }
+    if (ref.status != PLINTH_OK) {
+        res.detail = "the reference failed: " + ref.message;
+        return res;
+    }
+    if (got.status != PLINTH_OK) {
+        res.detail = "graph_compute failed (status " + std::to_string(int(got.status)) + "): " + got.message;
+        return res;
+    }
+    for (const check& k : c.checks) {
+        const std::string why = run_check(c.graph, k, got, ref);
+        if (!why.empty()) {
+            res.detail = why;
+            return res;
+        }
+    }
+    const std::string stray = check_untouched(c.graph, got);
+    if (!stray.empty()) {
+        res.detail = stray;
+        return res;
+    }
+    res.result = outcome::passed;
+    return res;
+}
+
+check exact(uint32_t t) {
+    check c;
+    c.tensor = t;
+    c.mode = compare::exact;
+    return c;
+}
+
+check close(uint32_t t, double rel, double abs_frac, double abs = 0) {
+    check c;
+    c.tensor = t;
+    c.mode = compare::close;
+    c.rel = rel;
+    c.abs_frac = abs_frac;
+    c.abs = abs;
+    return c;
+}
+
+// The tolerances of docs/backends.md.
+constexpr double f32_rel = 1e-5, f32_abs = 1e-6;      // element-wise F32 arithmetic
+constexpr double rope_rel = 1e-5, rope_abs = 1e-5;    // cos/sin of large angles
+constexpr double attn_rel = 1e-4, attn_abs = 1e-5;    // softmax sums over the context
+// Over an F16 cache the reference rounds q to F16 and keeps its weighted sum of V rows in F16,
+// rounded at every position (llama.cpp's arithmetic): the result may differ from an F32
+// computation by a few F16 steps of the running sum, whose size follows the V values (here in
+// [-1, 1]).
+constexpr double attn_f16_abs = 2e-3;
+
+const uint32_t weight_types[] = {PLINTH_TYPE_F32, PLINTH_TYPE_F16,  PLINTH_TYPE_Q4_0, PLINTH_TYPE_Q8_0,
+                                 PLINTH_TYPE_Q4_K, PLINTH_TYPE_Q6_K, PLINTH_TYPE_Q5_K, PLINTH_TYPE_BF16};
+
+// Row lengths to test for a weight type: odd ones where the type allows them.
+std::vector<int64_t> row_lengths(uint32_t type) {
+    const uint32_t block = plinth_weight_type_info(type).block_size;
+    if (block == 1) return {3, 17, 69};
+    if (block == 32) return {32, 96, 160};
+    return {256, 512};
+}
+
+const int64_t batch_sizes[] = {1, 3, 7};
+
+// ---- GET_ROWS
+
+void cases_get_rows(std::vector<test_case>& out) {
+    uint32_t seed = 100;
+    for (uint32_t type : weight_types)
+        for (int64_t n : row_lengths(type))
+            for (int64_t T : batch_sizes) {
+                const int64_t rows = 17;
+                test_case c;
+                c.group = "GET_ROWS";
+                c.name = std::string("GET_ROWS ") + type_name(type) + " n=" + std::to_string(n) + " T=" + std::to_string(T);
+                const auto table = encode(type, random_floats(size_t(n * rows), ++seed), n);
+                auto ids = random_ints(size_t(T), ++seed, 0, int32_t(rows - 1));
+                if (T > 1) ids[1] = ids[0];  // a repeated id
+                if (T > 2) ids[2] = int32_t(rows - 1);
+                graph_spec& g = c.graph;
+                const uint32_t w = g.add(type, shp(uint64_t(n), uint64_t(rows)), table.data());
+                const uint32_t i = g.i32(ids);
+                const uint32_t d = g.f32(shp(uint64_t(n), uint64_t(T)));
+                g.node(PLINTH_OP_GET_ROWS, d, {w, i});
+                c.checks.push_back(close(d, f32_rel, 0));
+                out.push_back(std::move(c));
+            }
+}
+
+// ---- RMS_NORM
+
+void cases_rms_norm(std::vector<test_case>& out) {
+    uint32_t seed = 200;
+    for (int64_t n : {3, 17, 69, 256})
+        for (int64_t T : batch_sizes)
+            for (bool in_place : {false, true}) {
+                if (in_place && n != 69) continue;
+                test_case c;
+                c.group = "RMS_NORM";
+                c.name = "RMS_NORM n=" + std::to_string(n) + " T=" + std::to_string(T) + (in_place ? " in place" : "");
+                graph_spec& g = c.graph;
+                const uint32_t x = g.f32(shp(uint64_t(n), uint64_t(T)), random_floats(size_t(n * T), ++seed, -2, 2));
+                const uint32_t w = g.f32(shp(uint64_t(n)), random_floats(size_t(n), ++seed, 0.5f, 1.5f));
+                const uint32_t d = in_place ? x : g.f32(shp(uint64_t(n), uint64_t(T)));
+                g.node(PLINTH_OP_RMS_NORM, d, {x, w}).f[0] = 1e-5f;
+                c.checks.push_back(close(d, f32_rel, f32_abs));
+                out.push_back(std::move(c));
+            }
+}
+
+// ---- MATMUL
+
+// The double-precision reference and the reference backend's activation-quantization bound.
+void matmul_expectations(uint32_t type, const std::vector<uint8_t>& weights, int64_t K, int64_t N,
+                         const std::vector<float>& x, int64_t T, check& c) {
+    const std::vector<float> w = decode(type, weights, K);
+    const uint32_t act = quant::activation_type(type);
+    const int64_t act_block = act == PLINTH_TYPE_F32 ? 0 : int64_t(plinth_weight_type_info(act).block_size);
+    c.exact.assign(size_t(N * T), 0);
+    c.bound.assign(size_t(N * T), 0);
+    c.magnitude.assign(size_t(N * T), 0);
+    for (int64_t t = 0; t < T; ++t) {
+        // What the reference may do to an activation before the dot product: one quantization step
+        // (amax of its block / 127) for the quantized formats; for F16 / BF16 weights a rounding of
+        // the activation to the weight's own format (as llama.cpp does), 2^-11 / 2^-8 of it.
+        std::vector<double> step(size_t(K), 0);
+        if (act_block) {
+            for (int64_t b0 = 0; b0 < K; b0 += act_block) {
+                double amax = 0;
+                for (int64_t k = b0; k < b0 + act_block; ++k) amax = std::max(amax, std::fabs(double(x[size_t(t * K + k)])));
+                for (int64_t k = b0; k < b0 + act_block; ++k) step[size_t(k)] = amax / 127.0;
+            }
+        } else if (type == PLINTH_TYPE_F16 || type == PLINTH_TYPE_BF16) {
+            const double rel = type == PLINTH_TYPE_F16 ? std::ldexp(1.0, -11) : std::ldexp(1.0, -8);
+            for (int64_t k = 0; k < K; ++k) step[size_t(k)] = rel * std::fabs(double(x[size_t(t * K + k)])) + 1e-7;
+        }
+        for (int64_t j = 0; j < N; ++j) {
+            double s = 0, bound = 0, mag = 0;
+            for (int64_t k = 0; k < K; ++k) {
+                const double wv = w[size_t(j * K + k)], xv = x[size_t(t * K + k)];
+                s += wv * xv;
+                bound += std::fabs(wv) * step[size_t(k)];
+                mag += std::fabs(wv * xv);
+            }
+            c.exact[size_t(t * N + j)] = s;
+            c.bound[size_t(t * N + j)] = bound;
+            c.magnitude[size_t(t * N + j)] = mag;
+        }
+    }
+}
+
+void cases_matmul(std::vector<test_case>& out) {
+    uint32_t seed = 300;
+    for (uint32_t type : weight_types)
+        for (int64_t K : row_lengths(type))
+            for (int64_t N : {3, 17, 69})
+                for (int64_t T : {1, 3, 7, 17}) {
+                    // Keep the count down: every N for T = 7, N = 17 for the other batch sizes.
+                    if (T != 7 && N != 17) continue;
+                    test_case c;
+                    c.group = "MATMUL";
+                    c.name = std::string("MATMUL ") + type_name(type) + " K=" + std::to_string(K) + " N=" +
+                             std::to_string(N) + " T=" + std::to_string(T);
+                    const auto weights = encode(type, random_floats(size_t(K * N), ++seed), K);
+                    const auto x = random_floats(size_t(K * T), ++seed);
+                    graph_spec& g = c.graph;
+                    const uint32_t w = g.add(type, shp(uint64_t(K), uint64_t(N)), weights.data());
+                    const uint32_t a = g.f32(shp(uint64_t(K), uint64_t(T)), x);
+                    const uint32_t d = g.f32(shp(uint64_t(N), uint64_t(T)));
+                    g.node(PLINTH_OP_MATMUL, d, {w, a});
+                    check k;
+                    k.tensor = d;
+                    k.mode = compare::matmul;
+                    matmul_expectations(type, weights, K, N, x, T, k);
+                    c.checks.push_back(std::move(k));
+                    out.push_back(std::move(c));
+                }
+}
+
+// ---- ADD, MUL, SWIGLU
+
+void cases_elementwise(std::vector<test_case>& out, uint32_t op) {
+    uint32_t seed = 400 + op * 10;
+    for (int64_t n : {3, 17, 69})
+        for (int64_t T : batch_sizes)
+            for (int variant = 0; variant < 3; ++variant) {
+                // 0: plain; 1: in place (dst = src0); 2: MUL only, src1 one row broadcast
+                if (variant == 1 && n != 17) continue;
+                if (variant == 2 && op != PLINTH_OP_MUL) continue;
+                test_case c;
+                c.group = op_name(op);
+                c.name = std::string(op_name(op)) + " n=" + std::to_string(n) + " T=" + std::to_string(T) +
+                         (variant == 1 ? " in place" : variant == 2 ? " broadcast row" : "");
+                graph_spec& g = c.graph;
+                const uint32_t a = g.f32(shp(uint64_t(n), uint64_t(T)), random_floats(size_t(n * T), ++seed, -3, 3));
+                const int64_t b_rows = variant == 2 ? 1 : T;
+                const uint32_t b = g.f32(shp(uint64_t(n), uint64_t(b_rows)), random_floats(size_t(n * b_rows), ++seed, -3, 3));
+                const uint32_t d = variant == 1 ? a : g.f32(shp(uint64_t(n), uint64_t(T)));
+                g.node(op, d, {a, b});
+                c.checks.push_back(close(d, f32_rel, f32_abs));
+                out.push_back(std::move(c));
+            }
+}
+
+// ---- ROPE
+
+// How far a backend computing the angles in float arithmetic (as llama.cpp does: theta_0 = the
+// position, theta_{i+1} = theta_i * base^(-2 / n_rot), each product rounded; then scale * theta)
+// may be from the exact rotation: |d theta_i| <= (3i + 2) 2^-24 |theta_i| (the rounded step and
+// products, the scale), doubled; an element moves by at most (|x0| + |x1|) |d theta|.
+std::vector<double> rope_slack(const std::vector<float>& x, const std::vector<int32_t>& pos, int64_t head_dim,
+                               int64_t heads, int32_t n_rot, int mode, double base, double scale) {
+    std::vector<double> slack(x.size(), 0.0);
+    const int64_t half = n_rot / 2;
+    for (size_t t = 0; t < pos.size(); ++t)
+        for (int64_t h = 0; h < heads; ++h) {
+            const size_t row = (t * size_t(heads) + size_t(h)) * size_t(head_dim);
+            for (int64_t i = 0; i < half; ++i) {
+                const double theta = std::fabs(double(pos[t]) * scale * std::pow(base, -2.0 * double(i) / double(n_rot)));
+                const double dtheta = 2.0 * double(3 * i + 2) * std::ldexp(1.0, -24) * theta;
+                const size_t i0 = row + size_t(mode == 2 ? i : 2 * i), i1 = row + size_t(mode == 2 ? i + half : 2 * i + 1);
+                const double m = (std::fabs(double(x[i0])) + std::fabs(double(x[i1]))) * dtheta;
+                slack[i0] = slack[i1] = m;
+            }
+        }
+    return slack;
+}
+
+void cases_rope(std::vector<test_case>& out) {
+    uint32_t seed = 500;
+    const std::vector<int32_t> positions = {0, 13, 4095, 100000, 7, 1, 65537};
+    for (int mode : {0, 2})
+        for (int64_t head_dim : {64, 6})
+            for (bool partial : {false, true})
+                for (int64_t T : batch_sizes) {
+                    const int32_t n_rot = int32_t(partial ? head_dim / 2 - (head_dim / 2) % 2 : head_dim);
+                    if (n_rot <= 0) continue;
+                    const bool in_place = partial && T == 3;
+                    const float scale = partial ? 0.25f : 1.0f;
+                    const int64_t heads = 3;
+                    test_case c;
+                    c.group = "ROPE";
+                    c.name = "ROPE mode " + std::to_string(mode) + " head_dim=" + std::to_string(head_dim) +
+                             " n_rot=" + std::to_string(n_rot) + " T=" + std::to_string(T) +
+                             (scale != 1.0f ? " scale 0.25" : "") + (in_place ? " in place" : "");
+                    graph_spec& g = c.graph;
+                    const shape4 s = shp(uint64_t(head_dim), uint64_t(heads), uint64_t(T));
+                    const auto x_values = random_floats(size_t(head_dim * heads * T), ++seed);
+                    const uint32_t x = g.f32(s, x_values);
+                    std::vector<int32_t> pos(positions.begin(), positions.begin() + T);
+                    if (T == 1) pos = {100000};
+                    const uint32_t p = g.i32(pos);
+                    const uint32_t d = in_place ? x : g.f32(s);
+                    plinth_node& n = g.node(PLINTH_OP_ROPE, d, {x, p});
+                    n.i[0] = n_rot;
+                    n.i[1] = mode;
+                    n.f[0] = 10000.0f;
+                    n.f[1] = scale;
+                    check k = close(d, rope_rel, rope_abs);
+                    k.slack = rope_slack(x_values, pos, head_dim, heads, n_rot, mode, 10000.0, scale);
+                    c.checks.push_back(std::move(k));
+                    out.push_back(std::move(c));
+                }
+}
+
+// ---- KV_STORE
+
+void cases_kv_store(std::vector<test_case>& out) {
+    uint32_t seed = 600;
+    for (uint32_t cache_type : {PLINTH_TYPE_F32, PLINTH_TYPE_F16})
+        for (int64_t row : {17, 64})
+            for (int64_t T : {1, 3, 7, 4}) {
+                // T = 4 names one slot twice: the later token's row is kept.
+                const int64_t slots = 23;
+                test_case c;
+                c.group = "KV_STORE";
+                c.name = std::string("KV_STORE ") + type_name(cache_type) + " row=" + std::to_string(row) + " T=" +
+                         std::to_string(T) + (T == 4 ? " repeated slot" : "");
+                graph_spec& g = c.graph;
+                const auto initial = random_floats(size_t(row * slots), ++seed);
+                uint32_t cache;
+                if (cache_type == PLINTH_TYPE_F32) {
+                    cache = g.f32(shp(uint64_t(row), uint64_t(slots)), initial);
+                } else {
+                    const auto h = to_f16(initial);
+                    cache = g.add(PLINTH_TYPE_F16, shp(uint64_t(row), uint64_t(slots)), h.data());
+                }
+                const uint32_t x = g.f32(shp(uint64_t(row), uint64_t(T)), random_floats(size_t(row * T), ++seed, -4, 4));
+                std::vector<int32_t> slot_ids = {5, 6, 22, 0, 13, 14, 9};
+                slot_ids.resize(size_t(T));
+                if (T == 4) slot_ids = {5, 11, 5, 12};
+                const uint32_t sl = g.i32(slot_ids);
+                g.node(PLINTH_OP_KV_STORE, cache, {x, cache, sl});
+                c.checks.push_back(exact(cache));
+                out.push_back(std::move(c));
+            }
+}
+
+// ---- ATTENTION
+
+struct attention_setup {
+    int64_t heads, kv_heads, head_dim, block, max_blocks, slots;
+    std::vector<int32_t> pos, seq, table;
+};
+
+// Sequence 0 owns cache blocks 7, 2, 9, 0; sequence 1 blocks 3, 10, 5, 1, 11 (block 4 is
+// nobody's; 6 and 8 neither); unused table entries are -1 and must not be read.
+attention_setup paged_setup(int64_t heads, int64_t kv_heads, int64_t head_dim, int64_t T) {
+    attention_setup a{heads, kv_heads, head_dim, 3, 6, 12 * 3, {}, {}, {}};
+    a.table = {7, 2, 9, 0, -1, -1,   // sequence 0
+               3, 10, 5, 1, 11, -1};  // sequence 1
+    const std::vector<int32_t> pos_all = {5, 0, 6, 1, 7, 2, 8};
+    const std::vector<int32_t> seq_all = {0, 1, 0, 1, 0, 1, 0};
+    if (T == 1) {
+        a.pos = {13};
+        a.seq = {1};
+    } else {
+        a.pos.assign(pos_all.begin(), pos_all.begin() + T);
+        a.seq.assign(seq_all.begin(), seq_all.begin() + T);
+    }
+    return a;
+}
+
+// One sequence with a long context (more positions than a GPU workgroup takes at once).
+attention_setup long_setup(int64_t heads, int64_t kv_heads, int64_t head_dim) {
+    attention_setup a{heads, kv_heads, head_dim, 16, 12, 16 * 14, {}, {}, {}};
+    a.table = {13, 0, 5, 2, 11, 7, 1, 9, 3, 12, -1, -1};
+    a.pos = {150, 151, 152};
+    a.seq = {0, 0, 0};
+    return a;
+}
+
+test_case attention_case(const std::string& name, const attention_setup& a, uint32_t cache_type, bool flat_q,
+                         uint32_t seed) {
+    test_case c;
+    c.group = "ATTENTION";
+    c.name = name;
+    graph_spec& g = c.graph;
+    const uint64_t T = a.pos.size();
+    const uint64_t hd = uint64_t(a.head_dim), kv_row = hd * uint64_t(a.kv_heads);
+    const auto q = random_floats(size_t(hd * uint64_t(a.heads) * T), seed, -1, 1);
+    const auto k = random_floats(size_t(kv_row * uint64_t(a.slots)), seed + 1, -1, 1);
+    const auto v = random_floats(size_t(kv_row * uint64_t(a.slots)), seed + 2, -1, 1);
+    const uint32_t tq = flat_q ? g.f32(shp(hd * uint64_t(a.heads), T), q) : g.f32(shp(hd, uint64_t(a.heads), T), q);
+    uint32_t tk, tv;
+    if (cache_type == PLINTH_TYPE_F32) {
+        tk = g.f32(shp(kv_row, uint64_t(a.slots)), k);
+        tv = g.f32(shp(kv_row, uint64_t(a.slots)), v);
+    } else {
+        const auto kh = to_f16(k), vh = to_f16(v);
+        tk = g.add(PLINTH_TYPE_F16, shp(kv_row, uint64_t(a.slots)), kh.data());
+        tv = g.add(PLINTH_TYPE_F16, shp(kv_row, uint64_t(a.slots)), vh.data());
+    }
+    const uint32_t tp = g.i32(a.pos);
+    const uint32_t ts = g.i32(a.seq);
+    const uint32_t tt = g.i32(shp(uint64_t(a.max_blocks), a.table.size() / uint64_t(a.max_blocks)), a.table);
+    const uint32_t d = g.f32(shp(hd * uint64_t(a.heads), T));
+    plinth_node& n = g.node(PLINTH_OP_ATTENTION, d, {tq, tk, tv, tp, ts, tt});
+    n.i[0] = int32_t(a.heads);
+    n.i[1] = int32_t(a.kv_heads);
+    n.i[2] = int32_t(a.head_dim);
+    n.i[3] = int32_t(a.block);
+    n.f[0] = float(1.0 / std::sqrt(double(a.head_dim)));
+    c.checks.push_back(close(d, attn_rel, attn_abs, cache_type == PLINTH_TYPE_F16 ? attn_f16_abs : 0.0));
+    return c;
+}
+
+void cases_attention(std::vector<test_case>& out) {
+    uint32_t seed = 700;
+    const std::pair<int64_t, int64_t> gqa[] = {{8, 4}, {8, 2}, {4, 4}};
+    for (uint32_t cache_type : {PLINTH_TYPE_F32, PLINTH_TYPE_F16})
+        for (auto [heads, kv_heads] : gqa)
+            for (int64_t T : batch_sizes) {
+                const int64_t head_dim = 16;
+                const bool flat_q = T == 3;
+                const std::string name = std::string("ATTENTION ") + type_name(cache_type) + " cache, heads " +
+                                         std::to_string(heads) + "/" + std::to_string(kv_heads) + ", head_dim " +
+                                         std::to_string(head_dim) + ", T=" + std::to_string(T) +
+                                         ", two sequences, paged" + (flat_q ? ", q [head_dim*heads, T]" : "");
+                out.push_back(attention_case(name, paged_setup(heads, kv_heads, head_dim, T), cache_type, flat_q, seed += 10));
+            }
+    for (uint32_t cache_type : {PLINTH_TYPE_F32, PLINTH_TYPE_F16})
+        for (int64_t head_dim : {64, 128}) {
+            const std::string name = std::string("ATTENTION ") + type_name(cache_type) + " cache, heads 8/2, head_dim " +
+                                     std::to_string(head_dim) + ", T=3, context 153, block 16";
+            out.push_back(attention_case(name, long_setup(8, 2, head_dim), cache_type, false, seed += 10));
+        }
+}
+
+// ---- COPY
+
+void cases_copy(std::vector<test_case>& out) {
+    uint32_t seed = 800;
+    for (uint32_t from : {PLINTH_TYPE_F32, PLINTH_TYPE_F16})
+        for (uint32_t to : {PLINTH_TYPE_F32, PLINTH_TYPE_F16})
+            for (int64_t n : {1, 17, 69})
+                for (uint64_t shift : {0, 2}) {
+                    // shift 2: both tensors start 2 bytes later in their buffers (F16 only).
+                    if (shift && from == PLINTH_TYPE_F32 && to == PLINTH_TYPE_F32) continue;
+                    test_case c;
+                    c.group = "COPY";
+                    c.name = std::string("COPY ") + type_name(from) + " -> " + type_name(to) + " n=" + std::to_string(n) +
+                             " x 3" + (shift ? " at a half-word offset" : "");
+                    graph_spec& g = c.graph;
+                    const shape4 s = shp(uint64_t(n), 3);
+                    const auto v = random_floats(size_t(n * 3), ++seed, -70000, 70000);  // F16 overflow included
+                    std::vector<uint8_t> src_bytes;
+                    if (from == PLINTH_TYPE_F32) {
+                        src_bytes.resize(v.size() * 4);
+                        std::memcpy(src_bytes.data(), v.data(), src_bytes.size());
+                    } else {
+                        const auto h = to_f16(v);
+                        src_bytes.resize(h.size() * 2);
+                        std::memcpy(src_bytes.data(), h.data(), src_bytes.size());
+                    }
+                    const uint32_t sb = g.new_buffer(tensor_bytes(from, s) + 72);
+                    const uint32_t db = g.new_buffer(tensor_bytes(to, s) + 72);
+                    const uint64_t s_off = 32 + (from == PLINTH_TYPE_F16 ? shift : 0);
+                    const uint64_t d_off = 32 + (to == PLINTH_TYPE_F16 ? shift : 0);
+                    const uint32_t a = g.place(sb, s_off, from, s, src_bytes.data());
+                    const uint32_t d = g.place(db, d_off, to, shp(uint64_t(n) * 3));
+                    g.node(PLINTH_OP_COPY, d, {a});
+                    c.checks.push_back(exact(d));
+                    out.push_back(std::move(c));
+                }
+}
+
+// ---- GRAPH: chained nodes in one scratch buffer, index errors, validation
+
+// A Llama-like layer over two interleaved sequences: every op in one graph, intermediates packed
+// into one scratch buffer with regions reused (so a backend must order writes after earlier
+// reads of the same bytes), KV_STORE feeding ATTENTION through the cache.
+test_case layer_case(uint32_t weight_type, uint32_t cache_type, uint32_t seed) {
+    test_case c;
+    c.group = "GRAPH";
+    c.name = std::string("GRAPH a Llama layer, ") + type_name(weight_type) + " weights, " + type_name(cache_type) +
+             " cache, T=7, two sequences";
+    graph_spec& g = c.graph;
+    const uint64_t E = 64, H = 4, HKV = 2, D = 16, F = 96, V = 11, T = 7;
+    auto weight = [&](uint64_t k, uint64_t n, float scale) {
+        auto w = random_floats(size_t(k * n), ++seed, -scale, scale);
+        const auto bytes = encode(weight_type, w, int64_t(k));
+        return g.add(weight_type, shp(k, n), bytes.data());
+    };
+    const uint32_t embd = weight(E, V, 1.0f);
+    const uint32_t wq = weight(E, D * H, 0.2f), wk = weight(E, D * HKV, 0.2f), wv = weight(E, D * HKV, 0.2f);
+    const uint32_t wo = weight(D * H, E, 0.2f), wg = weight(E, F, 0.2f), wu = weight(E, F, 0.2f), wd = weight(F, E, 0.2f);
+    const uint32_t norm1 = g.f32(shp(E), random_floats(E, ++seed, 0.5f, 1.5f));
+    const uint32_t norm2 = g.f32(shp(E), random_floats(E, ++seed, 0.5f, 1.5f));
+
+    attention_setup a = paged_setup(int64_t(H), int64_t(HKV), int64_t(D), int64_t(T));
+    const uint32_t tokens = g.i32(random_ints(T, ++seed, 0, int32_t(V - 1)));
+    const uint32_t pos = g.i32(a.pos);
+    const uint32_t seq = g.i32(a.seq);
+    const uint32_t table = g.i32(shp(uint64_t(a.max_blocks), 2), a.table);
+    std::vector<int32_t> slots(T);
+    for (uint64_t t = 0; t < T; ++t)
+        slots[t] = a.table[size_t(a.seq[t] * a.max_blocks + a.pos[t] / a.block)] * int32_t(a.block) + a.pos[t] % int32_t(a.block);
+    const uint32_t slot_t = g.i32(slots);
+    const uint64_t kv_row = D * HKV;
+    const auto k_init = random_floats(size_t(kv_row * uint64_t(a.slots)), ++seed);
+    const auto v_init = random_floats(size_t(kv_row * uint64_t(a.slots)), ++seed);
+    uint32_t kc, vc;
+    if (cache_type == PLINTH_TYPE_F32) {
+        kc = g.f32(shp(kv_row, uint64_t(a.slots)), k_init);
+        vc = g.f32(shp(kv_row, uint64_t(a.slots)), v_init);
+    } else {
+        const auto kh = to_f16(k_init), vh = to_f16(v_init);
+        kc = g.add(PLINTH_TYPE_F16, shp(kv_row, uint64_t(a.slots)), kh.data());
+        vc = g.add(PLINTH_TYPE_F16, shp(kv_row, uint64_t(a.slots)), vh.data());
+    }
+
+    // The scratch buffer: regions R0..R5, reused as the layer goes.
+    const uint64_t region = 4 * F * T + 64;
+    const uint32_t scratch = g.new_buffer(6 * region + 64);
+    auto at = [&](int r, shape4 s, uint32_t type = PLINTH_TYPE_F32) { return g.place(scratch, 16 + uint64_t(r) * region, type, s); };
+    const uint32_t x = at(0, shp(E, T));
+    g.node(PLINTH_OP_GET_ROWS, x, {embd, tokens});
+    const uint32_t h = at(1, shp(E, T));
+    g.node(PLINTH_OP_RMS_NORM, h, {x, norm1}).f[0] = 1e-5f;
+    const uint32_t q = at(2, shp(D * H, T)), k = at(3, shp(D * HKV, T)), v = at(4, shp(D * HKV, T));
+    g.node(PLINTH_OP_MATMUL, q, {wq, h});
+    g.node(PLINTH_OP_MATMUL, k, {wk, h});
+    g.node(PLINTH_OP_MATMUL, v, {wv, h});
+    const uint32_t q3 = g.view(q, PLINTH_TYPE_F32, shp(D, H, T)), k3 = g.view(k, PLINTH_TYPE_F32, shp(D, HKV, T));
+    const uint32_t qr = at(1, shp(D, H, T));  // over h, which the three matmuls read
+    const uint32_t kr = at(5, shp(D, HKV, T));
+    plinth_node& rq = g.node(PLINTH_OP_ROPE, qr, {q3, pos});
+    rq.i[0] = int32_t(D);
+    rq.i[1] = 0;
+    rq.f[0] = 10000.0f;
+    rq.f[1] = 1.0f;
+    plinth_node& rk = g.node(PLINTH_OP_ROPE, kr, {k3, pos});
+    rk.i[0] = int32_t(D);
+    rk.i[1] = 0;
+    rk.f[0] = 10000.0f;
+    rk.f[1] = 1.0f;
+    g.node(PLINTH_OP_KV_STORE, kc, {g.view(kr, PLINTH_TYPE_F32, shp(D * HKV, T)), kc, slot_t});
+    g.node(PLINTH_OP_KV_STORE, vc, {v, vc, slot_t});
+    const uint32_t attn = at(2, shp(D * H, T));  // over q, which ROPE read
+    plinth_node& an = g.node(PLINTH_OP_ATTENTION, attn, {qr, kc, vc, pos, seq, table});
+    an.i[0] = int32_t(H);
+    an.i[1] = int32_t(HKV);
+    an.i[2] = int32_t(D);
+    an.i[3] = int32_t(a.block);
+    an.f[0] = 0.25f;
+    const uint32_t o = at(3, shp(E, T));
+    g.node(PLINTH_OP_MATMUL, o, {wo, attn});
+    g.node(PLINTH_OP_ADD, x, {x, o});  // in place
+    const uint32_t h2 = at(4, shp(E, T));
+    g.node(PLINTH_OP_RMS_NORM, h2, {x, norm2}).f[0] = 1e-5f;
+    const uint32_t gate = at(1, shp(F, T)), up = at(2, shp(F, T));
+    g.node(PLINTH_OP_MATMUL, gate, {wg, h2});
+    g.node(PLINTH_OP_MATMUL, up, {wu, h2});
+    g.node(PLINTH_OP_SWIGLU, gate, {gate, up});  // in place
+    const uint32_t down = at(5, shp(E, T));
+    g.node(PLINTH_OP_MATMUL, down, {wd, gate});
+    const uint32_t out_x = at(3, shp(E, T));  // over o, which the ADD read
+    g.node(PLINTH_OP_ADD, out_x, {x, down});
+    const uint32_t scaled = at(4, shp(E, T));  // over h2, which the gate/up matmuls read
+    g.node(PLINTH_OP_MUL, scaled, {out_x, norm1});
+    const uint32_t half = at(0, shp(E * T), PLINTH_TYPE_F16);  // over x, which the last ADD read
+    g.node(PLINTH_OP_COPY, half, {scaled});
+
+    // Only F32 weights over an F32 cache are compared tightly: with quantized or F16 weights the
+    // reference rounds activations (to Q8 blocks, or to F16 as llama.cpp does), over an F16 cache it
+    // runs the attention in F16 steps, and those differences grow through the layer. An ordering
+    // mistake between nodes still shows as differences of the order of the values themselves.
+    const bool quantized = plinth_weight_type_info(weight_type).block_size > 1;
+    const bool exact_arithmetic = weight_type == PLINTH_TYPE_F32 && cache_type == PLINTH_TYPE_F32;
+    const double rel = exact_arithmetic ? 1e-4 : 0, abs_frac = exact_arithmetic ? 1e-4 : quantized ? 3e-2 : 1e-2;
+    c.checks.push_back(close(scaled, rel, abs_frac));
+    c.checks.push_back(close(out_x, rel, abs_frac));
+    return c;
+}
+
+// Reads and writes of the same bytes in one graph, with no other dependency between the nodes.
+test_case hazard_case() {
+    test_case c;
+    c.group = "GRAPH";
+    c.name = "GRAPH write-after-read and write-after-write in one buffer";
+    graph_spec& g = c.graph;
+    const uint64_t n = 69, T = 3, bytes = n * T * 4;
+    const uint32_t buf = g.new_buffer(4 * bytes + 64);
+    const auto av = random_floats(n * T, 901), cv = random_floats(n * T, 902);
+    const uint32_t a = g.place(buf, 0, PLINTH_TYPE_F32, shp(n, T), av.data());
+    const uint32_t b = g.place(buf, bytes, PLINTH_TYPE_F32, shp(n, T));
+    const uint32_t cc = g.place(buf, 2 * bytes, PLINTH_TYPE_F32, shp(n, T), cv.data());
+    const uint32_t d = g.place(buf, 3 * bytes, PLINTH_TYPE_F32, shp(n, T));
+    g.node(PLINTH_OP_ADD, b, {a, a});       // reads a
+    g.node(PLINTH_OP_MUL, a, {cc, cc});     // writes a: after the read above
+    g.node(PLINTH_OP_ADD, d, {a, b});       // reads both
+    g.node(PLINTH_OP_SWIGLU, b, {d, cc});   // writes b again: after the reads above
+    g.node(PLINTH_OP_ADD, d, {b, a});       // and d
+    for (uint32_t t : {a, b, d}) c.checks.push_back(close(t, f32_rel, f32_abs));
+    return c;
+}
+
+test_case error_case(const std::string& name, plinth_status status, const std::function<void(graph_spec&)>& build) {
+    test_case c;
+    c.group = "GRAPH";
+    c.name = "GRAPH " + name;
+    c.expect = status;
+    build(c.graph);
+    return c;
+}
+
+void cases_graph(std::vector<test_case>& out) {
+    out.push_back(hazard_case());
+    out.push_back(layer_case(PLINTH_TYPE_F32, PLINTH_TYPE_F32, 900));
+    out.push_back(layer_case(PLINTH_TYPE_F32, PLINTH_TYPE_F16, 1000));
+    out.push_back(layer_case(PLINTH_TYPE_F16, PLINTH_TYPE_F32, 1100));
+    out.push_back(layer_case(PLINTH_TYPE_Q8_0, PLINTH_TYPE_F16, 1200));
+
+    out.push_back(error_case("GET_ROWS with a row id past the table is refused", PLINTH_ERR_INVALID_ARGUMENT, [](graph_spec& g) {
+        const auto w = random_floats(17 * 5, 1300);
+        const uint32_t t = g.f32(shp(17, 5), w);
+        const uint32_t i = g.i32({1, 5, 0});
+        g.node(PLINTH_OP_GET_ROWS, g.f32(shp(17, 3)), {t, i});
+    }));
+    out.push_back(error_case("KV_STORE with a negative slot is refused", PLINTH_ERR_INVALID_ARGUMENT, [](graph_spec& g) {
+        const uint32_t cache = g.f32(shp(8, 4), std::vector<float>(32, 0.0f));
+        const uint32_t x = g.f32(shp(8, 2), random_floats(16, 1301));
+        g.node(PLINTH_OP_KV_STORE, cache, {x, cache, g.i32({1, -1})});
+    }));
+    out.push_back(error_case("ATTENTION with a block past the cache is refused", PLINTH_ERR_INVALID_ARGUMENT, [](graph_spec& g) {
+        const uint32_t q = g.f32(shp(8, 2, 1), random_floats(16, 1302));
+        const uint32_t k = g.f32(shp(8, 6), random_floats(48, 1303));
+        const uint32_t v = g.f32(shp(8, 6), random_floats(48, 1304));
+        const uint32_t table = g.i32(shp(2, 1), {0, 2});  // block 2 of size 3 needs slots 6..8
+        plinth_node& n = g.node(PLINTH_OP_ATTENTION, g.f32(shp(16, 1)), {q, k, v, g.i32({4}), g.i32({0}), table});
+        n.i[0] = 2;
+        n.i[1] = 1;
+        n.i[2] = 8;
+        n.i[3] = 3;
+        n.f[0] = 0.35f;
+    }));
+    out.push_back(error_case("MATMUL with F16 activations is refused", PLINTH_ERR_INVALID_ARGUMENT, [](graph_spec& g) {
+        const uint32_t w = g.f32(shp(8, 3), random_floats(24, 1305));
+        const auto xh = to_f16(random_floats(16, 1306));
+        const uint32_t x = g.add(PLINTH_TYPE_F16, shp(8, 2), xh.data());
+        g.node(PLINTH_OP_MATMUL, g.f32(shp(3, 2)), {w, x});
+    }));
+    out.push_back(error_case("ADD writing over part of a source is refused", PLINTH_ERR_INVALID_ARGUMENT, [](graph_spec& g) {
+        const uint32_t buf = g.new_buffer(4096);
+        const auto v = random_floats(64, 1307);
+        const uint32_t a = g.place(buf, 0, PLINTH_TYPE_F32, shp(16, 4), v.data());
+        const uint32_t b = g.place(buf, 256, PLINTH_TYPE_F32, shp(16, 4), v.data());
+        const uint32_t d = g.place(buf, 64, PLINTH_TYPE_F32, shp(16, 4));
+        g.node(PLINTH_OP_ADD, d, {a, b});
+    }));
+    out.push_back(error_case("a node naming a tensor past the graph is refused", PLINTH_ERR_INVALID_ARGUMENT, [](graph_spec& g) {
+        const uint32_t a = g.f32(shp(4), random_floats(4, 1308));
+        g.node(PLINTH_OP_ADD, a, {a, 99});
+    }));
+}
+
+using builder = std::function<void(std::vector<test_case>&)>;
+
+const std::vector<std::pair<std::string, builder>>& builders() {
+    static const std::vector<std::pair<std::string, builder>> list = {
+        {"GET_ROWS", cases_get_rows},
+        {"RMS_NORM", cases_rms_norm},
+        {"MATMUL", cases_matmul},
+        {"ADD", [](std::vector<test_case>& o) { cases_elementwise(o, PLINTH_OP_ADD); }},
+        {"MUL", [](std::vector<test_case>& o) { cases_elementwise(o, PLINTH_OP_MUL); }},
+        {"ROPE", cases_rope},
+        {"SWIGLU", [](std::vector<test_case>& o) { cases_elementwise(o, PLINTH_OP_SWIGLU); }},
+        {"KV_STORE", cases_kv_store},
+        {"ATTENTION", cases_attention},
+        {"COPY", cases_copy},
+        {"GRAPH", cases_graph},
+    };
+    return list;
+}
+
+}  // namespace
+
+const std::vector<std::string>& groups() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> v;
+        for (const auto& b : builders()) v.push_back(b.first);
+        return v;
+    }();
+    return names;
+}
+
+report run(const loaded_plugin& backend, uint32_t device, const loaded_plugin& reference, const std::string& group) {
+    report r;
+    for (const auto& [name, build] : builders()) {
+        if (!group.empty() && group != name) continue;
+        std::vector<test_case> cases;
+        build(cases);
+        for (const test_case& c : cases) {
+            try {
+                r.cases.push_back(run_case(c, backend, device, reference));
+            } catch (const std::exception& e) {
+                r.cases.push_back(case_result{c.name, outcome::failed, std::string("exception: ") + e.what()});
+            }
+        }
+    }
+    return r;
+}
+
+}  // namespace plinth::conformance
