@@ -72,6 +72,7 @@ TEST_CASE("plinth run refuses requests that do not fit the context", "[cli][run]
                    "the prompt has 14 tokens; the context holds 8");
     expect_failure("run -m " + model + " -p hi -n 5000", "do not fit the context of 2048");
     expect_failure("run -m " + model + " -p hi -c 0 -n 4 --temp -1 --top-p 2", "top_p");
-    expect_failure("run -m " + model + " -p hi --device vulkan:7", "needs the 'vulkan' backend plugin");
+    expect_failure("run -m " + model + " -p hi --device metal:0", "needs the 'metal' backend plugin");
+    expect_failure("run -m " + model + " -p hi --device cpu:0 --placement 0-:nosuch:0", "needs the 'nosuch' backend plugin");
     expect_failure("run -m " + model + " -p hi --device cpu:3", "does not exist");
 }
