@@ -117,12 +117,16 @@ TEST_CASE("ATTENTION: GQA over a paged cache, F32 and F16, two sequences in one 
                         v = from_f16(to_f16(v));
                     }
                     const float scale = 1.0f / std::sqrt(float(head_dim));
-                    const auto want = ref_attention(c, q, k, v, scale);
+                    // Over an F16 cache q is rounded to F16 and the weighted sum of V is accumulated in
+                    // F16 (the reference's flash attention): a few F16 roundings per position.
+                    const bool half = cache_type == PLINTH_TYPE_F16;
+                    const auto want = ref_attention(c, half ? from_f16(to_f16(q)) : q, k, v, scale);
                     std::vector<float> first;
                     for (int threads : {1, 2}) {
                         set_threads(threads);
                         const auto got = run_attention(c, cache_type, q, k, v, scale);
-                        check_close(got, want, 2e-6, 2e-5);
+                        if (half) check_close(got, want, 4e-3, 4e-3);
+                        else check_close(got, want, 2e-6, 2e-5);
                         if (first.empty()) first = got;
                         else CHECK(got == first);  // identical whatever the thread count
                     }

@@ -168,11 +168,15 @@ namespace {
 std::vector<double> ref_rope(const std::vector<float>& x, const std::vector<int32_t>& pos, uint64_t head_dim,
                              uint64_t heads, int n_rot, int mode, double base, double scale) {
     std::vector<double> out(x.begin(), x.end());
+    // The angles as the op defines them (the reference's recurrence, in float): theta_0 = position,
+    // theta_{i+1} = theta_i * base^(-2 / n_rot), angle = scale * theta_i. The rest in double.
+    const float step = std::pow(float(base), -2.0f / float(n_rot));
     for (size_t t = 0; t < pos.size(); ++t)
         for (uint64_t h = 0; h < heads; ++h) {
             const size_t row = (t * heads + h) * head_dim;
-            for (int i = 0; i < n_rot / 2; ++i) {
-                const double theta = pos[t] * scale * std::pow(base, -2.0 * i / n_rot);
+            float theta_i = float(pos[t]);
+            for (int i = 0; i < n_rot / 2; ++i, theta_i *= step) {
+                const double theta = double(float(scale) * theta_i);
                 const size_t a = row + (mode == 2 ? size_t(i) : size_t(2 * i));
                 const size_t b = row + (mode == 2 ? size_t(i + n_rot / 2) : size_t(2 * i + 1));
                 const double x0 = x[a], x1 = x[b];

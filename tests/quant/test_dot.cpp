@@ -158,7 +158,7 @@ TEST_CASE("quantize_row: the SIMD activation quantizers write the reference's by
     for (int i = 512; i < 768; ++i) corners[size_t(i)] = 1e7f * rng.normal();
     for (int i = 768; i < 1024; ++i) corners[size_t(i)] = 1e-6f * rng.normal();
     rows.push_back(corners);
-    for (uint32_t type : {PLINTH_TYPE_Q8_0, PLINTH_TYPE_Q8_1, PLINTH_TYPE_Q8_K}) {
+    for (uint32_t type : {PLINTH_TYPE_F16, PLINTH_TYPE_Q8_0, PLINTH_TYPE_Q8_1, PLINTH_TYPE_Q8_K}) {
         for (const std::vector<float>& x : rows) {
             set_dispatch_for_testing("scalar");
             const std::vector<uint8_t> want = quantized(type, x).bytes;

@@ -84,7 +84,7 @@ TEST_CASE("bad types and lengths are refused", "[quant]") {
 
 TEST_CASE("activation types", "[quant]") {
     CHECK(activation_type(PLINTH_TYPE_F32) == PLINTH_TYPE_F32);
-    CHECK(activation_type(PLINTH_TYPE_F16) == PLINTH_TYPE_F32);
+    CHECK(activation_type(PLINTH_TYPE_F16) == PLINTH_TYPE_F16);  // as the reference: F16 meets F16
     CHECK(activation_type(PLINTH_TYPE_BF16) == PLINTH_TYPE_F32);
     for (uint32_t t : {PLINTH_TYPE_Q4_0, PLINTH_TYPE_Q5_0, PLINTH_TYPE_Q8_0, PLINTH_TYPE_Q8_1})
         CHECK(activation_type(t) == PLINTH_TYPE_Q8_0);
@@ -117,29 +117,49 @@ TEST_CASE("round trip: per-block bounds of the 32-element formats and Q8_K", "[q
     const int nb = 4096 / 32;
     constexpr double kSlack = 1.0 + 1e-6;  // the division x / d is rounded once in float
 
-    // Q8_0 / Q8_1: |x - x'| <= d / 2, and the codes never reach -128.
+    // Q8_0 / Q8_1: the codes are the nearest for the f32 scale d = max|x| / 127 (the reference's
+    // activation quantizer), the block stores d rounded to f16: |x - x'| <= d / 2 + 127 |d - d_f16|.
+    // The codes never reach -128.
     for (uint32_t type : {PLINTH_TYPE_Q8_0, PLINTH_TYPE_Q8_1}) {
         INFO(type_name(type));
         const std::vector<uint8_t> q = quantize(type, x);
         const std::vector<float> y = round_trip(type, x);
         for (int b = 0; b < nb; ++b) {
-            const float d = type == PLINTH_TYPE_Q8_0 ? fp16_to_fp32(blocks<BlockQ8_0>(q)[b].d)
-                                                     : fp16_to_fp32(blocks<BlockQ8_1>(q)[b].d);
-            for (int i = 32 * b; i < 32 * (b + 1); ++i) REQUIRE(std::fabs(x[i] - y[i]) <= d / 2 * kSlack);
+            const float stored = type == PLINTH_TYPE_Q8_0 ? fp16_to_fp32(blocks<BlockQ8_0>(q)[b].d)
+                                                          : fp16_to_fp32(blocks<BlockQ8_1>(q)[b].d);
+            float amax = 0.0f;
+            for (int i = 32 * b; i < 32 * (b + 1); ++i) amax = std::max(amax, std::fabs(x[i]));
+            const float d = amax / 127.0f;
+            REQUIRE(stored == fp16_to_fp32(fp32_to_fp16(d)));
+            const double bound = (d / 2 + 127 * std::fabs(d - stored)) * kSlack;
+            for (int i = 32 * b; i < 32 * (b + 1); ++i) REQUIRE(std::fabs(x[i] - y[i]) <= bound);
         }
         for (size_t i = 0; i < q.size(); ++i) {
             const size_t offset = i % plinth_weight_type_info(type).block_bytes;
             if (offset >= (type == PLINTH_TYPE_Q8_0 ? 2u : 4u)) REQUIRE(int8_t(q[i]) != -128);
         }
     }
-    // Q8_1's s is d * sum(q), rounded to f16.
+    // Q8_1's s is d * sum(q) with the f32 d, rounded to f16.
     {
         const std::vector<uint8_t> q = quantize(PLINTH_TYPE_Q8_1, x);
         for (int b = 0; b < nb; ++b) {
             const BlockQ8_1& blk = blocks<BlockQ8_1>(q)[b];
             int sum = 0;
             for (int8_t v : blk.qs) sum += v;
-            REQUIRE(blk.s == fp32_to_fp16(fp16_to_fp32(blk.d) * float(sum)));
+            float amax = 0.0f;
+            for (int i = 32 * b; i < 32 * (b + 1); ++i) amax = std::max(amax, std::fabs(x[i]));
+            REQUIRE(blk.s == fp32_to_fp16(amax / 127.0f * float(sum)));
+        }
+    }
+    // Ties go to even: with max |x| = 127 the codes are x * 1 exactly.
+    {
+        std::vector<float> ties(32);
+        for (int i = 0; i < 32; ++i) ties[size_t(i)] = i == 0 ? 127.0f : float(i - 16) + 0.5f;
+        const std::vector<uint8_t> q = quantize(PLINTH_TYPE_Q8_0, ties);
+        const BlockQ8_0& blk = blocks<BlockQ8_0>(q)[0];
+        for (int i = 1; i < 32; ++i) {
+            const int lo = int(std::floor(ties[size_t(i)]));
+            CHECK(int(blk.qs[i]) == (lo % 2 == 0 ? lo : lo + 1));
         }
     }
     // Q4_0 / Q5_0: |x - x'| <= d. Half a step, except that the code range has one more negative level

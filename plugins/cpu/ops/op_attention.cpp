@@ -3,10 +3,18 @@
 // For token t (position p, sequence row s) and query head h, with kv head g = h / (heads / kv_heads):
 //   score[j] = scale * q[t, h] . K[slot(s, j), g]     for j = 0..p
 //   dst[t, h] = sum_j softmax(score)[j] * V[slot(s, j), g]
-// where slot(s, j) = table[s][j / block] * block + j % block. Softmax in float, max subtracted.
+// where slot(s, j) = table[s][j / block] * block + j % block.
+//
+// The arithmetic is the reference's (llama.cpp's flash attention on the CPU), because a quantized
+// model feeds the result to an activation quantizer that turns small differences into whole code
+// steps: over an F16 cache, q is rounded to F16 before the dot products (summed in double), and the weighted sum of
+// the V rows is kept in an F16 accumulator, rounded after every step. The softmax is the online
+// one, in position order: a new maximum M rescales the accumulator and the running sum S by
+// exp(M_old - M), each row adds exp(score - M) * V, and the end divides by S. Over an F32 cache
+// the same in F32.
 //
 // Work units are (token, kv head, a range of that kv head's query heads); the threads take them
-// from a shared counter. The query heads of one unit read each K and V row once (an F16 row is
+// from a shared counter. The query heads of one unit read each K and V row once (an F16 K row is
 // widened once for all of them). With few tokens the query heads of a group are split across
 // units so that every thread has work; each head's arithmetic is the same whatever the split, so
 // the result does not depend on the thread count.
@@ -20,6 +28,17 @@
 namespace plinth::cpu {
 namespace {
 constexpr int64_t kMaxHeadsPerUnit = 64;
+
+// q . k for rows of F16 values (widened to float): every product is exact in float, the sum is kept
+// in double and rounded once, as the reference's F16 dot product does it for short rows.
+float dot_f16_values(const float* q, const float* k, int64_t n) {
+    double acc[4] = {};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int j = 0; j < 4; ++j) acc[j] += double(q[i + j] * k[i + j]);
+    for (; i < n; ++i) acc[0] += double(q[i] * k[i]);
+    return float((acc[0] + acc[1]) + (acc[2] + acc[3]));
+}
 }  // namespace
 
 plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_message* err) {
@@ -73,12 +92,15 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
     const int64_t kv_row = kv_heads * head_dim, q_row = heads * head_dim;
     const float* q_all = n.src[0].as<const float>();
     float* dst = n.dst.as<float>();
-    const size_t scratch_bytes = (size_t(per_unit) * size_t(longest) + 2 * size_t(head_dim)) * sizeof(float);
+    // Per thread: the unit's scores, a widened K row, its q rows rounded to F16, its F16 accumulators.
+    const size_t scratch_bytes = (size_t(per_unit) * (size_t(longest) + size_t(head_dim)) + size_t(head_dim)) * sizeof(float) +
+                                 size_t(per_unit) * size_t(head_dim) * sizeof(uint16_t);
 
     ctx.pool->parallel_for(units, 1, [&](int64_t u0, int64_t u1, unsigned thread) {
         float* scores_all = static_cast<float*>(ctx.per_thread[thread].get(scratch_bytes));
         float* kbuf = scores_all + size_t(per_unit) * size_t(longest);
-        float* vbuf = kbuf + head_dim;
+        float* qbuf = kbuf + head_dim;
+        uint16_t* acc16 = reinterpret_cast<uint16_t*>(qbuf + size_t(per_unit) * size_t(head_dim));
         for (int64_t u = u0; u < u1; ++u) {
             const int64_t t = u / (kv_heads * splits);
             const int64_t g = (u / splits) % kv_heads;
@@ -87,8 +109,13 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
             const int64_t nh = h1 - h0;
             const int64_t count = int64_t(pos[t]) + 1;  // positions 0..pos[t]
             const int32_t* blocks = table + int64_t(seq[t]) * max_blocks;
-            const float* q = q_all + t * q_row;
-            float* out = dst + t * q_row;
+            float* out = dst + t * q_row + h0 * head_dim;
+            const float* q = q_all + t * q_row + h0 * head_dim;
+            if (f16) {  // q as F16, like the cache it meets
+                f32_to_f16(q, acc16, nh * head_dim);
+                f16_to_f32(acc16, qbuf, nh * head_dim);
+                q = qbuf;
+            }
 
             // Scores, block by block of the cache.
             for (int64_t j0 = 0; j0 < count; j0 += block) {
@@ -104,43 +131,50 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
                         k = kc.as<const float>() + at;
                     }
                     for (int64_t h = 0; h < nh; ++h)
-                        scores_all[h * count + j0 + j] = scale * vec_dot(q + (h0 + h) * head_dim, k, head_dim);
+                        scores_all[h * count + j0 + j] =
+                            scale * (f16 ? dot_f16_values(q + h * head_dim, k, head_dim) : vec_dot(q + h * head_dim, k, head_dim));
                 }
             }
-            // Softmax per head; the 1/sum is applied at the end.
-            float inv[kMaxHeadsPerUnit];
-            for (int64_t h = 0; h < nh; ++h) {
-                float* sc = scores_all + h * count;
-                float m = sc[0];
-                for (int64_t j = 1; j < count; ++j) m = std::max(m, sc[j]);
-                float sum = 0.0f;
-                for (int64_t j = 0; j < count; ++j) {
-                    sc[j] = std::exp(sc[j] - m);
-                    sum += sc[j];
-                }
-                inv[h] = 1.0f / sum;
-                std::memset(out + (h0 + h) * head_dim, 0, size_t(head_dim) * sizeof(float));
-            }
-            // Weighted sum of the V rows.
+
+            // Online softmax and the weighted sum of the V rows, position by position.
+            float max[kMaxHeadsPerUnit], sum[kMaxHeadsPerUnit];
+            std::fill(max, max + nh, -INFINITY);
+            std::fill(sum, sum + nh, 0.0f);
+            if (f16) std::fill(acc16, acc16 + nh * head_dim, uint16_t(0));
+            else std::fill(out, out + nh * head_dim, 0.0f);
             for (int64_t j0 = 0; j0 < count; j0 += block) {
                 const int64_t slot0 = int64_t(blocks[j0 / block]) * block;
                 const int64_t in_block = std::min(block, count - j0);
                 for (int64_t j = 0; j < in_block; ++j) {
                     const size_t at = size_t(slot0 + j) * kv_row + g * head_dim;
-                    const float* v;
-                    if (f16) {
-                        f16_to_f32(vc.as<const uint16_t>() + at, vbuf, head_dim);
-                        v = vbuf;
-                    } else {
-                        v = vc.as<const float>() + at;
+                    for (int64_t h = 0; h < nh; ++h) {
+                        const float s = scores_all[h * count + j0 + j];
+                        float rescale = 1.0f, weight = 1.0f;
+                        if (s > max[h]) {
+                            rescale = std::exp(max[h] - s);
+                            max[h] = s;
+                        } else {
+                            weight = std::exp(s - max[h]);
+                        }
+                        if (f16) {
+                            uint16_t* acc = acc16 + h * head_dim;
+                            if (rescale != 1.0f) vec_scale_f16(acc, rescale, head_dim);
+                            vec_mad_f16(acc, weight, vc.as<const uint16_t>() + at, head_dim);
+                        } else {
+                            float* acc = out + h * head_dim;
+                            if (rescale != 1.0f)
+                                for (int64_t i = 0; i < head_dim; ++i) acc[i] *= rescale;
+                            vec_axpy(acc, weight, vc.as<const float>() + at, head_dim);
+                        }
+                        sum[h] = std::fma(sum[h], rescale, weight);
                     }
-                    for (int64_t h = 0; h < nh; ++h)
-                        vec_axpy(out + (h0 + h) * head_dim, scores_all[h * count + j0 + j], v, head_dim);
                 }
             }
+            if (f16) f16_to_f32(acc16, out, nh * head_dim);
             for (int64_t h = 0; h < nh; ++h) {
-                float* o = out + (h0 + h) * head_dim;
-                for (int64_t i = 0; i < head_dim; ++i) o[i] *= inv[h];
+                const float inv = 1.0f / sum[h];
+                float* o = out + h * head_dim;
+                for (int64_t i = 0; i < head_dim; ++i) o[i] *= inv;
             }
         }
     });

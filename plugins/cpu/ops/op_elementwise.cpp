@@ -59,7 +59,7 @@ plinth_status op_rms_norm(compute_context& ctx, const node_view& n, plinth_messa
         for (int64_t r = r0; r < r1; ++r) {
             const float* xr = x + r * ne0;
             float* dr = d + r * ne0;
-            const float mean = vec_sum_squares(xr, ne0) / float(ne0);
+            const float mean = float(vec_sum_squares(xr, ne0) / double(ne0));
             const float scale = 1.0f / std::sqrt(mean + eps);
             for (int64_t i = 0; i < ne0; ++i) dr[i] = xr[i] * scale * w[i];
         }

@@ -1,8 +1,8 @@
 // MATMUL: dst[j, t] = sum_k W[k, j] * X[k, t] for weights W [K, N] of any supported type.
 //
 // 1. Each activation column X[:, t] is converted once into the format the weight type's dot
-//    product takes (quant::activation_type: Q8_0, Q8_1 or Q8_K; F32 weights and the 16-bit floats
-//    read X as it is). The columns are split across the threads.
+//    product takes (quant::activation_type: Q8_0, Q8_1 or Q8_K; F16 for F16 weights, as the
+//    reference does; F32 and BF16 weights read X as it is). The columns are split across the threads.
 // 2. The output is cut into tiles of rows x columns; the threads take tiles from a shared
 //    counter. A tile runs quant::matvec over its weight rows once per column, so the tile's
 //    weight rows stay in cache while the columns stream past. With one column (decoding) the

@@ -1,8 +1,11 @@
 // ROPE: rotary position embedding. For pair i < n_rot/2 of every head of token t,
 //   theta = positions[t] * scale * base^(-2i / n_rot)
 // rotates (x[2i], x[2i+1]) (mode 0, adjacent pairs) or (x[i], x[i + n_rot/2]) (mode 2, NeoX);
-// the dims past n_rot are copied. The cos/sin of each (token, pair) are computed once in double
-// precision (so large positions stay exact enough) into a table every head then reads.
+// the dims past n_rot are copied. The cos/sin of each (token, pair) are computed once into a table
+// every head then reads, in float the way the reference does it (theta = position, multiplied by
+// base^(-2 / n_rot) from one pair to the next; cosf / sinf of scale * theta), and each rotated
+// value with one fused multiply-add (x0 c - x1 s as fma(x0, c, -(x1 s))): a quantized model's
+// activation quantizers turn even float-rounding differences into whole code steps.
 #include "ops.hpp"
 
 #include <cmath>
@@ -18,23 +21,20 @@ plinth_status op_rope(compute_context& ctx, const node_view& n, plinth_message*)
     const int64_t heads = x.rows / tokens;
     const int64_t half = n.node->i[0] / 2;
     const bool neox = n.node->i[1] == 2;
-    const double base = n.node->f[0];
-    const double scale = n.node->f[1];
+    const float base = n.node->f[0];
+    const float scale = n.node->f[1];
 
-    // inv_freq[i] = base^(-2i / n_rot), then table[t][i] = {cos, sin} of positions[t] * scale * inv_freq[i].
-    char* scratch = static_cast<char*>(ctx.shared.get(size_t(half) * sizeof(double) +
-                                                      size_t(tokens * half) * 2 * sizeof(float)));
-    double* inv_freq = reinterpret_cast<double*>(scratch);
-    float* table = reinterpret_cast<float*>(scratch + size_t(half) * sizeof(double));
-    for (int64_t i = 0; i < half; ++i) inv_freq[i] = std::pow(base, -double(2 * i) / double(2 * half));
+    // table[t][i] = {cos, sin} of scale * theta_i, theta_0 = positions[t], theta_{i+1} = theta_i * step.
+    float* table = static_cast<float*>(ctx.shared.get(size_t(tokens * half) * 2 * sizeof(float)));
+    const float step = std::pow(base, -2.0f / float(2 * half));
     ctx.pool->parallel_for(tokens, half >= 1024 ? 1 : 1024 / half, [&](int64_t t0, int64_t t1, unsigned) {
         for (int64_t t = t0; t < t1; ++t) {
-            const double p = double(pos[t]) * scale;
+            float theta = float(pos[t]);
             float* cs = table + t * half * 2;
             for (int64_t i = 0; i < half; ++i) {
-                const double theta = p * inv_freq[i];
-                cs[2 * i] = float(std::cos(theta));
-                cs[2 * i + 1] = float(std::sin(theta));
+                cs[2 * i] = std::cos(scale * theta);
+                cs[2 * i + 1] = std::sin(scale * theta);
+                theta *= step;
             }
         }
     });
@@ -50,14 +50,14 @@ plinth_status op_rope(compute_context& ctx, const node_view& n, plinth_message*)
             if (neox) {
                 for (int64_t i = 0; i < half; ++i) {
                     const float x0 = a[i], x1 = a[i + half], c = cs[2 * i], s = cs[2 * i + 1];
-                    b[i] = x0 * c - x1 * s;
-                    b[i + half] = x0 * s + x1 * c;
+                    b[i] = std::fma(x0, c, -(x1 * s));
+                    b[i + half] = std::fma(x0, s, x1 * c);
                 }
             } else {
                 for (int64_t i = 0; i < half; ++i) {
                     const float x0 = a[2 * i], x1 = a[2 * i + 1], c = cs[2 * i], s = cs[2 * i + 1];
-                    b[2 * i] = x0 * c - x1 * s;
-                    b[2 * i + 1] = x0 * s + x1 * c;
+                    b[2 * i] = std::fma(x0, c, -(x1 * s));
+                    b[2 * i + 1] = std::fma(x0, s, x1 * c);
                 }
             }
             if (b != a && n_rot < head_dim)

@@ -2,6 +2,8 @@
 
 #include "../quant/half.hpp"
 
+#include <cmath>
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define PLINTH_X86_DISPATCH 1
@@ -33,12 +35,18 @@ PLINTH_CLONES void vec_axpy(float* y, float a, const float* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
-PLINTH_CLONES float vec_sum_squares(const float* x, int64_t n) {
-    float acc[16] = {};
+PLINTH_CLONES double vec_sum_squares(const float* x, int64_t n) {
+    double acc[16] = {};
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
-        for (int j = 0; j < 16; ++j) acc[j] += x[i + j] * x[i + j];
-    for (int j = 0; i < n; ++i, ++j) acc[j] += x[i] * x[i];
+        for (int j = 0; j < 16; ++j) {
+            const float sq = x[i + j] * x[i + j];
+            acc[j] += double(sq);
+        }
+    for (int j = 0; i < n; ++i, ++j) {
+        const float sq = x[i] * x[i];
+        acc[j] += double(sq);
+    }
     for (int j = 0; j < 8; ++j) acc[j] += acc[j + 8];
     for (int j = 0; j < 4; ++j) acc[j] += acc[j + 4];
     return (acc[0] + acc[2]) + (acc[1] + acc[3]);
@@ -62,8 +70,36 @@ __attribute__((target("avx,f16c"))) void f32_to_f16_f16c(const float* src, uint1
     for (; i < n; ++i) dst[i] = quant::fp32_to_fp16(src[i]);
 }
 
+__attribute__((target("avx,f16c,fma"))) void vec_mad_f16_fma(uint16_t* y, float a, const uint16_t* x, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 vx = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)));
+        const __m256 vy = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y + i)));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i),
+                         _mm256_cvtps_ph(_mm256_fmadd_ps(vx, va, vy), _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (; i < n; ++i)
+        y[i] = quant::fp32_to_fp16(std::fma(quant::fp16_to_fp32(x[i]), a, quant::fp16_to_fp32(y[i])));
+}
+
+__attribute__((target("avx,f16c"))) void vec_scale_f16_f16c(uint16_t* y, float a, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 vy = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y + i)));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm256_cvtps_ph(_mm256_mul_ps(vy, va), _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (; i < n; ++i) y[i] = quant::fp32_to_fp16(quant::fp16_to_fp32(y[i]) * a);
+}
+
 bool have_f16c() {
     static const bool yes = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+    return yes;
+}
+
+bool have_f16c_fma() {
+    static const bool yes = have_f16c() && __builtin_cpu_supports("fma");
     return yes;
 }
 #endif
@@ -82,6 +118,21 @@ void f32_to_f16(const float* src, uint16_t* dst, int64_t n) {
     if (have_f16c()) return f32_to_f16_f16c(src, dst, n);
 #endif
     for (int64_t i = 0; i < n; ++i) dst[i] = quant::fp32_to_fp16(src[i]);
+}
+
+void vec_mad_f16(uint16_t* y, float a, const uint16_t* x, int64_t n) {
+#ifdef PLINTH_X86_DISPATCH
+    if (have_f16c_fma()) return vec_mad_f16_fma(y, a, x, n);
+#endif
+    for (int64_t i = 0; i < n; ++i)
+        y[i] = quant::fp32_to_fp16(std::fma(quant::fp16_to_fp32(x[i]), a, quant::fp16_to_fp32(y[i])));
+}
+
+void vec_scale_f16(uint16_t* y, float a, int64_t n) {
+#ifdef PLINTH_X86_DISPATCH
+    if (have_f16c()) return vec_scale_f16_f16c(y, a, n);
+#endif
+    for (int64_t i = 0; i < n; ++i) y[i] = quant::fp32_to_fp16(quant::fp16_to_fp32(y[i]) * a);
 }
 
 }  // namespace plinth::cpu

@@ -8,11 +8,16 @@ namespace plinth::cpu {
 float vec_dot(const float* a, const float* b, int64_t n);
 // y[i] += a * x[i]
 void vec_axpy(float* y, float a, const float* x, int64_t n);
-// sum of x[i]^2
-float vec_sum_squares(const float* x, int64_t n);
+// sum of x[i]^2: each square rounded to float, the sum kept in double (as the reference's RMS norm)
+double vec_sum_squares(const float* x, int64_t n);
 
 // IEEE half <-> float, round to nearest even (F16C where the CPU has it; identical results).
 void f16_to_f32(const uint16_t* src, float* dst, int64_t n);
 void f32_to_f16(const float* src, uint16_t* dst, int64_t n);
+
+// F16 accumulators (attention over an F16 cache, as the reference does it), each result rounded
+// to F16 once: y[i] = f16(y[i] + a * x[i]) with the multiply-add fused, and y[i] = f16(y[i] * a).
+void vec_mad_f16(uint16_t* y, float a, const uint16_t* x, int64_t n);
+void vec_scale_f16(uint16_t* y, float a, int64_t n);
 
 }  // namespace plinth::cpu

@@ -119,6 +119,24 @@ float dot_f32(int64_t n, const void* wv, const void* av) {
     return dot_float(n, static_cast<const float*>(av), load);
 }
 
+// F16 weights x F16 activations, the reference's order at this level: 4 x 8 lanes of fused
+// multiply-adds over each 32 elements (the products are exact), the accumulators added (0 + 2,
+// 1 + 3, then the two), the 8 lanes reduced, the last n % 32 products added in double.
+float dot_f16_f16(int64_t n, const void* wv, const void* av) {
+    const auto* w = static_cast<const uint16_t*>(wv);
+    const auto* a = static_cast<const uint16_t*>(av);
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    const int64_t body = n / 32 * 32;
+    for (int64_t i = 0; i < body; i += 32) {
+        PLINTH_UNROLL
+        for (int j = 0; j < 4; ++j)
+            acc[j] = _mm256_fmadd_ps(_mm256_cvtph_ps(load128(w + i + 8 * j)), _mm256_cvtph_ps(load128(a + i + 8 * j)), acc[j]);
+    }
+    double sum = hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[2]), _mm256_add_ps(acc[1], acc[3])));
+    for (int64_t i = body; i < n; ++i) sum += double(f16(w[i]) * f16(a[i]));
+    return float(sum);
+}
+
 template <bool kBf16>
 float dot_16bit(int64_t n, const void* wv, const void* av) {
     struct {
@@ -140,7 +158,10 @@ float dot_16bit(int64_t n, const void* wv, const void* av) {
 // ---- 32-element blocks x Q8_0 / Q8_1 ----------------------------------------------------------------
 
 // Codes(block) gives the block's 32 signed codes in element order. Four blocks per iteration share
-// one conversion of their 8 f16 scales; the offset types add m * s, four at a time too.
+// one conversion of their 8 f16 scales; the offset types add m * s, four at a time too. Q4_0, Q5_0
+// and Q8_0 follow the reference's order exactly: lane k of a block sums the products of elements
+// 4k .. 4k + 3, each lane is one chain of fused multiply-adds by d_w d_a over the blocks in order,
+// and hsum adds the 8 lanes as (l0 + l4) + (l2 + l6), (l1 + l5) + (l3 + l7).
 template <class W, class A, class Codes>
 float dot_blocks32(int64_t n, const void* wv, const void* av, Codes codes) {
     constexpr bool kOffset = requires(W blk) { blk.m; };
@@ -157,7 +178,9 @@ float dot_blocks32(int64_t n, const void* wv, const void* av, Codes codes) {
             const __m256i p0 = dot_signed(codes(w[b + k]), load(a[b + k].qs));
             const __m256i p1 = dot_signed(codes(w[b + k + 1]), load(a[b + k + 1].qs));
             acc0 = _mm256_fmadd_ps(lane(scale, k), _mm256_cvtepi32_ps(p0), acc0);
-            acc1 = _mm256_fmadd_ps(lane(scale, k + 1), _mm256_cvtepi32_ps(p1), acc1);
+            // The symmetric types keep one chain of blocks in order, as the reference does.
+            if constexpr (kOffset) acc1 = _mm256_fmadd_ps(lane(scale, k + 1), _mm256_cvtepi32_ps(p1), acc1);
+            else acc0 = _mm256_fmadd_ps(lane(scale, k + 1), _mm256_cvtepi32_ps(p1), acc0);
         }
         if constexpr (kOffset) offsets = _mm_fmadd_ps(f16x4<sizeof(W)>(&w[b].m), f16x4<sizeof(A)>(&a[b].s), offsets);
     }
@@ -367,8 +390,9 @@ float dot_q8_k(int64_t n, const void* wv, const void* av) {
 }
 
 // ---- activation quantizers ------------------------------------------------------------------------
-// The reference's arithmetic lane by lane (quantize_reference.cpp): the same division by the same
-// stored scale, the same rounding (ties away from zero after clamping to +-127), so the same bytes.
+// The reference's arithmetic lane by lane (quantize_reference.cpp), so the same bytes: Q8_0 / Q8_1
+// multiply by 127 / max|x| and round to nearest even; Q8_K divides by the same stored scale and
+// rounds ties away from zero after clamping to +-127.
 
 float to_f16_and_back(float x, uint16_t* bits) {  // clamp into f16 range, round to nearest even
     const float clamped = x < -65504.0f ? -65504.0f : (x > 65504.0f ? 65504.0f : x);
@@ -422,9 +446,15 @@ template <class Block>  // BlockQ8_0 or BlockQ8_1
 void quantize_q8_32(const float* x, void* yv, int64_t n) {
     auto* y = static_cast<Block*>(yv);
     for (int64_t b = 0; b < n / kBlock32; ++b, x += kBlock32) {
-        const float d = to_f16_and_back(abs_max32(x) / 127.0f, &y[b].d);
+        const float amax = abs_max32(x);
+        const float d = amax / 127.0f;
+        to_f16_and_back(d, &y[b].d);
+        const __m256 id = _mm256_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
         __m256i q[4];
-        codes32(x, d, q);
+        PLINTH_UNROLL
+        for (int k = 0; k < 4; ++k)
+            q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), id),
+                                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         store32(y[b].qs, q);
         if constexpr (requires { y->s; }) {
             uint16_t s;
@@ -454,11 +484,20 @@ void quantize_q8_k(const float* x, void* yv, int64_t n) {
     }
 }
 
+// F16 activations: F16C's conversion, round to nearest even, as the reference's fp32_to_fp16.
+void quantize_f16(const float* x, void* yv, int64_t n) {
+    auto* y = static_cast<uint16_t*>(yv);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; ++i) y[i] = uint16_t(_mm_cvtsi128_si32(_mm_cvtps_ph(_mm_set_ss(x[i]), _MM_FROUND_TO_NEAREST_INT)));
+}
+
 constexpr KernelTable make_table() {
     KernelTable t{};
     t.name = "avx2";
     t.dot[PLINTH_TYPE_F32] = dot_f32;
-    t.dot[PLINTH_TYPE_F16] = dot_16bit<false>;
+    t.dot[PLINTH_TYPE_F16] = dot_f16_f16;
     t.dot[PLINTH_TYPE_BF16] = dot_16bit<true>;
     t.dot[PLINTH_TYPE_Q4_0] = dot_q4_0;
     t.dot[PLINTH_TYPE_Q4_1] = dot_q4_1;
@@ -472,6 +511,7 @@ constexpr KernelTable make_table() {
     t.dot[PLINTH_TYPE_Q5_K] = dot_q45_k<BlockQ5_K>;
     t.dot[PLINTH_TYPE_Q6_K] = dot_q6_k;
     t.dot[PLINTH_TYPE_Q8_K] = dot_q8_k;
+    t.quantize[PLINTH_TYPE_F16] = quantize_f16;
     t.quantize[PLINTH_TYPE_Q8_0] = quantize_q8_32<BlockQ8_0>;
     t.quantize[PLINTH_TYPE_Q8_1] = quantize_q8_32<BlockQ8_1>;
     t.quantize[PLINTH_TYPE_Q8_K] = quantize_q8_k;

@@ -119,11 +119,22 @@ float dot_f32(int64_t n, const void* wv, const void* av) {
     return dot_float(n, static_cast<const float*>(av),
                      [w](int64_t i, __mmask16 m) { return _mm512_maskz_loadu_ps(m, w + i); });
 }
+// F16 weights x F16 activations, the reference's order: 4 x 16 lanes of fused multiply-adds over
+// each 64 elements (the products are exact), the 4 accumulators added (0 + 2, 1 + 3, then the two),
+// the 16 lanes reduced, and the last n % 64 products added one by one in double.
 float dot_f16(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const uint16_t*>(wv);
-    return dot_float(n, static_cast<const float*>(av), [w](int64_t i, __mmask16 m) {
-        return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + i));
-    });
+    const auto* a = static_cast<const uint16_t*>(av);
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    const int64_t body = n / 64 * 64;
+    for (int64_t i = 0; i < body; i += 64) {
+        PLINTH_UNROLL
+        for (int j = 0; j < 4; ++j)
+            acc[j] = _mm512_fmadd_ps(_mm512_cvtph_ps(load256(w + i + 16 * j)), _mm512_cvtph_ps(load256(a + i + 16 * j)), acc[j]);
+    }
+    double sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[2]), _mm512_add_ps(acc[1], acc[3])));
+    for (int64_t i = body; i < n; ++i) sum += double(f16(w[i]) * f16(a[i]));
+    return float(sum);
 }
 float dot_bf16(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const uint16_t*>(wv);
@@ -148,7 +159,8 @@ __m256i block_codes(const W& b) {
     return q;
 }
 
-// Q4_0, Q4_1, Q5_0, Q5_1: value = code - kBias (kBias 0 for the offset types, whose m * s is added).
+// Q4_1, Q5_1 (and any value = code - kBias format): the offset types' m * s is added.
+// Q4_1, Q5_1 (kBias 0; the offset types add m * s), or any value = code - kBias format.
 template <class W, class A, int kBias>
 float dot_nibble_blocks(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const W*>(wv);
@@ -231,6 +243,37 @@ float dot_q8_blocks(int64_t n, const void* wv, const void* av) {
         sum += f16(w[b].d) * f16(a[b].d) * float(hsum(p));
     }
     return sum;
+}
+
+// ---- symmetric 32-element blocks x Q8_0, in the reference's order ----------------------------------
+// The reference's arithmetic for Q4_0, Q5_0 and Q8_0 weights: per block, 8 int32 lanes (lane k sums
+// the products of elements 4k .. 4k + 3, exactly), each lane accumulated over the blocks in order
+// with one fused multiply-add by d_w d_a, then the 8 lanes summed as (l4 + l0) + (l6 + l2), (l5 + l1)
+// + (l7 + l3). A quantized model turns any float-rounding difference into whole code steps of the
+// next activation quantizer, so the order is part of the result.
+
+float hsum_lanes(__m256 v) {
+    __m128 r = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+
+template <class W, int kBias>  // Q4_0 (bias 8), Q5_0 (16): unsigned codes; Q8_0 (128): signed, sign bit flipped
+float dot_symmetric_lanes(int64_t n, const void* wv, const void* av) {
+    const auto* w = static_cast<const W*>(wv);
+    const auto* a = static_cast<const BlockQ8_0*>(av);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / kBlock32; ++b) {
+        __m256i codes;
+        if constexpr (kBias == 128) codes = _mm256_xor_si256(load256(w[b].qs), _mm256_set1_epi8(char(0x80)));
+        else codes = block_codes(w[b]);
+        const __m256i aq = load256(a[b].qs);
+        const __m256i p = _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), codes, aq),
+                                           _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(char(kBias)), aq));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[b].d) * f16(a[b].d)), _mm256_cvtepi32_ps(p), acc);
+    }
+    return hsum_lanes(acc);
 }
 
 // ---- K-quant super-blocks x Q8_K ----------------------------------------------------------------------
@@ -407,8 +450,9 @@ float dot_q8_k(int64_t n, const void* wv, const void* av) {
 }
 
 // ---- activation quantizers ------------------------------------------------------------------------
-// The reference's arithmetic lane by lane (quantize_reference.cpp): the same division by the same
-// stored scale, the same rounding (ties away from zero after clamping to +-127), so the same bytes.
+// The reference's arithmetic lane by lane (quantize_reference.cpp), so the same bytes: Q8_0 / Q8_1
+// multiply by 127 / max|x| and round to nearest even; Q8_K divides by the same stored scale and
+// rounds ties away from zero after clamping to +-127.
 
 float to_f16_and_back(float x, uint16_t* bits) {  // clamp into f16 range, round to nearest even
     const float clamped = x < -65504.0f ? -65504.0f : (x > 65504.0f ? 65504.0f : x);
@@ -433,12 +477,11 @@ void quantize_q8_32(const float* x, void* yv, int64_t n) {
     for (int64_t b = 0; b < n / kBlock32; ++b, x += kBlock32) {
         const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
         const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
-        const float d = to_f16_and_back(amax / 127.0f, &y[b].d);
-        __m512i q0 = _mm512_setzero_si512(), q1 = _mm512_setzero_si512();
-        if (d > 0.0f) {
-            q0 = codes16(x0, _mm512_set1_ps(d));
-            q1 = codes16(x1, _mm512_set1_ps(d));
-        }
+        const float d = amax / 127.0f;
+        to_f16_and_back(d, &y[b].d);
+        const __m512 id = _mm512_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+        const __m512i q0 = _mm512_cvt_roundps_epi32(_mm512_mul_ps(x0, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m512i q1 = _mm512_cvt_roundps_epi32(_mm512_mul_ps(x1, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         store16(y[b].qs, q0);
         store16(y[b].qs + 16, q1);
         if constexpr (requires { y->s; }) {
@@ -472,11 +515,11 @@ constexpr KernelTable make_table() {
     t.dot[PLINTH_TYPE_F32] = dot_f32;
     t.dot[PLINTH_TYPE_F16] = dot_f16;
     t.dot[PLINTH_TYPE_BF16] = dot_bf16;
-    t.dot[PLINTH_TYPE_Q4_0] = dot_nibble_blocks<BlockQ4_0, BlockQ8_0, 8>;
+    t.dot[PLINTH_TYPE_Q4_0] = dot_symmetric_lanes<BlockQ4_0, 8>;
     t.dot[PLINTH_TYPE_Q4_1] = dot_nibble_blocks<BlockQ4_1, BlockQ8_1, 0>;
-    t.dot[PLINTH_TYPE_Q5_0] = dot_nibble_blocks<BlockQ5_0, BlockQ8_0, 16>;
+    t.dot[PLINTH_TYPE_Q5_0] = dot_symmetric_lanes<BlockQ5_0, 16>;
     t.dot[PLINTH_TYPE_Q5_1] = dot_nibble_blocks<BlockQ5_1, BlockQ8_1, 0>;
-    t.dot[PLINTH_TYPE_Q8_0] = dot_q8_blocks<BlockQ8_0>;
+    t.dot[PLINTH_TYPE_Q8_0] = dot_symmetric_lanes<BlockQ8_0, 128>;
     t.dot[PLINTH_TYPE_Q8_1] = dot_q8_blocks<BlockQ8_1>;
     t.dot[PLINTH_TYPE_Q2_K] = dot_q2_k;
     t.dot[PLINTH_TYPE_Q3_K] = dot_q3_k;

@@ -4,6 +4,8 @@
 // products in int, then apply the float scales once per block and sum the blocks in float, in order.
 // Codes are read through the accessors of block_layouts.hpp, so this file reads as the formulas there.
 // It is also the "scalar" dispatch level.
+#include <cmath>
+
 #include "block_layouts.hpp"
 #include "half.hpp"
 #include "kernels.hpp"
@@ -23,6 +25,16 @@ float dot_half(int64_t n, const void* wv, const void* av) {
     return sum;
 }
 
+// F16 x F16 (what F16 weights meet): every product is exact in float; the sum is kept in double and
+// rounded once.
+float dot_f16_f16(int64_t n, const void* wv, const void* av) {
+    const auto* w = static_cast<const uint16_t*>(wv);
+    const auto* a = static_cast<const uint16_t*>(av);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += double(fp16_to_fp32(w[i]) * fp16_to_fp32(a[i]));
+    return float(sum);
+}
+
 float dot_f32(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const float*>(wv);
     const auto* a = static_cast<const float*>(av);
@@ -35,10 +47,28 @@ float dot_f32(int64_t n, const void* wv, const void* av) {
 
 // sum over blocks of d_w * d_a * sum_i code_i * a_i, plus m_w * s_a for the offset types
 // (s_a = d_a * sum_i a_i, precomputed in the Q8_1 block).
+//
+// The symmetric types (Q4_0, Q5_0, Q8_0 x Q8_0) are summed in the reference's (llama.cpp's) order,
+// which the SIMD kernels follow exactly: 8 lanes, lane k of a block the integer sum over elements
+// 4k .. 4k + 3; each lane one chain of fused multiply-adds by d_w d_a over the blocks in order; the
+// lanes added as ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)). A quantized model feeds every
+// result to the next activation quantizer, where a float-rounding difference can become a code step.
 template <class W, class A, int (*Code)(const W&, int)>
 float dot_blocks32(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const W*>(wv);
     const auto* a = static_cast<const A*>(av);
+    if constexpr (!requires { w->m; }) {
+        float lanes[8] = {};
+        for (int64_t b = 0; b < n / kBlock32; ++b) {
+            const float d = fp16_to_fp32(w[b].d) * fp16_to_fp32(a[b].d);
+            for (int k = 0; k < 8; ++k) {
+                int isum = 0;
+                for (int i = 4 * k; i < 4 * k + 4; ++i) isum += Code(w[b], i) * a[b].qs[i];
+                lanes[k] = std::fma(d, float(isum), lanes[k]);
+            }
+        }
+        return ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+    }
     float sum = 0.0f;
     for (int64_t b = 0; b < n / kBlock32; ++b) {
         int isum = 0;
@@ -151,7 +181,7 @@ constexpr detail::KernelTable make_table() {
     detail::KernelTable t{};
     t.name = "scalar";
     t.dot[PLINTH_TYPE_F32] = dot_f32;
-    t.dot[PLINTH_TYPE_F16] = dot_half<fp16_to_fp32>;
+    t.dot[PLINTH_TYPE_F16] = dot_f16_f16;
     t.dot[PLINTH_TYPE_BF16] = dot_half<bf16_to_fp32>;
     t.dot[PLINTH_TYPE_Q4_0] = dot_blocks32<BlockQ4_0, BlockQ8_0, code_q4_0>;
     t.dot[PLINTH_TYPE_Q4_1] = dot_blocks32<BlockQ4_1, BlockQ8_1, code_q4_1>;

@@ -18,7 +18,7 @@ struct KernelTable {
     const char* name;
     // null: this level has no kernel of its own for the type, the next one down serves
     DotFn dot[PLINTH_TYPE_COUNT_];
-    QuantizeFn quantize[PLINTH_TYPE_COUNT_];  // the activation types only (Q8_0, Q8_1, Q8_K)
+    QuantizeFn quantize[PLINTH_TYPE_COUNT_];  // the activation types only (F16, Q8_0, Q8_1, Q8_K)
 };
 
 extern const KernelTable kReferenceTable;  // dot_reference.cpp: every supported type's dot, no quantizers

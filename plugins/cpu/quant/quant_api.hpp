@@ -20,13 +20,14 @@ size_t row_bytes(uint32_t type, int64_t n);
 
 void dequantize_row(uint32_t type, const void* src, float* dst, int64_t n);
 // The reference quantizer: round-to-nearest for the 32-blocks, a small least-squares search of the
-// sub-block scales for the K-quants. Inputs must be finite. For the activation types (Q8_0, Q8_1,
-// Q8_K) a SIMD kernel does the same arithmetic and writes the same bytes, several times faster.
+// sub-block scales for the K-quants. Inputs must be finite. For the activation types (F16, Q8_0,
+// Q8_1, Q8_K) a SIMD kernel does the same arithmetic and writes the same bytes, several times faster.
 void quantize_row(uint32_t type, const float* src, void* dst, int64_t n);
 
 // The format the activation row of a dot product is in, for a given weight type:
 //   Q4_0 Q5_0 Q8_0 Q8_1 -> Q8_0      Q4_1 Q5_1 -> Q8_1 (its block sum meets the weight's offset)
-//   Q2_K .. Q6_K, Q8_K  -> Q8_K      F32 F16 BF16 -> F32 (weights widened to f32 on the fly)
+//   Q2_K .. Q6_K, Q8_K  -> Q8_K      F16 -> F16 (as the reference)
+//   F32 BF16 -> F32 (weights widened to f32 on the fly)
 uint32_t activation_type(uint32_t weight_type);
 
 // sum_i w[i] * a[i] over one row; act_row is in activation_type(weight_type) format. For the

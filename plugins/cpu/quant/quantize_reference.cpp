@@ -1,7 +1,8 @@
 // The reference quantizer, f32 row -> blocks.
 //
 // 32-element blocks: one scale per block, codes rounded to nearest. Scales are rounded to f16 first
-// and the codes computed against the rounded scale, so each code is the nearest for what is stored.
+// and the codes computed against the rounded scale, so each code is the nearest for what is stored;
+// except Q8_0 / Q8_1, the activation formats, which follow the reference's activation quantizer.
 // K-quants: a least-squares fit of each sub-block's scale (and min) over a few candidate grids, then
 // the sub-block scales are themselves quantized to 4/6/8 bits against the super-block scale and the
 // codes are recomputed against the scales as stored.
@@ -47,14 +48,28 @@ float signed_abs_max(const float* x, int n) {
 
 // ---- 32-element blocks --------------------------------------------------------------------------------
 
-// Q8_0 / Q8_1: d = max|x| / 127, q = round(x / d) in -127..127 (never -128: the AVX2 dot relies on it).
+// Q8_0 / Q8_1, the activation formats: the reference's (llama.cpp's) activation quantizer, because
+// a code one off changes a whole model's logits measurably. d = max|x| / 127 is stored as f16, but
+// the codes are q = x * (127 / max|x|) rounded to nearest, ties to even, against the f32 scale: a
+// code can be one off the nearest for the stored d (by at most 127 |d - d_f16|). |q| <= 127, never
+// -128 (the AVX2 dot relies on it). Q8_1's s is that f32 d times the sum of the codes.
+int round_half_even(float x) {  // |x| < 2^23
+    int t = int(x);  // toward zero
+    const float frac = x - float(t);
+    if (frac > 0.5f || (frac == 0.5f && (t & 1))) ++t;
+    else if (frac < -0.5f || (frac == -0.5f && (t & 1))) --t;
+    return t;
+}
+
 template <class Block>
 void quantize_q8(const float* x, Block& b) {
-    const float d = as_f16(abs_max(x, kBlock32) / 127.0f);
-    b.d = fp32_to_fp16(d);
+    const float amax = abs_max(x, kBlock32);
+    const float d = amax / 127.0f;
+    const float id = amax > 0.0f ? 127.0f / amax : 0.0f;
+    b.d = to_f16(d);
     int sum = 0;
     for (int i = 0; i < kBlock32; ++i) {
-        b.qs[i] = int8_t(d > 0.0f ? round_clamp(x[i] / d, -127, 127) : 0);
+        b.qs[i] = int8_t(round_half_even(x[i] * id));
         sum += b.qs[i];
     }
     if constexpr (requires { b.s; }) b.s = to_f16(d * float(sum));

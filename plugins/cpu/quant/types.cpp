@@ -48,7 +48,9 @@ uint32_t activation_type(uint32_t weight_type) {
     case PLINTH_TYPE_Q2_K: case PLINTH_TYPE_Q3_K: case PLINTH_TYPE_Q4_K: case PLINTH_TYPE_Q5_K:
     case PLINTH_TYPE_Q6_K: case PLINTH_TYPE_Q8_K:
         return PLINTH_TYPE_Q8_K;
-    case PLINTH_TYPE_F32: case PLINTH_TYPE_F16: case PLINTH_TYPE_BF16:
+    case PLINTH_TYPE_F16:
+        return PLINTH_TYPE_F16;
+    case PLINTH_TYPE_F32: case PLINTH_TYPE_BF16:
         return PLINTH_TYPE_F32;
     default:
         detail::check_row(weight_type, 0, "activation_type");  // throws: unsupported
