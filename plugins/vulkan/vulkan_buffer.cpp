@@ -69,6 +69,13 @@ plinth_status buffer_alloc(uint32_t index, uint64_t size, plinth_buffer* out, pl
     device* dev = nullptr;
     plinth_status st = get_device(index, &dev, err);
     if (st != PLINTH_OK) return st;
+    return allocate_buffer(*dev, size, out, err);
+}
+
+plinth_status allocate_buffer(device& dev_ref, uint64_t size, plinth_buffer_s** out, plinth_message* err) {
+    context& c = ctx();
+    device* dev = &dev_ref;
+    *out = nullptr;
     if (size > (uint64_t(1) << 48))
         return fail(err, PLINTH_ERR_OUT_OF_MEMORY, "cannot allocate %llu bytes", (unsigned long long)size);
 
@@ -141,7 +148,10 @@ void buffer_free(plinth_buffer b) {
         delete b;
         return;
     }
-    device& dev = *b->dev;
+    free_buffer(*b->dev, b);
+}
+
+void free_buffer(device& dev, plinth_buffer_s* b) {
     auto it = std::find(dev.buffers.begin(), dev.buffers.end(), b);
     if (it == dev.buffers.end()) return;  // already released (device teardown)
     dev.buffers.erase(it);

@@ -25,6 +25,10 @@ void* buffer_host_ptr(plinth_buffer buffer);
 plinth_status buffer_upload(plinth_buffer buffer, uint64_t offset, const void* src, uint64_t size, plinth_message* err);
 plinth_status buffer_download(plinth_buffer buffer, uint64_t offset, void* dst, uint64_t size, plinth_message* err);
 
+// buffer_alloc / buffer_free for a device in hand, the lock already held (the compute scratch).
+plinth_status allocate_buffer(device& dev, uint64_t size, plinth_buffer_s** out, plinth_message* err);
+void free_buffer(device& dev, plinth_buffer_s* b);
+
 // Frees every buffer still alive on `dev` (device teardown). Caller holds the lock.
 void release_all_buffers(device& dev);
 

@@ -142,6 +142,8 @@ struct device {
     std::vector<VkDescriptorPool> descriptor_pools;
     size_t pool_sets_left = 0;          // in descriptor_pools.back()
     std::unordered_map<std::string, VkDescriptorSet> descriptor_sets;  // by binding key
+    // The quantized activations of MATMUL (two regions, see vulkan_graph.cpp); one of `buffers`.
+    struct plinth_buffer_s* scratch = nullptr;
 
     std::vector<struct plinth_buffer_s*> buffers;  // live, freed at shutdown if the host did not
 };

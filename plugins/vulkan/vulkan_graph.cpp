@@ -42,6 +42,9 @@ enum kernel : uint32_t {
     K_ATTENTION_F32,
     K_ATTENTION_F16,
     K_COPY,
+    K_QUANTIZE_F16,   // activations for F16 weights
+    K_QUANTIZE_Q8_0,  // ... for Q4_0 / Q8_0 weights
+    K_QUANTIZE_Q8_K,  // ... for the K-quants
     K_COUNT
 };
 
@@ -49,7 +52,7 @@ const char* const kernel_names[K_COUNT] = {
     "get_rows_f32", "get_rows_f16", "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k",
     "matmul_f32",   "matmul_f16",   "matmul_q4_0",   "matmul_q8_0",   "matmul_q4_k",   "matmul_q6_k",
     "rms_norm",     "elementwise",  "rope",          "kv_store_f32",  "kv_store_f16",  "attention_f32",
-    "attention_f16", "copy"};
+    "attention_f16", "copy",         "quantize_f16",  "quantize_q8_0", "quantize_q8_k"};
 
 // The weight types the GET_ROWS and MATMUL shaders decode, in kernel order; -1 for the others.
 int weight_slot(uint32_t type) {
@@ -61,6 +64,29 @@ int weight_slot(uint32_t type) {
     case PLINTH_TYPE_Q4_K: return 4;
     case PLINTH_TYPE_Q6_K: return 5;
     default: return -1;
+    }
+}
+
+// The activation pass a MATMUL's weight type needs (plinth/compute.h, precision contract):
+// K_QUANTIZE_* or K_COUNT for none (F32 weights).
+uint32_t activation_kernel(uint32_t weight_type) {
+    switch (weight_type) {
+    case PLINTH_TYPE_F16: return K_QUANTIZE_F16;
+    case PLINTH_TYPE_Q4_0: case PLINTH_TYPE_Q8_0: return K_QUANTIZE_Q8_0;
+    case PLINTH_TYPE_Q4_K: case PLINTH_TYPE_Q6_K: return K_QUANTIZE_Q8_K;
+    default: return K_COUNT;
+    }
+}
+
+// Bytes of the quantized activations of K x T values (K a multiple of the block for Q8_*):
+// F16-rounded values as F32; or the codes (one byte each) then one F32 scale per block.
+uint64_t activation_bytes(uint32_t kernel, int64_t K, int64_t T) {
+    const uint64_t n = uint64_t(K) * uint64_t(T);
+    switch (kernel) {
+    case K_QUANTIZE_F16: return 4 * n;
+    case K_QUANTIZE_Q8_0: return n + n / 32 * 4;
+    case K_QUANTIZE_Q8_K: return n + n / 256 * 4;
+    default: return 0;
     }
 }
 
@@ -620,16 +646,20 @@ plinth_status get_set(device& dev, const binding (&b)[7], VkDescriptorSet* out, 
 
 // ---- recording
 
+// Byte ranges of buffers, for the barriers between nodes.
+struct byte_range {
+    uint64_t id, begin, end;
+};
+
 struct dispatch {
     uint32_t kernel = 0;
     uint32_t groups = 0;  // workgroups, laid out 2-D by record()
     push_constants pc{};
     binding bindings[7];
-};
-
-// Byte ranges of buffers, for the barriers between nodes.
-struct byte_range {
-    uint64_t id, begin, end;
+    byte_range write{};   // what it writes, and reads (for the barriers)
+    byte_range reads[7]{};
+    int n_reads = 0;
+    uint32_t node = 0;
 };
 
 bool overlaps_any(const std::vector<byte_range>& list, const byte_range& r) {
@@ -704,6 +734,9 @@ void plan(const node_view& n, uint32_t aux_off, dispatch& d) {
         pc.u[2] = uint32_t(node.i[1]);
         pc.u[3] = uint32_t(s[0].rows / s[1].elements);
         pc.u[4] = items;
+        // The CPU backend's float step from one pair's angle to the next (op_rope.cpp).
+        pc.f[0] = std::pow(node.f[0], -2.0f / float(n_rot));
+        pc.f[1] = node.f[1];
         break;
     }
     case PLINTH_OP_KV_STORE:
@@ -747,19 +780,6 @@ binding bind(const tensor_view& t, uint64_t alignment) {
     return b;
 }
 
-// ROPE's c_i = scale * base^(-2i / n_rot) in double, as hi + lo floats.
-void rope_constants(const plinth_node& node, uint32_t* out) {
-    const int32_t n_rot = node.i[0];
-    const double base = node.f[0], scale = node.f[1];
-    for (int32_t i = 0; i < n_rot / 2; ++i) {
-        const double c = scale * std::pow(base, -double(2 * i) / double(n_rot));
-        const float hi = float(c);
-        const float lo = float(c - double(hi));
-        std::memcpy(out + 2 * i, &hi, 4);
-        std::memcpy(out + 2 * i + 1, &lo, 4);
-    }
-}
-
 const char* index_meaning(uint32_t op) {
     switch (op) {
     case PLINTH_OP_GET_ROWS: return "a row id in src1 is outside src0's rows";
@@ -791,14 +811,8 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
         if ((st = check.node(i, sc.views[i])) != PLINTH_OK) return st;
     if (graph.n_nodes == 0) return PLINTH_OK;
 
-    // The aux buffer: the error word, then each ROPE node's constants.
-    uint64_t aux_words = aux_header_words;
-    std::vector<uint32_t> aux_offsets(graph.n_nodes, 0);
-    for (uint32_t i = 0; i < graph.n_nodes; ++i)
-        if (graph.nodes[i].op == PLINTH_OP_ROPE) {
-            aux_offsets[i] = uint32_t(aux_words);
-            aux_words += uint64_t(graph.nodes[i].i[0]);
-        }
+    // The aux buffer: the error word.
+    const uint64_t aux_words = aux_header_words;
     if ((st = ensure_layouts(dev, err)) != PLINTH_OK) return st;
     if (dev.aux.size < aux_words * 4) {
         destroy_host_buffer(dev, dev.aux);
@@ -807,21 +821,46 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
     }
     auto* aux = static_cast<uint32_t*>(dev.aux.mapped);
     aux[0] = no_error;
-    for (uint32_t i = 0; i < graph.n_nodes; ++i)
-        if (graph.nodes[i].op == PLINTH_OP_ROPE) rope_constants(graph.nodes[i], aux + aux_offsets[i]);
 
-    if (dev.descriptor_sets.size() + graph.n_nodes > max_cached_sets) reset_descriptor_cache(dev);
-
-    // Plan every node, then record.
     const uint64_t alignment = std::max<uint64_t>(dev.phys->properties.limits.minStorageBufferOffsetAlignment, 4);
-    sc.dispatches.resize(graph.n_nodes);
+
+    // The scratch for quantized activations: two regions, each as large as the largest input any
+    // MATMUL of the graph quantizes. A MATMUL whose input is already in a region (the Q, K, V or
+    // gate, up projections of one normalized input), not written since, reads it from there;
+    // otherwise its input is quantized into the region not filled last.
+    uint64_t region_bytes = 0;
     for (uint32_t i = 0; i < graph.n_nodes; ++i) {
         const node_view& n = sc.views[i];
-        dispatch& d = sc.dispatches[i];
-        d = dispatch{};
-        plan(n, aux_offsets[i], d);
+        if (n.node->op != PLINTH_OP_MATMUL) continue;
+        const uint32_t k = activation_kernel(n.src[0].type);
+        if (k == K_COUNT) continue;
+        region_bytes = std::max(region_bytes, activation_bytes(k, n.src[1].ne0, n.src[1].rows));
+    }
+    region_bytes = (region_bytes + alignment - 1) / alignment * alignment;
+    if (region_bytes > 0 && (!dev.scratch || dev.scratch->size < 2 * region_bytes)) {
+        if (dev.scratch) free_buffer(dev, dev.scratch);
+        dev.scratch = nullptr;
+        if ((st = allocate_buffer(dev, 2 * region_bytes, &dev.scratch, err)) != PLINTH_OK) return st;
+    }
+    struct region_state {
+        bool valid = false;
+        uint32_t kernel = 0;
+        byte_range source{};
+    } regions[2];
+    int next_region = 0;
+
+    // Plan every node (and the activation passes), then record.
+    if (dev.descriptor_sets.size() + 2 * graph.n_nodes > max_cached_sets) reset_descriptor_cache(dev);
+    sc.dispatches.clear();
+    sc.dispatches.reserve(2 * graph.n_nodes);
+    for (uint32_t i = 0; i < graph.n_nodes; ++i) {
+        const node_view& n = sc.views[i];
+        const int sources = sources_of(n.node->op);
+        dispatch d{};
+        plan(n, 0, d);
+        d.node = i;
         d.bindings[0] = bind(n.dst, alignment);
-        for (int k = 0; k < sources_of(n.node->op); ++k) d.bindings[1 + k] = bind(n.src[k], alignment);
+        for (int k = 0; k < sources; ++k) d.bindings[1 + k] = bind(n.src[k], alignment);
         for (int b = 0; b < 7; ++b)
             if (d.bindings[b].buffer) {
                 const tensor_view& t = b == 0 ? n.dst : n.src[b - 1];
@@ -834,6 +873,55 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
             d.pc.total = last - first + 1;
             d.groups = groups_for(d.pc.total);
         }
+        d.write = byte_range{n.dst.buffer->id, n.dst.offset, n.dst.offset + n.dst.bytes};
+        for (int k = 0; k < sources; ++k)
+            d.reads[d.n_reads++] = byte_range{n.src[k].buffer->id, n.src[k].offset, n.src[k].offset + n.src[k].bytes};
+
+        const uint32_t qk = n.node->op == PLINTH_OP_MATMUL ? activation_kernel(n.src[0].type) : K_COUNT;
+        if (qk != K_COUNT) {
+            const tensor_view& x = n.src[1];
+            const byte_range source{x.buffer->id, x.offset, x.offset + x.bytes};
+            int r = -1;
+            for (int c = 0; c < 2; ++c)
+                if (regions[c].valid && regions[c].kernel == qk && regions[c].source.id == source.id &&
+                    regions[c].source.begin == source.begin && regions[c].source.end == source.end)
+                    r = c;
+            const uint64_t bytes = activation_bytes(qk, x.ne0, x.rows);
+            const uint64_t region_off = uint64_t(r < 0 ? next_region : r) * region_bytes;
+            const byte_range region{dev.scratch->id, region_off, region_off + bytes};
+            const uint32_t scales_word = uint32_t(uint64_t(x.ne0) * uint64_t(x.rows) / 4);
+            if (r < 0) {
+                r = next_region;
+                next_region ^= 1;
+                regions[r] = region_state{true, qk, source};
+                dispatch q{};
+                q.kernel = qk;
+                q.node = i;
+                q.pc.node = i;
+                const uint64_t n_values = uint64_t(x.ne0) * uint64_t(x.rows);
+                q.pc.total = uint32_t(qk == K_QUANTIZE_F16 ? n_values : n_values / 32);
+                q.groups = groups_for(q.pc.total);
+                q.pc.u[0] = uint32_t(x.ne0);
+                q.pc.u[1] = uint32_t(x.rows);
+                q.pc.u[2] = scales_word;
+                q.bindings[0] = binding{dev.scratch, region_off, bytes};
+                q.bindings[1] = bind(x, alignment);
+                q.pc.off[0] = 0;
+                q.pc.off[1] = uint32_t(x.offset - q.bindings[1].offset);
+                q.write = region;
+                q.reads[q.n_reads++] = source;
+                sc.dispatches.push_back(q);
+            }
+            d.bindings[2] = binding{dev.scratch, region_off, bytes};
+            d.pc.off[2] = 0;
+            d.pc.u[6] = scales_word;
+            d.reads[1] = region;
+        }
+        // A region whose source this node overwrites is stale.
+        for (auto& reg : regions)
+            if (reg.valid && reg.source.id == d.write.id && reg.source.begin < d.write.end && d.write.begin < reg.source.end)
+                reg.valid = false;
+        sc.dispatches.push_back(d);
     }
 
     if ((st = begin_commands(dev, err)) != PLINTH_OK) return st;
@@ -844,32 +932,22 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
     sc.pending_reads.clear();
     sc.pending_writes.clear();
     VkPipeline bound = VK_NULL_HANDLE;
-    for (uint32_t i = 0; i < graph.n_nodes; ++i) {
-        const node_view& n = sc.views[i];
-        dispatch& d = sc.dispatches[i];
+    for (dispatch& d : sc.dispatches) {
         VkPipeline pipeline = VK_NULL_HANDLE;
         VkDescriptorSet set = VK_NULL_HANDLE;
         if ((st = get_pipeline(dev, d.kernel, &pipeline, err)) != PLINTH_OK) return st;
         if ((st = get_set(dev, d.bindings, &set, err)) != PLINTH_OK) return st;
 
-        const byte_range write{n.dst.buffer->id, n.dst.offset, n.dst.offset + n.dst.bytes};
-        bool need_barrier = overlaps_any(sc.pending_writes, write) || overlaps_any(sc.pending_reads, write);
-        const int sources = sources_of(n.node->op);
-        for (int k = 0; k < sources && !need_barrier; ++k) {
-            const tensor_view& s = n.src[k];
-            need_barrier = overlaps_any(sc.pending_writes, byte_range{s.buffer->id, s.offset, s.offset + s.bytes});
-        }
+        bool need_barrier = overlaps_any(sc.pending_writes, d.write) || overlaps_any(sc.pending_reads, d.write);
+        for (int k = 0; k < d.n_reads && !need_barrier; ++k) need_barrier = overlaps_any(sc.pending_writes, d.reads[k]);
         if (need_barrier) {
             memory_barrier(dev, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_WRITE_BIT,
                            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
             sc.pending_reads.clear();
             sc.pending_writes.clear();
         }
-        for (int k = 0; k < sources; ++k) {
-            const tensor_view& s = n.src[k];
-            sc.pending_reads.push_back(byte_range{s.buffer->id, s.offset, s.offset + s.bytes});
-        }
-        sc.pending_writes.push_back(write);
+        for (int k = 0; k < d.n_reads; ++k) sc.pending_reads.push_back(d.reads[k]);
+        sc.pending_writes.push_back(d.write);
 
         if (pipeline != bound) {
             dev.fn.vkCmdBindPipeline(dev.cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
@@ -948,6 +1026,11 @@ plinth_status graph_compute(uint32_t device_index, const plinth_graph* graph, pl
 }
 
 void release_compute(device& dev) {
+    if (dev.scratch) {
+        if (dev.scratch->dev) free_buffer(dev, dev.scratch);
+        else delete dev.scratch;  // release_all_buffers destroyed its memory and left the handle
+        dev.scratch = nullptr;
+    }
     for (VkPipeline p : dev.pipelines)
         if (p) dev.fn.vkDestroyPipeline(dev.handle, p, nullptr);
     dev.pipelines.clear();

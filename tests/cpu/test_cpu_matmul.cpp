@@ -148,3 +148,28 @@ TEST_CASE("MATMUL with many columns and rows (tiled over both)", "[cpu][matmul]"
         else CHECK(r.got == first);
     }
 }
+
+TEST_CASE("MATMUL picks the reference's summation order: blocks for Q4_0 with 8k rows, lanes otherwise", "[cpu][matmul]") {
+    // op_matmul.cpp: the order is part of the result (docs/quantization.md), so it is checked exactly.
+    const uint64_t K = 288;
+    for (uint32_t type : {PLINTH_TYPE_Q4_0, PLINTH_TYPE_Q8_0})
+        for (uint64_t N : {64u, 67u})
+            for (uint64_t T : {1u, 5u}) {
+                const bool blocks = type == PLINTH_TYPE_Q4_0 && N % 8 == 0;
+                INFO(plinth_weight_type_info(type).name << " N " << N << " T " << T);
+                const auto w = random_floats(K * N, uint32_t(N + T));
+                const auto x = random_floats(K * T, uint32_t(K + T), -2.0f, 2.0f);
+                const auto r = run_matmul(type, K, N, T, w, x);
+                const size_t rb = quant::row_bytes(type, int64_t(K));
+                std::vector<unsigned char> xq(quant::row_bytes(PLINTH_TYPE_Q8_0, int64_t(K)));
+                for (uint64_t t = 0; t < T; ++t) {
+                    quant::quantize_row(PLINTH_TYPE_Q8_0, x.data() + t * K, xq.data(), int64_t(K));
+                    for (uint64_t j = 0; j < N; ++j) {
+                        const void* row = r.w.data() + j * rb;
+                        const float want = quant::dot_reference(type, int64_t(K), row, xq.data(),
+                                                                blocks ? quant::sum_order::blocks : quant::sum_order::lanes);
+                        REQUIRE(r.got[t * N + j] == want);
+                    }
+                }
+            }
+}

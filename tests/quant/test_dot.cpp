@@ -225,6 +225,60 @@ TEST_CASE("dot: SIMD levels match the reference on quantized random rows", "[qua
     }
 }
 
+TEST_CASE("dot: the symmetric 32-blocks sum in both documented orders, bit for bit at every level", "[quant][dot]") {
+    // sum_order (quant_api.hpp) is part of the result, so here it is held exactly: the reference
+    // against the documented formula written out below, and every level against the reference.
+    // Lengths cover whole groups of 8 blocks (the SIMD kernels' step), and tails of 1..7 blocks.
+    EachLevel each;
+    Rng rng(5);
+    for (uint32_t type : {PLINTH_TYPE_Q4_0, PLINTH_TYPE_Q5_0, PLINTH_TYPE_Q8_0}) {
+        for (int64_t n : {32, 64, 96, 160, 224, 256, 288, 480, 4096, 4192}) {
+            const Row w = quantized(type, rng.normal_row(n));
+            const Row a = quantized(PLINTH_TYPE_Q8_0, rng.normal_row(n));
+            const auto* wb = w.bytes.data();
+            const auto* ab = reinterpret_cast<const BlockQ8_0*>(a.bytes.data());
+            const size_t block_bytes = row_bytes(type, 32);
+            // Every symmetric block starts with its f16 scale d: codes are value / d (exact).
+            auto scale = [&](int64_t b) {
+                uint16_t h;
+                std::memcpy(&h, wb + size_t(b) * block_bytes, 2);
+                return fp16_to_fp32(h);
+            };
+            auto code = [&](int64_t i) { return int(std::lround(w.values[size_t(i)] / scale(i / 32))); };
+            float lanes[8] = {}, chain = 0.0f;
+            for (int64_t b = 0; b < n / 32; ++b) {
+                const float d = scale(b) * fp16_to_fp32(ab[b].d);
+                int block = 0;
+                for (int k = 0; k < 8; ++k) {
+                    int part = 0;
+                    for (int64_t i = 32 * b + 4 * k; i < 32 * b + 4 * k + 4; ++i) part += code(i) * ab[b].qs[i - 32 * b];
+                    lanes[k] = std::fma(d, float(part), lanes[k]);
+                    block += part;
+                }
+                chain = std::fma(float(block), d, chain);
+            }
+            const float by_lanes = ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+            INFO(type_name(type) << " n=" << n);
+            CHECK(dot_reference(type, n, w.bytes.data(), a.bytes.data(), sum_order::lanes) == by_lanes);
+            CHECK(dot_reference(type, n, w.bytes.data(), a.bytes.data(), sum_order::blocks) == chain);
+            for (const std::string& l : each.levels) {
+                set_dispatch_for_testing(l.c_str());
+                INFO("level " << l);
+                CHECK(dot(type, n, w.bytes.data(), a.bytes.data(), sum_order::lanes) == by_lanes);
+                CHECK(dot(type, n, w.bytes.data(), a.bytes.data(), sum_order::blocks) == chain);
+                std::vector<float> out(1);
+                matvec(type, 1, n, w.bytes.data(), w.bytes.size(), a.bytes.data(), out.data(), sum_order::blocks);
+                CHECK(out[0] == chain);
+            }
+        }
+    }
+    // Types with a single order ignore the argument.
+    const Row w = quantized(PLINTH_TYPE_Q4_K, rng.normal_row(256));
+    const Row a = quantized(PLINTH_TYPE_Q8_K, rng.normal_row(256));
+    CHECK(dot(PLINTH_TYPE_Q4_K, 256, w.bytes.data(), a.bytes.data(), sum_order::blocks) ==
+          dot(PLINTH_TYPE_Q4_K, 256, w.bytes.data(), a.bytes.data()));
+}
+
 TEST_CASE("dot: the integer dot equals the dequantized float dot", "[quant][dot]") {
     // dot_reference(w, a) against sum_i dequant(w)_i * dequant(a)_i in double, relative to
     // sum |w_i a_i|: 1e-5 for float rounding; Q4_1 / Q5_1 meet the activation's f16-rounded block sum

@@ -9,7 +9,62 @@
  *
  * Batches: a graph processes T tokens that may belong to several sequences. Per-token positions
  * and sequence slots come in I32 tensors; the KV cache is addressed through a block table, so
- * sequences can grow, share prefixes and be freed without moving data.
+ * sequences can grow, share prefixes and be freed without moving data. *
+ * ---- Precision contract ----------------------------------------------------------------------
+ * Quantized models feed almost every op's output to an activation quantizer, where a difference
+ * of one float ulp can become a whole code step; so every backend computes the same numbers as
+ * the CPU backend (which follows the reference, llama.cpp), within the tolerances below. Where
+ * this says "float" it means IEEE binary32 with round-to-nearest-even; "F16(x)" is x rounded to
+ * the nearest F16, ties to even (overflow to inf). A backend may sum in another order than the
+ * CPU (float rounding only) unless an order is stated; it must not skip a rounding stated here,
+ * nor add one (no F16 or BF16 intermediates elsewhere, no fast-math reassociation across blocks).
+ * Division and sqrt must be correctly rounded and fma fused where stated (emulate them where the
+ * device's are not: Vulkan promises neither).
+ *
+ * MATMUL: the activations are first converted, column by column, into the format the weight
+ *   type's dot product takes, bit-exactly as the CPU does it:
+ *   - F32 (and BF16) weights: F32 activations, as they are.
+ *   - F16 weights: every activation F16(x); products of two F16 values are exact in float; the
+ *     sum as if in double (float rounding).
+ *   - Q4_0, Q5_0, Q8_0 weights: Q8_0 blocks of 32: amax = max|x|; d = amax / 127 stored as
+ *     F16(min(d, 65504)); codes q = round-half-even(x * (127 / amax)) against the float 127 / amax
+ *     (0 when amax = 0), |q| <= 127. Q4_1, Q5_1: Q8_1, the same codes plus s = F16(d * sum q)
+ *     with the float d.
+ *   - K-quants (Q2_K .. Q6_K): Q8_K blocks of 256: float d = amax / 127 (not rounded to F16);
+ *     q = round-half-away-from-zero(clamp(x / d, -127, 127)).
+ *   Then per block (K-quants: per sub-block) the integer dot of weight codes and activation codes
+ *   is exact (int32), scaled once in float: d_w * d_a * isum for the symmetric types, with the
+ *   sub-block scales and mins as integers first for the K-quants (d_a * (d_w * isum - dmin_w *
+ *   msum)). The blocks are summed in float in any order.
+ *   Tolerance: |result - CPU| <= 1e-6 * sum_k |w_k x_k| + 1e-7 (float rounding of the sum only).
+ * GET_ROWS: dequantization, x = the format's formula in float. Within 1e-5 relative (exact for
+ *   F32 / F16).
+ * RMS_NORM: each x*x rounded to float; their sum kept as if in double (a double-float is fine)
+ *   and the mean (sum / n) rounded to float once; scale = 1 / sqrt(mean + eps) in float with
+ *   correctly rounded sqrt and division; dst = (x * scale) * w. Within 5e-7 relative + 1e-7 of
+ *   the row's largest |value|.
+ * ADD, MUL: exact float operations (bit-exact up to the last ulp). SWIGLU: x / (1 + exp(-x)) * u
+ *   in float with exp to ~1 ulp and a correctly rounded division. Within 5e-7 relative + 1e-7 of
+ *   the largest |value|.
+ * ROPE: the angles in float, the CPU's way, not the exact angle: step = powf(base, -2 / n_rot)
+ *   in float; theta_0 = float(position); theta_{i+1} = theta_i * step (rounded each time); the
+ *   rotation is by cos and sin (to ~1 ulp, accurate for large arguments) of the float
+ *   scale * theta_i; each output one rounding of fma(x0, c, -(x1 * s)) / fma(x0, s, x1 * c).
+ *   Within 5e-7 relative + 5e-7 of the largest |value|.
+ * KV_STORE, COPY: bit-exact; F32 -> F16 is F16(x).
+ * ATTENTION: over an F16 cache q is first rounded to F16 and each score is
+ *   scale * float(q . k) with the dot of F16 values summed as if in double (the products are
+ *   exact in float). The softmax is online, in position order: with M the running maximum (none
+ *   at first), a score s > M gives rescale = exp(M - s) (0 for the first position), M = s,
+ *   weight 1; otherwise rescale 1, weight exp(s - M). The accumulator acc of V rows: when
+ *   rescale != 1, acc = acc * rescale; then acc = fma(v, weight, acc); over an F16 cache acc is
+ *   F16 and both results are rounded to F16 (F16(acc * rescale), F16(fma(v, weight, acc))).
+ *   sum = fma(sum, rescale, weight). dst = acc * (1 / sum). Over an F32 cache the same in float.
+ *   Within 1e-6 relative + 1e-6 of the largest |value|; over an F16 cache plus 2^-11 of max|V|
+ *   (a float-rounding difference in a weight may move one F16 rounding of acc by a step).
+ * A whole Llama layer chained from these ops agrees within 1e-5 relative + 1e-5 of the largest
+ *   |value| for every weight type and cache type (docs/backends.md; tests/conformance checks all
+ *   of the above against the CPU backend).
  */
 #ifndef PLINTH_COMPUTE_H
 #define PLINTH_COMPUTE_H

@@ -10,8 +10,9 @@
 // steps: over an F16 cache, q is rounded to F16 before the dot products (summed in double), and the weighted sum of
 // the V rows is kept in an F16 accumulator, rounded after every step. The softmax is the online
 // one, in position order: a new maximum M rescales the accumulator and the running sum S by
-// exp(M_old - M), each row adds exp(score - M) * V, and the end divides by S. Over an F32 cache
-// the same in F32.
+// exp(M_old - M), each row adds exp(score - M) * V, and the end multiplies by 1 / S. The running
+// sum is S = S * rescale + weight with two roundings, as the reference's C code does it (a fused
+// multiply-add there changes the last bit of whole heads). Over an F32 cache the same in F32.
 //
 // Work units are (token, kv head, a range of that kv head's query heads); the threads take them
 // from a shared counter. The query heads of one unit read each K and V row once (an F16 K row is
@@ -166,7 +167,7 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
                                 for (int64_t i = 0; i < head_dim; ++i) acc[i] *= rescale;
                             vec_axpy(acc, weight, vc.as<const float>() + at, head_dim);
                         }
-                        sum[h] = std::fma(sum[h], rescale, weight);
+                        sum[h] = sum[h] * rescale + weight;
                     }
                 }
             }

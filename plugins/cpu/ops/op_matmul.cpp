@@ -10,6 +10,13 @@
 //    row blocks for the threads.
 // Every output element is one quant dot product, so the result does not depend on the tiling or
 // the number of threads.
+//
+// Summation order: a Q4_0 matrix whose row count is a multiple of 8 is summed in
+// quant::sum_order::blocks (one fused multiply-add chain over whole-block integer sums), every other
+// matrix in the type's default order. The reference (llama.cpp's CPU backend on x86 with AVX2)
+// interleaves such Q4_0 matrices into groups of 8 rows and sums them that way, for one token and for
+// many; a quantized model turns the rounding difference between the two orders into code steps of
+// the next activation quantizer (docs/quantization.md, "Dot products").
 #include "ops.hpp"
 
 #include "../quant/quant_api.hpp"
@@ -49,6 +56,8 @@ plinth_status op_matmul(compute_context& ctx, const node_view& n, plinth_message
 
     const uint32_t type = w.type;
     const size_t w_stride = w.row_bytes;
+    const quant::sum_order order =
+        type == PLINTH_TYPE_Q4_0 && N % 8 == 0 ? quant::sum_order::blocks : quant::sum_order::lanes;
     pool.parallel_for(row_tiles * col_tiles, 1, [&](int64_t i0, int64_t i1, unsigned) {
         for (int64_t i = i0; i < i1; ++i) {
             const int64_t r0 = (i % row_tiles) * rows_per_tile;
@@ -57,7 +66,7 @@ plinth_status op_matmul(compute_context& ctx, const node_view& n, plinth_message
             const int64_t c1 = std::min(T, c0 + cols_per_tile);
             const char* w_rows = w.data + size_t(r0) * w_stride;
             for (int64_t t = c0; t < c1; ++t)
-                quant::matvec(type, rows, K, w_rows, w_stride, act + size_t(t) * act_stride, d + t * N + r0);
+                quant::matvec(type, rows, K, w_rows, w_stride, act + size_t(t) * act_stride, d + t * N + r0, order);
         }
     });
     return PLINTH_OK;

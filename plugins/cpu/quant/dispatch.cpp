@@ -52,6 +52,7 @@ KernelTable merged([[maybe_unused]] Level level) {
         t.name = above[l]->name;
         for (int type = 0; type < PLINTH_TYPE_COUNT_; ++type) {
             if (above[l]->dot[type] != nullptr) t.dot[type] = above[l]->dot[type];
+            if (above[l]->dot_blocks[type] != nullptr) t.dot_blocks[type] = above[l]->dot_blocks[type];
             if (above[l]->quantize[type] != nullptr) t.quantize[type] = above[l]->quantize[type];
         }
     }
@@ -91,9 +92,17 @@ bool set_dispatch_for_testing(const char* name) {
     return true;
 }
 
-float dot(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row) {
+namespace {
+// The kernel for a type and order: the blocks order where the type has one, else its only order.
+detail::DotFn kernel(const KernelTable& t, uint32_t weight_type, sum_order order) {
+    if (order == sum_order::blocks && t.dot_blocks[weight_type] != nullptr) return t.dot_blocks[weight_type];
+    return t.dot[weight_type];
+}
+}  // namespace
+
+float dot(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row, sum_order order) {
     detail::check_row(weight_type, n, "dot");
-    return active().load(std::memory_order_relaxed)->dot[weight_type](n, w_row, act_row);
+    return kernel(*active().load(std::memory_order_relaxed), weight_type, order)(n, w_row, act_row);
 }
 
 void quantize_row(uint32_t type, const float* src, void* dst, int64_t n) {
@@ -103,9 +112,9 @@ void quantize_row(uint32_t type, const float* src, void* dst, int64_t n) {
 }
 
 void matvec(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes,
-            const void* act, float* out) {
+            const void* act, float* out, sum_order order) {
     detail::check_row(weight_type, n, "matvec");
-    const detail::DotFn fn = active().load(std::memory_order_relaxed)->dot[weight_type];
+    const detail::DotFn fn = kernel(*active().load(std::memory_order_relaxed), weight_type, order);
     const auto* row = static_cast<const unsigned char*>(w);
     for (int64_t r = 0; r < rows; ++r) out[r] = fn(n, row + size_t(r) * w_row_stride_bytes, act);
 }

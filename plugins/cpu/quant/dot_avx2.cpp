@@ -12,6 +12,7 @@
 // scalar path (see block_layouts.hpp).
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "block_layouts.hpp"
@@ -215,6 +216,45 @@ float dot_q8_0(int64_t n, const void* w, const void* a) {
 }
 float dot_q8_1(int64_t n, const void* w, const void* a) {
     return dot_blocks32<BlockQ8_1, BlockQ8_0>(n, w, a, [](const BlockQ8_1& b) { return load(b.qs); });
+}
+
+// sum_order::blocks for Q4_0, Q5_0, Q8_0: each block's whole integer sum, one fused multiply-add
+// chain by d_w d_a over the blocks in order. Eight blocks' lane products are reduced together (block
+// j's sum in lane j); the chain itself is scalar, as it must be in order.
+__m256i block_sums8(const __m256i p[8]) {
+    const __m256i u0 = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    const __m256i u1 = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+    // u0: blocks 0..3 over elements of the low 128 bits, then over the high; u1 likewise for 4..7
+    return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20), _mm256_permute2x128_si256(u0, u1, 0x31));
+}
+
+int block_sum(__m256i p) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm_cvtsi128_si32(_mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1))));
+}
+
+template <class W, class Codes>
+float dot_chain32(int64_t n, const void* wv, const void* av, Codes codes) {
+    const auto* w = static_cast<const W*>(wv);
+    const auto* a = static_cast<const BlockQ8_0*>(av);
+    const int64_t nb = n / kBlock32;
+    float sum = 0.0f;
+    int64_t b = 0;
+    for (; b + 8 <= nb; b += 8) {
+        __m256i p[8];
+        PLINTH_UNROLL
+        for (int j = 0; j < 8; ++j) p[j] = dot_signed(codes(w[b + j]), load(a[b + j].qs));
+        alignas(32) float isum[8], scale[8];
+        _mm256_store_ps(isum, _mm256_cvtepi32_ps(block_sums8(p)));
+        _mm_store_ps(scale, _mm_mul_ps(f16x4<sizeof(W)>(&w[b].d), f16x4<sizeof(BlockQ8_0)>(&a[b].d)));
+        _mm_store_ps(scale + 4, _mm_mul_ps(f16x4<sizeof(W)>(&w[b + 4].d), f16x4<sizeof(BlockQ8_0)>(&a[b + 4].d)));
+        PLINTH_UNROLL
+        for (int j = 0; j < 8; ++j) sum = std::fma(isum[j], scale[j], sum);
+    }
+    for (; b < nb; ++b)
+        sum = std::fma(float(block_sum(dot_signed(codes(w[b]), load(a[b].qs)))), f16(w[b].d) * f16(a[b].d), sum);
+    return sum;
 }
 
 // ---- K-quant super-blocks x Q8_K ----------------------------------------------------------------------
@@ -500,6 +540,17 @@ constexpr KernelTable make_table() {
     t.dot[PLINTH_TYPE_F16] = dot_f16_f16;
     t.dot[PLINTH_TYPE_BF16] = dot_16bit<true>;
     t.dot[PLINTH_TYPE_Q4_0] = dot_q4_0;
+    t.dot_blocks[PLINTH_TYPE_Q4_0] = [](int64_t n, const void* w, const void* a) {
+        return dot_chain32<BlockQ4_0>(n, w, a, [](const BlockQ4_0& b) { return _mm256_sub_epi8(nibbles(b.qs), bytes(8)); });
+    };
+    t.dot_blocks[PLINTH_TYPE_Q5_0] = [](int64_t n, const void* w, const void* a) {
+        return dot_chain32<BlockQ5_0>(n, w, a, [](const BlockQ5_0& b) {
+            return _mm256_sub_epi8(_mm256_or_si256(nibbles(b.qs), fifth_bits(b.qh)), bytes(16));
+        });
+    };
+    t.dot_blocks[PLINTH_TYPE_Q8_0] = [](int64_t n, const void* w, const void* a) {
+        return dot_chain32<BlockQ8_0>(n, w, a, [](const BlockQ8_0& b) { return load(b.qs); });
+    };
     t.dot[PLINTH_TYPE_Q4_1] = dot_q4_1;
     t.dot[PLINTH_TYPE_Q5_0] = dot_q5_0;
     t.dot[PLINTH_TYPE_Q5_1] = dot_q5_1;

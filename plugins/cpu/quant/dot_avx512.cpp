@@ -30,6 +30,7 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <cmath>
 #include <cstring>
 
 #include "block_layouts.hpp"
@@ -274,6 +275,46 @@ float dot_symmetric_lanes(int64_t n, const void* wv, const void* av) {
         acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[b].d) * f16(a[b].d)), _mm256_cvtepi32_ps(p), acc);
     }
     return hsum_lanes(acc);
+}
+
+// sum_order::blocks: each block's whole integer sum, one fused multiply-add chain by d_w d_a over the
+// blocks in order. Eight blocks' lane products are reduced together (block j's sum in lane j); the
+// chain itself is scalar, as it must be in order.
+__m256i block_sums8(const __m256i p[8]) {
+    const __m256i u0 = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    const __m256i u1 = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+    // u0: blocks 0..3 over elements of the low 128 bits, then over the high; u1 likewise for 4..7
+    return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20), _mm256_permute2x128_si256(u0, u1, 0x31));
+}
+
+template <class W, int kBias>  // as dot_symmetric_lanes
+float dot_symmetric_chain(int64_t n, const void* wv, const void* av) {
+    const auto* w = static_cast<const W*>(wv);
+    const auto* a = static_cast<const BlockQ8_0*>(av);
+    const int64_t nb = n / kBlock32;
+    auto products = [&](int64_t b) {
+        __m256i codes;
+        if constexpr (kBias == 128) codes = _mm256_xor_si256(load256(w[b].qs), _mm256_set1_epi8(char(0x80)));
+        else codes = block_codes(w[b]);
+        const __m256i aq = load256(a[b].qs);
+        return _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), codes, aq),
+                                _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(char(kBias)), aq));
+    };
+    float sum = 0.0f;
+    int64_t b = 0;
+    for (; b + 8 <= nb; b += 8) {
+        __m256i p[8];
+        PLINTH_UNROLL
+        for (int j = 0; j < 8; ++j) p[j] = products(b + j);
+        alignas(32) float isum[8], scale[8];
+        _mm256_store_ps(isum, _mm256_cvtepi32_ps(block_sums8(p)));
+        _mm_store_ps(scale, _mm_mul_ps(f16x4<sizeof(W)>(&w[b].d), f16x4<sizeof(BlockQ8_0)>(&a[b].d)));
+        _mm_store_ps(scale + 4, _mm_mul_ps(f16x4<sizeof(W)>(&w[b + 4].d), f16x4<sizeof(BlockQ8_0)>(&a[b + 4].d)));
+        PLINTH_UNROLL
+        for (int j = 0; j < 8; ++j) sum = std::fma(isum[j], scale[j], sum);
+    }
+    for (; b < nb; ++b) sum = std::fma(float(hsum(products(b))), f16(w[b].d) * f16(a[b].d), sum);
+    return sum;
 }
 
 // ---- K-quant super-blocks x Q8_K ----------------------------------------------------------------------
@@ -527,6 +568,9 @@ constexpr KernelTable make_table() {
     t.dot[PLINTH_TYPE_Q5_K] = dot_q45_k<BlockQ5_K>;
     t.dot[PLINTH_TYPE_Q6_K] = dot_q6_k;
     t.dot[PLINTH_TYPE_Q8_K] = dot_q8_k;
+    t.dot_blocks[PLINTH_TYPE_Q4_0] = dot_symmetric_chain<BlockQ4_0, 8>;
+    t.dot_blocks[PLINTH_TYPE_Q5_0] = dot_symmetric_chain<BlockQ5_0, 16>;
+    t.dot_blocks[PLINTH_TYPE_Q8_0] = dot_symmetric_chain<BlockQ8_0, 128>;
     t.quantize[PLINTH_TYPE_Q8_0] = quantize_q8_32<BlockQ8_0>;
     t.quantize[PLINTH_TYPE_Q8_1] = quantize_q8_32<BlockQ8_1>;
     t.quantize[PLINTH_TYPE_Q8_K] = quantize_q8_k;

@@ -79,6 +79,22 @@ float dot_blocks32(int64_t n, const void* wv, const void* av) {
     return sum;
 }
 
+// sum_order::blocks for the symmetric types: each block's integer dot whole, then one chain of fused
+// multiply-adds by d_w d_a over the blocks in order (how the reference sums a Q4_0 matrix it has
+// interleaved into groups of 8 rows).
+template <class W, int (*Code)(const W&, int)>
+float dot_blocks32_chain(int64_t n, const void* wv, const void* av) {
+    const auto* w = static_cast<const W*>(wv);
+    const auto* a = static_cast<const BlockQ8_0*>(av);
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / kBlock32; ++b) {
+        int isum = 0;
+        for (int i = 0; i < kBlock32; ++i) isum += Code(w[b], i) * a[b].qs[i];
+        sum = std::fma(float(isum), fp16_to_fp32(w[b].d) * fp16_to_fp32(a[b].d), sum);
+    }
+    return sum;
+}
+
 int code_q4_0(const BlockQ4_0& b, int i) { return q4_code(b.qs, i) - 8; }
 int code_q4_1(const BlockQ4_1& b, int i) { return q4_code(b.qs, i); }
 int code_q5_0(const BlockQ5_0& b, int i) { return q5_code(b.qs, b.qh, i) - 16; }
@@ -195,6 +211,9 @@ constexpr detail::KernelTable make_table() {
     t.dot[PLINTH_TYPE_Q5_K] = dot_q45_k<BlockQ5_K, q5k_code>;
     t.dot[PLINTH_TYPE_Q6_K] = dot_q6_k;
     t.dot[PLINTH_TYPE_Q8_K] = dot_q8_k;
+    t.dot_blocks[PLINTH_TYPE_Q4_0] = dot_blocks32_chain<BlockQ4_0, code_q4_0>;
+    t.dot_blocks[PLINTH_TYPE_Q5_0] = dot_blocks32_chain<BlockQ5_0, code_q5_0>;
+    t.dot_blocks[PLINTH_TYPE_Q8_0] = dot_blocks32_chain<BlockQ8_0, code_q8_0>;
     return t;
 }
 
@@ -202,9 +221,10 @@ constexpr detail::KernelTable make_table() {
 
 constexpr detail::KernelTable detail::kReferenceTable = make_table();
 
-float dot_reference(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row) {
+float dot_reference(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row, sum_order order) {
     detail::check_row(weight_type, n, "dot_reference");
-    return detail::kReferenceTable.dot[weight_type](n, w_row, act_row);
+    const detail::DotFn blocks = detail::kReferenceTable.dot_blocks[weight_type];
+    return (order == sum_order::blocks && blocks ? blocks : detail::kReferenceTable.dot[weight_type])(n, w_row, act_row);
 }
 
 }  // namespace plinth::quant

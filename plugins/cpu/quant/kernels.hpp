@@ -18,6 +18,9 @@ struct KernelTable {
     const char* name;
     // null: this level has no kernel of its own for the type, the next one down serves
     DotFn dot[PLINTH_TYPE_COUNT_];
+    // sum_order::blocks (Q4_0, Q5_0, Q8_0 only; null elsewhere): one fused multiply-add chain over
+    // the whole-block integer sums, in block order
+    DotFn dot_blocks[PLINTH_TYPE_COUNT_];
     QuantizeFn quantize[PLINTH_TYPE_COUNT_];  // the activation types only (F16, Q8_0, Q8_1, Q8_K)
 };
 

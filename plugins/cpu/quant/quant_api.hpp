@@ -30,15 +30,29 @@ void quantize_row(uint32_t type, const float* src, void* dst, int64_t n);
 //   F32 BF16 -> F32 (weights widened to f32 on the fly)
 uint32_t activation_type(uint32_t weight_type);
 
+// The order in which a dot product of Q4_0, Q5_0 or Q8_0 weights (x Q8_0) adds its float terms;
+// the integer part of each block is exact either way. Both are orders the reference (llama.cpp)
+// uses, and a quantized model turns a rounding difference into code steps of the next activation
+// quantizer, so the order is part of the result (docs/quantization.md, "Dot products"):
+//   lanes:  8 lanes, lane k of a block the integer sum of its elements 4k .. 4k + 3, each lane one
+//           chain of fused multiply-adds by d_w d_a over the blocks in order, the lanes added as
+//           ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)) (the reference's plain dot product);
+//   blocks: each block's whole integer sum, one chain of fused multiply-adds by d_w d_a over the
+//           blocks in order (the reference's kernel for Q4_0 matrices it interleaves, row count a
+//           multiple of 8).
+// Every other type has one order and ignores the argument.
+enum class sum_order { lanes, blocks };
+
 // sum_i w[i] * a[i] over one row; act_row is in activation_type(weight_type) format. For the
 // quantized types the per-block integer dot is exact and only the scaling is done in float.
-float dot_reference(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row);
+float dot_reference(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row,
+                    sum_order order = sum_order::lanes);
 // Same result by the fastest kernel this CPU runs (equal to dot_reference up to float rounding).
-float dot(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row);
+float dot(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row, sum_order order = sum_order::lanes);
 // out[r] = dot(row r, act) for r < rows; row r starts at w + r * w_row_stride_bytes. One thread:
 // callers split the rows across threads.
 void matvec(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes,
-            const void* act, float* out);
+            const void* act, float* out, sum_order order = sum_order::lanes);
 
 // The SIMD path dot()/matvec() use: "avx512" (F+BW+VL+VNNI), "avx2" (AVX2+FMA+F16C) or "scalar".
 const char* dispatch_name();

@@ -1,11 +1,20 @@
 #version 450
 // ATTENTION: causal, grouped-query, over the paged KV cache (F32 or F16 by CACHE_F16).
-// One workgroup per (token t, query head h); kv head g = h / (heads / kv_heads). The positions
-// 0..positions[t] are taken WG at a time: each invocation scores one position (q . K[slot] * scale),
-// the chunk's maximum meets in shared memory, and the running sum and output (each invocation
-// owns head_dim / WG dims of it) are rescaled to the new maximum before the chunk's weights
-// exp(score - max) are added in (the softmax with the maximum subtracted, in one pass over K
-// and V).
+// One workgroup per (token t, query head h); kv head g = h / (heads / kv_heads).
+//
+// The arithmetic is the precision contract's (plinth/compute.h), the CPU backend's:
+//   - over an F16 cache q is rounded to F16, and each score q . k (products of F16 values, exact in
+//     float) is summed as a double-float and rounded once, then times scale;
+//   - the softmax is the online one, position by position in order: a score above the running
+//     maximum M rescales the accumulator and the running sum by exp(M - s) and becomes M (its
+//     weight 1); any other adds with weight exp(s - M); sum = fma(sum, rescale, weight);
+//   - over an F16 cache the accumulator of the V rows is F16: after a rescale each value is
+//     rounded to F16, and each step is acc = f16(fma(v, weight, acc)); over an F32 cache the same
+//     in F32;
+//   - at the end acc * (1 / sum).
+// The positions are taken WG at a time: each invocation scores one (in parallel); then every
+// invocation walks the chunk's scores in order (the same scalar sequence in each) and updates the
+// dims it owns (head_dim / WG of them).
 //   u[0] = heads, u[1] = kv_heads, u[2] = head_dim, u[3] = block, u[4] = max_blocks (table row),
 //   u[5] = sequences (table rows), u[6] = cache slots; f[0] = scale; total = T * heads.
 #include "common.glsl"
@@ -25,9 +34,8 @@ DEFINE_READERS(K)
 DEFINE_READERS(V)
 
 shared float q_sh[MAX_HEAD_DIM];
-shared float weight_sh[WG];
+shared float score_sh[WG];
 shared uint slot_sh[WG];
-shared float red_sh[WG];
 shared bool bad_sh;
 
 // Element d of cache row `slot` (kv row of kv_row elements) in binding K / V.
@@ -78,7 +86,13 @@ void main() {
     }
 
     uint q = (pc.off[1] >> 2) + (t * heads + h) * head_dim;
-    for (uint d = tid; d < head_dim; d += WG) q_sh[d] = uintBitsToFloat(Q[q + d]);
+    for (uint d = tid; d < head_dim; d += WG) {
+#if CACHE_F16
+        q_sh[d] = f16_round(uintBitsToFloat(Q[q + d]));
+#else
+        q_sh[d] = uintBitsToFloat(Q[q + d]);
+#endif
+    }
     barrier();
 
     float scale = pc.f[0];
@@ -88,42 +102,62 @@ void main() {
     uint n_pos = uint(pos) + 1u;
     for (uint base = 0u; base < n_pos; base += WG) {
         uint j = base + tid;
-        float s = -3.402823466e38;
         if (j < n_pos) {
             uint slot = B[table + j / block] * block + j % block;
             slot_sh[tid] = slot;
-            float dot_qk = 0.0;
-            for (uint d = 0u; d < head_dim; ++d) dot_qk += q_sh[d] * k_at(slot, kv_row, g * head_dim + d);
-            s = dot_qk * scale;
+#if CACHE_F16
+            vec2 dot_qk = vec2(0.0);
+            for (uint d = 0u; d < head_dim; ++d) {
+                precise float p = q_sh[d] * k_at(slot, kv_row, g * head_dim + d);  // exact
+                dot_qk = add_df_f(dot_qk, p);
+            }
+            precise float dot_f = dot_qk.x + dot_qk.y;
+            precise float s = scale * dot_f;
+#else
+            float dot_f = 0.0;
+            for (uint d = 0u; d < head_dim; ++d) dot_f += q_sh[d] * k_at(slot, kv_row, g * head_dim + d);
+            precise float s = scale * dot_f;
+#endif
+            score_sh[tid] = s;
         }
-        red_sh[tid] = s;
-        barrier();
-        for (uint half_n = WG / 2u; half_n > 0u; half_n >>= 1) {
-            if (tid < half_n) red_sh[tid] = max(red_sh[tid], red_sh[tid + half_n]);
-            barrier();
-        }
-        float new_max = base == 0u ? red_sh[0] : max(run_max, red_sh[0]);
-        float alpha = base == 0u ? 0.0 : exp(run_max - new_max);
-        weight_sh[tid] = j < n_pos ? exp(s - new_max) : 0.0;
         barrier();
         uint count = min(WG, n_pos - base);
-        float chunk_sum = 0.0;
-        for (uint jj = 0u; jj < count; ++jj) chunk_sum += weight_sh[jj];
-        run_sum = run_sum * alpha + chunk_sum;
-        for (uint r = 0u; r < DIMS_PER_INV; ++r) {
-            uint d = tid + r * WG;
-            if (d < head_dim) {
-                float acc = 0.0;
-                for (uint jj = 0u; jj < count; ++jj) acc += weight_sh[jj] * v_at(slot_sh[jj], kv_row, g * head_dim + d);
-                o[r] = o[r] * alpha + acc;
+        for (uint jj = 0u; jj < count; ++jj) {
+            float s = score_sh[jj];
+            float rescale = 1.0, weight = 1.0;
+            if (base + jj == 0u) {
+                rescale = 0.0;
+                run_max = s;
+            } else if (s > run_max) {
+                rescale = exp_acc(run_max - s);
+                run_max = s;
+            } else {
+                weight = exp_acc(s - run_max);
             }
+            uint slot = slot_sh[jj];
+            for (uint r = 0u; r < DIMS_PER_INV; ++r) {
+                uint d = tid + r * WG;
+                if (d < head_dim) {
+                    float v = v_at(slot, kv_row, g * head_dim + d);
+#if CACHE_F16
+                    if (rescale != 1.0) o[r] = f16_round(o[r] * rescale);
+                    o[r] = f16_round(fma_rn(v, weight, o[r]));
+#else
+                    if (rescale != 1.0) o[r] = o[r] * rescale;
+                    o[r] = fma_rn(v, weight, o[r]);
+#endif
+                }
+            }
+            run_sum = fma_rn(run_sum, rescale, weight);
         }
-        run_max = new_max;
-        barrier();  // weight_sh, slot_sh and red_sh are rewritten by the next chunk
+        barrier();  // score_sh and slot_sh are rewritten by the next chunk
     }
-    float inv = 1.0 / run_sum;
+    float inv = div_rn(1.0, run_sum);
     for (uint r = 0u; r < DIMS_PER_INV; ++r) {
         uint d = tid + r * WG;
-        if (d < head_dim) D[out_w + d] = floatBitsToUint(o[r] * inv);
+        if (d < head_dim) {
+            precise float res = o[r] * inv;
+            D[out_w + d] = floatBitsToUint(res);
+        }
     }
 }

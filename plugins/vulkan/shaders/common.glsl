@@ -59,6 +59,89 @@ uint f32_to_f16(float v) {
 }
 
 float f16_to_f32(uint h) { return unpackHalf2x16(h).x; }
+// v rounded to the nearest F16 value (ties to even), as a float.
+float f16_round(float v) { return f16_to_f32(f32_to_f16(v)); }
+
+// ---- exact float arithmetic without fma (Vulkan promises neither a fused fma nor correctly
+// rounded division or sqrt; it does promise correctly rounded add, subtract and multiply, and
+// `precise` forbids contracting them). These give the results the CPU backend gets from IEEE
+// division, sqrt and fma, so that a quantizer downstream sees the same floats.
+
+// Veltkamp's split: a = hi + lo, each half exactly multipliable.
+vec2 split(float a) {
+    precise float c = 4097.0 * a;
+    precise float hi = c - (c - a);
+    precise float lo = a - hi;
+    return vec2(hi, lo);
+}
+// Dekker's product: a * b = p + e exactly (x = p, y = e).
+vec2 two_prod(float a, float b) {
+    precise float p = a * b;
+    vec2 as = split(a), bs = split(b);
+    precise float e = ((as.x * bs.x - p) + as.x * bs.y + as.y * bs.x) + as.y * bs.y;
+    return vec2(p, e);
+}
+// Knuth's sum: a + b = s + e exactly.
+vec2 two_sum(float a, float b) {
+    precise float s = a + b;
+    precise float v = s - a;
+    precise float e = (a - (s - v)) + (b - v);
+    return vec2(s, e);
+}
+// fma(a, b, c) rounded once (up to the rare double rounding of the last addition).
+float fma_rn(float a, float b, float c) {
+    vec2 p = two_prod(a, b);
+    vec2 s = two_sum(p.x, c);
+    precise float r = s.x + (s.y + p.y);
+    return r;
+}
+// a / b correctly rounded (b finite, != 0): the device's quotient, corrected by its exact residual.
+float div_rn(float a, float b) {
+    precise float q = a / b;
+    vec2 p = two_prod(q, b);
+    precise float r = (a - p.x) - p.y;
+    precise float out_q = q + r / b;
+    return out_q;
+}
+// (hi + lo) / n for a double-float numerator, rounded to float.
+float div_df(vec2 num, float n) {
+    precise float q = num.x / n;
+    vec2 p = two_prod(q, n);
+    precise float r = ((num.x - p.x) - p.y) + num.y;
+    precise float out_q = q + r / n;
+    return out_q;
+}
+// sqrt(a) correctly rounded (a >= 0).
+float sqrt_rn(float a) {
+    if (a <= 0.0) return sqrt(a);
+    precise float s = sqrt(a);
+    vec2 p = two_prod(s, s);
+    precise float r = (a - p.x) - p.y;
+    precise float out_s = s + r / (2.0 * s);
+    return out_s;
+}
+// exp(x) to about 1 ulp (the GPU's exp may be off by 3 + 2|x| ulp): x = k ln2 + r, |r| <= ln2 / 2,
+// a degree-7 polynomial for exp(r), scaled by 2^k.
+float exp_acc(float x) {
+    if (x < -104.0) return 0.0;
+    if (x > 88.8) return uintBitsToFloat(0x7F800000u);
+    float k = round(x * 1.44269504);
+    precise float r = (x - k * 0.693145751953125) - k * 1.42860676533018e-06;
+    precise float p = 1.0 + r * (1.0 + r * (0.5 + r * (0.166666667 + r * (0.0416666667 + r * (0.00833333333 + r * (0.00138888889 + r * 0.000198412698))))));
+    return ldexp(p, int(k));
+}
+
+// Double-float accumulation: acc (hi, lo) + v.
+vec2 add_df_f(vec2 acc, float v) {
+    vec2 s = two_sum(acc.x, v);
+    precise float lo = s.y + acc.y;
+    return two_sum(s.x, lo);
+}
+vec2 add_df_df(vec2 a, vec2 b) {
+    vec2 s = two_sum(a.x, b.x);
+    precise float lo = s.y + a.y + b.y;
+    return two_sum(s.x, lo);
+}
 
 // Readers of binding `buf` (declared as `uint buf[]`) at byte address a: u8, u16 (a even),
 // u32 (any a), f16 (a even), f32 (a % 4 == 0).

@@ -1,56 +1,23 @@
 #version 450
-// ROPE: for pair i < n_rot/2 of every head of token t, theta = positions[t] * c_i with
-// c_i = scale * base^(-2i / n_rot); mode 0 rotates (x[2i], x[2i+1]), mode 2 (NeoX) rotates
-// (x[i], x[i + n_rot/2]); dims past n_rot are copied.
+// ROPE: for pair i < n_rot/2 of every head of token t, theta_i = positions[t] * base^(-2i / n_rot);
+// mode 0 rotates (x[2i], x[2i+1]), mode 2 (NeoX) rotates (x[i], x[i + n_rot/2]); dims past n_rot
+// are copied.
 //
-// The host computes each c_i in double precision and passes it as a pair of floats (hi + lo) in
-// the aux buffer. theta is formed and reduced modulo 2 pi in that double-float arithmetic, and
-// sin/cos are evaluated by polynomials on [-pi/4, pi/4], so a large position loses no accuracy
-// and the result does not depend on the precision of the GPU's sin and cos.
+// The angles follow the CPU backend's (and the reference's) float arithmetic, not the exact
+// angle: theta_0 = float(position), theta_{i+1} = theta_i * step with the float step =
+// powf(base, -2 / n_rot) the host computes as the CPU does, and the rotation is by cos / sin of
+// the float scale * theta_i. Those cos / sin are evaluated accurately (double-float reduction
+// modulo pi/2, polynomials on [-pi/4, pi/4]), so they do not depend on the precision of the GPU's
+// sin and cos; each rotated value is x0 c - x1 s as one rounding of fma(x0, c, -(x1 s)), as the CPU.
 //
 // One invocation per (row, item): items 0 .. n_rot/2 - 1 are pairs, the rest the copied dims.
 //   u[0] = head_dim, u[1] = n_rot, u[2] = mode, u[3] = heads (rows per token), u[4] = items per row;
-//   total = rows * items. dst may be src0 (in place).
+//   f[0] = step, f[1] = scale; total = rows * items. dst may be src0 (in place).
 #include "common.glsl"
 
 layout(std430, set = 0, binding = 0) buffer DstBuffer { uint D[]; };
 layout(std430, set = 0, binding = 1) readonly buffer XBuffer { uint X[]; };
 layout(std430, set = 0, binding = 2) readonly buffer PosBuffer { uint P[]; };
-
-// Exact products without fma (Vulkan does not promise a fused fma): Veltkamp's split and
-// Dekker's product. Each operation is `precise` (no contraction), and Vulkan's float add,
-// subtract and multiply are correctly rounded, which is all these need.
-vec2 split(float a) {
-    precise float c = 4097.0 * a;
-    precise float hi = c - (c - a);
-    precise float lo = a - hi;
-    return vec2(hi, lo);
-}
-
-// a * b as p + e exactly.
-vec2 two_prod(float a, float b) {
-    precise float p = a * b;
-    vec2 as = split(a), bs = split(b);
-    precise float e = ((as.x * bs.x - p) + as.x * bs.y + as.y * bs.x) + as.y * bs.y;
-    return vec2(p, e);
-}
-
-vec2 add_df(vec2 a, vec2 b) {
-    precise float s = a.x + b.x;
-    precise float v = s - a.x;
-    precise float e = (a.x - (s - v)) + (b.x - v);
-    precise float lo = e + a.y + b.y;
-    precise float hi = s + lo;
-    precise float r = lo - (hi - s);
-    return vec2(hi, r);
-}
-
-// a * (b.x + b.y) for a float a, as an unevaluated sum hi + lo.
-vec2 mul_df(float a, vec2 b) {
-    vec2 p = two_prod(a, b.x);
-    precise float lo = p.y + a * b.y;
-    return add_df(vec2(p.x, 0.0), vec2(lo, 0.0));
-}
 
 // sin and cos of theta (double-float), reduced to r = theta - k * pi/2 in [-pi/4, pi/4].
 void sincos_df(vec2 theta, out float sn, out float cs) {
@@ -91,18 +58,20 @@ void main() {
         return;
     }
     int pos = int(P[(pc.off[2] >> 2) + r / pc.u[3]]);
-    uint c = pc.aux_off + 2u * e;
-    vec2 freq = vec2(uintBitsToFloat(aux[c]), uintBitsToFloat(aux[c + 1u]));
-    // positions * c_e, the position split into two parts each exact in a float.
-    float p_hi = float(pos & ~0xFFF);
-    float p_lo = float(pos & 0xFFF);
-    vec2 theta = add_df(mul_df(p_hi, freq), mul_df(p_lo, freq));
+    float theta = float(pos);
+    for (uint k = 0u; k < e; ++k) {
+        precise float next = theta * pc.f[0];
+        theta = next;
+    }
+    precise float angle = pc.f[1] * theta;
     float sn, cs;
-    sincos_df(theta, sn, cs);
+    sincos_df(vec2(angle, 0.0), sn, cs);
     uint i0 = pc.u[2] == 2u ? e : 2u * e;
     uint i1 = pc.u[2] == 2u ? e + half_rot : 2u * e + 1u;
     float x0 = uintBitsToFloat(X[x + i0]);
     float x1 = uintBitsToFloat(X[x + i1]);
-    D[d + i0] = floatBitsToUint(x0 * cs - x1 * sn);
-    D[d + i1] = floatBitsToUint(x0 * sn + x1 * cs);
+    precise float x1s = x1 * sn;
+    precise float x1c = x1 * cs;
+    D[d + i0] = floatBitsToUint(fma_rn(x0, cs, -x1s));
+    D[d + i1] = floatBitsToUint(fma_rn(x0, sn, x1c));
 }

@@ -117,3 +117,75 @@ void decode_chunk(uint row, uint c, uint n, out float w[32]) {
     }
 #endif
 }
+
+// The integer form of a chunk, for the dot products with quantized activations (WTYPE 2, 8, 12,
+// 14): the codes q[32] (signed, the format's bias taken off, except Q4_K's 0..15) and the scales:
+//   Q4_0, Q8_0  x = d * q
+//   Q4_K        x = d * s0 * q - dm * s1            (s0 = the sub-block's scale, s1 = its min)
+//   Q6_K        x = d * s0 * q (i < 16), d * s1 * q (i >= 16)
+#if WTYPE >= 2
+void decode_chunk_q(uint row, uint c, out int q[32], out float d, out float dm, out int s0, out int s1) {
+    dm = 0.0;
+    s0 = 1;
+    s1 = 0;
+#if WTYPE == 2
+    uint b = row + 18u * c;
+    d = W_f16(b);
+    [[unroll]] for (uint i = 0u; i < 16u; i += 4u) {
+        uint q4 = W_u32(b + 2u + i);
+        [[unroll]] for (uint j = 0u; j < 4u; ++j) {
+            uint byte = (q4 >> (8u * j)) & 0xFFu;
+            q[i + j] = int(byte & 15u) - 8;
+            q[i + j + 16u] = int(byte >> 4) - 8;
+        }
+    }
+#elif WTYPE == 8
+    uint b = row + 34u * c;
+    d = W_f16(b);
+    [[unroll]] for (uint i = 0u; i < 32u; i += 4u) {
+        int q4 = int(W_u32(b + 2u + i));
+        [[unroll]] for (uint j = 0u; j < 4u; ++j) q[i + j] = bitfieldExtract(q4, int(8u * j), 8);
+    }
+#elif WTYPE == 12
+    uint b = row + 144u * (c >> 3);
+    uint j = c & 7u;
+    d = W_f16(b);
+    dm = W_f16(b + 2u);
+    uint sc, mn;
+    if (j < 4u) {
+        sc = W_u8(b + 4u + j) & 63u;
+        mn = W_u8(b + 8u + j) & 63u;
+    } else {
+        uint s_hi = W_u8(b + 4u + j + 4u);
+        sc = (s_hi & 15u) | ((W_u8(b + 4u + j - 4u) >> 6) << 4);
+        mn = (s_hi >> 4) | ((W_u8(b + 4u + j) >> 6) << 4);
+    }
+    s0 = int(sc);
+    s1 = int(mn);
+    uint qs = b + 16u + 32u * (j >> 1);
+    uint shift = (j & 1u) * 4u;
+    [[unroll]] for (uint l = 0u; l < 32u; l += 4u) {
+        uint q4 = W_u32(qs + l);
+        [[unroll]] for (uint k = 0u; k < 4u; ++k) q[l + k] = int((q4 >> (8u * k + shift)) & 15u);
+    }
+#elif WTYPE == 14
+    uint b = row + 210u * (c >> 3);
+    uint j = c & 7u;
+    uint h = j >> 2, s = j & 3u;
+    d = W_f16(b + 208u);
+    uint ql = b + 64u * h + 32u * (s & 1u);
+    uint qh = b + 128u + 32u * h;
+    uint lo_shift = s < 2u ? 0u : 4u;
+    uint hi_shift = 2u * s;
+    uint sc_word = W_u32(b + 192u + 2u * j);
+    s0 = bitfieldExtract(int(sc_word), 0, 8);
+    s1 = bitfieldExtract(int(sc_word), 8, 8);
+    [[unroll]] for (uint l = 0u; l < 32u; l += 4u) {
+        uint lo4 = W_u32(ql + l);
+        uint hi4 = W_u32(qh + l);
+        [[unroll]] for (uint k = 0u; k < 4u; ++k)
+            q[l + k] = int(((lo4 >> (8u * k + lo_shift)) & 15u) | (((hi4 >> (8u * k + hi_shift)) & 3u) << 4)) - 32;
+    }
+#endif
+}
+#endif
