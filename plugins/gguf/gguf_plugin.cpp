@@ -6,6 +6,8 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -14,10 +16,17 @@
 #include <plinth/plugin_api.h>
 
 #include "gguf_reader.hpp"
+#include "gguf_writer.hpp"
 
 // The opaque handle the host holds.
 struct plinth_model_file_s {
     plinth::gguf::gguf_file file;
+};
+
+// The opaque handle of a file being written.
+struct plinth_model_writer_s {
+    explicit plinth_model_writer_s(const char* path) : writer(path) {}
+    plinth::gguf::gguf_writer writer;
 };
 
 namespace {
@@ -41,6 +50,9 @@ host_log g_log;
 // can ignore a handle it does not know.
 std::mutex g_open_files_mutex;
 std::unordered_set<plinth_model_file> g_open_files;
+// Writers handed out and not yet finished or discarded, for the same reasons.
+std::mutex g_writers_mutex;
+std::unordered_set<plinth_model_writer> g_writers;
 
 void set_message(plinth_message* message, std::string_view text) noexcept {
     if (message == nullptr) return;
@@ -60,6 +72,12 @@ plinth_status guarded(plinth_message* err, Body&& body) noexcept {
     } catch (const std::system_error& e) {
         set_message(err, e.what());
         return PLINTH_ERR_IO;
+    } catch (const std::invalid_argument& e) {
+        set_message(err, e.what());
+        return PLINTH_ERR_INVALID_ARGUMENT;
+    } catch (const plinth::gguf::unsupported_value& e) {
+        set_message(err, e.what());
+        return PLINTH_ERR_UNSUPPORTED;
     } catch (const std::bad_alloc&) {
         set_message(err, "gguf: out of memory");
         return PLINTH_ERR_OUT_OF_MEMORY;
@@ -212,6 +230,92 @@ plinth_status mapping(plinth_model_file file, plinth_file_mapping* out, plinth_m
     return PLINTH_OK;
 }
 
+// ---- writing ----
+
+bool known_writer(plinth_model_writer writer) {
+    const std::lock_guard lock(g_writers_mutex);
+    return g_writers.count(writer) != 0;
+}
+
+// Removes the writer from the live set; returns false when it was not there.
+bool forget_writer(plinth_model_writer writer) {
+    const std::lock_guard lock(g_writers_mutex);
+    return g_writers.erase(writer) != 0;
+}
+
+plinth_status writer_create(const char* path, plinth_model_writer* out, plinth_message* err) noexcept {
+    return guarded(err, [&] {
+        if (out == nullptr) return invalid_argument(err, "gguf writer_create: out is NULL");
+        *out = nullptr;
+        if (path == nullptr || *path == '\0') return invalid_argument(err, "gguf writer_create: path is NULL or empty");
+        auto writer = std::make_unique<plinth_model_writer_s>(path);
+        g_log.write(PLINTH_LOG_DEBUG, std::string("writing ") + path);
+        const std::lock_guard lock(g_writers_mutex);
+        g_writers.insert(writer.get());
+        *out = writer.release();
+        return PLINTH_OK;
+    });
+}
+
+plinth_status writer_set_metadata(plinth_model_writer writer, const plinth_metadata_entry* entry,
+                                  const plinth_string_view* string_array, plinth_message* err) noexcept {
+    return guarded(err, [&] {
+        if (writer == nullptr || !known_writer(writer)) return invalid_argument(err, "gguf writer_set_metadata: unknown writer");
+        if (entry == nullptr || !PLINTH_HAS_MEMBER(entry, plinth_metadata_entry, value))
+            return invalid_argument(err, "gguf writer_set_metadata: entry is NULL or too small");
+        if (entry->type == PLINTH_VALUE_ARRAY && !PLINTH_HAS_MEMBER(entry, plinth_metadata_entry, array_data))
+            return invalid_argument(err, "gguf writer_set_metadata: entry is too small to describe an array");
+        plinth_metadata_entry copy{};
+        std::memcpy(&copy, entry, std::min<std::size_t>(entry->struct_size, sizeof copy));
+        writer->writer.set_entry(copy, string_array);
+        return PLINTH_OK;
+    });
+}
+
+plinth_status writer_add_tensor(plinth_model_writer writer, const plinth_tensor_info* tensor,
+                                plinth_message* err) noexcept {
+    return guarded(err, [&] {
+        if (writer == nullptr || !known_writer(writer)) return invalid_argument(err, "gguf writer_add_tensor: unknown writer");
+        if (tensor == nullptr || !PLINTH_HAS_MEMBER(tensor, plinth_tensor_info, size))
+            return invalid_argument(err, "gguf writer_add_tensor: tensor is NULL or too small");
+        if (tensor->n_dims == 0 || tensor->n_dims > PLINTH_MAX_DIMS) {
+            return invalid_argument(err, "gguf writer_add_tensor: n_dims " + std::to_string(tensor->n_dims) +
+                                             " is not 1 to " + std::to_string(PLINTH_MAX_DIMS));
+        }
+        if (tensor->name.data == nullptr) return invalid_argument(err, "gguf writer_add_tensor: name is NULL");
+        writer->writer.add_tensor(std::string_view(tensor->name.data, tensor->name.size), tensor->type,
+                                  std::span<const uint64_t>(tensor->shape, tensor->n_dims), tensor->size, tensor->data);
+        return PLINTH_OK;
+    });
+}
+
+plinth_status writer_write_data(plinth_model_writer writer, const void* data, uint64_t size,
+                                plinth_message* err) noexcept {
+    return guarded(err, [&] {
+        if (writer == nullptr || !known_writer(writer)) return invalid_argument(err, "gguf writer_write_data: unknown writer");
+        writer->writer.write_data(data, size);
+        return PLINTH_OK;
+    });
+}
+
+plinth_status writer_finish(plinth_model_writer writer, plinth_message* err) noexcept {
+    if (writer == nullptr || !forget_writer(writer)) {
+        set_message(err, "gguf writer_finish: unknown writer");
+        return PLINTH_ERR_INVALID_ARGUMENT;
+    }
+    const std::unique_ptr<plinth_model_writer_s> owned(writer);  // freed whatever happens
+    return guarded(err, [&] {
+        owned->writer.finish();
+        g_log.write(PLINTH_LOG_DEBUG, "wrote " + owned->writer.path().string());
+        return PLINTH_OK;
+    });
+}
+
+void writer_discard(plinth_model_writer writer) noexcept {
+    if (writer == nullptr || !forget_writer(writer)) return;
+    delete writer;  // the destructor removes the temporary file
+}
+
 // ---- plugin lifecycle ----
 
 void probe(plinth_probe_result* out) noexcept {
@@ -239,6 +343,11 @@ void shutdown() noexcept {
     const std::lock_guard lock(g_open_files_mutex);
     for (auto* file : g_open_files) delete file;
     g_open_files.clear();
+    {
+        const std::lock_guard writers_lock(g_writers_mutex);
+        for (auto* writer : g_writers) delete writer;  // unfinished: their temporary files are removed
+        g_writers.clear();
+    }
     g_log = host_log{};
 }
 
@@ -254,6 +363,12 @@ constexpr plinth_format_api format_api{
     .tensor_count = tensor_count,
     .tensor_get = tensor_get,
     .mapping = mapping,
+    .writer_create = writer_create,
+    .writer_set_metadata = writer_set_metadata,
+    .writer_add_tensor = writer_add_tensor,
+    .writer_write_data = writer_write_data,
+    .writer_finish = writer_finish,
+    .writer_discard = writer_discard,
     .reserved = {},
 };
 
@@ -265,7 +380,7 @@ plinth_plugin_descriptor descriptor{
     .kind = PLINTH_PLUGIN_FORMAT,
     .name = plugin_name,
     .version = "0.1.0",
-    .description = "GGUF v2/v3 model files, memory-mapped",
+    .description = "GGUF v2/v3 model files, memory-mapped; writes GGUF v3",
     .probe = probe,
     .init = init,
     .shutdown = shutdown,

@@ -181,7 +181,7 @@ const plinth_plugin_descriptor* plugin_host::load_file(const std::filesystem::pa
         if (d->backend == nullptr || d->backend->struct_size < offsetof(plinth_backend_api, reserved))
             return refuse("backend plugin without a complete backend function table");
     } else if (d->kind == PLINTH_PLUGIN_FORMAT) {
-        if (d->format == nullptr || d->format->struct_size < offsetof(plinth_format_api, reserved))
+        if (d->format == nullptr || d->format->struct_size < offsetof(plinth_format_api, writer_create))
             return refuse("format plugin without a complete format function table");
     } else {
         return refuse("unknown plugin kind " + std::to_string(d->kind));

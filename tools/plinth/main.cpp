@@ -14,15 +14,21 @@ int run_config(const std::vector<std::string>& args);
 int run_run(const std::vector<std::string>& args);
 int run_tokenize(const std::vector<std::string>& args);
 int run_perplexity(const std::vector<std::string>& args);
+int run_bench(const std::vector<std::string>& args);
+int run_quantize(const std::vector<std::string>& args);
+int run_make_model(const std::vector<std::string>& args);
 
 const std::vector<verb>& verbs() {
     static const std::vector<verb> table = {
         {"run", "generate text from a prompt", run_run},
         {"tokenize", "print the token ids of a text", run_tokenize},
         {"perplexity", "perplexity of a text file, as the reference computes it", run_perplexity},
+        {"bench", "prefill and decode speed, load time and peak memory", run_bench},
         {"plugins", "list every plugin found: loaded, disabled or refused (and why)", run_plugins},
         {"devices", "list the devices of every loaded backend", run_devices},
         {"inspect", "show a model file's architecture, shape and weight types", run_inspect},
+        {"quantize", "rewrite a model with its weights in another type (Q4_K_M, Q8_0, ...)", run_quantize},
+        {"make-model", "write a Llama model of any shape with random weights", run_make_model},
         {"config", "check deployment files: `plinth config validate FILE...`", run_config},
     };
     return table;

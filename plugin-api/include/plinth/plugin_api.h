@@ -215,6 +215,10 @@ typedef struct plinth_file_mapping {
     uint64_t size;    /* bytes */
 } plinth_file_mapping;
 
+/* A model file being written; opaque, owned by the format plugin (from writer_create until
+ * writer_finish or writer_discard). */
+typedef struct plinth_model_writer_s* plinth_model_writer;
+
 typedef struct plinth_format_api {
     uint32_t struct_size;
     uint32_t reserved0;
@@ -236,6 +240,50 @@ typedef struct plinth_format_api {
 
     /* The whole mapped file, so a host-memory backend can wrap it without copying. */
     plinth_status (*mapping)(plinth_model_file file, plinth_file_mapping* out, plinth_message* err);
+
+    /* ---- Writing (optional) ----
+     * A format plugin that can write files sets all five members below; one that cannot leaves them
+     * NULL. The host uses them only when `struct_size` covers them (PLINTH_HAS_MEMBER) and
+     * writer_create is non-NULL.
+     *
+     * Order of calls: writer_create; then writer_set_metadata and writer_add_tensor in any order
+     * (metadata is written in first-set order; a key set again keeps its place and takes the new
+     * value); then the tensors' bytes, in the order the tensors were added; then writer_finish, or
+     * writer_discard at any point to give up. The file appears at `path` only when writer_finish
+     * succeeds (it is written beside it under a temporary name, then renamed), so a failed or
+     * abandoned write never leaves a half-written model behind.
+     *
+     * Tensor bytes are streamed, never gathered in memory. A tensor added with `data` non-NULL lends
+     * that pointer: the plugin reads its `size` bytes when the tensor's turn comes in the file, at the
+     * latest during writer_finish, so it must stay valid until then. A tensor added with `data` NULL
+     * receives its bytes through writer_write_data. The first writer_write_data (or writer_finish)
+     * fixes the header: no metadata or tensor can be added after it. */
+
+    /* Starts a new file at `path` (existing files are replaced when writer_finish succeeds). */
+    plinth_status (*writer_create)(const char* path, plinth_model_writer* out, plinth_message* err);
+    /* Sets one metadata entry: `entry->key`, `entry->type` and the value as plinth_metadata_entry
+     * describes it. For ARRAY, `array_type` and `array_count` give the elements; numeric and bool
+     * elements are read packed little-endian from `array_data` (bool: one byte, 0 or 1); string
+     * elements are read from `string_array` (array_count views), which is NULL otherwise. Nested
+     * arrays are not supported (PLINTH_ERR_UNSUPPORTED). Everything is copied before the call
+     * returns. */
+    plinth_status (*writer_set_metadata)(plinth_model_writer writer, const plinth_metadata_entry* entry,
+                                         const plinth_string_view* string_array, plinth_message* err);
+    /* Declares the next tensor: `name`, `type` (plinth_weight_type), `n_dims` (1..4) and `shape`
+     * (shape[0] a multiple of the type's block size). `size` is 0 or the tensor's byte size (checked
+     * when nonzero). `data` as described above; `file_offset` is ignored. */
+    plinth_status (*writer_add_tensor)(plinth_model_writer writer, const plinth_tensor_info* tensor,
+                                       plinth_message* err);
+    /* Appends `size` bytes of tensor data: the bytes continue the first tensor whose data is not yet
+     * complete (tensors that lent `data` are written from it as their turn comes). Any split into
+     * calls is allowed; padding between tensors is the plugin's business. */
+    plinth_status (*writer_write_data)(plinth_model_writer writer, const void* data, uint64_t size,
+                                       plinth_message* err);
+    /* Writes what remains, checks that every tensor got all its bytes, and moves the file into
+     * place. The writer is freed whatever the result: do not use it again. */
+    plinth_status (*writer_finish)(plinth_model_writer writer, plinth_message* err);
+    /* Abandons the file (the temporary file is removed) and frees the writer. NULL is ignored. */
+    void (*writer_discard)(plinth_model_writer writer);
 
     void* reserved[8];
 } plinth_format_api;

@@ -1,0 +1,138 @@
+// plinth bench: prefill (pp) and decode (tg) speed as llama-bench measures them, plus load time
+// and peak memory. Each repetition uses a fresh sequence; results are mean ± standard deviation.
+#include "cli_model.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <random>
+
+namespace plinth::cli {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point start) {
+    return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+struct stats {
+    double mean = 0, stddev = 0;
+};
+
+stats summarize(const std::vector<double>& v) {
+    stats s;
+    if (v.empty()) return s;
+    for (double x : v) s.mean += x;
+    s.mean /= static_cast<double>(v.size());
+    if (v.size() > 1) {
+        double sq = 0;
+        for (double x : v) sq += (x - s.mean) * (x - s.mean);
+        s.stddev = std::sqrt(sq / static_cast<double>(v.size() - 1));
+    }
+    return s;
+}
+
+double peak_rss_mib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+}  // namespace
+
+int run_bench(const std::vector<std::string>& args) {
+    return guarded("bench", [&] {
+        common_options common;
+        model_options model;
+        uint32_t n_prompt = 128, n_gen = 64, reps = 5;
+        std::string output = "md";
+        po::options_description options("options");
+        add_model_options(options, model);
+        options.add_options()
+            ("n-prompt,p", po::value(&n_prompt)->value_name("N"), "prompt tokens for the prefill test; 0 = skip (default 128)")
+            ("n-gen,n", po::value(&n_gen)->value_name("N"), "tokens for the decode test; 0 = skip (default 64)")
+            ("repetitions,r", po::value(&reps)->value_name("N"), "repetitions of each test (default 5)")
+            ("output,o", po::value(&output)->value_name("FORMAT"), "md or json (default md)");
+        add_common_options(options, common);
+        if (!parse_arguments("bench", "-m MODEL [-t THREADS] [-p 128] [-n 64] [-r REPS] [--output md|json]", args,
+                             options, {}, common))
+            return 0;
+        if (output != "md" && output != "json") throw po::error("--output must be md or json");
+        if (reps == 0) throw po::error("--repetitions must be at least 1");
+
+        auto s = open_session(common);
+        if (model.context == 0) model.context = std::max<uint32_t>(n_prompt + n_gen, 16);
+        const auto load_start = clock_type::now();
+        auto m = load_model(*s, model);
+        const double load_s = seconds_since(load_start);
+        const uint32_t vocab = m.eng->hparams().n_vocab;
+
+        // Random token ids, as llama-bench uses: the speed does not depend on the text.
+        std::mt19937 rng(42);
+        std::uniform_int_distribution<int32_t> any_token(0, static_cast<int32_t>(vocab) - 1);
+        std::vector<int32_t> prompt(n_prompt);
+        for (auto& t : prompt) t = any_token(rng);
+
+        const bool tty = isatty(STDERR_FILENO);
+        std::vector<double> pp, tg;
+        // One warm-up of each test, not counted (page faults of the mapping, thread start-up).
+        for (uint32_t r = 0; r <= reps; ++r) {
+            if (tty) std::fprintf(stderr, "\rrepetition %u of %u", r, reps);
+            if (n_prompt) {
+                const int32_t seq = m.eng->add_sequence();
+                const auto start = clock_type::now();
+                m.eng->evaluate(seq, prompt);
+                const double t = seconds_since(start);
+                m.eng->remove_sequence(seq);
+                if (r) pp.push_back(n_prompt / t);
+            }
+            if (n_gen) {
+                const int32_t seq = m.eng->add_sequence();
+                const int32_t first[] = {any_token(rng)};
+                const auto start = clock_type::now();
+                m.eng->evaluate(seq, first);
+                for (uint32_t i = 1; i < n_gen; ++i) {
+                    const int32_t next[] = {any_token(rng)};
+                    m.eng->evaluate(seq, next);
+                }
+                const double t = seconds_since(start);
+                m.eng->remove_sequence(seq);
+                if (r) tg.push_back(n_gen / t);
+            }
+        }
+        if (tty) std::fprintf(stderr, "\r%*s\r", 30, "");
+
+        const stats pps = summarize(pp), tgs = summarize(tg);
+        const double rss = peak_rss_mib();
+        if (output == "json") {
+            nlohmann::json j = {{"model", m.eng->file().path().string()},
+                                {"threads", model.threads ? nlohmann::json(model.threads) : nlohmann::json(nullptr)},
+                                {"n_prompt", n_prompt},
+                                {"n_gen", n_gen},
+                                {"repetitions", reps},
+                                {"pp_tok_s", pps.mean},
+                                {"pp_tok_s_stddev", pps.stddev},
+                                {"tg_tok_s", tgs.mean},
+                                {"tg_tok_s_stddev", tgs.stddev},
+                                {"load_s", load_s},
+                                {"peak_rss_mib", rss}};
+            std::cout << j.dump(2) << "\n";
+        } else {
+            std::printf("| model | test | t/s |\n|---|---|---|\n");
+            const std::string name = m.eng->file().path().filename().string();
+            if (n_prompt) std::printf("| %s | pp%u | %.2f ± %.2f |\n", name.c_str(), n_prompt, pps.mean, pps.stddev);
+            if (n_gen) std::printf("| %s | tg%u | %.2f ± %.2f |\n", name.c_str(), n_gen, tgs.mean, tgs.stddev);
+            std::printf("\nload %.3f s, peak RSS %.1f MiB\n", load_s, rss);
+        }
+        return 0;
+    });
+}
+
+}  // namespace plinth::cli
