@@ -4,6 +4,7 @@
 
 #include "golden_file.hpp"
 #include "shared_dir.hpp"
+#include "test_host.hpp"
 
 #include <plinth/generate.hpp>
 #include <plinth/plugin_host.hpp>
@@ -14,16 +15,7 @@ using namespace plinth;
 
 namespace {
 
-const plugin_host& host() {
-    static const auto h = [] {
-        auto p = std::make_unique<plugin_host>();
-        plugin_search s;
-        s.use_environment = false;
-        p->load(s);
-        return p;
-    }();
-    return *h;
-}
+const plugin_host& host() { return test::built_plugins(); }
 
 void check_model(const std::string& model, float tolerance, const engine_options& options = {}) {
     const auto runs = test::read_golden(test::shared_dir() / "golden" / (model + ".greedy.jsonl"));

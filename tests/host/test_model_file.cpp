@@ -7,6 +7,7 @@
 #include <plinth/plugin_host.hpp>
 
 #include "shared_dir.hpp"
+#include "test_host.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -16,16 +17,7 @@ using namespace plinth;
 namespace {
 
 // One host for the file: loading plugins once is enough.
-const plugin_host& host() {
-    static const auto h = [] {
-        auto p = std::make_unique<plugin_host>();
-        plugin_search s;
-        s.use_environment = false;
-        p->load(s);
-        return p;
-    }();
-    return *h;
-}
+const plugin_host& host() { return test::built_plugins(); }
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <plinth/tokenizer.hpp>
 
 #include "shared_dir.hpp"
+#include "test_host.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -19,16 +20,7 @@
 
 namespace plinth::test {
 
-inline const plugin_host& tokenizer_host() {
-    static const auto h = [] {
-        auto p = std::make_unique<plugin_host>();
-        plugin_search s;
-        s.use_environment = false;
-        p->load(s);
-        return p;
-    }();
-    return *h;
-}
+inline const plugin_host& tokenizer_host() { return test::built_plugins(); }
 
 inline std::filesystem::path vocab_path(const std::string& name) {
     return shared_dir() / "vocab" / ("ggml-vocab-" + name + ".gguf");

@@ -4,6 +4,7 @@
 
 #include "run_command.hpp"
 #include "shared_dir.hpp"
+#include "test_host.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -16,16 +17,7 @@
 namespace plinth::writer_test {
 
 // The plugins built next to libplinth (no PLINTH_PLUGIN_PATH), loaded once.
-inline const plugin_host& host() {
-    static const auto h = [] {
-        auto p = std::make_unique<plugin_host>();
-        plugin_search s;
-        s.use_environment = false;
-        p->load(s);
-        return p;
-    }();
-    return *h;
-}
+inline const plugin_host& host() { return test::built_plugins(); }
 
 // A fresh folder under the temp dir, removed with its contents when the object dies.
 class temp_dir {
