@@ -1,5 +1,6 @@
 // The CPU backend plugin's entry point: descriptor, ABI negotiation, probe and device table.
 #include <plinth/plugin_api.h>
+#include <plinth/sdk/plugin_entry.hpp>
 
 #include "cpu_buffer.hpp"
 #include "cpu_device.hpp"
@@ -95,15 +96,4 @@ plinth_plugin_descriptor descriptor = [] {
 }  // namespace
 }  // namespace plinth::cpu
 
-extern "C" PLINTH_EXPORT const plinth_plugin_descriptor* plinth_plugin_entry(const plinth_host_info* host,
-                                                                            plinth_message* refusal) {
-    using plinth::cpu::descriptor;
-    if (host == nullptr || host->abi_major != PLINTH_ABI_MAJOR) {
-        if (refusal)
-            std::snprintf(refusal->text, sizeof(refusal->text), "cpu plugin speaks ABI major %d, host speaks %u",
-                          PLINTH_ABI_MAJOR, host ? host->abi_major : 0u);
-        return nullptr;
-    }
-    descriptor.abi_minor = std::min<uint32_t>(host->abi_minor_max, PLINTH_ABI_MINOR);
-    return &descriptor;
-}
+PLINTH_PLUGIN_ENTRY(plinth::cpu::descriptor)

@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include <plinth/plugin_api.h>
+#include <plinth/sdk/plugin_entry.hpp>
 
 #include "gguf_reader.hpp"
 #include "gguf_writer.hpp"
@@ -391,20 +392,4 @@ plinth_plugin_descriptor descriptor{
 
 }  // namespace
 
-extern "C" PLINTH_EXPORT const plinth_plugin_descriptor* plinth_plugin_entry(const plinth_host_info* host,
-                                                                              plinth_message* refusal) noexcept {
-    if (host == nullptr || !PLINTH_HAS_MEMBER(host, plinth_host_info, abi_minor_max)) {
-        set_message(refusal, "gguf plugin: no usable host info");
-        return nullptr;
-    }
-    if (host->abi_major != PLINTH_ABI_MAJOR) {
-        if (refusal != nullptr) {
-            std::snprintf(refusal->text, sizeof refusal->text,
-                          "gguf plugin speaks plinth ABI major %u, the host speaks major %u",
-                          static_cast<unsigned>(PLINTH_ABI_MAJOR), static_cast<unsigned>(host->abi_major));
-        }
-        return nullptr;
-    }
-    descriptor.abi_minor = std::min<uint32_t>(host->abi_minor_max, PLINTH_ABI_MINOR);
-    return &descriptor;
-}
+PLINTH_PLUGIN_ENTRY(descriptor)

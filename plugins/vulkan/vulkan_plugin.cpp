@@ -1,5 +1,6 @@
 // The Vulkan backend plugin's entry point: descriptor, ABI negotiation, probe and backend table.
 #include <plinth/plugin_api.h>
+#include <plinth/sdk/plugin_entry.hpp>
 
 #include "vulkan_buffer.hpp"
 #include "vulkan_device.hpp"
@@ -154,15 +155,4 @@ plinth_plugin_descriptor descriptor = [] {
 }  // namespace
 }  // namespace plinth::vk
 
-extern "C" PLINTH_EXPORT const plinth_plugin_descriptor* plinth_plugin_entry(const plinth_host_info* host,
-                                                                            plinth_message* refusal) {
-    using plinth::vk::descriptor;
-    if (host == nullptr || host->abi_major != PLINTH_ABI_MAJOR) {
-        if (refusal)
-            std::snprintf(refusal->text, sizeof(refusal->text), "vulkan plugin speaks ABI major %d, host speaks %u",
-                          PLINTH_ABI_MAJOR, host ? host->abi_major : 0u);
-        return nullptr;
-    }
-    descriptor.abi_minor = std::min<uint32_t>(host->abi_minor_max, PLINTH_ABI_MINOR);
-    return &descriptor;
-}
+PLINTH_PLUGIN_ENTRY(plinth::vk::descriptor)

@@ -1,0 +1,42 @@
+#pragma once
+// For plugin authors: the entry symbol every plugin exports, with the ABI negotiation done right.
+//
+//   static plinth_plugin_descriptor descriptor = make_my_descriptor();
+//   PLINTH_PLUGIN_ENTRY(descriptor)
+//
+// Header-only and C++17, so a plugin built by another compiler, against the installed
+// include/plinth/, needs nothing else from plinth.
+#include <plinth/plugin_api.h>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace plinth::sdk {
+
+// Answers the host: `descriptor` with abi_minor lowered to the highest minor both sides speak,
+// or nullptr and a refusal naming both majors when they differ.
+inline const plinth_plugin_descriptor* negotiate(plinth_plugin_descriptor& descriptor, const plinth_host_info* host,
+                                                 plinth_message* refusal) noexcept {
+    if (host == nullptr || !PLINTH_HAS_MEMBER(host, plinth_host_info, abi_minor_max)) {
+        if (refusal) std::snprintf(refusal->text, sizeof refusal->text, "%s plugin: no usable host info", descriptor.name);
+        return nullptr;
+    }
+    if (host->abi_major != PLINTH_ABI_MAJOR) {
+        if (refusal)
+            std::snprintf(refusal->text, sizeof refusal->text, "%s plugin speaks plinth ABI major %u, the host major %u",
+                          descriptor.name, static_cast<unsigned>(PLINTH_ABI_MAJOR), static_cast<unsigned>(host->abi_major));
+        return nullptr;
+    }
+    descriptor.abi_major = PLINTH_ABI_MAJOR;
+    descriptor.abi_minor = std::min<uint32_t>(host->abi_minor_max, PLINTH_ABI_MINOR);
+    return &descriptor;
+}
+
+}  // namespace plinth::sdk
+
+// Defines the plugin's entry symbol over a plinth_plugin_descriptor lvalue.
+#define PLINTH_PLUGIN_ENTRY(descriptor)                                                                   \
+    extern "C" PLINTH_EXPORT const plinth_plugin_descriptor* plinth_plugin_entry(const plinth_host_info* host, \
+                                                                                plinth_message* refusal) {  \
+        return ::plinth::sdk::negotiate(descriptor, host, refusal);                                       \
+    }
