@@ -61,12 +61,32 @@ uint64_t compute_graph::plan_scratch(plinth_buffer scratch, uint64_t alignment) 
             }
         }
     };
+    // The bases that start and end at each node, in id order (bucketed once: the planner runs for
+    // every decoded token, and a scan of all tensors per node grows with layers squared).
+    std::vector<uint32_t> start_count(nodes_.size() + 1, 0), end_count(nodes_.size() + 1, 0);
+    for (size_t id = 0; id < n; ++id) {
+        if (first[id] == unused || alias_of_[id] != id || first[id] >= nodes_.size()) continue;
+        ++start_count[first[id] + 1];
+        ++end_count[last[id] + 1];
+    }
     for (size_t k = 0; k < nodes_.size(); ++k) {
-        for (size_t id = 0; id < n; ++id)
-            if (first[id] == k && alias_of_[id] == id) offset[id] = allocate(round_up(tensor_bytes(tensors_[id])));
-        for (size_t id = 0; id < n; ++id)
-            if (first[id] != unused && last[id] == k && alias_of_[id] == id)
-                release(offset[id], round_up(tensor_bytes(tensors_[id])));
+        start_count[k + 1] += start_count[k];
+        end_count[k + 1] += end_count[k];
+    }
+    std::vector<uint32_t> starts(start_count.back()), ends(end_count.back());
+    {
+        std::vector<uint32_t> s_at(start_count.begin(), start_count.end() - 1), e_at(end_count.begin(), end_count.end() - 1);
+        for (size_t id = 0; id < n; ++id) {
+            if (first[id] == unused || alias_of_[id] != id || first[id] >= nodes_.size()) continue;
+            starts[s_at[first[id]]++] = uint32_t(id);
+            ends[e_at[last[id]]++] = uint32_t(id);
+        }
+    }
+    for (size_t k = 0; k < nodes_.size(); ++k) {
+        for (uint32_t i = start_count[k]; i < start_count[k + 1]; ++i)
+            offset[starts[i]] = allocate(round_up(tensor_bytes(tensors_[starts[i]])));
+        for (uint32_t i = end_count[k]; i < end_count[k + 1]; ++i)
+            release(offset[ends[i]], round_up(tensor_bytes(tensors_[ends[i]])));
     }
     if (scratch != nullptr) {
         for (size_t id = 0; id < n; ++id) {

@@ -18,7 +18,8 @@
 // from a shared counter. The query heads of one unit read each K and V row once (an F16 K row is
 // widened once for all of them). With few tokens the query heads of a group are split across
 // units so that every thread has work; each head's arithmetic is the same whatever the split, so
-// the result does not depend on the thread count.
+// the result does not depend on the thread count. A short context takes several units per chunk
+// (kMinChunkWork), which only changes which thread runs a unit.
 #include "ops.hpp"
 #include "vec.hpp"
 
@@ -29,6 +30,7 @@
 namespace plinth::cpu {
 namespace {
 constexpr int64_t kMaxHeadsPerUnit = 64;
+constexpr int64_t kMinChunkWork = 16384;
 
 // q . k for rows of F16 values (widened to float): every product is exact in float, the sum is kept
 // in double and rounded once, as the reference's F16 dot product does it for short rows.
@@ -88,6 +90,11 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
         per_unit = (per_unit + 1) / 2;
     const int64_t splits = (group + per_unit - 1) / per_unit;
     const int64_t units = tokens * kv_heads * splits;
+    // Units per chunk: at least kMinChunkWork multiply-adds (K and V rows times the unit's heads),
+    // so that a short context (a small model, the first tokens of a decode) runs on the calling
+    // thread instead of paying for a hand-off to the pool that costs more than it saves.
+    const int64_t unit_work = std::max<int64_t>(1, per_unit * longest * head_dim * 2);
+    const int64_t grain = std::max<int64_t>(1, kMinChunkWork / unit_work);
 
     const bool f16 = kc.type == PLINTH_TYPE_F16;
     const int64_t kv_row = kv_heads * head_dim, q_row = heads * head_dim;
@@ -97,7 +104,7 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
     const size_t scratch_bytes = (size_t(per_unit) * (size_t(longest) + size_t(head_dim)) + size_t(head_dim)) * sizeof(float) +
                                  size_t(per_unit) * size_t(head_dim) * sizeof(uint16_t);
 
-    ctx.pool->parallel_for(units, 1, [&](int64_t u0, int64_t u1, unsigned thread) {
+    ctx.pool->parallel_for(units, grain, [&](int64_t u0, int64_t u1, unsigned thread) {
         float* scores_all = static_cast<float*>(ctx.per_thread[thread].get(scratch_bytes));
         float* kbuf = scores_all + size_t(per_unit) * size_t(longest);
         float* qbuf = kbuf + head_dim;

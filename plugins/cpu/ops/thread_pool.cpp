@@ -1,17 +1,54 @@
 #include "thread_pool.hpp"
 
-#include <atomic>
+#include <chrono>
 #include <exception>
 #include <stdexcept>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace plinth::cpu {
+
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+using spin_clock = std::chrono::steady_clock;
+// How long a thread watches for work (a worker after its last job) or for the joined workers' last
+// chunks (the caller) before it sleeps. Decode hands the pool a job every few microseconds while a
+// graph runs; longer watching won nothing measurable on a quiet machine and cost a lot on a busy
+// one, where a spinning thread takes the core from the thread it is waiting for.
+constexpr auto kSpin = std::chrono::microseconds(5);
+
+// Waits until done() holds or kSpin has passed; true when done() holds.
+template <class Done>
+bool spin_until(Done&& done) {
+    if (done()) return true;
+    const auto start = spin_clock::now();
+    for (;;) {
+        for (int i = 0; i < 32; ++i) {
+            if (done()) return true;
+            cpu_relax();
+        }
+        if (spin_clock::now() - start > kSpin) return done();
+    }
+}
+
+}  // namespace
 
 struct thread_pool::job {
     int64_t n = 0;
     int64_t grain = 1;
     chunk_fn fn = nullptr;
     void* ctx = nullptr;
-    std::atomic<int64_t> next{0};  // first index not yet handed out
+    alignas(64) std::atomic<int64_t> next{0};  // first index not yet handed out
     std::atomic<bool> failed{false};
     std::mutex error_mutex;
     std::string error;  // the first exception's message
@@ -26,7 +63,7 @@ thread_pool::thread_pool(unsigned threads) {
 thread_pool::~thread_pool() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        stop_ = true;
+        stop_.store(true);
     }
     wake_.notify_all();
     for (auto& w : workers_) w.join();
@@ -54,21 +91,37 @@ void thread_pool::work(job& j, unsigned thread) {
 }
 
 void thread_pool::worker_main(unsigned thread) {
-    uint64_t seen = 0;
+    uint64_t seen = 0;  // the generation state_ starts at: a job published before this thread ran is still new
     for (;;) {
-        job* j = nullptr;
-        {
+        uint64_t word = 0;
+        auto published = [&] {
+            word = state_.load(std::memory_order_acquire);
+            return (word >> kGenerationShift) != seen || stop_.load(std::memory_order_relaxed);
+        };
+        if (!spin_until(published)) {
             std::unique_lock<std::mutex> lock(mutex_);
-            wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-            if (stop_) return;
-            seen = generation_;
-            if (thread >= participants_) continue;  // not needed for this job
-            j = current_;
+            sleepers_.fetch_add(1);  // seq_cst: pairs with the caller's publish-then-check in run()
+            while (!published()) wake_.wait(lock);
+            sleepers_.fetch_sub(1);
         }
-        work(*j, thread);
-        {
+        if (stop_.load()) return;
+        // Join unless the job is closed (every chunk handed out) or does not want this thread.
+        bool joined = false;
+        for (;;) {
+            seen = word >> kGenerationShift;
+            const unsigned participants = unsigned((word >> kParticipantShift) & kParticipantMask);
+            if ((word & kClosed) || thread >= participants) break;
+            if (state_.compare_exchange_weak(word, word + 1)) {
+                joined = true;
+                break;
+            }
+        }
+        if (!joined) continue;
+        work(*current_, thread);
+        const uint64_t left = state_.fetch_sub(1) - 1;  // seq_cst: pairs with caller_sleeping_ below
+        if ((left & kActiveMask) == 0 && caller_sleeping_.load()) {
             std::lock_guard<std::mutex> lock(mutex_);
-            if (--running_ == 0) done_.notify_one();
+            done_.notify_one();
         }
     }
 }
@@ -80,21 +133,28 @@ void thread_pool::run(int64_t n, int64_t grain, chunk_fn fn, void* ctx) {
     j.grain = grain;
     j.fn = fn;
     j.ctx = ctx;
-    const unsigned threads = chunks < int64_t(size()) ? unsigned(chunks) : size();
+    unsigned threads = chunks < int64_t(size()) ? unsigned(chunks) : size();
+    if (threads > kActiveMask) threads = unsigned(kActiveMask);
     if (threads <= 1) {
         work(j, 0);
     } else {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            current_ = &j;
-            participants_ = threads;
-            running_ = threads - 1;
-            ++generation_;
+        current_ = &j;
+        const uint64_t generation = (state_.load(std::memory_order_relaxed) >> kGenerationShift) + 1;
+        state_.store(generation << kGenerationShift | uint64_t(threads) << kParticipantShift);  // seq_cst
+        if (sleepers_.load() > 0) {
+            { std::lock_guard<std::mutex> lock(mutex_); }
+            wake_.notify_all();
         }
-        wake_.notify_all();
         work(j, 0);
-        std::unique_lock<std::mutex> lock(mutex_);
-        done_.wait(lock, [&] { return running_ == 0; });
+        // Every chunk is handed out: close the job to latecomers, wait for the workers inside it.
+        state_.fetch_or(kClosed);
+        auto finished = [&] { return (state_.load(std::memory_order_acquire) & kActiveMask) == 0; };
+        if (!spin_until(finished)) {
+            std::unique_lock<std::mutex> lock(mutex_);
+            caller_sleeping_.store(true);
+            while (!finished()) done_.wait(lock);
+            caller_sleeping_.store(false);
+        }
         current_ = nullptr;
     }
     if (j.failed.load()) throw std::runtime_error(j.error);

@@ -1,10 +1,18 @@
 #pragma once
 // A fixed pool of N-1 worker threads plus the calling thread. Work is an index range [0, n) cut
 // into chunks of `grain` indices; every thread takes the next chunk from a shared counter until
-// none is left, so an uneven chunk does not hold the others up. Idle workers sleep on a condition
-// variable: nothing spins between calls.
+// none is left, so an uneven chunk does not hold the others up.
+//
+// Hand-off: a decode step runs a few hundred short jobs. After a job a worker watches for the
+// next one for a few microseconds (kSpin in thread_pool.cpp) before it sleeps on a condition
+// variable, and the caller wakes sleepers only when there are any. The caller does not wait for
+// a worker that has not started yet: once every chunk is handed out it closes the job, and waits
+// (briefly watching, then sleeping) only for the workers that joined it. On a busy machine a woken
+// worker may not run for milliseconds; the caller then does the whole job itself. Nothing spins
+// for longer than kSpin: an idle pool sleeps.
 //
 // One parallel_for at a time: the caller (graph_compute) serialises its calls.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -46,15 +54,26 @@ private:
     static void work(job& j, unsigned thread);
     void worker_main(unsigned thread);
 
+    // The published job in one word: generation << 32 | participants << 16 | closed << 15 | active.
+    // A worker joins a job (active + 1) only while its generation is current and it is not closed,
+    // and leaves (active - 1) when it finds no chunk left. The caller closes the job once every
+    // chunk has been handed out and then waits only for the workers that joined, never for one
+    // that has not been scheduled yet (on a busy machine that can take milliseconds).
+    static constexpr uint64_t kActiveMask = (uint64_t(1) << 15) - 1;
+    static constexpr uint64_t kClosed = uint64_t(1) << 15;
+    static constexpr unsigned kParticipantShift = 16;
+    static constexpr uint64_t kParticipantMask = 0xffff;
+    static constexpr unsigned kGenerationShift = 32;
+
     std::vector<std::thread> workers_;
     std::mutex mutex_;
-    std::condition_variable wake_;   // workers wait here for a new job
-    std::condition_variable done_;   // the caller waits here for the workers to finish
-    job* current_ = nullptr;         // guarded by mutex_
-    uint64_t generation_ = 0;        // guarded by mutex_; bumped for every job
-    unsigned participants_ = 0;      // guarded by mutex_; workers 1..participants_-1 take part
-    unsigned running_ = 0;           // guarded by mutex_; participating workers not yet finished
-    bool stop_ = false;              // guarded by mutex_
+    std::condition_variable wake_;   // sleeping workers wait here for a new job
+    std::condition_variable done_;   // the caller sleeps here for the joined workers to leave
+    job* current_ = nullptr;         // written before `state_` is published, read by joined workers
+    alignas(64) std::atomic<uint64_t> state_{0};
+    std::atomic<unsigned> sleepers_{0};       // workers in (or entering) wake_.wait
+    std::atomic<bool> caller_sleeping_{false};
+    std::atomic<bool> stop_{false};
 };
 
 }  // namespace plinth::cpu

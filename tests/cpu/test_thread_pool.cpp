@@ -1,0 +1,89 @@
+// The CPU backend's thread pool on its own: every index run exactly once for any pool size, chunk
+// size and pace of jobs (back to back, and after the workers have gone to sleep), exceptions
+// reported, and a pool destroyed while idle or right after a job.
+#include "../../plugins/cpu/ops/thread_pool.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+using plinth::cpu::thread_pool;
+
+namespace {
+
+// Runs parallel_for(n, grain) and checks that each index was visited once, by a valid thread.
+void check_cover(thread_pool& pool, int64_t n, int64_t grain) {
+    std::vector<std::atomic<int>> hits(size_t(n > 0 ? n : 0));
+    std::atomic<bool> bad_thread{false};
+    pool.parallel_for(n, grain, [&](int64_t b, int64_t e, unsigned thread) {
+        if (thread >= pool.size() || e - b > (grain < 1 ? 1 : grain) || b >= e) bad_thread = true;
+        for (int64_t i = b; i < e; ++i) hits[size_t(i)].fetch_add(1);
+    });
+    REQUIRE_FALSE(bad_thread.load());
+    for (int64_t i = 0; i < n; ++i) REQUIRE(hits[size_t(i)].load() == 1);
+}
+
+}  // namespace
+
+TEST_CASE("thread pool: every index once, back to back and after sleeping") {
+    for (unsigned threads : {1u, 2u, 3u, 5u}) {
+        thread_pool pool(threads);
+        REQUIRE(pool.size() == threads);
+        for (int round = 0; round < 2000; ++round) check_cover(pool, round % 37, 1 + round % 5);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // workers now asleep
+        check_cover(pool, 1000, 7);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        check_cover(pool, 3, 1);
+        check_cover(pool, 0, 1);
+        check_cover(pool, 10, 0);  // grain < 1 counts as 1
+    }
+}
+
+TEST_CASE("thread pool: uneven chunks are shared, results summed exactly") {
+    thread_pool pool(3);
+    for (int round = 0; round < 200; ++round) {
+        std::atomic<int64_t> sum{0};
+        pool.parallel_for(64, 1, [&](int64_t b, int64_t e, unsigned) {
+            for (int64_t i = b; i < e; ++i) {
+                if (i % 16 == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+                sum.fetch_add(i);
+            }
+        });
+        REQUIRE(sum.load() == 64 * 63 / 2);
+    }
+}
+
+TEST_CASE("thread pool: an exception stops the job and is rethrown; the pool stays usable") {
+    thread_pool pool(2);
+    for (int round = 0; round < 50; ++round) {
+        bool threw = false;
+        try {
+            pool.parallel_for(100, 1, [&](int64_t b, int64_t, unsigned) {
+                if (b == 17) throw std::runtime_error("chunk 17 failed");
+            });
+        } catch (const std::runtime_error& e) {
+            threw = std::string(e.what()) == "chunk 17 failed";
+        }
+        REQUIRE(threw);
+        check_cover(pool, 50, 3);
+    }
+}
+
+TEST_CASE("thread pool: destroyed idle, asleep, or right after a job") {
+    for (int round = 0; round < 50; ++round) {
+        { thread_pool pool(3); }
+        {
+            thread_pool pool(2);
+            check_cover(pool, 20, 1);
+        }
+        {
+            thread_pool pool(2);
+            check_cover(pool, 20, 1);
+            if (round % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    }
+}
