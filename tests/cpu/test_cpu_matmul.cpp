@@ -173,3 +173,38 @@ TEST_CASE("MATMUL picks the reference's summation order: blocks for Q4_0 with 8k
                 }
             }
 }
+
+TEST_CASE("MATMUL with many columns equals quant::matvec column by column, bit for bit", "[cpu][matmul]") {
+    // op_matmul hands tiles of rows x columns to quant::gemm, whose multi-column kernels must give
+    // exactly the per-column dot products (docs/quantization.md, "Many columns"): the goldens rest
+    // on it. Shapes cross the 16-column groups and the tiles, with row counts on and off 8k.
+    const uint32_t types[] = {PLINTH_TYPE_Q4_0, PLINTH_TYPE_Q5_0, PLINTH_TYPE_Q8_0, PLINTH_TYPE_Q4_K,
+                              PLINTH_TYPE_Q5_K, PLINTH_TYPE_Q6_K, PLINTH_TYPE_F16};
+    for (int threads : {1, 2}) {
+        set_threads(threads);
+        for (uint32_t type : types) {
+            const uint64_t K = plinth_weight_type_info(type).block_size == 256 ? 768 : 288;
+            for (uint64_t N : {40u, 67u})
+                for (uint64_t T : {2u, 17u, 70u}) {
+                    INFO(plinth_weight_type_info(type).name << " N " << N << " T " << T << " threads " << threads);
+                    const auto w = random_floats(K * N, uint32_t(type + N + T));
+                    const auto x = random_floats(K * T, uint32_t(K + T), -2.0f, 2.0f);
+                    const auto r = run_matmul(type, K, N, T, w, x);
+                    const uint32_t act = quant::activation_type(type);
+                    const quant::sum_order order =
+                        type == PLINTH_TYPE_Q4_0 && N % 8 == 0 ? quant::sum_order::blocks : quant::sum_order::lanes;
+                    std::vector<unsigned char> xq(quant::row_bytes(act, int64_t(K)));
+                    std::vector<float> want(N);
+                    for (uint64_t t = 0; t < T; ++t) {
+                        quant::quantize_row(act, x.data() + t * K, xq.data(), int64_t(K));
+                        quant::matvec(type, int64_t(N), int64_t(K), r.w.data(), quant::row_bytes(type, int64_t(K)), xq.data(),
+                                      want.data(), order);
+                        for (uint64_t j = 0; j < N; ++j) {
+                            INFO("row " << j << " column " << t);
+                            REQUIRE(r.got[t * N + j] == want[j]);
+                        }
+                    }
+                }
+        }
+    }
+}

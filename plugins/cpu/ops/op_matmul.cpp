@@ -4,8 +4,9 @@
 //    product takes (quant::activation_type: Q8_0, Q8_1 or Q8_K; F16 for F16 weights, as the
 //    reference does; F32 and BF16 weights read X as it is). The columns are split across the threads.
 // 2. The output is cut into tiles of rows x columns; the threads take tiles from a shared
-//    counter. A tile runs quant::matvec over its weight rows once per column, so the tile's
-//    weight rows stay in cache while the columns stream past. With one column (decoding) the
+//    counter. A tile is one quant::gemm call: the tile's weight rows stay in cache while the
+//    columns stream past, a few at a time, each weight block unpacked once per group of columns
+//    (bit for bit the per-column dot products). With one column (decoding) the
 //    tiles are row blocks; with many, column blocks too, and more of them when there are few
 //    row blocks for the threads.
 // Every output element is one quant dot product, so the result does not depend on the tiling or
@@ -65,8 +66,8 @@ plinth_status op_matmul(compute_context& ctx, const node_view& n, plinth_message
             const int64_t c0 = (i / row_tiles) * cols_per_tile;
             const int64_t c1 = std::min(T, c0 + cols_per_tile);
             const char* w_rows = w.data + size_t(r0) * w_stride;
-            for (int64_t t = c0; t < c1; ++t)
-                quant::matvec(type, rows, K, w_rows, w_stride, act + size_t(t) * act_stride, d + t * N + r0, order);
+            quant::gemm(type, rows, K, w_rows, w_stride, c1 - c0, act + size_t(c0) * act_stride, act_stride,
+                        d + c0 * N + r0, N, order);
         }
     });
     return PLINTH_OK;

@@ -51,8 +51,16 @@ KernelTable merged([[maybe_unused]] Level level) {
     for (int l = 0; l < int(level); ++l) {
         t.name = above[l]->name;
         for (int type = 0; type < PLINTH_TYPE_COUNT_; ++type) {
-            if (above[l]->dot[type] != nullptr) t.dot[type] = above[l]->dot[type];
-            if (above[l]->dot_blocks[type] != nullptr) t.dot_blocks[type] = above[l]->dot_blocks[type];
+            // A gemm kernel must match its level's dot bit for bit: a level with a dot of its own
+            // brings its gemm too (null where it has none), never keeping the one below.
+            if (above[l]->dot[type] != nullptr) {
+                t.dot[type] = above[l]->dot[type];
+                t.gemm[type] = above[l]->gemm[type];
+            }
+            if (above[l]->dot_blocks[type] != nullptr) {
+                t.dot_blocks[type] = above[l]->dot_blocks[type];
+                t.gemm_blocks[type] = above[l]->gemm_blocks[type];
+            }
             if (above[l]->quantize[type] != nullptr) t.quantize[type] = above[l]->quantize[type];
         }
     }
@@ -117,6 +125,21 @@ void matvec(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t
     const detail::DotFn fn = kernel(*active().load(std::memory_order_relaxed), weight_type, order);
     const auto* row = static_cast<const unsigned char*>(w);
     for (int64_t r = 0; r < rows; ++r) out[r] = fn(n, row + size_t(r) * w_row_stride_bytes, act);
+}
+
+void gemm(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes, int64_t cols,
+          const void* act, size_t act_col_stride_bytes, float* out, int64_t out_col_stride, sum_order order) {
+    detail::check_row(weight_type, n, "gemm");
+    const KernelTable& t = *active().load(std::memory_order_relaxed);
+    const bool blocks = order == sum_order::blocks && t.dot_blocks[weight_type] != nullptr;
+    if (const detail::GemmFn g = blocks ? t.gemm_blocks[weight_type] : t.gemm[weight_type])
+        return g(rows, n, w, w_row_stride_bytes, cols, act, act_col_stride_bytes, out, out_col_stride);
+    const detail::DotFn fn = kernel(t, weight_type, order);
+    const auto* row = static_cast<const unsigned char*>(w);
+    const auto* a = static_cast<const unsigned char*>(act);
+    for (int64_t c = 0; c < cols; ++c)
+        for (int64_t r = 0; r < rows; ++r)
+            out[c * out_col_stride + r] = fn(n, row + size_t(r) * w_row_stride_bytes, a + size_t(c) * act_col_stride_bytes);
 }
 
 }  // namespace plinth::quant

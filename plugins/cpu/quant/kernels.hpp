@@ -14,6 +14,11 @@ using DotFn = float (*)(int64_t n, const void* w, const void* a);
 // quantize_row for one type; must write exactly the bytes quantize_row_reference writes.
 using QuantizeFn = void (*)(const float* x, void* y, int64_t n);
 
+// out[c * out_stride + r] = dot(row r, column c), bit for bit the dot kernel of the same table
+// entry (rows at w + r * w_stride, columns at a + c * a_stride).
+using GemmFn = void (*)(int64_t rows, int64_t n, const void* w, size_t w_stride, int64_t cols, const void* a,
+                        size_t a_stride, float* out, int64_t out_stride);
+
 struct KernelTable {
     const char* name;
     // null: this level has no kernel of its own for the type, the next one down serves
@@ -21,6 +26,10 @@ struct KernelTable {
     // sum_order::blocks (Q4_0, Q5_0, Q8_0 only; null elsewhere): one fused multiply-add chain over
     // the whole-block integer sums, in block order
     DotFn dot_blocks[PLINTH_TYPE_COUNT_];
+    // multi-column kernels, each bit-identical to the dot / dot_blocks entry of the same level (null:
+    // the columns go one by one through dot); dispatch takes a level's gemm only with its own dot
+    GemmFn gemm[PLINTH_TYPE_COUNT_];
+    GemmFn gemm_blocks[PLINTH_TYPE_COUNT_];
     QuantizeFn quantize[PLINTH_TYPE_COUNT_];  // the activation types only (F16, Q8_0, Q8_1, Q8_K)
 };
 

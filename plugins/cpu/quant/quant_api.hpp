@@ -54,6 +54,15 @@ float dot(uint32_t weight_type, int64_t n, const void* w_row, const void* act_ro
 void matvec(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes,
             const void* act, float* out, sum_order order = sum_order::lanes);
 
+// Many columns at once: out[c * out_col_stride + r] = dot(row r, column c) for r < rows, c < cols,
+// bit for bit (the same float operations in the same order per row and column as dot() with this
+// order, at every dispatch level); column c starts at act + c * act_col_stride_bytes. Where the
+// active level has a multi-column kernel for the type, each weight block is unpacked once for a
+// group of columns instead of once per column (prefill). One thread, as matvec.
+void gemm(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes, int64_t cols,
+          const void* act, size_t act_col_stride_bytes, float* out, int64_t out_col_stride,
+          sum_order order = sum_order::lanes);
+
 // The SIMD path dot()/matvec() use: "avx512" (F+BW+VL+VNNI), "avx2" (AVX2+FMA+F16C) or "scalar".
 const char* dispatch_name();
 // Forces a path ("avx512", "avx2", "scalar", or "auto" for the best one); false, with nothing
