@@ -111,22 +111,6 @@ static_assert(sizeof(push_constants) == 104, "push constants must match common.g
 
 // ---- messages
 
-const char* op_name(uint32_t op) {
-    switch (op) {
-    case PLINTH_OP_GET_ROWS: return "GET_ROWS";
-    case PLINTH_OP_RMS_NORM: return "RMS_NORM";
-    case PLINTH_OP_MATMUL: return "MATMUL";
-    case PLINTH_OP_ADD: return "ADD";
-    case PLINTH_OP_MUL: return "MUL";
-    case PLINTH_OP_ROPE: return "ROPE";
-    case PLINTH_OP_SWIGLU: return "SWIGLU";
-    case PLINTH_OP_KV_STORE: return "KV_STORE";
-    case PLINTH_OP_ATTENTION: return "ATTENTION";
-    case PLINTH_OP_COPY: return "COPY";
-    default: return "unknown op";
-    }
-}
-
 const char* type_name(uint32_t type) {
     const char* name = plinth_weight_type_info(type).name;
     return name ? name : "an unknown type";
@@ -158,7 +142,7 @@ plinth_status node_fail(plinth_message* err, plinth_status status, const node_vi
 plinth_status node_fail(plinth_message* err, plinth_status status, const node_view& n, const char* fmt, ...) {
     if (err) {
         const int used = std::snprintf(err->text, sizeof(err->text), "node %u (%s): ", n.index,
-                                       op_name(n.node ? n.node->op : 0));
+                                       plinth_op_name(n.node ? n.node->op : 0));
         if (used >= 0 && size_t(used) < sizeof(err->text)) {
             va_list args;
             va_start(args, fmt);
@@ -260,7 +244,7 @@ struct validator {
             std::strncat(list, type_name(ok), sizeof(list) - std::strlen(list) - 1);
         }
         return PLINTH_NODE_ERROR(n, "%s (tensor %u) is %s; %s needs %s", role, t.index, type_name(t.type),
-                                 op_name(n.node->op), list);
+                                 plinth_op_name(n.node->op), list);
     }
 
     // Same row length and number of rows (the split of rows over shape[1..3] may differ).
@@ -972,7 +956,7 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
     if (bad != no_error) {
         const uint32_t op = bad < graph.n_nodes ? graph.nodes[bad].op : 0;
         return fail(err, PLINTH_ERR_INVALID_ARGUMENT,
-                    "node %u (%s): %s (the entries out of range were skipped; the other nodes ran)", bad, op_name(op),
+                    "node %u (%s): %s (the entries out of range were skipped; the other nodes ran)", bad, plinth_op_name(op),
                     index_meaning(op));
     }
     return PLINTH_OK;

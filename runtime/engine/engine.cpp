@@ -346,7 +346,7 @@ void engine::reassign_unsupported(logical_graph& g) const {
         if (dev.api->supports_node == nullptr || dev.api->supports_node(dev.index, &probe, i)) continue;
         const uint32_t op = nodes[i].op.op;
         if (op == PLINTH_OP_KV_STORE || op == PLINTH_OP_ATTENTION || cpu == UINT32_MAX)
-            throw error(dev.id + " cannot run node " + std::to_string(i) + " (op " + std::to_string(op) +
+            throw error(dev.id + " cannot run node " + std::to_string(i) + " (" + plinth_op_name(op) +
                         ") and it cannot move to the CPU");
         nodes[i].device = cpu;
     }

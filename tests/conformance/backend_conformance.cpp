@@ -54,22 +54,6 @@ const char* type_name(uint32_t type) {
     return n ? n : "?";
 }
 
-const char* op_name(uint32_t op) {
-    switch (op) {
-    case PLINTH_OP_GET_ROWS: return "GET_ROWS";
-    case PLINTH_OP_RMS_NORM: return "RMS_NORM";
-    case PLINTH_OP_MATMUL: return "MATMUL";
-    case PLINTH_OP_ADD: return "ADD";
-    case PLINTH_OP_MUL: return "MUL";
-    case PLINTH_OP_ROPE: return "ROPE";
-    case PLINTH_OP_SWIGLU: return "SWIGLU";
-    case PLINTH_OP_KV_STORE: return "KV_STORE";
-    case PLINTH_OP_ATTENTION: return "ATTENTION";
-    case PLINTH_OP_COPY: return "COPY";
-    default: return "unknown op";
-    }
-}
-
 constexpr uint8_t background = 0xA5;  // the initial bytes of every buffer outside its tensors
 
 // ---- random data (fixed seeds)
@@ -377,7 +361,7 @@ case_result run_case(const test_case& c, const loaded_plugin& backend, uint32_t 
     if (got.unsupported_node >= 0) {
         res.result = outcome::skipped;
         const plinth_node& n = c.graph.nodes[size_t(got.unsupported_node)];
-        res.detail = "unsupported: node " + std::to_string(got.unsupported_node) + " (" + op_name(n.op) + ")";
+        res.detail = "unsupported: node " + std::to_string(got.unsupported_node) + " (" + plinth_op_name(n.op) + ")";
         return res;
     }
     res.result = outcome::failed;
@@ -596,8 +580,8 @@ void cases_elementwise(std::vector<test_case>& out, uint32_t op) {
                 if (variant == 1 && n != 17) continue;
                 if (variant == 2 && op != PLINTH_OP_MUL) continue;
                 test_case c;
-                c.group = op_name(op);
-                c.name = std::string(op_name(op)) + " n=" + std::to_string(n) + " T=" + std::to_string(T) +
+                c.group = plinth_op_name(op);
+                c.name = std::string(plinth_op_name(op)) + " n=" + std::to_string(n) + " T=" + std::to_string(T) +
                          (variant == 1 ? " in place" : variant == 2 ? " broadcast row" : "");
                 graph_spec& g = c.graph;
                 const uint32_t a = g.f32(shp(uint64_t(n), uint64_t(T)), random_floats(size_t(n * T), ++seed, -3, 3));

@@ -121,6 +121,23 @@ typedef enum plinth_op {
     PLINTH_OP_COPY = 10
 } plinth_op;
 
+/* The op's name ("MATMUL"), for messages; "unknown op" for a number that is not an op. */
+static inline const char* plinth_op_name(uint32_t op) {
+    switch (op) {
+    case PLINTH_OP_GET_ROWS: return "GET_ROWS";
+    case PLINTH_OP_RMS_NORM: return "RMS_NORM";
+    case PLINTH_OP_MATMUL: return "MATMUL";
+    case PLINTH_OP_ADD: return "ADD";
+    case PLINTH_OP_MUL: return "MUL";
+    case PLINTH_OP_ROPE: return "ROPE";
+    case PLINTH_OP_SWIGLU: return "SWIGLU";
+    case PLINTH_OP_KV_STORE: return "KV_STORE";
+    case PLINTH_OP_ATTENTION: return "ATTENTION";
+    case PLINTH_OP_COPY: return "COPY";
+    default: return "unknown op";
+    }
+}
+
 #define PLINTH_NODE_MAX_SRC 6
 #define PLINTH_NO_TENSOR 0xFFFFFFFFu
 

@@ -43,26 +43,10 @@ void* scratch_buffer::get(size_t bytes) {
 
 // ---- messages
 
-const char* op_name(uint32_t op) {
-    switch (op) {
-    case PLINTH_OP_GET_ROWS: return "GET_ROWS";
-    case PLINTH_OP_RMS_NORM: return "RMS_NORM";
-    case PLINTH_OP_MATMUL: return "MATMUL";
-    case PLINTH_OP_ADD: return "ADD";
-    case PLINTH_OP_MUL: return "MUL";
-    case PLINTH_OP_ROPE: return "ROPE";
-    case PLINTH_OP_SWIGLU: return "SWIGLU";
-    case PLINTH_OP_KV_STORE: return "KV_STORE";
-    case PLINTH_OP_ATTENTION: return "ATTENTION";
-    case PLINTH_OP_COPY: return "COPY";
-    default: return "unknown op";
-    }
-}
-
 plinth_status node_error(plinth_message* err, const node_view& n, const char* fmt, ...) {
     if (err) {
         const int used = std::snprintf(err->text, sizeof(err->text), "node %u (%s): ", n.index,
-                                       op_name(n.node ? n.node->op : 0));
+                                       plinth_op_name(n.node ? n.node->op : 0));
         if (used >= 0 && size_t(used) < sizeof(err->text)) {
             va_list args;
             va_start(args, fmt);
@@ -179,7 +163,7 @@ struct validator {
             std::strncat(list, type_name(ok), sizeof(list) - std::strlen(list) - 1);
         }
         return node_error(err, n, "%s (tensor %u) is %s; %s needs %s", role, t.index, type_name(t.type),
-                          op_name(n.node->op), list);
+                          plinth_op_name(n.node->op), list);
     }
 
     // Same row length and number of rows (the split of rows over shape[1..3] may differ).

@@ -58,7 +58,6 @@ struct compute_context {
     std::vector<scratch_buffer> per_thread;  // pool->size() entries
 };
 
-const char* op_name(uint32_t op);
 // Writes "node N (OP): <message>" into err and returns PLINTH_ERR_INVALID_ARGUMENT.
 plinth_status node_error(plinth_message* err, const node_view& n, const char* fmt, ...)
 #if defined(__GNUC__)
