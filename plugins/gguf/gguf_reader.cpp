@@ -60,26 +60,6 @@ value_type checked_value_type(std::uint32_t raw, const char* what, std::uint64_t
     return static_cast<value_type>(raw);
 }
 
-// Bytes of one element of a fixed-size type; 0 for strings and arrays.
-std::uint64_t fixed_size(value_type type) {
-    switch (type) {
-    case value_type::u8:
-    case value_type::i8:
-    case value_type::boolean: return 1;
-    case value_type::u16:
-    case value_type::i16: return 2;
-    case value_type::u32:
-    case value_type::i32:
-    case value_type::f32: return 4;
-    case value_type::u64:
-    case value_type::i64:
-    case value_type::f64: return 8;
-    case value_type::string:
-    case value_type::array: return 0;
-    }
-    return 0;
-}
-
 std::uint64_t min_encoded_size(value_type type) {
     if (type == value_type::string) return 8;  // u64 length of an empty string
     if (type == value_type::array) return 12;  // u32 element type + u64 count of an empty array
@@ -179,6 +159,25 @@ metadata_value parse_value(byte_cursor& in, value_type type) {
 }
 
 }  // namespace
+
+std::uint64_t fixed_size(value_type type) noexcept {
+    switch (type) {
+    case value_type::u8:
+    case value_type::i8:
+    case value_type::boolean: return 1;
+    case value_type::u16:
+    case value_type::i16: return 2;
+    case value_type::u32:
+    case value_type::i32:
+    case value_type::f32: return 4;
+    case value_type::u64:
+    case value_type::i64:
+    case value_type::f64: return 8;
+    case value_type::string:
+    case value_type::array: return 0;
+    }
+    return 0;
+}
 
 std::string_view value_type_name(value_type type) noexcept {
     switch (type) {

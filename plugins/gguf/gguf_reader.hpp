@@ -39,6 +39,8 @@ enum class value_type : std::uint32_t {
 };
 
 std::string_view value_type_name(value_type type) noexcept;
+// Bytes of one element of a fixed-size type; 0 for strings and arrays.
+std::uint64_t fixed_size(value_type type) noexcept;
 
 // Arrays nested deeper than this are refused (real files nest at most once; this bounds the recursion).
 inline constexpr unsigned max_array_nesting = 16;

@@ -39,25 +39,6 @@ void validate_key(std::string_view key) {
         bad("metadata key " + quote_text(key) + " is not valid (printable ASCII without spaces)");
 }
 
-std::uint64_t element_size(value_type type) {
-    switch (type) {
-    case value_type::u8:
-    case value_type::i8:
-    case value_type::boolean: return 1;
-    case value_type::u16:
-    case value_type::i16: return 2;
-    case value_type::u32:
-    case value_type::i32:
-    case value_type::f32: return 4;
-    case value_type::u64:
-    case value_type::i64:
-    case value_type::f64: return 8;
-    case value_type::string:
-    case value_type::array: return 0;
-    }
-    return 0;
-}
-
 class encoder {
 public:
     template <class T>
@@ -201,7 +182,7 @@ void gguf_writer::set_string(std::string_view key, std::string_view value) {
 void gguf_writer::set_array(std::string_view key, value_type element_type, std::uint64_t count, const void* packed) {
     if (element_type == value_type::string) bad("set_array: use set_string_array for " + quote_text(key));
     if (element_type == value_type::array) throw unsupported_value("gguf writer: nested arrays are not supported (" + quote_text(key) + ")");
-    const auto size = element_size(element_type);
+    const auto size = fixed_size(element_type);
     if (count > std::numeric_limits<std::uint64_t>::max() / 64) bad("array " + quote_text(key) + " is too long");
     if (count != 0 && packed == nullptr) bad("array " + quote_text(key) + " has elements but no data");
     if (element_type == value_type::boolean) {
