@@ -16,89 +16,12 @@
 // vectors in registers, never through stores and reloads.
 //
 // Everything here has internal linkage: no code compiled with these flags may be shared with the
-// scalar path (see block_layouts.hpp).
-
-// GCC 12's AVX-512 headers seed results with a self-initialized "undefined" vector, which -Wall
-// reports as uninitialized (GCC bug 105593, fixed in 12.3); silence it for those header lines only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-
-#include <algorithm>
-#include <climits>
-#include <cmath>
-#include <cstring>
-#include <type_traits>
-#include <vector>
-
-#include "block_layouts.hpp"
-#include "kernels.hpp"
-
-// Loops over the fixed number of sub-blocks are unrolled, so their shift counts, shuffle masks and
-// offsets become constants (GCC does not always do it on its own at -O2).
-#define PLINTH_UNROLL _Pragma("GCC unroll 8")
+// scalar path (see block_layouts.hpp). The multi-column kernels are in gemm_avx512.cpp, the helpers
+// both files use in avx512_common.hpp.
+#include "avx512_common.hpp"
 
 namespace plinth::quant::detail {
 namespace {
-
-// ---- helpers ------------------------------------------------------------------------------------
-
-float f16(uint16_t h) { return _cvtsh_ss(h); }
-
-__m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
-__m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-__m512i load512(const void* p) { return _mm512_loadu_si512(p); }
-__m512i bytes(int v) { return _mm512_set1_epi8(char(v)); }
-__m512i join(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
-__m512i words2(int v0, int v1) { return join(_mm256_set1_epi16(short(v0)), _mm256_set1_epi16(short(v1))); }
-// v0 in every byte of the low 256 bits, v1 in the high 256 bits.
-__m512i bytes2(int v0, int v1) { return join(_mm256_set1_epi8(char(v0)), _mm256_set1_epi8(char(v1))); }
-// The same 32 bytes in both halves (a pure load, no shuffle).
-__m512i load256_twice(const void* p) { return _mm512_broadcast_i64x4(load256(p)); }
-
-__m512i dot_u8i8(__m512i u, __m512i a) { return _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, a); }
-
-int hsum(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
-}
-float hsum(__m128 v) {
-    v = _mm_add_ps(v, _mm_movehl_ps(v, v));
-    v = _mm_add_ss(v, _mm_movehdup_ps(v));
-    return _mm_cvtss_f32(v);
-}
-
-// The f16 at `p` and at the same place in the next 3 blocks (kStride bytes apart), as 4 floats:
-// assembled in a general register, converted with one instruction.
-template <size_t kStride>
-__m128 f16x4(const void* p) {
-    const auto* b = static_cast<const uint8_t*>(p);
-    uint64_t packed = 0;
-    PLINTH_UNROLL
-    for (int k = 0; k < 4; ++k) {
-        uint16_t h;
-        std::memcpy(&h, b + k * kStride, 2);
-        packed |= uint64_t(h) << (16 * k);
-    }
-    return _mm_cvtph_ps(_mm_cvtsi64_si128(int64_t(packed)));
-}
-
-// Float k of s on every lane of 128-bit lane k (k = 0..3), or of 256-bit half k - first.
-__m512 per_quarter(__m128 s) {
-    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_castps128_ps512(s));
-}
-__m512 per_half(__m128 s, int first) {
-    const __m512i idx = join(_mm256_set1_epi32(first), _mm256_set1_epi32(first + 1));
-    return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(s));
-}
 
 // ---- float weights x f32 activations --------------------------------------------------------------
 
@@ -151,18 +74,6 @@ float dot_bf16(int64_t n, const void* wv, const void* av) {
 
 // ---- 4- and 5-bit 32-element blocks x Q8_0 / Q8_1 ------------------------------------------------
 
-// Codes of one block, element order (low nibbles = elements 0..15, high = 16..31), 5th bits added.
-template <class W>
-__m256i block_codes(const W& b) {
-    const __m128i x = load128(b.qs);
-    __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), _mm256_set1_epi8(0x0F));
-    if constexpr (requires { b.qh; }) {
-        uint32_t bits;
-        std::memcpy(&bits, b.qh, 4);
-        q = _mm256_mask_add_epi8(q, __mmask32(bits), q, _mm256_set1_epi8(16));
-    }
-    return q;
-}
 
 // Q4_1, Q5_1 (and any value = code - kBias format): the offset types' m * s is added.
 // Q4_1, Q5_1 (kBias 0; the offset types add m * s), or any value = code - kBias format.
@@ -250,19 +161,6 @@ float dot_q8_blocks(int64_t n, const void* wv, const void* av) {
     return sum;
 }
 
-// ---- symmetric 32-element blocks x Q8_0, in the reference's order ----------------------------------
-// The reference's arithmetic for Q4_0, Q5_0 and Q8_0 weights: per block, 8 int32 lanes (lane k sums
-// the products of elements 4k .. 4k + 3, exactly), each lane accumulated over the blocks in order
-// with one fused multiply-add by d_w d_a, then the 8 lanes summed as (l4 + l0) + (l6 + l2), (l5 + l1)
-// + (l7 + l3). A quantized model turns any float-rounding difference into whole code steps of the
-// next activation quantizer, so the order is part of the result.
-
-float hsum_lanes(__m256 v) {
-    __m128 r = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
-    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
-    r = _mm_add_ss(r, _mm_movehdup_ps(r));
-    return _mm_cvtss_f32(r);
-}
 
 template <class W, int kBias>  // Q4_0 (bias 8), Q5_0 (16): unsigned codes; Q8_0 (128): signed, sign bit flipped
 float dot_symmetric_lanes(int64_t n, const void* wv, const void* av) {
@@ -281,15 +179,6 @@ float dot_symmetric_lanes(int64_t n, const void* wv, const void* av) {
     return hsum_lanes(acc);
 }
 
-// sum_order::blocks: each block's whole integer sum, one fused multiply-add chain by d_w d_a over the
-// blocks in order. Eight blocks' lane products are reduced together (block j's sum in lane j); the
-// chain itself is scalar, as it must be in order.
-__m256i block_sums8(const __m256i p[8]) {
-    const __m256i u0 = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
-    const __m256i u1 = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
-    // u0: blocks 0..3 over elements of the low 128 bits, then over the high; u1 likewise for 4..7
-    return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20), _mm256_permute2x128_si256(u0, u1, 0x31));
-}
 
 template <class W, int kBias>  // as dot_symmetric_lanes
 float dot_symmetric_chain(int64_t n, const void* wv, const void* av) {
@@ -321,22 +210,6 @@ float dot_symmetric_chain(int64_t n, const void* wv, const void* av) {
     return sum;
 }
 
-// ---- K-quant super-blocks x Q8_K ----------------------------------------------------------------------
-
-// int16 lane selectors for _mm512_permutexvar_epi16 over a register of 16 (or 8) int16 scales:
-// maddubs lane l covers elements 2l, 2l + 1, so sub-blocks of 16 span 8 lanes, of 32 span 16.
-__m512i select_by16(int first) {  // scales first .. first + 3, 8 lanes each
-    return _mm512_add_epi16(_mm512_set_epi64(0x0003000300030003, 0x0003000300030003, 0x0002000200020002,
-                                             0x0002000200020002, 0x0001000100010001, 0x0001000100010001, 0, 0),
-                            _mm512_set1_epi16(short(first)));
-}
-__m512i select_by32(int first) { return words2(first, first + 1); }  // scales first, first + 1, 16 lanes each
-
-// sum over 64 elements: maddubs(codes, a) int16 pairs times their scales, into int32 lanes.
-__m512i madd_scaled(__m512i isum, __m512i codes, const int8_t* act, __m512i scales) {
-    return _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(codes, load512(act)), scales);
-}
-__m512 to_float(__m256i v) { return _mm512_cvtepi32_ps(_mm512_zextsi256_si512(v)); }
 
 float dot_q2_k(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const BlockQ2_K*>(wv);
@@ -406,17 +279,6 @@ float dot_q3_k(int64_t n, const void* wv, const void* av) {
     return _mm512_reduce_add_ps(acc);
 }
 
-// Q4_K / Q5_K's 8 6-bit scales and 8 6-bit mins (see k4_scale_min), bytewise in two uint64s.
-void k4_scales_mins(const uint8_t* s, uint64_t* scales, uint64_t* mins) {
-    uint32_t s0, s1, s2;
-    std::memcpy(&s0, s, 4);
-    std::memcpy(&s1, s + 4, 4);
-    std::memcpy(&s2, s + 8, 4);
-    const uint32_t sc_hi = (s2 & 0x0F0F0F0Fu) | (((s0 >> 6) & 0x03030303u) << 4);
-    const uint32_t mn_hi = ((s2 >> 4) & 0x0F0F0F0Fu) | (((s1 >> 6) & 0x03030303u) << 4);
-    *scales = (s0 & 0x3F3F3F3Fu) | (uint64_t(sc_hi) << 32);
-    *mins = (s1 & 0x3F3F3F3Fu) | (uint64_t(mn_hi) << 32);
-}
 
 template <class W>
 float dot_q45_k(int64_t n, const void* wv, const void* av) {
@@ -554,380 +416,6 @@ void quantize_q8_k(const float* x, void* yv, int64_t n) {
     }
 }
 
-// ---- many columns at once (prefill) ----------------------------------------------------------------
-// Each kernel below is its single-column dot above with the weight side (codes, scales) unpacked
-// once per block and met by up to 4 activation columns: per (row, column) the same integer sums
-// and the same float operations in the same order, so bit for bit the same results.
-
-// Drives Kernel::template dot<NC>(n, w_row, cols[NC], out[NC]) over columns in groups of 4 (the
-// last group smaller), rows inner, so the group's activations stay in L1 while the rows pass.
-template <class Kernel, int NC>
-void gemm_group(int64_t rows, int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride,
-                float* out, int64_t out_stride) {
-    const void* cols[NC];
-    PLINTH_UNROLL
-    for (int c = 0; c < NC; ++c) cols[c] = a + size_t(c) * a_stride;
-    for (int64_t r = 0; r < rows; ++r) {
-        float res[NC];
-        Kernel::template dot<NC>(n, w + size_t(r) * w_stride, cols, res);
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) out[c * out_stride + r] = res[c];
-    }
-}
-
-template <class Kernel, int kGroup = 4>
-void gemm_columns(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
-                  size_t a_stride, float* out, int64_t out_stride) {
-    const auto* w = static_cast<const uint8_t*>(wv);
-    const auto* a = static_cast<const uint8_t*>(av);
-    int64_t c = 0;
-    for (; c + kGroup <= cols; c += kGroup)
-        gemm_group<Kernel, kGroup>(rows, n, w, w_stride, a + size_t(c) * a_stride, a_stride, out + c * out_stride, out_stride);
-    const uint8_t* rest = a + size_t(c) * a_stride;
-    float* rest_out = out + c * out_stride;
-    const int64_t left = cols - c;
-    if (left >= 4) {
-        gemm_group<Kernel, 4>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride);
-        rest += 4 * a_stride;
-        rest_out += 4 * out_stride;
-    }
-    switch (left % 4) {
-    case 3: gemm_group<Kernel, 3>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride); break;
-    case 2: gemm_group<Kernel, 2>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride); break;
-    case 1: gemm_group<Kernel, 1>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride); break;
-    default: break;
-    }
-}
-
-template <class W, int kBias>
-__m256i symmetric_codes(const W& blk) {
-    if constexpr (kBias == 128) return _mm256_xor_si256(load256(blk.qs), _mm256_set1_epi8(char(0x80)));
-    else return block_codes(blk);
-}
-// The integer products of dot_symmetric_lanes / _chain: 8 lanes, lane k elements 4k .. 4k + 3.
-template <int kBias>
-__m256i symmetric_products(__m256i codes, const BlockQ8_0& a) {
-    const __m256i aq = load256(a.qs);
-    return _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), codes, aq),
-                            _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(char(kBias)), aq));
-}
-
-template <class W, int kBias>  // dot_symmetric_lanes
-struct SymmetricLanes {
-    template <int NC>
-    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
-        const auto* w = static_cast<const W*>(wv);
-        const BlockQ8_0* a[NC];
-        __m256 acc[NC];
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) {
-            a[c] = static_cast<const BlockQ8_0*>(av[c]);
-            acc[c] = _mm256_setzero_ps();
-        }
-        for (int64_t b = 0; b < n / kBlock32; ++b) {
-            const __m256i codes = symmetric_codes<W, kBias>(w[b]);
-            const float dw = f16(w[b].d);
-            PLINTH_UNROLL
-            for (int c = 0; c < NC; ++c)
-                acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * f16(a[c][b].d)),
-                                         _mm256_cvtepi32_ps(symmetric_products<kBias>(codes, a[c][b])), acc[c]);
-        }
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) out[c] = hsum_lanes(acc[c]);
-    }
-};
-
-template <class W, int kBias>  // dot_symmetric_chain
-struct SymmetricChain {
-    template <int NC>
-    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
-        const auto* w = static_cast<const W*>(wv);
-        const BlockQ8_0* a[NC];
-        float sum[NC];
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) {
-            a[c] = static_cast<const BlockQ8_0*>(av[c]);
-            sum[c] = 0.0f;
-        }
-        const int64_t nb = n / kBlock32;
-        int64_t b = 0;
-        for (; b + 8 <= nb; b += 8) {
-            __m256i codes[8];
-            PLINTH_UNROLL
-            for (int j = 0; j < 8; ++j) codes[j] = symmetric_codes<W, kBias>(w[b + j]);
-            const __m128 dw0 = f16x4<sizeof(W)>(&w[b].d), dw1 = f16x4<sizeof(W)>(&w[b + 4].d);
-            alignas(32) float isum[NC][8], scale[NC][8];
-            PLINTH_UNROLL
-            for (int c = 0; c < NC; ++c) {
-                __m256i p[8];
-                PLINTH_UNROLL
-                for (int j = 0; j < 8; ++j) p[j] = symmetric_products<kBias>(codes[j], a[c][b + j]);
-                _mm256_store_ps(isum[c], _mm256_cvtepi32_ps(block_sums8(p)));
-                _mm_store_ps(scale[c], _mm_mul_ps(dw0, f16x4<sizeof(BlockQ8_0)>(&a[c][b].d)));
-                _mm_store_ps(scale[c] + 4, _mm_mul_ps(dw1, f16x4<sizeof(BlockQ8_0)>(&a[c][b + 4].d)));
-            }
-            PLINTH_UNROLL
-            for (int j = 0; j < 8; ++j) {
-                PLINTH_UNROLL
-                for (int c = 0; c < NC; ++c) sum[c] = std::fma(isum[c][j], scale[c][j], sum[c]);
-            }
-        }
-        for (; b < nb; ++b) {
-            const __m256i codes = symmetric_codes<W, kBias>(w[b]);
-            const float dw = f16(w[b].d);
-            PLINTH_UNROLL
-            for (int c = 0; c < NC; ++c)
-                sum[c] = std::fma(float(hsum(symmetric_products<kBias>(codes, a[c][b]))), dw * f16(a[c][b].d), sum[c]);
-        }
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) out[c] = sum[c];
-    }
-};
-
-template <class W>  // dot_q45_k
-struct Q45K {
-    template <int NC>
-    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
-        constexpr bool kFiveBit = requires(W blk) { blk.qh; };
-        const auto* w = static_cast<const W*>(wv);
-        const BlockQ8_K* a[NC];
-        __m512 acc[NC];
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) {
-            a[c] = static_cast<const BlockQ8_K*>(av[c]);
-            acc[c] = _mm512_setzero_ps();
-        }
-        for (int64_t b = 0; b < n / kBlock256; ++b) {
-            uint64_t sc8, mn8;
-            k4_scales_mins(w[b].scales, &sc8, &mn8);
-            const __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc8))));
-            const __m128i mn = _mm_cvtsi64_si128(int64_t(mn8));
-            const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn, mn));
-            __m512i qh;
-            if constexpr (kFiveBit) qh = load256_twice(w[b].qh);
-            __m512i codes[4], sel[4];
-            PLINTH_UNROLL
-            for (int k = 0; k < 4; ++k) {
-                codes[k] = _mm512_and_si512(_mm512_srlv_epi16(load256_twice(w[b].qs + 32 * k), words2(0, 4)), bytes(0x0F));
-                if constexpr (kFiveBit) {
-                    const __mmask64 top = _mm512_test_epi8_mask(qh, bytes2(1 << (2 * k), 1 << (2 * k + 1)));
-                    codes[k] = _mm512_mask_add_epi8(codes[k], top, codes[k], bytes(16));
-                }
-                sel[k] = _mm512_permutexvar_epi16(select_by32(2 * k), scales);
-            }
-            const float dw = f16(w[b].d), dmin = f16(w[b].dmin);
-            PLINTH_UNROLL
-            for (int c = 0; c < NC; ++c) {
-                const __m256i msum = _mm256_madd_epi16(mins, load256(a[c][b].bsums));
-                __m512i isum = _mm512_setzero_si512();
-                PLINTH_UNROLL
-                for (int k = 0; k < 4; ++k) isum = madd_scaled(isum, codes[k], a[c][b].qs + 64 * k, sel[k]);
-                acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(a[c][b].d * dw), _mm512_cvtepi32_ps(isum), acc[c]);
-                acc[c] = _mm512_fnmadd_ps(_mm512_set1_ps(a[c][b].d * dmin), to_float(msum), acc[c]);
-            }
-        }
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
-    }
-};
-
-struct Q6K {  // dot_q6_k
-    template <int NC>
-    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
-        const auto* w = static_cast<const BlockQ6_K*>(wv);
-        const BlockQ8_K* a[NC];
-        __m512 acc[NC];
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) {
-            a[c] = static_cast<const BlockQ8_K*>(av[c]);
-            acc[c] = _mm512_setzero_ps();
-        }
-        for (int64_t b = 0; b < n / kBlock256; ++b) {
-            const __m256i sc = _mm256_cvtepi8_epi16(load128(w[b].scales));
-            const __m512i scales = _mm512_castsi256_si512(sc);
-            __m512i codes[4], sel[4];
-            PLINTH_UNROLL
-            for (int h = 0; h < 2; ++h) {
-                const __m512i ql = load512(w[b].ql + 64 * h);
-                const __m512i qh = _mm512_srlv_epi16(load256_twice(w[b].qh + 32 * h), words2(0, 2));
-                codes[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, bytes(0x0F)),
-                                               _mm512_and_si512(_mm512_slli_epi16(qh, 4), bytes(0x30)));
-                codes[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), bytes(0x0F)),
-                                                   _mm512_and_si512(qh, bytes(0x30)));
-                sel[2 * h] = _mm512_permutexvar_epi16(select_by16(8 * h), scales);
-                sel[2 * h + 1] = _mm512_permutexvar_epi16(select_by16(8 * h + 4), scales);
-            }
-            const float dw = f16(w[b].d);
-            PLINTH_UNROLL
-            for (int c = 0; c < NC; ++c) {
-                __m512i isum = _mm512_setzero_si512();
-                PLINTH_UNROLL
-                for (int k = 0; k < 4; ++k) isum = madd_scaled(isum, codes[k], a[c][b].qs + 64 * k, sel[k]);
-                const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(sc, load256(a[c][b].bsums)), 5);
-                isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(bias));
-                acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(dw * a[c][b].d), _mm512_cvtepi32_ps(isum), acc[c]);
-            }
-        }
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
-    }
-};
-
-// Q4_0 / Q5_0 / Q8_0 x Q8_0, 16 columns at once: lanes are columns. The tile's activation columns
-// are first laid out as a panel (per block: 8 vectors, vector k holding bytes 4k .. 4k + 3 of each
-// column's block, plus the bias terms and the columns' scales), so that one dpbusd of a weight row's
-// 4 codes (broadcast) against vector k gives, in lane c, exactly the group-k integer sum of
-// dot_symmetric_lanes for column c; eight of them (from the block's bias term) the whole-block sum
-// of dot_symmetric_chain. The float side is then the single-column kernel's, lane by lane: the
-// same fused multiply-adds by d_w d_a in block order, and for the lanes order the same final sum
-// ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
-template <class W, int kBias, bool kChain>
-struct Sym32Panel {
-    static constexpr int kInit = kChain ? 1 : 8;    // bias vectors per block
-    static constexpr int kPer = 8 + kInit + 1;      // vectors per block: codes, bias, scales
-    static constexpr int kAcc = kChain ? 1 : 8;     // accumulators per row
-    static constexpr int kRows = kChain ? 4 : 2;    // rows per pass: they share the panel's loads
-    static constexpr int kMinPanelColumns = 4;      // fewer go column by column
-    static constexpr int64_t kChunk = kChain ? 32 : 16;  // blocks per pass over the rows (panel in L1)
-
-    // Panel of columns c0 .. c0 + nc - 1 (nc <= 16; missing lanes are zero).
-    static void build(__m512i* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
-        const __mmask16 m = __mmask16((1u << nc) - 1u);
-        const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                               _mm512_set1_epi32(int(a_stride)));
-        const auto* blocks = reinterpret_cast<const BlockQ8_0*>(a);
-        for (int64_t b = 0; b < nb; ++b) {
-            __m512i* p = panel + b * kPer;
-            __m512i total = _mm512_setzero_si512();
-            PLINTH_UNROLL
-            for (int k = 0; k < 8; ++k) {
-                const __m512i q = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, blocks[b].qs + 4 * k, 1);
-                p[k] = q;
-                // kBias times the group's activation sum (kBias as an unsigned byte: 8, 16 or 128)
-                const __m512i bias = dot_u8i8(bytes(kBias), q);
-                if constexpr (kChain) total = _mm512_add_epi32(total, bias);
-                else p[8 + k] = _mm512_sub_epi32(_mm512_setzero_si512(), bias);
-            }
-            if constexpr (kChain) p[8] = _mm512_sub_epi32(_mm512_setzero_si512(), total);
-            const __m512i d = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, &blocks[b].d, 1);
-            p[8 + kInit] = _mm512_castps_si512(_mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_and_si512(d, _mm512_set1_epi32(0xFFFF)))));
-        }
-    }
-
-    static int32_t word(const uint8_t* p) {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        return v;
-    }
-
-    // R rows (1 or 2) over blocks b0 .. b1 - 1, accumulators in acc[r * kAcc ..].
-    template <int R>
-    static void rows_pass(const W* const* w, const __m512i* panel, int64_t b0, int64_t b1, __m512* acc) {
-        __m512 s[R][kAcc];
-        PLINTH_UNROLL
-        for (int r = 0; r < R; ++r)
-            PLINTH_UNROLL
-            for (int k = 0; k < kAcc; ++k) s[r][k] = acc[r * kAcc + k];
-        for (int64_t b = b0; b < b1; ++b) {
-            const __m512i* p = panel + b * kPer;
-            alignas(32) uint8_t codes[R][32];
-            __m512 scale[R];
-            PLINTH_UNROLL
-            for (int r = 0; r < R; ++r) {
-                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r]), symmetric_codes<W, kBias>(w[r][b]));
-                scale[r] = _mm512_mul_ps(_mm512_set1_ps(f16(w[r][b].d)), _mm512_castsi512_ps(p[8 + kInit]));
-            }
-            // Read the codes back from memory: a broadcast from memory is a load, where GCC would
-            // otherwise extract them in registers with two shuffles each (the port dpbusd needs).
-            asm volatile("" : "+m"(codes));
-            if constexpr (kChain) {
-                __m512i isum[R];
-                PLINTH_UNROLL
-                for (int r = 0; r < R; ++r) isum[r] = p[8];
-                PLINTH_UNROLL
-                for (int k = 0; k < 8; ++k) {
-                    const __m512i q = p[k];
-                    PLINTH_UNROLL
-                    for (int r = 0; r < R; ++r) isum[r] = _mm512_dpbusd_epi32(isum[r], _mm512_set1_epi32(word(codes[r] + 4 * k)), q);
-                }
-                PLINTH_UNROLL
-                for (int r = 0; r < R; ++r) s[r][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), scale[r], s[r][0]);
-            } else {
-                PLINTH_UNROLL
-                for (int k = 0; k < 8; ++k) {
-                    const __m512i q = p[k];
-                    PLINTH_UNROLL
-                    for (int r = 0; r < R; ++r) {
-                        const __m512i lane = _mm512_dpbusd_epi32(p[8 + k], _mm512_set1_epi32(word(codes[r] + 4 * k)), q);
-                        s[r][k] = _mm512_fmadd_ps(scale[r], _mm512_cvtepi32_ps(lane), s[r][k]);
-                    }
-                }
-            }
-        }
-        PLINTH_UNROLL
-        for (int r = 0; r < R; ++r)
-            PLINTH_UNROLL
-            for (int k = 0; k < kAcc; ++k) acc[r * kAcc + k] = s[r][k];
-    }
-
-    static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
-                     size_t a_stride, float* out, int64_t out_stride) {
-        // A group of fewer than 4 columns (decoding: 1) would leave most lanes idle: those go
-        // through the per-column kernels. So do columns too far apart for the panel's gathers
-        // (32-bit byte offsets of up to 15 column strides).
-        using Plain = std::conditional_t<kChain, SymmetricChain<W, kBias>, SymmetricLanes<W, kBias>>;
-        if (rows <= 0 || n == 0) return gemm_columns<Plain>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
-        const int64_t paneled = cols / 16 * 16 + (cols % 16 >= kMinPanelColumns ? cols % 16 : 0);
-        if (paneled < cols)
-            gemm_columns<Plain>(rows, n, wv, w_stride, cols - paneled, static_cast<const uint8_t*>(av) + size_t(paneled) * a_stride,
-                                a_stride, out + paneled * out_stride, out_stride);
-        if (paneled == 0) return;
-        cols = paneled;
-        if (a_stride > size_t(INT32_MAX) / 16) return gemm_columns<Plain>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
-        const int64_t nb = n / kBlock32;
-        const auto* wbase = static_cast<const uint8_t*>(wv);
-        const auto* abase = static_cast<const uint8_t*>(av);
-        // (vectors wrapped in a struct: a std::vector of a bare vector type drops its attributes)
-        struct alignas(64) I512 { __m512i v; };
-        struct alignas(64) F512 { __m512 v; };
-        thread_local std::vector<I512> panel_store;
-        thread_local std::vector<F512> acc_store;
-        if (panel_store.size() < size_t(nb * kPer)) panel_store.resize(size_t(nb * kPer));
-        if (acc_store.size() < size_t(rows * kAcc)) acc_store.resize(size_t(rows * kAcc));
-        __m512i* const panel = &panel_store[0].v;
-        __m512* const acc = &acc_store[0].v;
-        for (int64_t c0 = 0; c0 < cols; c0 += 16) {
-            const int nc = int(std::min<int64_t>(16, cols - c0));
-            build(panel, nb, abase + size_t(c0) * a_stride, a_stride, nc);
-            std::fill(acc, acc + rows * kAcc, _mm512_setzero_ps());
-            for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
-                const int64_t b1 = std::min(nb, b0 + kChunk);
-                int64_t r = 0;
-                auto pass = [&]<int R>() {
-                    const W* w[R];
-                    PLINTH_UNROLL
-                    for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const W*>(wbase + size_t(r + i) * w_stride);
-                    rows_pass<R>(w, panel, b0, b1, acc + r * kAcc);
-                    r += R;
-                };
-                while (r + kRows <= rows) pass.template operator()<kRows>();
-                while (r + 2 <= rows) pass.template operator()<2>();
-                if (r < rows) pass.template operator()<1>();
-            }
-            for (int64_t r = 0; r < rows; ++r) {
-                const __m512* s = acc + r * kAcc;
-                __m512 res = s[0];
-                if constexpr (!kChain)
-                    res = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[4]), _mm512_add_ps(s[2], s[6])),
-                                        _mm512_add_ps(_mm512_add_ps(s[1], s[5]), _mm512_add_ps(s[3], s[7])));
-                alignas(64) float lanes[16];
-                _mm512_store_ps(lanes, res);
-                for (int c = 0; c < nc; ++c) out[(c0 + c) * out_stride + r] = lanes[c];
-            }
-        }
-    }
-};
-
 constexpr KernelTable make_table() {
     KernelTable t{};
     t.name = "avx512";
@@ -949,15 +437,15 @@ constexpr KernelTable make_table() {
     t.dot_blocks[PLINTH_TYPE_Q4_0] = dot_symmetric_chain<BlockQ4_0, 8>;
     t.dot_blocks[PLINTH_TYPE_Q5_0] = dot_symmetric_chain<BlockQ5_0, 16>;
     t.dot_blocks[PLINTH_TYPE_Q8_0] = dot_symmetric_chain<BlockQ8_0, 128>;
-    t.gemm[PLINTH_TYPE_Q4_0] = Sym32Panel<BlockQ4_0, 8, false>::gemm;
-    t.gemm[PLINTH_TYPE_Q5_0] = Sym32Panel<BlockQ5_0, 16, false>::gemm;
-    t.gemm[PLINTH_TYPE_Q8_0] = Sym32Panel<BlockQ8_0, 128, false>::gemm;
-    t.gemm_blocks[PLINTH_TYPE_Q4_0] = Sym32Panel<BlockQ4_0, 8, true>::gemm;
-    t.gemm_blocks[PLINTH_TYPE_Q5_0] = Sym32Panel<BlockQ5_0, 16, true>::gemm;
-    t.gemm_blocks[PLINTH_TYPE_Q8_0] = Sym32Panel<BlockQ8_0, 128, true>::gemm;
-    t.gemm[PLINTH_TYPE_Q4_K] = gemm_columns<Q45K<BlockQ4_K>, 8>;
-    t.gemm[PLINTH_TYPE_Q5_K] = gemm_columns<Q45K<BlockQ5_K>, 8>;
-    t.gemm[PLINTH_TYPE_Q6_K] = gemm_columns<Q6K, 8>;
+    t.gemm[PLINTH_TYPE_Q4_0] = avx512::gemm_q4_0;
+    t.gemm[PLINTH_TYPE_Q5_0] = avx512::gemm_q5_0;
+    t.gemm[PLINTH_TYPE_Q8_0] = avx512::gemm_q8_0;
+    t.gemm_blocks[PLINTH_TYPE_Q4_0] = avx512::gemm_q4_0_blocks;
+    t.gemm_blocks[PLINTH_TYPE_Q5_0] = avx512::gemm_q5_0_blocks;
+    t.gemm_blocks[PLINTH_TYPE_Q8_0] = avx512::gemm_q8_0_blocks;
+    t.gemm[PLINTH_TYPE_Q4_K] = avx512::gemm_q4_k;
+    t.gemm[PLINTH_TYPE_Q5_K] = avx512::gemm_q5_k;
+    t.gemm[PLINTH_TYPE_Q6_K] = avx512::gemm_q6_k;
     t.quantize[PLINTH_TYPE_Q8_0] = quantize_q8_32<BlockQ8_0>;
     t.quantize[PLINTH_TYPE_Q8_1] = quantize_q8_32<BlockQ8_1>;
     t.quantize[PLINTH_TYPE_Q8_K] = quantize_q8_k;

@@ -3,6 +3,7 @@
 // reference's bytes faster), as tables indexed by type.
 // Included by the AVX2 / AVX-512 translation units, so it declares data only (see block_layouts.hpp
 // for why no shared inline code).
+#include <cstddef>
 #include <cstdint>
 
 #include <plinth/weight_types.h>
@@ -37,6 +38,14 @@ extern const KernelTable kReferenceTable;  // dot_reference.cpp: every supported
 #if PLINTH_QUANT_X86_SIMD
 extern const KernelTable kAvx2Table;    // dot_avx2.cpp   (-mavx2 -mfma -mf16c)
 extern const KernelTable kAvx512Table;  // dot_avx512.cpp (+ -mavx512f -mavx512bw -mavx512vl -mavx512vnni)
+
+// gemm_avx512.cpp: the multi-column kernels kAvx512Table lists (same flags, same rules).
+namespace avx512 {
+using GemmKernel = void(int64_t rows, int64_t n, const void* w, size_t w_stride, int64_t cols, const void* a,
+                        size_t a_stride, float* out, int64_t out_stride);
+GemmKernel gemm_q4_0, gemm_q5_0, gemm_q8_0, gemm_q4_0_blocks, gemm_q5_0_blocks, gemm_q8_0_blocks;
+GemmKernel gemm_q4_k, gemm_q5_k, gemm_q6_k;
+}  // namespace avx512
 #endif
 
 // The reference quantizer (quantize_reference.cpp); quantize_row picks a table's kernel or this.

@@ -1,0 +1,158 @@
+#pragma once
+// Internal to the AVX-512 translation units (dot_avx512.cpp, gemm_avx512.cpp): the helpers both use.
+// Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni plus the AVX2 set. Everything here has
+// internal linkage: no code compiled with these flags may be shared with the scalar path (see
+// block_layouts.hpp).
+
+// GCC 12's AVX-512 headers seed results with a self-initialized "undefined" vector, which -Wall
+// reports as uninitialized (GCC bug 105593, fixed in 12.3); silence it for those header lines only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "block_layouts.hpp"
+#include "kernels.hpp"
+
+// Loops over the fixed number of sub-blocks are unrolled, so their shift counts, shuffle masks and
+// offsets become constants (GCC does not always do it on its own at -O2).
+#define PLINTH_UNROLL _Pragma("GCC unroll 8")
+
+namespace plinth::quant::detail {
+namespace {
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+inline float f16(uint16_t h) { return _cvtsh_ss(h); }
+
+inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+inline __m512i load512(const void* p) { return _mm512_loadu_si512(p); }
+inline __m512i bytes(int v) { return _mm512_set1_epi8(char(v)); }
+inline __m512i join(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
+inline __m512i words2(int v0, int v1) { return join(_mm256_set1_epi16(short(v0)), _mm256_set1_epi16(short(v1))); }
+// v0 in every byte of the low 256 bits, v1 in the high 256 bits.
+inline __m512i bytes2(int v0, int v1) { return join(_mm256_set1_epi8(char(v0)), _mm256_set1_epi8(char(v1))); }
+// The same 32 bytes in both halves (a pure load, no shuffle).
+inline __m512i load256_twice(const void* p) { return _mm512_broadcast_i64x4(load256(p)); }
+
+inline __m512i dot_u8i8(__m512i u, __m512i a) { return _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, a); }
+
+inline int hsum(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+inline float hsum(__m128 v) {
+    v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    v = _mm_add_ss(v, _mm_movehdup_ps(v));
+    return _mm_cvtss_f32(v);
+}
+
+// The f16 at `p` and at the same place in the next 3 blocks (kStride bytes apart), as 4 floats:
+// assembled in a general register, converted with one instruction.
+template <size_t kStride>
+inline __m128 f16x4(const void* p) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    uint64_t packed = 0;
+    PLINTH_UNROLL
+    for (int k = 0; k < 4; ++k) {
+        uint16_t h;
+        std::memcpy(&h, b + k * kStride, 2);
+        packed |= uint64_t(h) << (16 * k);
+    }
+    return _mm_cvtph_ps(_mm_cvtsi64_si128(int64_t(packed)));
+}
+
+// Float k of s on every lane of 128-bit lane k (k = 0..3), or of 256-bit half k - first.
+inline __m512 per_quarter(__m128 s) {
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_castps128_ps512(s));
+}
+inline __m512 per_half(__m128 s, int first) {
+    const __m512i idx = join(_mm256_set1_epi32(first), _mm256_set1_epi32(first + 1));
+    return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(s));
+}
+
+// ---- 32-element blocks ---------------------------------------------------------------------------
+
+// Codes of one block, element order (low nibbles = elements 0..15, high = 16..31), 5th bits added.
+template <class W>
+inline __m256i block_codes(const W& b) {
+    const __m128i x = load128(b.qs);
+    __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(x, 4), x), _mm256_set1_epi8(0x0F));
+    if constexpr (requires { b.qh; }) {
+        uint32_t bits;
+        std::memcpy(&bits, b.qh, 4);
+        q = _mm256_mask_add_epi8(q, __mmask32(bits), q, _mm256_set1_epi8(16));
+    }
+    return q;
+}
+
+// ---- symmetric 32-element blocks x Q8_0, in the reference's order ----------------------------------
+// The reference's arithmetic for Q4_0, Q5_0 and Q8_0 weights: per block, 8 int32 lanes (lane k sums
+// the products of elements 4k .. 4k + 3, exactly), each lane accumulated over the blocks in order
+// with one fused multiply-add by d_w d_a, then the 8 lanes summed as (l4 + l0) + (l6 + l2), (l5 + l1)
+// + (l7 + l3). A quantized model turns any float-rounding difference into whole code steps of the
+// next activation quantizer, so the order is part of the result.
+
+inline float hsum_lanes(__m256 v) {
+    __m128 r = _mm_add_ps(_mm256_extractf128_ps(v, 1), _mm256_castps256_ps128(v));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+
+// sum_order::blocks: each block's whole integer sum, one fused multiply-add chain by d_w d_a over the
+// blocks in order. Eight blocks' lane products are reduced together (block j's sum in lane j); the
+// chain itself is scalar, as it must be in order.
+inline __m256i block_sums8(const __m256i p[8]) {
+    const __m256i u0 = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    const __m256i u1 = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+    // u0: blocks 0..3 over elements of the low 128 bits, then over the high; u1 likewise for 4..7
+    return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20), _mm256_permute2x128_si256(u0, u1, 0x31));
+}
+
+// ---- K-quant super-blocks x Q8_K ----------------------------------------------------------------------
+
+// int16 lane selectors for _mm512_permutexvar_epi16 over a register of 16 (or 8) int16 scales:
+// maddubs lane l covers elements 2l, 2l + 1, so sub-blocks of 16 span 8 lanes, of 32 span 16.
+inline __m512i select_by16(int first) {  // scales first .. first + 3, 8 lanes each
+    return _mm512_add_epi16(_mm512_set_epi64(0x0003000300030003, 0x0003000300030003, 0x0002000200020002,
+                                             0x0002000200020002, 0x0001000100010001, 0x0001000100010001, 0, 0),
+                            _mm512_set1_epi16(short(first)));
+}
+inline __m512i select_by32(int first) { return words2(first, first + 1); }  // scales first, first + 1, 16 lanes each
+
+// sum over 64 elements: maddubs(codes, a) int16 pairs times their scales, into int32 lanes.
+inline __m512i madd_scaled(__m512i isum, __m512i codes, const int8_t* act, __m512i scales) {
+    return _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(codes, load512(act)), scales);
+}
+inline __m512 to_float(__m256i v) { return _mm512_cvtepi32_ps(_mm512_zextsi256_si512(v)); }
+
+// Q4_K / Q5_K's 8 6-bit scales and 8 6-bit mins (see k4_scale_min), bytewise in two uint64s.
+inline void k4_scales_mins(const uint8_t* s, uint64_t* scales, uint64_t* mins) {
+    uint32_t s0, s1, s2;
+    std::memcpy(&s0, s, 4);
+    std::memcpy(&s1, s + 4, 4);
+    std::memcpy(&s2, s + 8, 4);
+    const uint32_t sc_hi = (s2 & 0x0F0F0F0Fu) | (((s0 >> 6) & 0x03030303u) << 4);
+    const uint32_t mn_hi = ((s2 >> 4) & 0x0F0F0F0Fu) | (((s1 >> 6) & 0x03030303u) << 4);
+    *scales = (s0 & 0x3F3F3F3Fu) | (uint64_t(sc_hi) << 32);
+    *mins = (s1 & 0x3F3F3F3Fu) | (uint64_t(mn_hi) << 32);
+}
+
+}  // namespace
+}  // namespace plinth::quant::detail

@@ -1,0 +1,415 @@
+// AVX-512 multi-column kernels (prefill and decode): quant::gemm for the types that have one at
+// this level. Same flags and rules as dot_avx512.cpp, whose single-column dot products these match
+// bit for bit (tests/quant hold them to it).
+#include "avx512_common.hpp"
+
+namespace plinth::quant::detail {
+namespace {
+
+// ---- many columns at once ----------------------------------------------------------------
+// Each kernel below is its single-column dot above with the weight side (codes, scales) unpacked
+// once per block and met by up to 4 activation columns: per (row, column) the same integer sums
+// and the same float operations in the same order, so bit for bit the same results.
+
+// Drives Kernel::template dot<NC>(n, w_row, cols[NC], out[NC]) over columns in groups of 4 (the
+// last group smaller), rows inner, so the group's activations stay in L1 while the rows pass.
+template <class Kernel, int NC>
+void gemm_group(int64_t rows, int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride,
+                float* out, int64_t out_stride) {
+    const void* cols[NC];
+    PLINTH_UNROLL
+    for (int c = 0; c < NC; ++c) cols[c] = a + size_t(c) * a_stride;
+    for (int64_t r = 0; r < rows; ++r) {
+        float res[NC];
+        Kernel::template dot<NC>(n, w + size_t(r) * w_stride, cols, res);
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) out[c * out_stride + r] = res[c];
+    }
+}
+
+template <class Kernel, int kGroup = 4>
+void gemm_columns(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
+                  size_t a_stride, float* out, int64_t out_stride) {
+    const auto* w = static_cast<const uint8_t*>(wv);
+    const auto* a = static_cast<const uint8_t*>(av);
+    int64_t c = 0;
+    for (; c + kGroup <= cols; c += kGroup)
+        gemm_group<Kernel, kGroup>(rows, n, w, w_stride, a + size_t(c) * a_stride, a_stride, out + c * out_stride, out_stride);
+    const uint8_t* rest = a + size_t(c) * a_stride;
+    float* rest_out = out + c * out_stride;
+    const int64_t left = cols - c;
+    if (left >= 4) {
+        gemm_group<Kernel, 4>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride);
+        rest += 4 * a_stride;
+        rest_out += 4 * out_stride;
+    }
+    switch (left % 4) {
+    case 3: gemm_group<Kernel, 3>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride); break;
+    case 2: gemm_group<Kernel, 2>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride); break;
+    case 1: gemm_group<Kernel, 1>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride); break;
+    default: break;
+    }
+}
+
+template <class W, int kBias>
+__m256i symmetric_codes(const W& blk) {
+    if constexpr (kBias == 128) return _mm256_xor_si256(load256(blk.qs), _mm256_set1_epi8(char(0x80)));
+    else return block_codes(blk);
+}
+// The integer products of dot_symmetric_lanes / _chain: 8 lanes, lane k elements 4k .. 4k + 3.
+template <int kBias>
+__m256i symmetric_products(__m256i codes, const BlockQ8_0& a) {
+    const __m256i aq = load256(a.qs);
+    return _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), codes, aq),
+                            _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(char(kBias)), aq));
+}
+
+template <class W, int kBias>  // dot_symmetric_lanes
+struct SymmetricLanes {
+    template <int NC>
+    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
+        const auto* w = static_cast<const W*>(wv);
+        const BlockQ8_0* a[NC];
+        __m256 acc[NC];
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) {
+            a[c] = static_cast<const BlockQ8_0*>(av[c]);
+            acc[c] = _mm256_setzero_ps();
+        }
+        for (int64_t b = 0; b < n / kBlock32; ++b) {
+            const __m256i codes = symmetric_codes<W, kBias>(w[b]);
+            const float dw = f16(w[b].d);
+            PLINTH_UNROLL
+            for (int c = 0; c < NC; ++c)
+                acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(dw * f16(a[c][b].d)),
+                                         _mm256_cvtepi32_ps(symmetric_products<kBias>(codes, a[c][b])), acc[c]);
+        }
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) out[c] = hsum_lanes(acc[c]);
+    }
+};
+
+template <class W, int kBias>  // dot_symmetric_chain
+struct SymmetricChain {
+    template <int NC>
+    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
+        const auto* w = static_cast<const W*>(wv);
+        const BlockQ8_0* a[NC];
+        float sum[NC];
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) {
+            a[c] = static_cast<const BlockQ8_0*>(av[c]);
+            sum[c] = 0.0f;
+        }
+        const int64_t nb = n / kBlock32;
+        int64_t b = 0;
+        for (; b + 8 <= nb; b += 8) {
+            __m256i codes[8];
+            PLINTH_UNROLL
+            for (int j = 0; j < 8; ++j) codes[j] = symmetric_codes<W, kBias>(w[b + j]);
+            const __m128 dw0 = f16x4<sizeof(W)>(&w[b].d), dw1 = f16x4<sizeof(W)>(&w[b + 4].d);
+            alignas(32) float isum[NC][8], scale[NC][8];
+            PLINTH_UNROLL
+            for (int c = 0; c < NC; ++c) {
+                __m256i p[8];
+                PLINTH_UNROLL
+                for (int j = 0; j < 8; ++j) p[j] = symmetric_products<kBias>(codes[j], a[c][b + j]);
+                _mm256_store_ps(isum[c], _mm256_cvtepi32_ps(block_sums8(p)));
+                _mm_store_ps(scale[c], _mm_mul_ps(dw0, f16x4<sizeof(BlockQ8_0)>(&a[c][b].d)));
+                _mm_store_ps(scale[c] + 4, _mm_mul_ps(dw1, f16x4<sizeof(BlockQ8_0)>(&a[c][b + 4].d)));
+            }
+            PLINTH_UNROLL
+            for (int j = 0; j < 8; ++j) {
+                PLINTH_UNROLL
+                for (int c = 0; c < NC; ++c) sum[c] = std::fma(isum[c][j], scale[c][j], sum[c]);
+            }
+        }
+        for (; b < nb; ++b) {
+            const __m256i codes = symmetric_codes<W, kBias>(w[b]);
+            const float dw = f16(w[b].d);
+            PLINTH_UNROLL
+            for (int c = 0; c < NC; ++c)
+                sum[c] = std::fma(float(hsum(symmetric_products<kBias>(codes, a[c][b]))), dw * f16(a[c][b].d), sum[c]);
+        }
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) out[c] = sum[c];
+    }
+};
+
+template <class W>  // dot_q45_k
+struct Q45K {
+    template <int NC>
+    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
+        constexpr bool kFiveBit = requires(W blk) { blk.qh; };
+        const auto* w = static_cast<const W*>(wv);
+        const BlockQ8_K* a[NC];
+        __m512 acc[NC];
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) {
+            a[c] = static_cast<const BlockQ8_K*>(av[c]);
+            acc[c] = _mm512_setzero_ps();
+        }
+        for (int64_t b = 0; b < n / kBlock256; ++b) {
+            uint64_t sc8, mn8;
+            k4_scales_mins(w[b].scales, &sc8, &mn8);
+            const __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc8))));
+            const __m128i mn = _mm_cvtsi64_si128(int64_t(mn8));
+            const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn, mn));
+            __m512i qh;
+            if constexpr (kFiveBit) qh = load256_twice(w[b].qh);
+            __m512i codes[4], sel[4];
+            PLINTH_UNROLL
+            for (int k = 0; k < 4; ++k) {
+                codes[k] = _mm512_and_si512(_mm512_srlv_epi16(load256_twice(w[b].qs + 32 * k), words2(0, 4)), bytes(0x0F));
+                if constexpr (kFiveBit) {
+                    const __mmask64 top = _mm512_test_epi8_mask(qh, bytes2(1 << (2 * k), 1 << (2 * k + 1)));
+                    codes[k] = _mm512_mask_add_epi8(codes[k], top, codes[k], bytes(16));
+                }
+                sel[k] = _mm512_permutexvar_epi16(select_by32(2 * k), scales);
+            }
+            const float dw = f16(w[b].d), dmin = f16(w[b].dmin);
+            PLINTH_UNROLL
+            for (int c = 0; c < NC; ++c) {
+                const __m256i msum = _mm256_madd_epi16(mins, load256(a[c][b].bsums));
+                __m512i isum = _mm512_setzero_si512();
+                PLINTH_UNROLL
+                for (int k = 0; k < 4; ++k) isum = madd_scaled(isum, codes[k], a[c][b].qs + 64 * k, sel[k]);
+                acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(a[c][b].d * dw), _mm512_cvtepi32_ps(isum), acc[c]);
+                acc[c] = _mm512_fnmadd_ps(_mm512_set1_ps(a[c][b].d * dmin), to_float(msum), acc[c]);
+            }
+        }
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
+    }
+};
+
+struct Q6K {  // dot_q6_k
+    template <int NC>
+    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
+        const auto* w = static_cast<const BlockQ6_K*>(wv);
+        const BlockQ8_K* a[NC];
+        __m512 acc[NC];
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) {
+            a[c] = static_cast<const BlockQ8_K*>(av[c]);
+            acc[c] = _mm512_setzero_ps();
+        }
+        for (int64_t b = 0; b < n / kBlock256; ++b) {
+            const __m256i sc = _mm256_cvtepi8_epi16(load128(w[b].scales));
+            const __m512i scales = _mm512_castsi256_si512(sc);
+            __m512i codes[4], sel[4];
+            PLINTH_UNROLL
+            for (int h = 0; h < 2; ++h) {
+                const __m512i ql = load512(w[b].ql + 64 * h);
+                const __m512i qh = _mm512_srlv_epi16(load256_twice(w[b].qh + 32 * h), words2(0, 2));
+                codes[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, bytes(0x0F)),
+                                               _mm512_and_si512(_mm512_slli_epi16(qh, 4), bytes(0x30)));
+                codes[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), bytes(0x0F)),
+                                                   _mm512_and_si512(qh, bytes(0x30)));
+                sel[2 * h] = _mm512_permutexvar_epi16(select_by16(8 * h), scales);
+                sel[2 * h + 1] = _mm512_permutexvar_epi16(select_by16(8 * h + 4), scales);
+            }
+            const float dw = f16(w[b].d);
+            PLINTH_UNROLL
+            for (int c = 0; c < NC; ++c) {
+                __m512i isum = _mm512_setzero_si512();
+                PLINTH_UNROLL
+                for (int k = 0; k < 4; ++k) isum = madd_scaled(isum, codes[k], a[c][b].qs + 64 * k, sel[k]);
+                const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(sc, load256(a[c][b].bsums)), 5);
+                isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(bias));
+                acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(dw * a[c][b].d), _mm512_cvtepi32_ps(isum), acc[c]);
+            }
+        }
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
+    }
+};
+
+// Q4_0 / Q5_0 / Q8_0 x Q8_0, 16 columns at once: lanes are columns. The tile's activation columns
+// are first laid out as a panel (per block: 8 vectors, vector k holding bytes 4k .. 4k + 3 of each
+// column's block, plus the bias terms and the columns' scales), so that one dpbusd of a weight row's
+// 4 codes (broadcast) against vector k gives, in lane c, exactly the group-k integer sum of
+// dot_symmetric_lanes for column c; eight of them (from the block's bias term) the whole-block sum
+// of dot_symmetric_chain. The float side is then the single-column kernel's, lane by lane: the
+// same fused multiply-adds by d_w d_a in block order, and for the lanes order the same final sum
+// ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
+template <class W, int kBias, bool kChain>
+struct Sym32Panel {
+    static constexpr int kInit = kChain ? 1 : 8;    // bias vectors per block
+    static constexpr int kPer = 8 + kInit + 1;      // vectors per block: codes, bias, scales
+    static constexpr int kAcc = kChain ? 1 : 8;     // accumulators per row
+    static constexpr int kRows = kChain ? 4 : 2;    // rows per pass: they share the panel's loads
+    static constexpr int kMinPanelColumns = 4;      // fewer go column by column
+    static constexpr int64_t kChunk = kChain ? 32 : 16;  // blocks per pass over the rows (panel in L1)
+
+    // Panel of columns c0 .. c0 + nc - 1 (nc <= 16; missing lanes are zero).
+    static void build(__m512i* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
+        const __mmask16 m = __mmask16((1u << nc) - 1u);
+        const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32(int(a_stride)));
+        const auto* blocks = reinterpret_cast<const BlockQ8_0*>(a);
+        for (int64_t b = 0; b < nb; ++b) {
+            __m512i* p = panel + b * kPer;
+            __m512i total = _mm512_setzero_si512();
+            PLINTH_UNROLL
+            for (int k = 0; k < 8; ++k) {
+                const __m512i q = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, blocks[b].qs + 4 * k, 1);
+                p[k] = q;
+                // kBias times the group's activation sum (kBias as an unsigned byte: 8, 16 or 128)
+                const __m512i bias = dot_u8i8(bytes(kBias), q);
+                if constexpr (kChain) total = _mm512_add_epi32(total, bias);
+                else p[8 + k] = _mm512_sub_epi32(_mm512_setzero_si512(), bias);
+            }
+            if constexpr (kChain) p[8] = _mm512_sub_epi32(_mm512_setzero_si512(), total);
+            const __m512i d = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, &blocks[b].d, 1);
+            p[8 + kInit] = _mm512_castps_si512(_mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_and_si512(d, _mm512_set1_epi32(0xFFFF)))));
+        }
+    }
+
+    static int32_t word(const uint8_t* p) {
+        int32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    }
+
+    // R rows (1 or 2) over blocks b0 .. b1 - 1, accumulators in acc[r * kAcc ..].
+    template <int R>
+    static void rows_pass(const W* const* w, const __m512i* panel, int64_t b0, int64_t b1, __m512* acc) {
+        __m512 s[R][kAcc];
+        PLINTH_UNROLL
+        for (int r = 0; r < R; ++r)
+            PLINTH_UNROLL
+            for (int k = 0; k < kAcc; ++k) s[r][k] = acc[r * kAcc + k];
+        for (int64_t b = b0; b < b1; ++b) {
+            const __m512i* p = panel + b * kPer;
+            alignas(32) uint8_t codes[R][32];
+            __m512 scale[R];
+            PLINTH_UNROLL
+            for (int r = 0; r < R; ++r) {
+                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r]), symmetric_codes<W, kBias>(w[r][b]));
+                scale[r] = _mm512_mul_ps(_mm512_set1_ps(f16(w[r][b].d)), _mm512_castsi512_ps(p[8 + kInit]));
+            }
+            // Read the codes back from memory: a broadcast from memory is a load, where GCC would
+            // otherwise extract them in registers with two shuffles each (the port dpbusd needs).
+            asm volatile("" : "+m"(codes));
+            if constexpr (kChain) {
+                __m512i isum[R];
+                PLINTH_UNROLL
+                for (int r = 0; r < R; ++r) isum[r] = p[8];
+                PLINTH_UNROLL
+                for (int k = 0; k < 8; ++k) {
+                    const __m512i q = p[k];
+                    PLINTH_UNROLL
+                    for (int r = 0; r < R; ++r) isum[r] = _mm512_dpbusd_epi32(isum[r], _mm512_set1_epi32(word(codes[r] + 4 * k)), q);
+                }
+                PLINTH_UNROLL
+                for (int r = 0; r < R; ++r) s[r][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), scale[r], s[r][0]);
+            } else {
+                PLINTH_UNROLL
+                for (int k = 0; k < 8; ++k) {
+                    const __m512i q = p[k];
+                    PLINTH_UNROLL
+                    for (int r = 0; r < R; ++r) {
+                        const __m512i lane = _mm512_dpbusd_epi32(p[8 + k], _mm512_set1_epi32(word(codes[r] + 4 * k)), q);
+                        s[r][k] = _mm512_fmadd_ps(scale[r], _mm512_cvtepi32_ps(lane), s[r][k]);
+                    }
+                }
+            }
+        }
+        PLINTH_UNROLL
+        for (int r = 0; r < R; ++r)
+            PLINTH_UNROLL
+            for (int k = 0; k < kAcc; ++k) acc[r * kAcc + k] = s[r][k];
+    }
+
+    static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
+                     size_t a_stride, float* out, int64_t out_stride) {
+        // A group of fewer than 4 columns (decoding: 1) would leave most lanes idle: those go
+        // through the per-column kernels. So do columns too far apart for the panel's gathers
+        // (32-bit byte offsets of up to 15 column strides).
+        using Plain = std::conditional_t<kChain, SymmetricChain<W, kBias>, SymmetricLanes<W, kBias>>;
+        if (rows <= 0 || n == 0) return gemm_columns<Plain>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+        const int64_t paneled = cols / 16 * 16 + (cols % 16 >= kMinPanelColumns ? cols % 16 : 0);
+        if (paneled < cols)
+            gemm_columns<Plain>(rows, n, wv, w_stride, cols - paneled, static_cast<const uint8_t*>(av) + size_t(paneled) * a_stride,
+                                a_stride, out + paneled * out_stride, out_stride);
+        if (paneled == 0) return;
+        cols = paneled;
+        if (a_stride > size_t(INT32_MAX) / 16) return gemm_columns<Plain>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+        const int64_t nb = n / kBlock32;
+        const auto* wbase = static_cast<const uint8_t*>(wv);
+        const auto* abase = static_cast<const uint8_t*>(av);
+        // (vectors wrapped in a struct: a std::vector of a bare vector type drops its attributes)
+        struct alignas(64) I512 { __m512i v; };
+        struct alignas(64) F512 { __m512 v; };
+        thread_local std::vector<I512> panel_store;
+        thread_local std::vector<F512> acc_store;
+        if (panel_store.size() < size_t(nb * kPer)) panel_store.resize(size_t(nb * kPer));
+        if (acc_store.size() < size_t(rows * kAcc)) acc_store.resize(size_t(rows * kAcc));
+        __m512i* const panel = &panel_store[0].v;
+        __m512* const acc = &acc_store[0].v;
+        for (int64_t c0 = 0; c0 < cols; c0 += 16) {
+            const int nc = int(std::min<int64_t>(16, cols - c0));
+            build(panel, nb, abase + size_t(c0) * a_stride, a_stride, nc);
+            std::fill(acc, acc + rows * kAcc, _mm512_setzero_ps());
+            for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
+                const int64_t b1 = std::min(nb, b0 + kChunk);
+                int64_t r = 0;
+                auto pass = [&]<int R>() {
+                    const W* w[R];
+                    PLINTH_UNROLL
+                    for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const W*>(wbase + size_t(r + i) * w_stride);
+                    rows_pass<R>(w, panel, b0, b1, acc + r * kAcc);
+                    r += R;
+                };
+                while (r + kRows <= rows) pass.template operator()<kRows>();
+                while (r + 2 <= rows) pass.template operator()<2>();
+                if (r < rows) pass.template operator()<1>();
+            }
+            for (int64_t r = 0; r < rows; ++r) {
+                const __m512* s = acc + r * kAcc;
+                __m512 res = s[0];
+                if constexpr (!kChain)
+                    res = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[4]), _mm512_add_ps(s[2], s[6])),
+                                        _mm512_add_ps(_mm512_add_ps(s[1], s[5]), _mm512_add_ps(s[3], s[7])));
+                alignas(64) float lanes[16];
+                _mm512_store_ps(lanes, res);
+                for (int c = 0; c < nc; ++c) out[(c0 + c) * out_stride + r] = lanes[c];
+            }
+        }
+    }
+};
+
+}  // namespace
+
+namespace avx512 {
+void gemm_q4_0(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    Sym32Panel<BlockQ4_0, 8, false>::gemm(rows, n, w, ws, cols, a, as, out, os);
+}
+void gemm_q5_0(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    Sym32Panel<BlockQ5_0, 16, false>::gemm(rows, n, w, ws, cols, a, as, out, os);
+}
+void gemm_q8_0(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    Sym32Panel<BlockQ8_0, 128, false>::gemm(rows, n, w, ws, cols, a, as, out, os);
+}
+void gemm_q4_0_blocks(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    Sym32Panel<BlockQ4_0, 8, true>::gemm(rows, n, w, ws, cols, a, as, out, os);
+}
+void gemm_q5_0_blocks(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    Sym32Panel<BlockQ5_0, 16, true>::gemm(rows, n, w, ws, cols, a, as, out, os);
+}
+void gemm_q8_0_blocks(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    Sym32Panel<BlockQ8_0, 128, true>::gemm(rows, n, w, ws, cols, a, as, out, os);
+}
+void gemm_q4_k(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    gemm_columns<Q45K<BlockQ4_K>, 8>(rows, n, w, ws, cols, a, as, out, os);
+}
+void gemm_q5_k(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    gemm_columns<Q45K<BlockQ5_K>, 8>(rows, n, w, ws, cols, a, as, out, os);
+}
+void gemm_q6_k(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    gemm_columns<Q6K, 8>(rows, n, w, ws, cols, a, as, out, os);
+}
+}  // namespace avx512
+
+}  // namespace plinth::quant::detail
