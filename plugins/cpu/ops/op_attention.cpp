@@ -32,16 +32,6 @@ namespace {
 constexpr int64_t kMaxHeadsPerUnit = 64;
 constexpr int64_t kMinChunkWork = 16384;
 
-// q . k for rows of F16 values (widened to float): every product is exact in float, the sum is kept
-// in double and rounded once, as the reference's F16 dot product does it for short rows.
-float dot_f16_values(const float* q, const float* k, int64_t n) {
-    double acc[4] = {};
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int j = 0; j < 4; ++j) acc[j] += double(q[i + j] * k[i + j]);
-    for (; i < n; ++i) acc[0] += double(q[i] * k[i]);
-    return float((acc[0] + acc[1]) + (acc[2] + acc[3]));
-}
 }  // namespace
 
 plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_message* err) {
@@ -100,14 +90,14 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
     const int64_t kv_row = kv_heads * head_dim, q_row = heads * head_dim;
     const float* q_all = n.src[0].as<const float>();
     float* dst = n.dst.as<float>();
-    // Per thread: the unit's scores, a widened K row, its q rows rounded to F16, its F16 accumulators.
-    const size_t scratch_bytes = (size_t(per_unit) * (size_t(longest) + size_t(head_dim)) + size_t(head_dim)) * sizeof(float) +
+    // Per thread: the unit's scores, four widened K rows, its q rows rounded to F16, its F16 accumulators.
+    const size_t scratch_bytes = (size_t(per_unit) * (size_t(longest) + size_t(head_dim)) + 4 * size_t(head_dim)) * sizeof(float) +
                                  size_t(per_unit) * size_t(head_dim) * sizeof(uint16_t);
 
     ctx.pool->parallel_for(units, grain, [&](int64_t u0, int64_t u1, unsigned thread) {
         float* scores_all = static_cast<float*>(ctx.per_thread[thread].get(scratch_bytes));
         float* kbuf = scores_all + size_t(per_unit) * size_t(longest);
-        float* qbuf = kbuf + head_dim;
+        float* qbuf = kbuf + 4 * head_dim;
         uint16_t* acc16 = reinterpret_cast<uint16_t*>(qbuf + size_t(per_unit) * size_t(head_dim));
         for (int64_t u = u0; u < u1; ++u) {
             const int64_t t = u / (kv_heads * splits);
@@ -125,22 +115,37 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
                 q = qbuf;
             }
 
-            // Scores, block by block of the cache.
+            // Scores, block by block of the cache; over an F16 cache, four positions at a time.
             for (int64_t j0 = 0; j0 < count; j0 += block) {
                 const int64_t slot0 = int64_t(blocks[j0 / block]) * block;
                 const int64_t in_block = std::min(block, count - j0);
-                for (int64_t j = 0; j < in_block; ++j) {
-                    const size_t at = size_t(slot0 + j) * kv_row + g * head_dim;
+                auto k_at = [&](int64_t j) { return size_t(slot0 + j) * kv_row + g * head_dim; };
+                int64_t j = 0;
+                if (f16) {
+                    for (; j + 4 <= in_block; j += 4) {
+                        const float* k4[4];
+                        for (int r = 0; r < 4; ++r) {
+                            f16_to_f32(kc.as<const uint16_t>() + k_at(j + r), kbuf + r * head_dim, head_dim);
+                            k4[r] = kbuf + r * head_dim;
+                        }
+                        for (int64_t h = 0; h < nh; ++h) {
+                            float dots[4];
+                            vec_dot_f16_values4(q + h * head_dim, k4, head_dim, dots);
+                            for (int r = 0; r < 4; ++r) scores_all[h * count + j0 + j + r] = scale * dots[r];
+                        }
+                    }
+                }
+                for (; j < in_block; ++j) {
                     const float* k;
                     if (f16) {
-                        f16_to_f32(kc.as<const uint16_t>() + at, kbuf, head_dim);
+                        f16_to_f32(kc.as<const uint16_t>() + k_at(j), kbuf, head_dim);
                         k = kbuf;
                     } else {
-                        k = kc.as<const float>() + at;
+                        k = kc.as<const float>() + k_at(j);
                     }
                     for (int64_t h = 0; h < nh; ++h)
                         scores_all[h * count + j0 + j] =
-                            scale * (f16 ? dot_f16_values(q + h * head_dim, k, head_dim) : vec_dot(q + h * head_dim, k, head_dim));
+                            scale * (f16 ? vec_dot_f16_values(q + h * head_dim, k, head_dim) : vec_dot(q + h * head_dim, k, head_dim));
                 }
             }
 

@@ -83,6 +83,22 @@ __attribute__((target("avx,f16c,fma"))) void vec_mad_f16_fma(uint16_t* y, float 
         y[i] = quant::fp32_to_fp16(std::fma(quant::fp16_to_fp32(x[i]), a, quant::fp16_to_fp32(y[i])));
 }
 
+// Lane j of a 4-double vector takes elements j, j + 4, ...: the order of the plain loops below.
+__attribute__((target("avx"))) void dot_f16_values_avx(const float* q, const float* const* k, int rows, int64_t n, float* out) {
+    __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const __m128 qv = _mm_loadu_ps(q + i);
+        for (int r = 0; r < rows; ++r) acc[r] = _mm256_add_pd(acc[r], _mm256_cvtps_pd(_mm_mul_ps(qv, _mm_loadu_ps(k[r] + i))));
+    }
+    for (int r = 0; r < rows; ++r) {
+        alignas(32) double lane[4];
+        _mm256_store_pd(lane, acc[r]);
+        for (int64_t t = i; t < n; ++t) lane[0] += double(q[t] * k[r][t]);
+        out[r] = float((lane[0] + lane[1]) + (lane[2] + lane[3]));
+    }
+}
+
 __attribute__((target("avx,f16c"))) void vec_scale_f16_f16c(uint16_t* y, float a, int64_t n) {
     const __m256 va = _mm256_set1_ps(a);
     int64_t i = 0;
@@ -119,6 +135,33 @@ void f32_to_f16(const float* src, uint16_t* dst, int64_t n) {
 #endif
     for (int64_t i = 0; i < n; ++i) dst[i] = quant::fp32_to_fp16(src[i]);
 }
+
+namespace {
+void dot_f16_values_plain(const float* q, const float* const* k, int rows, int64_t n, float* out) {
+    for (int r = 0; r < rows; ++r) {
+        double acc[4] = {};
+        int64_t i = 0;
+        for (; i + 4 <= n; i += 4)
+            for (int j = 0; j < 4; ++j) acc[j] += double(q[i + j] * k[r][i + j]);
+        for (; i < n; ++i) acc[0] += double(q[i] * k[r][i]);
+        out[r] = float((acc[0] + acc[1]) + (acc[2] + acc[3]));
+    }
+}
+void dot_f16_values(const float* q, const float* const* k, int rows, int64_t n, float* out) {
+#ifdef PLINTH_X86_DISPATCH
+    if (have_f16c()) return dot_f16_values_avx(q, k, rows, n, out);
+#endif
+    dot_f16_values_plain(q, k, rows, n, out);
+}
+}  // namespace
+
+float vec_dot_f16_values(const float* q, const float* k, int64_t n) {
+    float out;
+    dot_f16_values(q, &k, 1, n, &out);
+    return out;
+}
+
+void vec_dot_f16_values4(const float* q, const float* const k[4], int64_t n, float out[4]) { dot_f16_values(q, k, 4, n, out); }
 
 void vec_mad_f16(uint16_t* y, float a, const uint16_t* x, int64_t n) {
 #ifdef PLINTH_X86_DISPATCH

@@ -8,6 +8,13 @@ namespace plinth::cpu {
 float vec_dot(const float* a, const float* b, int64_t n);
 // y[i] += a * x[i]
 void vec_axpy(float* y, float a, const float* x, int64_t n);
+// q . k for values that are F16 widened to float: every product is exact in float, the sum is kept
+// in double (4 lanes, lane j taking elements j, j + 4, ...) and rounded once, as the reference's F16
+// dot product does it for short rows.
+float vec_dot_f16_values(const float* q, const float* k, int64_t n);
+// The same for one q and four k rows at once (out[r] = vec_dot_f16_values(q, k[r], n), bit for bit):
+// four independent sums, so they do not wait on each other's additions.
+void vec_dot_f16_values4(const float* q, const float* const k[4], int64_t n, float out[4]);
 // sum of x[i]^2: each square rounded to float, the sum kept in double (as the reference's RMS norm)
 double vec_sum_squares(const float* x, int64_t n);
 

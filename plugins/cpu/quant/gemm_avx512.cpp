@@ -328,12 +328,13 @@ struct Sym32Panel {
 
     // R rows (1 or 2) over blocks b0 .. b1 - 1, accumulators in acc[r * kAcc ..].
     template <int R>
+    // The first pass (b0 == 0) starts from zero instead of reading acc.
     static void rows_pass(const W* const* w, const __m512i* panel, int64_t b0, int64_t b1, __m512* acc) {
         __m512 s[R][kAcc];
         PLINTH_UNROLL
         for (int r = 0; r < R; ++r)
             PLINTH_UNROLL
-            for (int k = 0; k < kAcc; ++k) s[r][k] = acc[r * kAcc + k];
+            for (int k = 0; k < kAcc; ++k) s[r][k] = b0 == 0 ? _mm512_setzero_ps() : acc[r * kAcc + k];
         for (int64_t b = b0; b < b1; ++b) {
             const __m512i* p = panel + b * kPer;
             alignas(32) uint8_t codes[R][32];
@@ -405,7 +406,6 @@ struct Sym32Panel {
         for (int64_t c0 = 0; c0 < cols; c0 += 16) {
             const int nc = int(std::min<int64_t>(16, cols - c0));
             build(panel, nb, abase + size_t(c0) * a_stride, a_stride, nc);
-            std::fill(acc, acc + rows * kAcc, _mm512_setzero_ps());
             for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
                 const int64_t b1 = std::min(nb, b0 + kChunk);
                 int64_t r = 0;
