@@ -225,6 +225,26 @@ TEST_CASE("dot: SIMD levels match the reference on quantized random rows", "[qua
     }
 }
 
+TEST_CASE("dot: K-quants are bit-identical to the reference at every level", "[quant][dot]") {
+    // Every kernel sums a super-block's integers exactly and shares the float side
+    // (kquant_term / kquant_term_min), so the levels agree exactly, not within a tolerance.
+    EachLevel each;
+    Rng rng(31);
+    for (uint32_t type : {PLINTH_TYPE_Q2_K, PLINTH_TYPE_Q3_K, PLINTH_TYPE_Q4_K, PLINTH_TYPE_Q5_K, PLINTH_TYPE_Q6_K,
+                          PLINTH_TYPE_Q8_K}) {
+        for (int64_t n : {256, 512, 2048, 5632}) {
+            const Row w = quantized(type, rng.normal_row(n));
+            const Row a = quantized(PLINTH_TYPE_Q8_K, rng.normal_row(n));
+            const float ref = dot_reference(type, n, w.bytes.data(), a.bytes.data());
+            for (const std::string& l : each.levels) {
+                set_dispatch_for_testing(l.c_str());
+                INFO(type_name(type) << " n=" << n << " level " << l);
+                CHECK(dot(type, n, w.bytes.data(), a.bytes.data()) == ref);
+            }
+        }
+    }
+}
+
 TEST_CASE("dot: the symmetric 32-blocks sum in both documented orders, bit for bit at every level", "[quant][dot]") {
     // sum_order (quant_api.hpp) is part of the result, so here it is held exactly: the reference
     // against the documented formula written out below, and every level against the reference.

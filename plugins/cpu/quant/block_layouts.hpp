@@ -101,6 +101,18 @@ static_assert(offsetof(BlockQ8_K, qs) == 4 && offsetof(BlockQ8_K, bsums) == 260)
 
 // Q4_K / Q5_K: 8 pairs of 6-bit (scale, min) in 12 bytes. Pairs 0..3 sit in the low 6 bits of
 // bytes 0..3 (scale) and 4..7 (min); pairs 4..7 keep their low 4 bits in bytes 8..11 (scale low,
+
+// ---- the float side of a K-quant super-block ----------------------------------------------------
+// Every kernel (scalar, AVX2, AVX-512; one column or many) sums a super-block's integer products
+// exactly (isum: codes x activation codes x sub-block scales; msum: sub-block mins x activation
+// sums) and then does only this in float, adding the terms in block order into one float. So the
+// K-quant dot products are bit-identical at every level, for every tiling and thread count.
+// (The project builds with -ffp-contract=off: these stay separate multiplies and subtractions.)
+static inline float kquant_term(float w_d, float a_d, int32_t isum) { return w_d * a_d * float(isum); }
+static inline float kquant_term_min(float a_d, float w_d, float w_dmin, int32_t isum, int32_t msum) {
+    return a_d * (w_d * float(isum) - w_dmin * float(msum));
+}
+
 // min high nibble) and their top 2 bits in the spare top bits of bytes 0..3 (scale) and 4..7 (min).
 static inline void k4_scale_min(const uint8_t* s, int j, uint8_t* sc, uint8_t* mn) {
     if (j < 4) {

@@ -35,6 +35,12 @@ float hsum(__m128 v) {
     return _mm_cvtss_f32(v);
 }
 float hsum(__m256 v) { return hsum(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1))); }
+int hsum(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
 
 __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 __m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
@@ -282,7 +288,7 @@ __m256i madd_scaled(__m256i codes, const int8_t* act, __m256i scales) {
 float dot_q2_k(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const BlockQ2_K*>(wv);
     const auto* a = static_cast<const BlockQ8_K*>(av);
-    __m256 acc = _mm256_setzero_ps();
+    float sum = 0.0f;
     for (int64_t b = 0; b < n / kBlock256; ++b) {
         const __m128i packed = load128(w[b].scales);  // low nibble scale, high nibble min
         const __m256i scales = _mm256_cvtepu8_epi16(_mm_and_si128(packed, _mm_set1_epi8(0x0F)));
@@ -299,10 +305,9 @@ float dot_q2_k(int64_t n, const void* wv, const void* av) {
                 isum = _mm256_add_epi32(isum, madd_scaled(codes, a[b].qs + 128 * h + 32 * s, pick_pair(eight, 2 * s)));
             }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(a[b].d * f16(w[b].d)), _mm256_cvtepi32_ps(isum), acc);
-        acc = _mm256_fnmadd_ps(_mm256_set1_ps(a[b].d * f16(w[b].dmin)), _mm256_cvtepi32_ps(msum), acc);
+        sum += kquant_term_min(a[b].d, f16(w[b].d), f16(w[b].dmin), hsum(isum), hsum(msum));
     }
-    return hsum(acc);
+    return sum;
 }
 
 // Q3_K's 16 6-bit scales (see q3k_scale), unpacked in registers, as int16 (-32..31).
@@ -322,7 +327,7 @@ __m256i q3k_scales(const uint8_t* s) {
 float dot_q3_k(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const BlockQ3_K*>(wv);
     const auto* a = static_cast<const BlockQ8_K*>(av);
-    __m256 acc = _mm256_setzero_ps();
+    float sum = 0.0f;
     for (int64_t b = 0; b < n / kBlock256; ++b) {
         const __m256i scales = q3k_scales(w[b].scales);
         const __m256i hmask = load(w[b].hmask);
@@ -339,9 +344,9 @@ float dot_q3_k(int64_t n, const void* wv, const void* av) {
                 isum = _mm256_add_epi32(isum, madd_scaled(codes, a[b].qs + 128 * h + 32 * s, pick_pair(eight, 2 * s)));
             }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[b].d) * a[b].d), _mm256_cvtepi32_ps(isum), acc);
+        sum += kquant_term(f16(w[b].d), a[b].d, hsum(isum));
     }
-    return hsum(acc);
+    return sum;
 }
 
 // Q4_K / Q5_K's 8 6-bit scales and 8 6-bit mins (see k4_scale_min), bytewise in two uint64s.
@@ -361,7 +366,7 @@ float dot_q45_k(int64_t n, const void* wv, const void* av) {
     constexpr bool kFiveBit = requires(W blk) { blk.qh; };
     const auto* w = static_cast<const W*>(wv);
     const auto* a = static_cast<const BlockQ8_K*>(av);
-    __m256 acc = _mm256_setzero_ps();
+    float sum = 0.0f;
     for (int64_t b = 0; b < n / kBlock256; ++b) {
         uint64_t sc8, mn8;
         k4_scales_mins(w[b].scales, &sc8, &mn8);
@@ -383,16 +388,15 @@ float dot_q45_k(int64_t n, const void* wv, const void* av) {
             isum = _mm256_add_epi32(isum, madd_scaled(lo, a[b].qs + 64 * c, pick_one(eight, 2 * c)));
             isum = _mm256_add_epi32(isum, madd_scaled(hi, a[b].qs + 64 * c + 32, pick_one(eight, 2 * c + 1)));
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(a[b].d * f16(w[b].d)), _mm256_cvtepi32_ps(isum), acc);
-        acc = _mm256_fnmadd_ps(_mm256_set1_ps(a[b].d * f16(w[b].dmin)), _mm256_cvtepi32_ps(msum), acc);
+        sum += kquant_term_min(a[b].d, f16(w[b].d), f16(w[b].dmin), hsum(isum), hsum(msum));
     }
-    return hsum(acc);
+    return sum;
 }
 
 float dot_q6_k(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const BlockQ6_K*>(wv);
     const auto* a = static_cast<const BlockQ8_K*>(av);
-    __m256 acc = _mm256_setzero_ps();
+    float sum = 0.0f;
     for (int64_t b = 0; b < n / kBlock256; ++b) {
         const __m256i scales = _mm256_cvtepi8_epi16(load128(w[b].scales));
         // The +32 bias: 32 sum_j sc_j bsums_j, taken off first.
@@ -410,23 +414,23 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
                 isum = _mm256_add_epi32(isum, madd_scaled(_mm256_or_si256(low, top), a[b].qs + 128 * h + 32 * s, pick_pair(eight, 2 * s)));
             }
         }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[b].d) * a[b].d), _mm256_cvtepi32_ps(isum), acc);
+        sum += kquant_term(f16(w[b].d), a[b].d, hsum(isum));
     }
-    return hsum(acc);
+    return sum;
 }
 
 float dot_q8_k(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const BlockQ8_K*>(wv);
     const auto* a = static_cast<const BlockQ8_K*>(av);
-    __m256 acc = _mm256_setzero_ps();
+    float sum = 0.0f;
     for (int64_t b = 0; b < n / kBlock256; ++b) {
         __m256i isum = _mm256_setzero_si256();
         PLINTH_UNROLL
         for (int i = 0; i < kBlock256; i += 32)
             isum = _mm256_add_epi32(isum, dot_signed(load(w[b].qs + i), load(a[b].qs + i)));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(w[b].d * a[b].d), _mm256_cvtepi32_ps(isum), acc);
+        sum += kquant_term(w[b].d, a[b].d, hsum(isum));
     }
-    return hsum(acc);
+    return sum;
 }
 
 // ---- activation quantizers ------------------------------------------------------------------------
@@ -444,12 +448,6 @@ float hmax(__m256 v) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     m = _mm_max_ps(m, _mm_movehl_ps(m, m));
     return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
-}
-int hsum(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
 }
 __m256 abs8(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
 

@@ -16,8 +16,8 @@
 // vectors in registers, never through stores and reloads.
 //
 // Everything here has internal linkage: no code compiled with these flags may be shared with the
-// scalar path (see block_layouts.hpp). The multi-column kernels are in gemm_avx512.cpp, the helpers
-// both files use in avx512_common.hpp.
+// scalar path (see block_layouts.hpp). The multi-column kernels are in gemm_q32_avx512.cpp and
+// gemm_kquant_avx512.cpp, the helpers these files share in avx512_common.hpp.
 #include "avx512_common.hpp"
 
 namespace plinth::quant::detail {
@@ -214,7 +214,7 @@ float dot_symmetric_chain(int64_t n, const void* wv, const void* av) {
 float dot_q2_k(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const BlockQ2_K*>(wv);
     const auto* a = static_cast<const BlockQ8_K*>(av);
-    __m512 acc = _mm512_setzero_ps();
+    float sum = 0.0f;
     for (int64_t b = 0; b < n / kBlock256; ++b) {
         const __m128i packed = load128(w[b].scales);  // low nibble scale, high nibble min
         const __m512i scales = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(_mm_and_si128(packed, _mm_set1_epi8(0x0F))));
@@ -230,10 +230,9 @@ float dot_q2_k(int64_t n, const void* wv, const void* av) {
                 isum = madd_scaled(isum, codes, a[b].qs + 128 * h + 64 * p, _mm512_permutexvar_epi16(select_by16(8 * h + 4 * p), scales));
             }
         }
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(a[b].d * f16(w[b].d)), _mm512_cvtepi32_ps(isum), acc);
-        acc = _mm512_fnmadd_ps(_mm512_set1_ps(a[b].d * f16(w[b].dmin)), to_float(msum), acc);
+        sum += kquant_term_min(a[b].d, f16(w[b].d), f16(w[b].dmin), _mm512_reduce_add_epi32(isum), hsum(msum));
     }
-    return _mm512_reduce_add_ps(acc);
+    return sum;
 }
 
 // Q3_K's 16 6-bit scales (see q3k_scale), unpacked in registers, as int16 (-32..31).
@@ -253,7 +252,7 @@ __m256i q3k_scales(const uint8_t* s) {
 float dot_q3_k(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const BlockQ3_K*>(wv);
     const auto* a = static_cast<const BlockQ8_K*>(av);
-    __m512 acc = _mm512_setzero_ps();
+    float sum = 0.0f;
     for (int64_t b = 0; b < n / kBlock256; ++b) {
         const __m256i sc = q3k_scales(w[b].scales);
         const __m512i scales = _mm512_castsi256_si512(sc);
@@ -274,9 +273,9 @@ float dot_q3_k(int64_t n, const void* wv, const void* av) {
         // The +4 bias: 4 sum_j sc_j bsums_j.
         const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(sc, load256(a[b].bsums)), 2);
         isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(bias));
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(f16(w[b].d) * a[b].d), _mm512_cvtepi32_ps(isum), acc);
+        sum += kquant_term(f16(w[b].d), a[b].d, _mm512_reduce_add_epi32(isum));
     }
-    return _mm512_reduce_add_ps(acc);
+    return sum;
 }
 
 
@@ -285,7 +284,7 @@ float dot_q45_k(int64_t n, const void* wv, const void* av) {
     constexpr bool kFiveBit = requires(W blk) { blk.qh; };
     const auto* w = static_cast<const W*>(wv);
     const auto* a = static_cast<const BlockQ8_K*>(av);
-    __m512 acc = _mm512_setzero_ps();
+    float sum = 0.0f;
     for (int64_t b = 0; b < n / kBlock256; ++b) {
         uint64_t sc8, mn8;
         k4_scales_mins(w[b].scales, &sc8, &mn8);
@@ -305,16 +304,15 @@ float dot_q45_k(int64_t n, const void* wv, const void* av) {
             }
             isum = madd_scaled(isum, codes, a[b].qs + 64 * c, _mm512_permutexvar_epi16(select_by32(2 * c), scales));
         }
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(a[b].d * f16(w[b].d)), _mm512_cvtepi32_ps(isum), acc);
-        acc = _mm512_fnmadd_ps(_mm512_set1_ps(a[b].d * f16(w[b].dmin)), to_float(msum), acc);
+        sum += kquant_term_min(a[b].d, f16(w[b].d), f16(w[b].dmin), _mm512_reduce_add_epi32(isum), hsum(msum));
     }
-    return _mm512_reduce_add_ps(acc);
+    return sum;
 }
 
 float dot_q6_k(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const BlockQ6_K*>(wv);
     const auto* a = static_cast<const BlockQ8_K*>(av);
-    __m512 acc = _mm512_setzero_ps();
+    float sum = 0.0f;
     for (int64_t b = 0; b < n / kBlock256; ++b) {
         const __m256i sc = _mm256_cvtepi8_epi16(load128(w[b].scales));
         const __m512i scales = _mm512_castsi256_si512(sc);
@@ -335,15 +333,15 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
         // The +32 bias: 32 sum_j sc_j bsums_j.
         const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(sc, load256(a[b].bsums)), 5);
         isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(bias));
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(f16(w[b].d) * a[b].d), _mm512_cvtepi32_ps(isum), acc);
+        sum += kquant_term(f16(w[b].d), a[b].d, _mm512_reduce_add_epi32(isum));
     }
-    return _mm512_reduce_add_ps(acc);
+    return sum;
 }
 
 float dot_q8_k(int64_t n, const void* wv, const void* av) {
     const auto* w = static_cast<const BlockQ8_K*>(wv);
     const auto* a = static_cast<const BlockQ8_K*>(av);
-    __m512 acc = _mm512_setzero_ps();
+    float sum = 0.0f;
     for (int64_t b = 0; b < n / kBlock256; ++b) {
         __m512i isum = _mm512_setzero_si512();
         PLINTH_UNROLL
@@ -351,9 +349,9 @@ float dot_q8_k(int64_t n, const void* wv, const void* av) {
             isum = _mm512_dpbusd_epi32(isum, _mm512_xor_si512(load512(w[b].qs + i), bytes(0x80)), load512(a[b].qs + i));
         const __m256i bias = _mm256_madd_epi16(load256(a[b].bsums), _mm256_set1_epi16(128));
         isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(bias));
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(w[b].d * a[b].d), _mm512_cvtepi32_ps(isum), acc);
+        sum += kquant_term(w[b].d, a[b].d, _mm512_reduce_add_epi32(isum));
     }
-    return _mm512_reduce_add_ps(acc);
+    return sum;
 }
 
 // ---- activation quantizers ------------------------------------------------------------------------

@@ -104,7 +104,7 @@ int code_q8_1(const BlockQ8_1& b, int i) { return b.qs[i]; }
 
 // ---- K-quant super-blocks x Q8_K ----------------------------------------------------------------------
 // isum = sum_j sc_j * sum_{i in j} q_i a_i (signed codes), msum = sum_j mn_j * sum_{i in j} a_i;
-// the super-block adds a_d * (d * isum - dmin * msum).
+// the super-block adds kquant_term(_min) (block_layouts.hpp), the float side every level shares.
 
 int activation_sum(const BlockQ8_K& a, int first, int count) {
     int s = 0;
@@ -124,7 +124,7 @@ float dot_q2_k(int64_t n, const void* wv, const void* av) {
             isum += (w[b].scales[j] & 0x0F) * s;
             msum += (w[b].scales[j] >> 4) * activation_sum(a[b], 16 * j, 16);
         }
-        sum += a[b].d * (fp16_to_fp32(w[b].d) * float(isum) - fp16_to_fp32(w[b].dmin) * float(msum));
+        sum += kquant_term_min(a[b].d, fp16_to_fp32(w[b].d), fp16_to_fp32(w[b].dmin), isum, msum);
     }
     return sum;
 }
@@ -140,7 +140,7 @@ float dot_q3_k(int64_t n, const void* wv, const void* av) {
             for (int i = 16 * j; i < 16 * (j + 1); ++i) s += (q3k_code(w[b], i) - 4) * a[b].qs[i];
             isum += q3k_scale(w[b].scales, j) * s;
         }
-        sum += fp16_to_fp32(w[b].d) * a[b].d * float(isum);
+        sum += kquant_term(fp16_to_fp32(w[b].d), a[b].d, isum);
     }
     return sum;
 }
@@ -160,7 +160,7 @@ float dot_q45_k(int64_t n, const void* wv, const void* av) {
             isum += sc * s;
             msum += mn * activation_sum(a[b], 32 * j, 32);
         }
-        sum += a[b].d * (fp16_to_fp32(w[b].d) * float(isum) - fp16_to_fp32(w[b].dmin) * float(msum));
+        sum += kquant_term_min(a[b].d, fp16_to_fp32(w[b].d), fp16_to_fp32(w[b].dmin), isum, msum);
     }
     return sum;
 }
@@ -176,7 +176,7 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
             for (int i = 16 * j; i < 16 * (j + 1); ++i) s += (q6k_code(w[b], i) - 32) * a[b].qs[i];
             isum += w[b].scales[j] * s;
         }
-        sum += fp16_to_fp32(w[b].d) * a[b].d * float(isum);
+        sum += kquant_term(fp16_to_fp32(w[b].d), a[b].d, isum);
     }
     return sum;
 }
@@ -188,7 +188,7 @@ float dot_q8_k(int64_t n, const void* wv, const void* av) {
     for (int64_t b = 0; b < n / kBlock256; ++b) {
         int isum = 0;
         for (int i = 0; i < kBlock256; ++i) isum += w[b].qs[i] * a[b].qs[i];
-        sum += w[b].d * a[b].d * float(isum);
+        sum += kquant_term(w[b].d, a[b].d, isum);
     }
     return sum;
 }

@@ -39,7 +39,8 @@ extern const KernelTable kReferenceTable;  // dot_reference.cpp: every supported
 extern const KernelTable kAvx2Table;    // dot_avx2.cpp   (-mavx2 -mfma -mf16c)
 extern const KernelTable kAvx512Table;  // dot_avx512.cpp (+ -mavx512f -mavx512bw -mavx512vl -mavx512vnni)
 
-// gemm_avx512.cpp: the multi-column kernels kAvx512Table lists (same flags, same rules).
+// gemm_q32_avx512.cpp (Q4_0, Q5_0, Q8_0) and gemm_kquant_avx512.cpp (Q4_K, Q5_K, Q6_K): the
+// multi-column kernels kAvx512Table lists (same flags, same rules).
 namespace avx512 {
 using GemmKernel = void(int64_t rows, int64_t n, const void* w, size_t w_stride, int64_t cols, const void* a,
                         size_t a_stride, float* out, int64_t out_stride);

@@ -1,6 +1,6 @@
-// AVX-512 multi-column kernels (prefill and decode): quant::gemm for the types that have one at
-// this level. Same flags and rules as dot_avx512.cpp, whose single-column dot products these match
-// bit for bit (tests/quant hold them to it).
+// AVX-512 multi-column kernels for the 32-element symmetric blocks (Q4_0, Q5_0, Q8_0) x Q8_0: quant::gemm
+// for those types at this level, prefill and decode. Same flags and rules as dot_avx512.cpp, whose
+// single-column dot products these match bit for bit (tests/quant hold them to it).
 #include "avx512_common.hpp"
 
 namespace plinth::quant::detail {
@@ -11,152 +11,11 @@ namespace {
 // once per block and met by up to 4 activation columns: per (row, column) the same integer sums
 // and the same float operations in the same order, so bit for bit the same results.
 
-// Drives Kernel::template dot<NC>(n, w_row, cols[NC], out[NC]) over columns in groups of 4 (the
-// last group smaller), rows inner, so the group's activations stay in L1 while the rows pass.
-template <class Kernel, int NC>
-void gemm_group(int64_t rows, int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride,
-                float* out, int64_t out_stride) {
-    const void* cols[NC];
-    PLINTH_UNROLL
-    for (int c = 0; c < NC; ++c) cols[c] = a + size_t(c) * a_stride;
-    for (int64_t r = 0; r < rows; ++r) {
-        float res[NC];
-        Kernel::template dot<NC>(n, w + size_t(r) * w_stride, cols, res);
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) out[c * out_stride + r] = res[c];
-    }
-}
-
-template <class Kernel, int kGroup = 4>
-void gemm_columns(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
-                  size_t a_stride, float* out, int64_t out_stride) {
-    const auto* w = static_cast<const uint8_t*>(wv);
-    const auto* a = static_cast<const uint8_t*>(av);
-    int64_t c = 0;
-    for (; c + kGroup <= cols; c += kGroup)
-        gemm_group<Kernel, kGroup>(rows, n, w, w_stride, a + size_t(c) * a_stride, a_stride, out + c * out_stride, out_stride);
-    const uint8_t* rest = a + size_t(c) * a_stride;
-    float* rest_out = out + c * out_stride;
-    const int64_t left = cols - c;
-    if (left >= 4) {
-        gemm_group<Kernel, 4>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride);
-        rest += 4 * a_stride;
-        rest_out += 4 * out_stride;
-    }
-    switch (left % 4) {
-    case 3: gemm_group<Kernel, 3>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride); break;
-    case 2: gemm_group<Kernel, 2>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride); break;
-    case 1: gemm_group<Kernel, 1>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride); break;
-    default: break;
-    }
-}
-
-// Asks for the bytes kPrefetchBytes past block `p` of a weight row (all of one block's lines): the
-// hardware prefetcher alone leaves the row streams of a matrix-vector product waiting on memory
-// (decoding ran 25-35% faster with this).
-constexpr size_t kPrefetchBytes = 512;
-template <class W>
-void prefetch_ahead(const W* p) {
-    PLINTH_UNROLL
-    for (size_t k = 0; k < sizeof(W); k += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchBytes + k, _MM_HINT_T0);
-}
-
 template <class W, int kBias>
 __m256i symmetric_codes(const W& blk) {
     if constexpr (kBias == 128) return _mm256_xor_si256(load256(blk.qs), _mm256_set1_epi8(char(0x80)));
     else return block_codes(blk);
 }
-template <class W>  // dot_q45_k
-struct Q45K {
-    template <int NC>
-    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
-        constexpr bool kFiveBit = requires(W blk) { blk.qh; };
-        const auto* w = static_cast<const W*>(wv);
-        const BlockQ8_K* a[NC];
-        __m512 acc[NC];
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) {
-            a[c] = static_cast<const BlockQ8_K*>(av[c]);
-            acc[c] = _mm512_setzero_ps();
-        }
-        for (int64_t b = 0; b < n / kBlock256; ++b) {
-            prefetch_ahead(w + b);
-            uint64_t sc8, mn8;
-            k4_scales_mins(w[b].scales, &sc8, &mn8);
-            const __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc8))));
-            const __m128i mn = _mm_cvtsi64_si128(int64_t(mn8));
-            const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn, mn));
-            __m512i qh;
-            if constexpr (kFiveBit) qh = load256_twice(w[b].qh);
-            __m512i codes[4], sel[4];
-            PLINTH_UNROLL
-            for (int k = 0; k < 4; ++k) {
-                codes[k] = _mm512_and_si512(_mm512_srlv_epi16(load256_twice(w[b].qs + 32 * k), words2(0, 4)), bytes(0x0F));
-                if constexpr (kFiveBit) {
-                    const __mmask64 top = _mm512_test_epi8_mask(qh, bytes2(1 << (2 * k), 1 << (2 * k + 1)));
-                    codes[k] = _mm512_mask_add_epi8(codes[k], top, codes[k], bytes(16));
-                }
-                sel[k] = _mm512_permutexvar_epi16(select_by32(2 * k), scales);
-            }
-            const float dw = f16(w[b].d), dmin = f16(w[b].dmin);
-            PLINTH_UNROLL
-            for (int c = 0; c < NC; ++c) {
-                const __m256i msum = _mm256_madd_epi16(mins, load256(a[c][b].bsums));
-                __m512i isum = _mm512_setzero_si512();
-                PLINTH_UNROLL
-                for (int k = 0; k < 4; ++k) isum = madd_scaled(isum, codes[k], a[c][b].qs + 64 * k, sel[k]);
-                acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(a[c][b].d * dw), _mm512_cvtepi32_ps(isum), acc[c]);
-                acc[c] = _mm512_fnmadd_ps(_mm512_set1_ps(a[c][b].d * dmin), to_float(msum), acc[c]);
-            }
-        }
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
-    }
-};
-
-struct Q6K {  // dot_q6_k
-    template <int NC>
-    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
-        const auto* w = static_cast<const BlockQ6_K*>(wv);
-        const BlockQ8_K* a[NC];
-        __m512 acc[NC];
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) {
-            a[c] = static_cast<const BlockQ8_K*>(av[c]);
-            acc[c] = _mm512_setzero_ps();
-        }
-        for (int64_t b = 0; b < n / kBlock256; ++b) {
-            prefetch_ahead(w + b);
-            const __m256i sc = _mm256_cvtepi8_epi16(load128(w[b].scales));
-            const __m512i scales = _mm512_castsi256_si512(sc);
-            __m512i codes[4], sel[4];
-            PLINTH_UNROLL
-            for (int h = 0; h < 2; ++h) {
-                const __m512i ql = load512(w[b].ql + 64 * h);
-                const __m512i qh = _mm512_srlv_epi16(load256_twice(w[b].qh + 32 * h), words2(0, 2));
-                codes[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, bytes(0x0F)),
-                                               _mm512_and_si512(_mm512_slli_epi16(qh, 4), bytes(0x30)));
-                codes[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), bytes(0x0F)),
-                                                   _mm512_and_si512(qh, bytes(0x30)));
-                sel[2 * h] = _mm512_permutexvar_epi16(select_by16(8 * h), scales);
-                sel[2 * h + 1] = _mm512_permutexvar_epi16(select_by16(8 * h + 4), scales);
-            }
-            const float dw = f16(w[b].d);
-            PLINTH_UNROLL
-            for (int c = 0; c < NC; ++c) {
-                __m512i isum = _mm512_setzero_si512();
-                PLINTH_UNROLL
-                for (int k = 0; k < 4; ++k) isum = madd_scaled(isum, codes[k], a[c][b].qs + 64 * k, sel[k]);
-                const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(sc, load256(a[c][b].bsums)), 5);
-                isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(bias));
-                acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(dw * a[c][b].d), _mm512_cvtepi32_ps(isum), acc[c]);
-            }
-        }
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) out[c] = _mm512_reduce_add_ps(acc[c]);
-    }
-};
-
 // Q4_0 / Q5_0 / Q8_0 x Q8_0, one column at a time (decoding, and the last columns of a tile): rows
 // in groups of 4 whose fused multiply-add chains interleave, so no row waits on the latency of its
 // own chain (one row at a time is latency-bound at about one block per 4 cycles). The column's
@@ -294,7 +153,9 @@ struct Sym32Panel {
     static constexpr int kAcc = kChain ? 1 : 8;     // accumulators per row
     static constexpr int kRows = kChain ? 4 : 2;    // rows per pass: they share the panel's loads
     static constexpr int kMinPanelColumns = 4;      // fewer go column by column
-    static constexpr int64_t kChunk = kChain ? 32 : 16;  // blocks per pass over the rows (panel in L1)
+    // Blocks per pass over the rows: each pass moves the rows' accumulators out and back in, so long
+    // passes pay even past L1 (pp128 1.1B Q8_0: 16 blocks 127 t/s, 64 blocks 138).
+    static constexpr int64_t kChunk = 64;
 
     // Panel of columns c0 .. c0 + nc - 1 (nc <= 16; missing lanes are zero).
     static void build(__m512i* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
@@ -454,15 +315,6 @@ void gemm_q5_0_blocks(int64_t rows, int64_t n, const void* w, size_t ws, int64_t
 }
 void gemm_q8_0_blocks(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
     Sym32Panel<BlockQ8_0, 128, true>::gemm(rows, n, w, ws, cols, a, as, out, os);
-}
-void gemm_q4_k(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
-    gemm_columns<Q45K<BlockQ4_K>, 8>(rows, n, w, ws, cols, a, as, out, os);
-}
-void gemm_q5_k(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
-    gemm_columns<Q45K<BlockQ5_K>, 8>(rows, n, w, ws, cols, a, as, out, os);
-}
-void gemm_q6_k(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
-    gemm_columns<Q6K, 8>(rows, n, w, ws, cols, a, as, out, os);
 }
 }  // namespace avx512
 

@@ -1,0 +1,313 @@
+// AVX-512 multi-column kernels for the K-quants (Q4_K, Q5_K, Q6_K) x Q8_K: quant::gemm for those
+// types at this level. Same flags and rules as dot_avx512.cpp; the float side of every super-block
+// is kquant_term(_min) (block_layouts.hpp), so the results are the dot products', bit for bit
+// (tests/quant hold them to it).
+#include "avx512_common.hpp"
+
+namespace plinth::quant::detail {
+namespace {
+
+template <class W>  // dot_q45_k
+struct Q45K {
+    template <int NC>
+    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
+        constexpr bool kFiveBit = requires(W blk) { blk.qh; };
+        const auto* w = static_cast<const W*>(wv);
+        const BlockQ8_K* a[NC];
+        float sum[NC];
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) {
+            a[c] = static_cast<const BlockQ8_K*>(av[c]);
+            sum[c] = 0.0f;
+        }
+        for (int64_t b = 0; b < n / kBlock256; ++b) {
+            prefetch_ahead(w + b);
+            uint64_t sc8, mn8;
+            k4_scales_mins(w[b].scales, &sc8, &mn8);
+            const __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc8))));
+            const __m128i mn = _mm_cvtsi64_si128(int64_t(mn8));
+            const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn, mn));
+            __m512i qh;
+            if constexpr (kFiveBit) qh = load256_twice(w[b].qh);
+            __m512i codes[4], sel[4];
+            PLINTH_UNROLL
+            for (int k = 0; k < 4; ++k) {
+                codes[k] = _mm512_and_si512(_mm512_srlv_epi16(load256_twice(w[b].qs + 32 * k), words2(0, 4)), bytes(0x0F));
+                if constexpr (kFiveBit) {
+                    const __mmask64 top = _mm512_test_epi8_mask(qh, bytes2(1 << (2 * k), 1 << (2 * k + 1)));
+                    codes[k] = _mm512_mask_add_epi8(codes[k], top, codes[k], bytes(16));
+                }
+                sel[k] = _mm512_permutexvar_epi16(select_by32(2 * k), scales);
+            }
+            const float dw = f16(w[b].d), dmin = f16(w[b].dmin);
+            PLINTH_UNROLL
+            for (int c = 0; c < NC; ++c) {
+                const __m256i msum = _mm256_madd_epi16(mins, load256(a[c][b].bsums));
+                __m512i isum = _mm512_setzero_si512();
+                PLINTH_UNROLL
+                for (int k = 0; k < 4; ++k) isum = madd_scaled(isum, codes[k], a[c][b].qs + 64 * k, sel[k]);
+                sum[c] += kquant_term_min(a[c][b].d, dw, dmin, _mm512_reduce_add_epi32(isum), hsum(msum));
+            }
+        }
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) out[c] = sum[c];
+    }
+};
+
+struct Q6K {  // dot_q6_k
+    template <int NC>
+    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
+        const auto* w = static_cast<const BlockQ6_K*>(wv);
+        const BlockQ8_K* a[NC];
+        float sum[NC];
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) {
+            a[c] = static_cast<const BlockQ8_K*>(av[c]);
+            sum[c] = 0.0f;
+        }
+        for (int64_t b = 0; b < n / kBlock256; ++b) {
+            prefetch_ahead(w + b);
+            const __m256i sc = _mm256_cvtepi8_epi16(load128(w[b].scales));
+            const __m512i scales = _mm512_castsi256_si512(sc);
+            __m512i codes[4], sel[4];
+            PLINTH_UNROLL
+            for (int h = 0; h < 2; ++h) {
+                const __m512i ql = load512(w[b].ql + 64 * h);
+                const __m512i qh = _mm512_srlv_epi16(load256_twice(w[b].qh + 32 * h), words2(0, 2));
+                codes[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, bytes(0x0F)),
+                                               _mm512_and_si512(_mm512_slli_epi16(qh, 4), bytes(0x30)));
+                codes[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), bytes(0x0F)),
+                                                   _mm512_and_si512(qh, bytes(0x30)));
+                sel[2 * h] = _mm512_permutexvar_epi16(select_by16(8 * h), scales);
+                sel[2 * h + 1] = _mm512_permutexvar_epi16(select_by16(8 * h + 4), scales);
+            }
+            const float dw = f16(w[b].d);
+            PLINTH_UNROLL
+            for (int c = 0; c < NC; ++c) {
+                __m512i isum = _mm512_setzero_si512();
+                PLINTH_UNROLL
+                for (int k = 0; k < 4; ++k) isum = madd_scaled(isum, codes[k], a[c][b].qs + 64 * k, sel[k]);
+                const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(sc, load256(a[c][b].bsums)), 5);
+                isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(bias));
+                sum[c] += kquant_term(dw, a[c][b].d, _mm512_reduce_add_epi32(isum));
+            }
+        }
+        PLINTH_UNROLL
+        for (int c = 0; c < NC; ++c) out[c] = sum[c];
+    }
+};
+
+
+// K-quants x Q8_K, 16 columns at once: lanes are columns (as Sym32Panel in gemm_q32_avx512.cpp).
+// Per super-block the panel holds 64 vectors, vector k holding bytes 4k .. 4k + 3 of each column's
+// 256 activation codes, then the columns' activation sums as int16 pairs (Q4_K/Q5_K: sums over the
+// 8 sub-blocks of 32, pairs (2p, 2p + 1); Q6_K: Q8_K's own 16 sums of 16, pairs (2p, 2p + 1)), then
+// the columns' scales d. A row's codes are unpacked to bytes once per super-block and broadcast 4 at
+// a time against the panel: the dpbusd of one sub-block give its exact integer sum in every lane, a
+// vpmulld by the row's sub-block scale adds it to isum. The mins (Q4_K/Q5_K) and the -32 bias of
+// Q6_K's codes come from dpwssd of the row's scale pairs against the panel's sum pairs. Then the
+// float side, lane by lane, is kquant_term(_min): the single-column kernels' results, bit for bit.
+template <class W>
+struct KPanel {
+    static constexpr bool kQ6 = std::is_same_v<W, BlockQ6_K>;
+    static constexpr int kSubs = kQ6 ? 16 : 8;    // sub-blocks per super-block
+    static constexpr int kGroups = 64 / kSubs;    // 4-code groups per sub-block
+    static constexpr int kPairs = kQ6 ? 8 : 4;    // int16-pair vectors of activation sums
+    static constexpr int kPer = 64 + kPairs + 1;  // vectors per super-block
+    static constexpr int kRows = 2;               // rows per pass: they share the panel's loads
+    static constexpr int kMinPanelColumns = 4;    // fewer go column by column
+    static constexpr int64_t kChunk = 8;  // super-blocks per pass over the rows (35 KiB of panel, in L1)
+
+    // One row's super-block, unpacked: codes as bytes in element order, sub-block scales as int32,
+    // the int16 pairs that meet the panel's sum pairs, and the float scales.
+    struct alignas(64) Unpacked {
+        uint8_t codes[256];
+        int32_t scales[16];
+        int32_t pairs[8];
+        float d, dmin;
+    };
+
+    static void unpack(const W& blk, Unpacked& u) {
+        if constexpr (kQ6) {
+            PLINTH_UNROLL
+            for (int h = 0; h < 2; ++h) {  // elements 128h .. 128h + 127, as Q6K
+                const __m512i ql = load512(blk.ql + 64 * h);
+                const __m512i qh = _mm512_srlv_epi16(load256_twice(blk.qh + 32 * h), words2(0, 2));
+                _mm512_store_si512(u.codes + 128 * h, _mm512_or_si512(_mm512_and_si512(ql, bytes(0x0F)),
+                                                                      _mm512_and_si512(_mm512_slli_epi16(qh, 4), bytes(0x30))));
+                _mm512_store_si512(u.codes + 128 * h + 64, _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), bytes(0x0F)),
+                                                                           _mm512_and_si512(qh, bytes(0x30))));
+            }
+            const __m128i sc = load128(blk.scales);
+            _mm512_store_si512(u.scales, _mm512_cvtepi8_epi32(sc));
+            // the -32 bias: 32 sc_j against the sums of 16, two sub-blocks per int32
+            _mm256_store_si256(reinterpret_cast<__m256i*>(u.pairs), _mm256_slli_epi16(_mm256_cvtepi8_epi16(sc), 5));
+            u.d = f16(blk.d);
+        } else {
+            constexpr bool kFiveBit = requires(W b) { b.qh; };
+            uint64_t sc8, mn8;
+            k4_scales_mins(blk.scales, &sc8, &mn8);
+            __m512i qh;
+            if constexpr (kFiveBit) qh = load256_twice(blk.qh);
+            PLINTH_UNROLL
+            for (int k = 0; k < 4; ++k) {  // sub-blocks 2k (low nibbles) and 2k + 1 (high nibbles)
+                __m512i codes = _mm512_and_si512(_mm512_srlv_epi16(load256_twice(blk.qs + 32 * k), words2(0, 4)), bytes(0x0F));
+                if constexpr (kFiveBit) {
+                    const __mmask64 top = _mm512_test_epi8_mask(qh, bytes2(1 << (2 * k), 1 << (2 * k + 1)));
+                    codes = _mm512_mask_add_epi8(codes, top, codes, bytes(16));
+                }
+                _mm512_store_si512(u.codes + 64 * k, codes);
+            }
+            _mm256_store_si256(reinterpret_cast<__m256i*>(u.scales), _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(sc8))));
+            _mm_store_si128(reinterpret_cast<__m128i*>(u.pairs), _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(mn8))));
+            u.d = f16(blk.d);
+            u.dmin = f16(blk.dmin);
+        }
+    }
+
+    // Panel of columns c0 .. c0 + nc - 1 (nc <= 16; missing lanes are zero).
+    static void build(__m512i* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
+        const __mmask16 m = __mmask16((1u << nc) - 1u);
+        const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32(int(a_stride)));
+        const auto* blocks = reinterpret_cast<const BlockQ8_K*>(a);
+        for (int64_t b = 0; b < nb; ++b) {
+            __m512i* p = panel + b * kPer;
+            for (int k = 0; k < 64; ++k) p[k] = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, blocks[b].qs + 4 * k, 1);
+            __m512i sums16[8];  // int32 j: the int16 pair (bsums[2j], bsums[2j + 1])
+            PLINTH_UNROLL
+            for (int j = 0; j < 8; ++j) sums16[j] = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, blocks[b].bsums + 2 * j, 1);
+            if constexpr (kQ6) {
+                PLINTH_UNROLL
+                for (int j = 0; j < 8; ++j) p[64 + j] = sums16[j];
+            } else {
+                const __m512i ones = _mm512_set1_epi16(1);
+                PLINTH_UNROLL
+                for (int q = 0; q < 4; ++q) {  // sums over sub-blocks 2q and 2q + 1 (each |sum| <= 32 * 127)
+                    const __m512i lo = _mm512_madd_epi16(sums16[2 * q], ones), hi = _mm512_madd_epi16(sums16[2 * q + 1], ones);
+                    p[64 + q] = _mm512_or_si512(_mm512_and_si512(lo, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(hi, 16));
+                }
+            }
+            p[64 + kPairs] = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, &blocks[b].d, 1);
+        }
+    }
+
+    static int32_t word(const uint8_t* p) {
+        int32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    }
+
+    // R rows (1 or 2) over super-blocks b0 .. b1 - 1, sums in acc[r]; the first pass starts from zero.
+    template <int R>
+    static void rows_pass(const W* const* w, const __m512i* panel, int64_t b0, int64_t b1, __m512* acc) {
+        __m512 s[R];
+        PLINTH_UNROLL
+        for (int r = 0; r < R; ++r) s[r] = b0 == 0 ? _mm512_setzero_ps() : acc[r];
+        for (int64_t b = b0; b < b1; ++b) {
+            const __m512i* p = panel + b * kPer;
+            Unpacked u[R];
+            PLINTH_UNROLL
+            for (int r = 0; r < R; ++r) unpack(w[r][b], u[r]);
+            // Broadcasts read the codes back from memory (a load each), not out of registers.
+            asm volatile("" : "+m"(u));
+            __m512i isum[R], side[R];
+            PLINTH_UNROLL
+            for (int r = 0; r < R; ++r) isum[r] = side[r] = _mm512_setzero_si512();
+            PLINTH_UNROLL
+            for (int j = 0; j < kSubs; ++j) {
+                __m512i sub[R];
+                PLINTH_UNROLL
+                for (int r = 0; r < R; ++r) sub[r] = _mm512_setzero_si512();
+                PLINTH_UNROLL
+                for (int g = 0; g < kGroups; ++g) {
+                    const __m512i q = p[j * kGroups + g];
+                    PLINTH_UNROLL
+                    for (int r = 0; r < R; ++r)
+                        sub[r] = _mm512_dpbusd_epi32(sub[r], _mm512_set1_epi32(word(u[r].codes + 4 * (j * kGroups + g))), q);
+                }
+                PLINTH_UNROLL
+                for (int r = 0; r < R; ++r) isum[r] = _mm512_add_epi32(isum[r], _mm512_mullo_epi32(sub[r], _mm512_set1_epi32(u[r].scales[j])));
+            }
+            PLINTH_UNROLL
+            for (int q = 0; q < kPairs; ++q)
+                PLINTH_UNROLL
+                for (int r = 0; r < R; ++r) side[r] = _mm512_dpwssd_epi32(side[r], _mm512_set1_epi32(u[r].pairs[q]), p[64 + q]);
+            const __m512 d = _mm512_castsi512_ps(p[64 + kPairs]);
+            PLINTH_UNROLL
+            for (int r = 0; r < R; ++r) {
+                __m512 term;
+                if constexpr (kQ6)  // kquant_term(w_d, a_d, isum - bias)
+                    term = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(u[r].d), d), _mm512_cvtepi32_ps(_mm512_sub_epi32(isum[r], side[r])));
+                else  // kquant_term_min(a_d, w_d, w_dmin, isum, msum)
+                    term = _mm512_mul_ps(d, _mm512_sub_ps(_mm512_mul_ps(_mm512_set1_ps(u[r].d), _mm512_cvtepi32_ps(isum[r])),
+                                                          _mm512_mul_ps(_mm512_set1_ps(u[r].dmin), _mm512_cvtepi32_ps(side[r]))));
+                s[r] = _mm512_add_ps(s[r], term);
+            }
+        }
+        PLINTH_UNROLL
+        for (int r = 0; r < R; ++r) acc[r] = s[r];
+    }
+
+    static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
+                     size_t a_stride, float* out, int64_t out_stride) {
+        // Fewer than 4 columns (decoding: 1) go through the per-column kernels, as do columns too
+        // far apart for the panel's gathers (32-bit byte offsets of up to 15 column strides).
+        using Plain = std::conditional_t<kQ6, Q6K, Q45K<W>>;
+        const int64_t paneled = cols / 16 * 16 + (cols % 16 >= kMinPanelColumns ? cols % 16 : 0);
+        if (rows <= 0 || n == 0 || paneled == 0 || a_stride > size_t(INT32_MAX) / 16)
+            return gemm_columns<Plain, 8>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+        if (paneled < cols)
+            gemm_columns<Plain, 8>(rows, n, wv, w_stride, cols - paneled, static_cast<const uint8_t*>(av) + size_t(paneled) * a_stride,
+                                   a_stride, out + paneled * out_stride, out_stride);
+        const int64_t nb = n / kBlock256;
+        const auto* wbase = static_cast<const uint8_t*>(wv);
+        const auto* abase = static_cast<const uint8_t*>(av);
+        struct alignas(64) I512 { __m512i v; };  // (a std::vector of a bare vector type drops its alignment)
+        struct alignas(64) F512 { __m512 v; };
+        thread_local std::vector<I512> panel_store;
+        thread_local std::vector<F512> acc_store;
+        if (panel_store.size() < size_t(nb * kPer)) panel_store.resize(size_t(nb * kPer));
+        if (acc_store.size() < size_t(rows)) acc_store.resize(size_t(rows));
+        __m512i* const panel = &panel_store[0].v;
+        __m512* const acc = &acc_store[0].v;
+        for (int64_t c0 = 0; c0 < paneled; c0 += 16) {
+            const int nc = int(std::min<int64_t>(16, paneled - c0));
+            build(panel, nb, abase + size_t(c0) * a_stride, a_stride, nc);
+            for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
+                const int64_t b1 = std::min(nb, b0 + kChunk);
+                int64_t r = 0;
+                auto pass = [&]<int R>() {
+                    const W* w[R];
+                    PLINTH_UNROLL
+                    for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const W*>(wbase + size_t(r + i) * w_stride);
+                    rows_pass<R>(w, panel, b0, b1, acc + r);
+                    r += R;
+                };
+                while (r + kRows <= rows) pass.template operator()<kRows>();
+                if (r < rows) pass.template operator()<1>();
+            }
+            for (int64_t r = 0; r < rows; ++r) {
+                alignas(64) float lanes[16];
+                _mm512_store_ps(lanes, acc[r]);
+                for (int c = 0; c < nc; ++c) out[(c0 + c) * out_stride + r] = lanes[c];
+            }
+        }
+    }
+};
+
+}  // namespace
+
+namespace avx512 {
+void gemm_q4_k(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    KPanel<BlockQ4_K>::gemm(rows, n, w, ws, cols, a, as, out, os);
+}
+void gemm_q5_k(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    KPanel<BlockQ5_K>::gemm(rows, n, w, ws, cols, a, as, out, os);
+}
+void gemm_q6_k(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    KPanel<BlockQ6_K>::gemm(rows, n, w, ws, cols, a, as, out, os);
+}
+}  // namespace avx512
+
+}  // namespace plinth::quant::detail
