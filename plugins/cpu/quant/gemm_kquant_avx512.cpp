@@ -7,96 +7,151 @@
 namespace plinth::quant::detail {
 namespace {
 
-template <class W>  // dot_q45_k
-struct Q45K {
-    template <int NC>
-    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
-        constexpr bool kFiveBit = requires(W blk) { blk.qh; };
-        const auto* w = static_cast<const W*>(wv);
-        const BlockQ8_K* a[NC];
-        float sum[NC];
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) {
-            a[c] = static_cast<const BlockQ8_K*>(av[c]);
-            sum[c] = 0.0f;
-        }
-        for (int64_t b = 0; b < n / kBlock256; ++b) {
-            prefetch_ahead(w + b);
+// One row's super-block, unpacked once and met by any number of Q8_K columns (the arithmetic of
+// dot_q45_k / dot_q6_k in dot_avx512.cpp): 64 codes per step, maddubs into int16 pairs, dpwssd by
+// the sub-block scale into 16 int32 lanes. `side` is the part that needs only the activation sums:
+// Q4_K/Q5_K sum_j mn_j * (sum over sub-block j); Q6_K 32 sum_j sc_j * (sum over j), the codes' bias.
+template <class W>
+struct KSuper {
+    static constexpr bool kQ6 = std::is_same_v<W, BlockQ6_K>;
+    __m512i codes[4], sel[4];
+    __m256i side_weights;  // int16, one per activation sum of 16
+    float d, dmin = 0.0f;
+
+    explicit KSuper(const W& blk) {
+        if constexpr (kQ6) {
+            const __m256i sc = _mm256_cvtepi8_epi16(load128(blk.scales));
+            const __m512i scales = _mm512_castsi256_si512(sc);
+            PLINTH_UNROLL
+            for (int h = 0; h < 2; ++h) {
+                const __m512i ql = load512(blk.ql + 64 * h);
+                const __m512i qh = _mm512_srlv_epi16(load256_twice(blk.qh + 32 * h), words2(0, 2));
+                codes[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, bytes(0x0F)), _mm512_and_si512(_mm512_slli_epi16(qh, 4), bytes(0x30)));
+                codes[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), bytes(0x0F)), _mm512_and_si512(qh, bytes(0x30)));
+                sel[2 * h] = _mm512_permutexvar_epi16(select_by16(8 * h), scales);
+                sel[2 * h + 1] = _mm512_permutexvar_epi16(select_by16(8 * h + 4), scales);
+            }
+            side_weights = _mm256_slli_epi16(sc, 5);  // 32 sc_j (|.| <= 4096)
+            d = f16(blk.d);
+        } else {
+            constexpr bool kFiveBit = requires(W b) { b.qh; };
             uint64_t sc8, mn8;
-            k4_scales_mins(w[b].scales, &sc8, &mn8);
+            k4_scales_mins(blk.scales, &sc8, &mn8);
             const __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc8))));
             const __m128i mn = _mm_cvtsi64_si128(int64_t(mn8));
-            const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn, mn));
+            side_weights = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn, mn));  // each min against both sums of 16
             __m512i qh;
-            if constexpr (kFiveBit) qh = load256_twice(w[b].qh);
-            __m512i codes[4], sel[4];
+            if constexpr (kFiveBit) qh = load256_twice(blk.qh);
             PLINTH_UNROLL
             for (int k = 0; k < 4; ++k) {
-                codes[k] = _mm512_and_si512(_mm512_srlv_epi16(load256_twice(w[b].qs + 32 * k), words2(0, 4)), bytes(0x0F));
+                codes[k] = _mm512_and_si512(_mm512_srlv_epi16(load256_twice(blk.qs + 32 * k), words2(0, 4)), bytes(0x0F));
                 if constexpr (kFiveBit) {
                     const __mmask64 top = _mm512_test_epi8_mask(qh, bytes2(1 << (2 * k), 1 << (2 * k + 1)));
                     codes[k] = _mm512_mask_add_epi8(codes[k], top, codes[k], bytes(16));
                 }
                 sel[k] = _mm512_permutexvar_epi16(select_by32(2 * k), scales);
             }
-            const float dw = f16(w[b].d), dmin = f16(w[b].dmin);
-            PLINTH_UNROLL
-            for (int c = 0; c < NC; ++c) {
-                const __m256i msum = _mm256_madd_epi16(mins, load256(a[c][b].bsums));
-                __m512i isum = _mm512_setzero_si512();
-                PLINTH_UNROLL
-                for (int k = 0; k < 4; ++k) isum = madd_scaled(isum, codes[k], a[c][b].qs + 64 * k, sel[k]);
-                sum[c] += kquant_term_min(a[c][b].d, dw, dmin, _mm512_reduce_add_epi32(isum), hsum(msum));
-            }
+            d = f16(blk.d);
+            dmin = f16(blk.dmin);
         }
+    }
+
+    // Exact integer sums against one activation super-block (16 and 8 int32 lanes).
+    void sums(const BlockQ8_K& a, __m512i* isum, __m256i* side) const {
+        __m512i s = _mm512_setzero_si512();
         PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) out[c] = sum[c];
+        for (int k = 0; k < 4; ++k) s = madd_scaled(s, codes[k], a.qs + 64 * k, sel[k]);
+        *isum = s;
+        *side = _mm256_madd_epi16(side_weights, load256(a.bsums));
+    }
+    // The super-block's float term (kquant_term / _min) from those sums.
+    float term(const BlockQ8_K& a, __m512i isum, __m256i side) const {
+        if constexpr (kQ6) return kquant_term(d, a.d, _mm512_reduce_add_epi32(isum) - hsum(side));
+        else return kquant_term_min(a.d, d, dmin, _mm512_reduce_add_epi32(isum), hsum(side));
     }
 };
 
-struct Q6K {  // dot_q6_k
-    template <int NC>
-    static void dot(int64_t n, const void* wv, const void* const* av, float* out) {
-        const auto* w = static_cast<const BlockQ6_K*>(wv);
-        const BlockQ8_K* a[NC];
-        float sum[NC];
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) {
-            a[c] = static_cast<const BlockQ8_K*>(av[c]);
-            sum[c] = 0.0f;
-        }
-        for (int64_t b = 0; b < n / kBlock256; ++b) {
-            prefetch_ahead(w + b);
-            const __m256i sc = _mm256_cvtepi8_epi16(load128(w[b].scales));
-            const __m512i scales = _mm512_castsi256_si512(sc);
-            __m512i codes[4], sel[4];
+// The sums of four vectors' lanes, one per lane of the result (integer: any order is exact).
+__m128i sum_lanes4(const __m512i v[4]) {
+    const __m512i s01 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
+    const __m512i s23 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
+    const __m512i s = _mm512_add_epi32(_mm512_unpacklo_epi64(s01, s23), _mm512_unpackhi_epi64(s01, s23));
+    const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+__m128i sum_lanes4(const __m256i v[4]) {
+    const __m256i s01 = _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]), _mm256_unpackhi_epi32(v[0], v[1]));
+    const __m256i s23 = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]), _mm256_unpackhi_epi32(v[2], v[3]));
+    const __m256i s = _mm256_add_epi32(_mm256_unpacklo_epi64(s01, s23), _mm256_unpackhi_epi64(s01, s23));
+    return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+}
+
+// One column at a time (decoding, and the last columns of a tile): rows in groups of 4, the
+// column's activations loaded once for the group; the 4 rows' integer sums are reduced together
+// and their float sides run as the 4 lanes of one vector (lane r: row r's kquant_term(_min), in the
+// same operations), so no row waits on its own chain.
+template <class W>
+struct KRows {
+    static constexpr bool kQ6 = KSuper<W>::kQ6;
+
+    template <int R>
+    static void row_group(int64_t nb, const W* const* w, const BlockQ8_K* a, float* out) {
+        __m128 sum = _mm_setzero_ps();
+        for (int64_t b = 0; b < nb; ++b) {
+            __m512i isum[4];
+            __m256i side[4];
+            alignas(16) float d[4] = {}, dmin[4] = {};
             PLINTH_UNROLL
-            for (int h = 0; h < 2; ++h) {
-                const __m512i ql = load512(w[b].ql + 64 * h);
-                const __m512i qh = _mm512_srlv_epi16(load256_twice(w[b].qh + 32 * h), words2(0, 2));
-                codes[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, bytes(0x0F)),
-                                               _mm512_and_si512(_mm512_slli_epi16(qh, 4), bytes(0x30)));
-                codes[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), bytes(0x0F)),
-                                                   _mm512_and_si512(qh, bytes(0x30)));
-                sel[2 * h] = _mm512_permutexvar_epi16(select_by16(8 * h), scales);
-                sel[2 * h + 1] = _mm512_permutexvar_epi16(select_by16(8 * h + 4), scales);
+            for (int r = 0; r < 4; ++r) {
+                if (r < R) {
+                    prefetch_ahead(w[r] + b);
+                    const KSuper<W> k(w[r][b]);
+                    k.sums(a[b], &isum[r], &side[r]);
+                    d[r] = k.d;
+                    dmin[r] = k.dmin;
+                } else {
+                    isum[r] = _mm512_setzero_si512();
+                    side[r] = _mm256_setzero_si256();
+                }
             }
-            const float dw = f16(w[b].d);
-            PLINTH_UNROLL
-            for (int c = 0; c < NC; ++c) {
-                __m512i isum = _mm512_setzero_si512();
+            const __m128 is = _mm_cvtepi32_ps(kQ6 ? _mm_sub_epi32(sum_lanes4(isum), sum_lanes4(side)) : sum_lanes4(isum));
+            const __m128 ad = _mm_set1_ps(a[b].d);
+            __m128 term;
+            if constexpr (kQ6) term = _mm_mul_ps(_mm_mul_ps(_mm_load_ps(d), ad), is);  // kquant_term
+            else term = _mm_mul_ps(ad, _mm_sub_ps(_mm_mul_ps(_mm_load_ps(d), is), _mm_mul_ps(_mm_load_ps(dmin), _mm_cvtepi32_ps(sum_lanes4(side)))));
+            sum = _mm_add_ps(sum, term);
+        }
+        alignas(16) float lanes[4];
+        _mm_store_ps(lanes, sum);
+        PLINTH_UNROLL
+        for (int r = 0; r < R; ++r) out[r] = lanes[r];
+    }
+
+    static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
+                     size_t a_stride, float* out, int64_t out_stride) {
+        const int64_t nb = n / kBlock256;
+        const auto* wbase = static_cast<const uint8_t*>(wv);
+        for (int64_t c = 0; c < cols; ++c) {
+            const auto* a = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(av) + size_t(c) * a_stride);
+            float* o = out + c * out_stride;
+            int64_t r = 0;
+            auto pass = [&]<int R>() {
+                const W* w[R];
                 PLINTH_UNROLL
-                for (int k = 0; k < 4; ++k) isum = madd_scaled(isum, codes[k], a[c][b].qs + 64 * k, sel[k]);
-                const __m256i bias = _mm256_slli_epi32(_mm256_madd_epi16(sc, load256(a[c][b].bsums)), 5);
-                isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(bias));
-                sum[c] += kquant_term(dw, a[c][b].d, _mm512_reduce_add_epi32(isum));
+                for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const W*>(wbase + size_t(r + i) * w_stride);
+                row_group<R>(nb, w, a, o + r);
+                r += R;
+            };
+            while (r + 4 <= rows) pass.template operator()<4>();
+            switch (rows - r) {
+            case 3: pass.template operator()<3>(); break;
+            case 2: pass.template operator()<2>(); break;
+            case 1: pass.template operator()<1>(); break;
+            default: break;
             }
         }
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) out[c] = sum[c];
     }
 };
-
 
 // K-quants x Q8_K, 16 columns at once: lanes are columns (as Sym32Panel in gemm_q32_avx512.cpp).
 // Per super-block the panel holds 64 vectors, vector k holding bytes 4k .. 4k + 3 of each column's
@@ -253,12 +308,11 @@ struct KPanel {
                      size_t a_stride, float* out, int64_t out_stride) {
         // Fewer than 4 columns (decoding: 1) go through the per-column kernels, as do columns too
         // far apart for the panel's gathers (32-bit byte offsets of up to 15 column strides).
-        using Plain = std::conditional_t<kQ6, Q6K, Q45K<W>>;
         const int64_t paneled = cols / 16 * 16 + (cols % 16 >= kMinPanelColumns ? cols % 16 : 0);
         if (rows <= 0 || n == 0 || paneled == 0 || a_stride > size_t(INT32_MAX) / 16)
-            return gemm_columns<Plain, 8>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+            return KRows<W>::gemm(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
         if (paneled < cols)
-            gemm_columns<Plain, 8>(rows, n, wv, w_stride, cols - paneled, static_cast<const uint8_t*>(av) + size_t(paneled) * a_stride,
+            KRows<W>::gemm(rows, n, wv, w_stride, cols - paneled, static_cast<const uint8_t*>(av) + size_t(paneled) * a_stride,
                                    a_stride, out + paneled * out_stride, out_stride);
         const int64_t nb = n / kBlock256;
         const auto* wbase = static_cast<const uint8_t*>(wv);
