@@ -434,8 +434,17 @@ plinth_status run_node(compute_context& ctx, const node_view& n, plinth_message*
 
 plinth_status set_option(const char* key, const char* value, plinth_message* err) {
     if (!key) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option key is NULL");
+    if (std::strcmp(key, "simd") == 0) {  // the kernels' instruction set: auto, avx512, avx2, scalar
+        if (!value) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option 'simd' needs a value");
+        auto& s = state();
+        std::lock_guard<std::mutex> lock(s.mutex);  // no graph is computing while it changes
+        if (!quant::set_dispatch_for_testing(value))
+            return fail(err, PLINTH_ERR_INVALID_ARGUMENT,
+                        "option 'simd' must be auto, avx512, avx2 or scalar, and one this CPU runs; not '%s'", value);
+        return PLINTH_OK;
+    }
     if (std::strcmp(key, "threads") != 0)
-        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "unknown CPU backend option '%s' (known: threads)", key);
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "unknown CPU backend option '%s' (known: threads, simd)", key);
     if (!value) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option 'threads' needs a value");
     errno = 0;
     char* end = nullptr;

@@ -21,6 +21,7 @@
 // the result does not depend on the thread count. A short context takes several units per chunk
 // (kMinChunkWork), which only changes which thread runs a unit.
 #include "ops.hpp"
+#include "attention_unit.hpp"
 #include "vec.hpp"
 
 #include <algorithm>
@@ -29,7 +30,6 @@
 
 namespace plinth::cpu {
 namespace {
-constexpr int64_t kMaxHeadsPerUnit = 64;
 constexpr int64_t kMinChunkWork = 16384;
 
 }  // namespace
@@ -115,80 +115,9 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
                 q = qbuf;
             }
 
-            // Scores, block by block of the cache; over an F16 cache, four positions at a time.
-            for (int64_t j0 = 0; j0 < count; j0 += block) {
-                const int64_t slot0 = int64_t(blocks[j0 / block]) * block;
-                const int64_t in_block = std::min(block, count - j0);
-                auto k_at = [&](int64_t j) { return size_t(slot0 + j) * kv_row + g * head_dim; };
-                int64_t j = 0;
-                if (f16) {
-                    for (; j + 4 <= in_block; j += 4) {
-                        const float* k4[4];
-                        for (int r = 0; r < 4; ++r) {
-                            f16_to_f32(kc.as<const uint16_t>() + k_at(j + r), kbuf + r * head_dim, head_dim);
-                            k4[r] = kbuf + r * head_dim;
-                        }
-                        for (int64_t h = 0; h < nh; ++h) {
-                            float dots[4];
-                            vec_dot_f16_values4(q + h * head_dim, k4, head_dim, dots);
-                            for (int r = 0; r < 4; ++r) scores_all[h * count + j0 + j + r] = scale * dots[r];
-                        }
-                    }
-                }
-                for (; j < in_block; ++j) {
-                    const float* k;
-                    if (f16) {
-                        f16_to_f32(kc.as<const uint16_t>() + k_at(j), kbuf, head_dim);
-                        k = kbuf;
-                    } else {
-                        k = kc.as<const float>() + k_at(j);
-                    }
-                    for (int64_t h = 0; h < nh; ++h)
-                        scores_all[h * count + j0 + j] =
-                            scale * (f16 ? vec_dot_f16_values(q + h * head_dim, k, head_dim) : vec_dot(q + h * head_dim, k, head_dim));
-                }
-            }
-
-            // Online softmax and the weighted sum of the V rows, position by position.
-            float max[kMaxHeadsPerUnit], sum[kMaxHeadsPerUnit];
-            std::fill(max, max + nh, -INFINITY);
-            std::fill(sum, sum + nh, 0.0f);
-            if (f16) std::fill(acc16, acc16 + nh * head_dim, uint16_t(0));
-            else std::fill(out, out + nh * head_dim, 0.0f);
-            for (int64_t j0 = 0; j0 < count; j0 += block) {
-                const int64_t slot0 = int64_t(blocks[j0 / block]) * block;
-                const int64_t in_block = std::min(block, count - j0);
-                for (int64_t j = 0; j < in_block; ++j) {
-                    const size_t at = size_t(slot0 + j) * kv_row + g * head_dim;
-                    for (int64_t h = 0; h < nh; ++h) {
-                        const float s = scores_all[h * count + j0 + j];
-                        float rescale = 1.0f, weight = 1.0f;
-                        if (s > max[h]) {
-                            rescale = std::exp(max[h] - s);
-                            max[h] = s;
-                        } else {
-                            weight = std::exp(s - max[h]);
-                        }
-                        if (f16) {
-                            uint16_t* acc = acc16 + h * head_dim;
-                            if (rescale != 1.0f) vec_scale_f16(acc, rescale, head_dim);
-                            vec_mad_f16(acc, weight, vc.as<const uint16_t>() + at, head_dim);
-                        } else {
-                            float* acc = out + h * head_dim;
-                            if (rescale != 1.0f)
-                                for (int64_t i = 0; i < head_dim; ++i) acc[i] *= rescale;
-                            vec_axpy(acc, weight, vc.as<const float>() + at, head_dim);
-                        }
-                        sum[h] = sum[h] * rescale + weight;
-                    }
-                }
-            }
-            if (f16) f16_to_f32(acc16, out, nh * head_dim);
-            for (int64_t h = 0; h < nh; ++h) {
-                const float inv = 1.0f / sum[h];
-                float* o = out + h * head_dim;
-                for (int64_t i = 0; i < head_dim; ++i) o[i] *= inv;
-            }
+            attend(attention_unit{q, nh, head_dim, count, block, blocks, f16 ? static_cast<const void*>(kc.as<const uint16_t>()) : kc.as<const float>(),
+                                  f16 ? static_cast<const void*>(vc.as<const uint16_t>()) : vc.as<const float>(), size_t(kv_row),
+                                  size_t(g * head_dim), scale, f16, scores_all, kbuf, acc16, out});
         }
     });
     return PLINTH_OK;

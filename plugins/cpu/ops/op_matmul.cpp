@@ -51,7 +51,11 @@ plinth_status op_matmul(compute_context& ctx, const node_view& n, plinth_message
     // fewer, larger tiles cost less (pp128 1.1B Q8_0: 64 KiB tiles 104 t/s, 512 KiB 123). Decoding
     // reads each weight once: small tiles (64 KiB) only serve to share the rows evenly.
     const uint64_t tile_bytes = T >= 4 ? 512 * 1024 : 64 * 1024;
-    const int64_t rows_per_tile = std::clamp<int64_t>(int64_t(tile_bytes / std::max<uint64_t>(w.row_bytes, 1)), 1, 4096);
+    // Tiles of equal height (a multiple of 4 rows, the decode kernels' group), so that no thread is
+    // left with one large tile while the other has finished.
+    const int64_t max_rows = std::clamp<int64_t>(int64_t(tile_bytes / std::max<uint64_t>(w.row_bytes, 1)), 1, 4096);
+    const int64_t even = (N + (N + max_rows - 1) / max_rows - 1) / ((N + max_rows - 1) / max_rows);
+    const int64_t rows_per_tile = std::min<int64_t>(N, (even + 3) / 4 * 4);
     const int64_t row_tiles = (N + rows_per_tile - 1) / rows_per_tile;
     int64_t cols_per_tile = std::min<int64_t>(T, 64);
     const int64_t want_tiles = int64_t(pool.size()) * 4;

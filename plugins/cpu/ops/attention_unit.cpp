@@ -1,0 +1,189 @@
+// One attention work unit: scores, then the online softmax and the weighted sum of the V rows, in
+// the arithmetic op_attention.cpp describes. Two implementations with the same results: plain
+// code over the vec.hpp kernels, and (F16 cache, head size a multiple of 8, AVX2 + F16C + FMA) one
+// function with every per-position step inline: at head size 64 the calls of the plain path cost
+// more than the arithmetic. (256-bit on purpose: 512-bit floating point here slowed decoding by ~5%,
+// the matrix-vector products around it running at a lower clock.)
+#include "attention_unit.hpp"
+#include "vec.hpp"
+
+#include "../quant/quant_api.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define PLINTH_ATTENTION_AVX2 1
+#endif
+
+namespace plinth::cpu {
+namespace {
+
+// The online softmax step of one head at one position: a new maximum rescales what came before.
+struct softmax_step {
+    float rescale = 1.0f, weight = 1.0f;
+};
+inline softmax_step step(float s, float& max) {
+    softmax_step r;
+    if (s > max) {
+        r.rescale = std::exp(max - s);
+        max = s;
+    } else {
+        r.weight = std::exp(s - max);
+    }
+    return r;
+}
+
+void attend_plain(const attention_unit& u) {
+    const int64_t D = u.head_dim, count = u.count, block = u.block;
+    auto row_at = [&](int64_t j) { return size_t(int64_t(u.blocks[j / block]) * block + j % block) * u.kv_row + u.head_offset; };
+    const auto* k16 = static_cast<const uint16_t*>(u.k);
+    const auto* kf = static_cast<const float*>(u.k);
+
+    // Scores; over an F16 cache, four positions at a time.
+    int64_t j = 0;
+    if (u.f16) {
+        for (; j + 4 <= count; j += 4) {
+            const float* k4[4];
+            for (int r = 0; r < 4; ++r) {
+                f16_to_f32(k16 + row_at(j + r), u.kbuf + r * D, D);
+                k4[r] = u.kbuf + r * D;
+            }
+            for (int64_t h = 0; h < u.nh; ++h) {
+                float dots[4];
+                vec_dot_f16_values4(u.q + h * D, k4, D, dots);
+                for (int r = 0; r < 4; ++r) u.scores[h * count + j + r] = u.scale * dots[r];
+            }
+        }
+    }
+    for (; j < count; ++j) {
+        const float* k = kf + row_at(j);
+        if (u.f16) {
+            f16_to_f32(k16 + row_at(j), u.kbuf, D);
+            k = u.kbuf;
+        }
+        for (int64_t h = 0; h < u.nh; ++h)
+            u.scores[h * count + j] = u.scale * (u.f16 ? vec_dot_f16_values(u.q + h * D, k, D) : vec_dot(u.q + h * D, k, D));
+    }
+
+    // Online softmax and the weighted sum of the V rows, position by position.
+    float max[kMaxHeadsPerUnit], sum[kMaxHeadsPerUnit];
+    std::fill(max, max + u.nh, -INFINITY);
+    std::fill(sum, sum + u.nh, 0.0f);
+    if (u.f16) std::fill(u.acc16, u.acc16 + u.nh * D, uint16_t(0));
+    else std::fill(u.out, u.out + u.nh * D, 0.0f);
+    for (j = 0; j < count; ++j) {
+        const size_t at = row_at(j);
+        for (int64_t h = 0; h < u.nh; ++h) {
+            const softmax_step st = step(u.scores[h * count + j], max[h]);
+            if (u.f16) {
+                uint16_t* acc = u.acc16 + h * D;
+                if (st.rescale != 1.0f) vec_scale_f16(acc, st.rescale, D);
+                vec_mad_f16(acc, st.weight, static_cast<const uint16_t*>(u.v) + at, D);
+            } else {
+                float* acc = u.out + h * D;
+                if (st.rescale != 1.0f)
+                    for (int64_t i = 0; i < D; ++i) acc[i] *= st.rescale;
+                vec_axpy(acc, st.weight, static_cast<const float*>(u.v) + at, D);
+            }
+            sum[h] = sum[h] * st.rescale + st.weight;
+        }
+    }
+    if (u.f16) f16_to_f32(u.acc16, u.out, u.nh * D);
+    for (int64_t h = 0; h < u.nh; ++h) {
+        const float inv = 1.0f / sum[h];
+        float* o = u.out + h * D;
+        for (int64_t i = 0; i < D; ++i) o[i] *= inv;
+    }
+}
+
+#ifdef PLINTH_ATTENTION_AVX2
+bool have_avx2_f16() {
+    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("fma");
+    return yes;
+}
+
+#define PLINTH_AVX2_F16 __attribute__((target("avx2,f16c,fma")))
+PLINTH_AVX2_F16 inline __m256 widen(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+PLINTH_AVX2_F16 inline void narrow(uint16_t* p, __m256 x) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT));
+}
+PLINTH_AVX2_F16 inline float finish(__m256d acc) {  // (l0 + l1) + (l2 + l3), rounded to float once
+    alignas(32) double l[4];
+    _mm256_store_pd(l, acc);
+    return float((l[0] + l[1]) + (l[2] + l[3]));
+}
+
+// The plain path's arithmetic, 8 elements per step: widening F16 and rounding to F16 are exact
+// per element, products are formed in float, the q . k sums kept in 4 double lanes with lane j
+// taking elements j, j + 4, ... in order, the F16 accumulators updated by one fused multiply-add
+// and one rounding per element.
+PLINTH_AVX2_F16 void attend_f16_avx2(const attention_unit& u) {
+    const int64_t D = u.head_dim, count = u.count, block = u.block;
+    auto row_at = [&](int64_t j) { return size_t(int64_t(u.blocks[j / block]) * block + j % block) * u.kv_row + u.head_offset; };
+    const auto* k16 = static_cast<const uint16_t*>(u.k);
+    const auto* v16 = static_cast<const uint16_t*>(u.v);
+
+    // Scores, four positions at a time (their K rows widened once for all heads).
+    int64_t j = 0;
+    for (; j < count; j += 4) {
+        const int rows = int(std::min<int64_t>(4, count - j));
+        for (int r = 0; r < rows; ++r) {
+            const uint16_t* k = k16 + row_at(j + r);
+            for (int64_t i = 0; i < D; i += 8) _mm256_storeu_ps(u.kbuf + r * D + i, widen(k + i));
+        }
+        for (int64_t h = 0; h < u.nh; ++h) {
+            const float* q = u.q + h * D;
+            __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
+            for (int64_t i = 0; i < D; i += 8) {
+                const __m256 qv = _mm256_loadu_ps(q + i);
+                for (int r = 0; r < rows; ++r) {
+                    const __m256 p = _mm256_mul_ps(qv, _mm256_loadu_ps(u.kbuf + r * D + i));
+                    acc[r] = _mm256_add_pd(acc[r], _mm256_cvtps_pd(_mm256_castps256_ps128(p)));
+                    acc[r] = _mm256_add_pd(acc[r], _mm256_cvtps_pd(_mm256_extractf128_ps(p, 1)));
+                }
+            }
+            for (int r = 0; r < rows; ++r) u.scores[h * count + j + r] = u.scale * finish(acc[r]);
+        }
+    }
+
+    // Online softmax and the weighted sum of the V rows in F16 accumulators.
+    float max[kMaxHeadsPerUnit], sum[kMaxHeadsPerUnit];
+    std::fill(max, max + u.nh, -INFINITY);
+    std::fill(sum, sum + u.nh, 0.0f);
+    std::fill(u.acc16, u.acc16 + u.nh * D, uint16_t(0));
+    for (j = 0; j < count; ++j) {
+        const uint16_t* v = v16 + row_at(j);
+        for (int64_t h = 0; h < u.nh; ++h) {
+            const softmax_step st = step(u.scores[h * count + j], max[h]);
+            uint16_t* acc = u.acc16 + h * D;
+            const __m256 w = _mm256_set1_ps(st.weight);
+            if (st.rescale != 1.0f) {
+                const __m256 s = _mm256_set1_ps(st.rescale);
+                for (int64_t i = 0; i < D; i += 8) narrow(acc + i, _mm256_mul_ps(widen(acc + i), s));
+            }
+            for (int64_t i = 0; i < D; i += 8) narrow(acc + i, _mm256_fmadd_ps(widen(v + i), w, widen(acc + i)));
+            sum[h] = sum[h] * st.rescale + st.weight;
+        }
+    }
+    for (int64_t h = 0; h < u.nh; ++h) {
+        const __m256 inv = _mm256_set1_ps(1.0f / sum[h]);
+        for (int64_t i = 0; i < D; i += 8) _mm256_storeu_ps(u.out + h * D + i, _mm256_mul_ps(widen(u.acc16 + h * D + i), inv));
+    }
+}
+#endif
+
+}  // namespace
+
+void attend(const attention_unit& u) {
+#ifdef PLINTH_ATTENTION_AVX2
+    // With the kernels' level (the CPU plugin's 'simd' option) set to scalar, the plain path.
+    if (u.f16 && u.head_dim % 8 == 0 && std::strcmp(quant::dispatch_name(), "scalar") != 0 && have_avx2_f16())
+        return attend_f16_avx2(u);
+#endif
+    attend_plain(u);
+}
+
+}  // namespace plinth::cpu
