@@ -208,3 +208,46 @@ TEST_CASE("MATMUL with many columns equals quant::matvec column by column, bit f
         }
     }
 }
+
+TEST_CASE("MATMULs of one activation run as a group with the results they have alone", "[cpu][matmul]") {
+    // q, k, v (or gate, up) read the same activation; the backend runs such neighbours as one job.
+    // Mixed weight types of one activation format (Q8_0 activations; Q8_K; F16 breaks the group).
+    const uint64_t K = 512;
+    for (uint64_t T : {1u, 5u, 40u}) {
+        const std::vector<float> x = random_floats(K * T, 90 + uint32_t(T));
+        struct member {
+            uint32_t type;
+            uint64_t N;
+        };
+        for (const std::vector<member>& group :
+             {std::vector<member>{{PLINTH_TYPE_Q8_0, 96}, {PLINTH_TYPE_Q4_0, 64}, {PLINTH_TYPE_Q5_0, 40}},
+              std::vector<member>{{PLINTH_TYPE_Q4_K, 72}, {PLINTH_TYPE_Q6_K, 8}, {PLINTH_TYPE_F16, 16}, {PLINTH_TYPE_Q4_K, 20}},
+              std::vector<member>{{PLINTH_TYPE_Q8_0, 8}, {PLINTH_TYPE_Q8_0, 8}, {PLINTH_TYPE_Q8_0, 8}, {PLINTH_TYPE_Q8_0, 8},
+                                  {PLINTH_TYPE_Q8_0, 8}}}) {
+            graph_builder g;
+            const uint32_t xs = g.f32(shp(K, T), x);
+            std::vector<std::vector<unsigned char>> weights;
+            std::vector<uint32_t> dsts;
+            for (size_t i = 0; i < group.size(); ++i) {
+                const auto wf = random_floats(K * group[i].N, 200 + uint32_t(i));
+                const size_t rb = quant::row_bytes(group[i].type, int64_t(K));
+                weights.emplace_back(rb * group[i].N);
+                for (uint64_t j = 0; j < group[i].N; ++j)
+                    quant::quantize_row(group[i].type, wf.data() + j * K, weights.back().data() + j * rb, int64_t(K));
+                const uint32_t w = g.add(group[i].type, shp(K, group[i].N), weights.back().data());
+                dsts.push_back(g.f32(shp(group[i].N, T)));
+                g.node(PLINTH_OP_MATMUL, dsts.back(), {w, xs});
+            }
+            g.run();
+            for (size_t i = 0; i < group.size(); ++i) {
+                graph_builder alone;
+                const uint32_t w = alone.add(group[i].type, shp(K, group[i].N), weights[i].data());
+                const uint32_t d = alone.f32(shp(group[i].N, T));
+                alone.node(PLINTH_OP_MATMUL, d, {w, alone.f32(shp(K, T), x)});
+                alone.run();
+                INFO("T " << T << " member " << i << " " << plinth_weight_type_info(group[i].type).name);
+                CHECK(g.f32_data(dsts[i]) == alone.f32_data(d));
+            }
+        }
+    }
+}

@@ -430,6 +430,35 @@ plinth_status run_node(compute_context& ctx, const node_view& n, plinth_message*
     }
 }
 
+bool overlaps(const tensor_view& a, const tensor_view& b) {
+    return a.data < b.data + b.bytes && b.data < a.data + a.bytes;
+}
+
+// How many MATMUL nodes from views[i] on can run as one group (op_matmul_group): they read the same
+// activation (same tensor memory, shape and type), their weights take the same activation format,
+// and no result overlaps the activation or another member's result or weights (so running them
+// together reads and writes exactly what running them in order would). 1 for anything else.
+size_t matmul_siblings(const std::vector<node_view>& views, size_t i) {
+    const node_view& first = views[i];
+    if (first.node->op != PLINTH_OP_MATMUL) return 1;
+    const tensor_view& x = first.src[1];
+    const uint32_t act = quant::activation_type(first.src[0].type);
+    size_t n = 1;
+    for (; i + n < views.size() && n < kMaxMatmulGroup; ++n) {
+        const node_view& m = views[i + n];
+        if (m.node->op != PLINTH_OP_MATMUL || m.src[1].data != x.data || m.src[1].type != x.type || m.src[1].ne0 != x.ne0 ||
+            m.src[1].rows != x.rows || quant::activation_type(m.src[0].type) != act)
+            break;
+        bool apart = !overlaps(m.dst, x);
+        for (size_t k = 0; k < n && apart; ++k) {
+            const node_view& o = views[i + k];
+            apart = !overlaps(m.dst, o.dst) && !overlaps(m.dst, o.src[0]) && !overlaps(o.dst, m.src[0]);
+        }
+        if (!apart) break;
+    }
+    return n;
+}
+
 }  // namespace
 
 plinth_status set_option(const char* key, const char* value, plinth_message* err) {
@@ -478,8 +507,12 @@ plinth_status graph_compute(uint32_t device, const plinth_graph* graph, plinth_m
             if ((st = check.node(i, s.views[i])) != PLINTH_OK) return st;
         if (graph->n_nodes == 0) return PLINTH_OK;
         s.ensure_pool();
-        for (const node_view& n : s.views)
-            if ((st = run_node(s.ctx, n, err)) != PLINTH_OK) return st;
+        for (size_t i = 0; i < s.views.size();) {
+            const size_t group = matmul_siblings(s.views, i);
+            st = group > 1 ? op_matmul_group(s.ctx, &s.views[i], group, err) : run_node(s.ctx, s.views[i], err);
+            if (st != PLINTH_OK) return st;
+            i += group;
+        }
         return PLINTH_OK;
     } catch (const std::bad_alloc&) {
         return fail(err, PLINTH_ERR_OUT_OF_MEMORY, "out of memory for compute scratch");

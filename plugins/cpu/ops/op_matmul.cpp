@@ -25,15 +25,73 @@
 #include <algorithm>
 
 namespace plinth::cpu {
+namespace {
 
-plinth_status op_matmul(compute_context& ctx, const node_view& n, plinth_message*) {
-    const tensor_view& w = n.src[0];
-    const tensor_view& x = n.src[1];
-    const int64_t K = w.ne0, N = w.rows, T = x.rows;
-    float* d = n.dst.as<float>();
+// One MATMUL's tiles, over an activation already in its dot product's format.
+struct matmul_tiles {
+    const tensor_view* w = nullptr;
+    float* d = nullptr;
+    int64_t N = 0, K = 0, T = 0;
+    int64_t rows_per_tile = 0, row_tiles = 0, cols_per_tile = 0, col_tiles = 0;
+    quant::sum_order order = quant::sum_order::lanes;
+
+    int64_t count() const { return row_tiles * col_tiles; }
+
+    void run(int64_t i, const char* act, size_t act_stride) const {
+        const int64_t r0 = (i % row_tiles) * rows_per_tile;
+        const int64_t rows = std::min(rows_per_tile, N - r0);
+        const int64_t c0 = (i / row_tiles) * cols_per_tile;
+        const int64_t c1 = std::min(T, c0 + cols_per_tile);
+        quant::gemm(w->type, rows, K, w->data + size_t(r0) * w->row_bytes, w->row_bytes, c1 - c0,
+                    act + size_t(c0) * act_stride, act_stride, d + c0 * N + r0, N, order);
+    }
+};
+
+matmul_tiles plan(const node_view& n, unsigned threads) {
+    matmul_tiles m;
+    m.w = &n.src[0];
+    m.d = n.dst.as<float>();
+    m.K = n.src[0].ne0;
+    m.N = n.src[0].rows;
+    m.T = n.src[1].rows;
+    // Row block: with many columns (prefill) about 512 KiB of weights, which stay in L2 while the
+    // tile's columns pass; the multi-column kernel lays the columns out again for every tile, so
+    // fewer, larger tiles cost less (pp128 1.1B Q8_0: 64 KiB tiles 104 t/s, 512 KiB 123). Decoding
+    // reads each weight once: small tiles (64 KiB) only serve to share the rows evenly. Tiles are
+    // of equal height (a multiple of 4 rows, the decode kernels' group), so that no thread is left
+    // with one large tile while the other has finished.
+    const uint64_t tile_bytes = m.T >= 4 ? 512 * 1024 : 64 * 1024;
+    const int64_t max_rows = std::clamp<int64_t>(int64_t(tile_bytes / std::max<uint64_t>(m.w->row_bytes, 1)), 1, 4096);
+    const int64_t tiles = (m.N + max_rows - 1) / max_rows;
+    m.rows_per_tile = std::min<int64_t>(m.N, ((m.N + tiles - 1) / tiles + 3) / 4 * 4);
+    m.row_tiles = (m.N + m.rows_per_tile - 1) / m.rows_per_tile;
+    m.cols_per_tile = std::min<int64_t>(m.T, 64);
+    const int64_t want_tiles = int64_t(threads) * 4;
+    while (m.cols_per_tile > 1 && m.row_tiles * ((m.T + m.cols_per_tile - 1) / m.cols_per_tile) < want_tiles)
+        m.cols_per_tile = (m.cols_per_tile + 1) / 2;
+    m.col_tiles = (m.T + m.cols_per_tile - 1) / m.cols_per_tile;
+    m.order = m.w->type == PLINTH_TYPE_Q4_0 && m.N % 8 == 0 ? quant::sum_order::blocks : quant::sum_order::lanes;
+    return m;
+}
+
+}  // namespace
+
+plinth_status op_matmul(compute_context& ctx, const node_view& n, plinth_message* err) {
+    return op_matmul_group(ctx, &n, 1, err);
+}
+
+plinth_status op_matmul_group(compute_context& ctx, const node_view* nodes, size_t count, plinth_message* err) {
+    if (count > kMaxMatmulGroup) {
+        for (size_t i = 0; i < count; i += kMaxMatmulGroup)
+            if (plinth_status st = op_matmul_group(ctx, nodes + i, std::min(kMaxMatmulGroup, count - i), err); st != PLINTH_OK)
+                return st;
+        return PLINTH_OK;
+    }
+    const tensor_view& x = nodes[0].src[1];
+    const int64_t K = x.ne0, T = x.rows;
     thread_pool& pool = *ctx.pool;
 
-    const uint32_t act_type = quant::activation_type(w.type);
+    const uint32_t act_type = quant::activation_type(nodes[0].src[0].type);
     const char* act = x.data;
     size_t act_stride = x.row_bytes;
     if (act_type != PLINTH_TYPE_F32) {
@@ -46,36 +104,17 @@ plinth_status op_matmul(compute_context& ctx, const node_view& n, plinth_message
         act = buffer;
     }
 
-    // Row block: with many columns (prefill) about 512 KiB of weights, which stay in L2 while the
-    // tile's columns pass; the multi-column kernel lays the columns out again for every tile, so
-    // fewer, larger tiles cost less (pp128 1.1B Q8_0: 64 KiB tiles 104 t/s, 512 KiB 123). Decoding
-    // reads each weight once: small tiles (64 KiB) only serve to share the rows evenly.
-    const uint64_t tile_bytes = T >= 4 ? 512 * 1024 : 64 * 1024;
-    // Tiles of equal height (a multiple of 4 rows, the decode kernels' group), so that no thread is
-    // left with one large tile while the other has finished.
-    const int64_t max_rows = std::clamp<int64_t>(int64_t(tile_bytes / std::max<uint64_t>(w.row_bytes, 1)), 1, 4096);
-    const int64_t even = (N + (N + max_rows - 1) / max_rows - 1) / ((N + max_rows - 1) / max_rows);
-    const int64_t rows_per_tile = std::min<int64_t>(N, (even + 3) / 4 * 4);
-    const int64_t row_tiles = (N + rows_per_tile - 1) / rows_per_tile;
-    int64_t cols_per_tile = std::min<int64_t>(T, 64);
-    const int64_t want_tiles = int64_t(pool.size()) * 4;
-    while (cols_per_tile > 1 && row_tiles * ((T + cols_per_tile - 1) / cols_per_tile) < want_tiles)
-        cols_per_tile = (cols_per_tile + 1) / 2;
-    const int64_t col_tiles = (T + cols_per_tile - 1) / cols_per_tile;
-
-    const uint32_t type = w.type;
-    const size_t w_stride = w.row_bytes;
-    const quant::sum_order order =
-        type == PLINTH_TYPE_Q4_0 && N % 8 == 0 ? quant::sum_order::blocks : quant::sum_order::lanes;
-    pool.parallel_for(row_tiles * col_tiles, 1, [&](int64_t i0, int64_t i1, unsigned) {
+    matmul_tiles jobs[kMaxMatmulGroup];
+    int64_t first[kMaxMatmulGroup + 1] = {0};  // the group's tiles, job after job
+    for (size_t j = 0; j < count; ++j) {
+        jobs[j] = plan(nodes[j], pool.size());
+        first[j + 1] = first[j] + jobs[j].count();
+    }
+    pool.parallel_for(first[count], 1, [&](int64_t i0, int64_t i1, unsigned) {
         for (int64_t i = i0; i < i1; ++i) {
-            const int64_t r0 = (i % row_tiles) * rows_per_tile;
-            const int64_t rows = std::min(rows_per_tile, N - r0);
-            const int64_t c0 = (i / row_tiles) * cols_per_tile;
-            const int64_t c1 = std::min(T, c0 + cols_per_tile);
-            const char* w_rows = w.data + size_t(r0) * w_stride;
-            quant::gemm(type, rows, K, w_rows, w_stride, c1 - c0, act + size_t(c0) * act_stride, act_stride,
-                        d + c0 * N + r0, N, order);
+            size_t j = 0;
+            while (i >= first[j + 1]) ++j;
+            jobs[j].run(i - first[j], act, act_stride);
         }
     });
     return PLINTH_OK;

@@ -68,6 +68,11 @@ plinth_status node_error(plinth_message* err, const node_view& n, const char* fm
 plinth_status op_get_rows(compute_context& ctx, const node_view& n, plinth_message* err);
 plinth_status op_rms_norm(compute_context& ctx, const node_view& n, plinth_message* err);
 plinth_status op_matmul(compute_context& ctx, const node_view& n, plinth_message* err);
+// Several MATMULs of one activation (e.g. a layer's q, k and v), as one job: the activation is
+// converted once and all their tiles go to the threads together (one hand-off instead of several).
+// The caller checks they may run together: matmul_siblings in cpu_graph.cpp.
+constexpr size_t kMaxMatmulGroup = 4;
+plinth_status op_matmul_group(compute_context& ctx, const node_view* nodes, size_t count, plinth_message* err);
 plinth_status op_add(compute_context& ctx, const node_view& n, plinth_message* err);
 plinth_status op_mul(compute_context& ctx, const node_view& n, plinth_message* err);
 plinth_status op_rope(compute_context& ctx, const node_view& n, plinth_message* err);
