@@ -169,7 +169,7 @@ struct KPanel {
     static constexpr int kGroups = 64 / kSubs;    // 4-code groups per sub-block
     static constexpr int kPairs = kQ6 ? 8 : 4;    // int16-pair vectors of activation sums
     static constexpr int kPer = 64 + kPairs + 1;  // vectors per super-block
-    static constexpr int kRows = 2;               // rows per pass: they share the panel's loads
+    static constexpr int kRows = 4;               // rows per pass: they share the panel's loads
     static constexpr int kMinPanelColumns = 4;    // fewer go column by column
     static constexpr int64_t kChunk = 8;  // super-blocks per pass over the rows (35 KiB of panel, in L1)
 
@@ -253,7 +253,7 @@ struct KPanel {
         return v;
     }
 
-    // R rows (1 or 2) over super-blocks b0 .. b1 - 1, sums in acc[r]; the first pass starts from zero.
+    // R rows (1 .. kRows) over super-blocks b0 .. b1 - 1, sums in acc[r]; the first pass starts from zero.
     template <int R>
     static void rows_pass(const W* const* w, const __m512i* panel, int64_t b0, int64_t b1, __m512* acc) {
         __m512 s[R];
@@ -276,7 +276,8 @@ struct KPanel {
                 for (int r = 0; r < R; ++r) sub[r] = _mm512_setzero_si512();
                 PLINTH_UNROLL
                 for (int g = 0; g < kGroups; ++g) {
-                    const __m512i q = p[j * kGroups + g];
+                    __m512i q = p[j * kGroups + g];
+                    asm("" : "+v"(q));  // loaded once for the rows, not folded into each row's dpbusd
                     PLINTH_UNROLL
                     for (int r = 0; r < R; ++r)
                         sub[r] = _mm512_dpbusd_epi32(sub[r], _mm512_set1_epi32(word(u[r].codes + 4 * (j * kGroups + g))), q);
@@ -339,6 +340,7 @@ struct KPanel {
                     r += R;
                 };
                 while (r + kRows <= rows) pass.template operator()<kRows>();
+                while (r + 2 <= rows) pass.template operator()<2>();
                 if (r < rows) pass.template operator()<1>();
             }
             for (int64_t r = 0; r < rows; ++r) {

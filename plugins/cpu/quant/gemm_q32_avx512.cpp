@@ -151,7 +151,7 @@ struct Sym32Panel {
     static constexpr int kInit = kChain ? 1 : 8;    // bias vectors per block
     static constexpr int kPer = 8 + kInit + 1;      // vectors per block: codes, bias, scales
     static constexpr int kAcc = kChain ? 1 : 8;     // accumulators per row
-    static constexpr int kRows = kChain ? 4 : 2;    // rows per pass: they share the panel's loads
+    static constexpr int kRows = kChain ? 4 : 3;    // rows per pass: they share the panel's loads
     static constexpr int kMinPanelColumns = 4;      // fewer go column by column
     // Blocks per pass over the rows: each pass moves the rows' accumulators out and back in, so long
     // passes pay even past L1 (pp128 1.1B Q8_0: 16 blocks 127 t/s, 64 blocks 138).
@@ -187,7 +187,7 @@ struct Sym32Panel {
         return v;
     }
 
-    // R rows (1 or 2) over blocks b0 .. b1 - 1, accumulators in acc[r * kAcc ..].
+    // R rows (1 .. kRows) over blocks b0 .. b1 - 1, accumulators in acc[r * kAcc ..].
     template <int R>
     // The first pass (b0 == 0) starts from zero instead of reading acc.
     static void rows_pass(const W* const* w, const __m512i* panel, int64_t b0, int64_t b1, __m512* acc) {
@@ -214,7 +214,8 @@ struct Sym32Panel {
                 for (int r = 0; r < R; ++r) isum[r] = p[8];
                 PLINTH_UNROLL
                 for (int k = 0; k < 8; ++k) {
-                    const __m512i q = p[k];
+                    __m512i q = p[k];
+                    asm("" : "+v"(q));  // one load for the rows (see below)
                     PLINTH_UNROLL
                     for (int r = 0; r < R; ++r) isum[r] = _mm512_dpbusd_epi32(isum[r], _mm512_set1_epi32(word(codes[r] + 4 * k)), q);
                 }
@@ -223,10 +224,13 @@ struct Sym32Panel {
             } else {
                 PLINTH_UNROLL
                 for (int k = 0; k < 8; ++k) {
-                    const __m512i q = p[k];
+                    // The panel's vector and bias term in registers, loaded once for the rows (GCC
+                    // would fold the loads into each row's dpbusd: one load per row instead).
+                    __m512i q = p[k], bias = p[8 + k];
+                    asm("" : "+v"(q), "+v"(bias));
                     PLINTH_UNROLL
                     for (int r = 0; r < R; ++r) {
-                        const __m512i lane = _mm512_dpbusd_epi32(p[8 + k], _mm512_set1_epi32(word(codes[r] + 4 * k)), q);
+                        const __m512i lane = _mm512_dpbusd_epi32(bias, _mm512_set1_epi32(word(codes[r] + 4 * k)), q);
                         s[r][k] = _mm512_fmadd_ps(scale[r], _mm512_cvtepi32_ps(lane), s[r][k]);
                     }
                 }
