@@ -36,6 +36,20 @@ inline softmax_step step(float s, float& max) {
     return r;
 }
 
+// Walks a sequence's positions in order and gives each one's cache row offset, without a division
+// per position (the block size is a run-time value).
+struct position_cursor {
+    const attention_unit& u;
+    int64_t b = 0, in = 0;
+    size_t at() const { return size_t(int64_t(u.blocks[b]) * u.block + in) * u.kv_row + u.head_offset; }
+    void next() {
+        if (++in == u.block) {
+            in = 0;
+            ++b;
+        }
+    }
+};
+
 void attend_plain(const attention_unit& u) {
     const int64_t D = u.head_dim, count = u.count, block = u.block;
     auto row_at = [&](int64_t j) { return size_t(int64_t(u.blocks[j / block]) * block + j % block) * u.kv_row + u.head_offset; };
@@ -122,13 +136,14 @@ PLINTH_AVX2_F16 inline float finish(__m256d acc) {  // (l0 + l1) + (l2 + l3), ro
 // and storing it at every position. The same operations per element as the loop below it.
 template <int NV>
 PLINTH_AVX2_F16 void weighted_sum_in_registers(const attention_unit& u, const uint16_t* v16) {
-    const int64_t count = u.count, block = u.block;
+    const int64_t count = u.count;
     for (int64_t h = 0; h < u.nh; ++h) {
         __m256 acc[NV];
         for (int c = 0; c < NV; ++c) acc[c] = _mm256_setzero_ps();
         float max = -INFINITY, sum = 0.0f;
-        for (int64_t j = 0; j < count; ++j) {
-            const uint16_t* v = v16 + size_t(int64_t(u.blocks[j / block]) * block + j % block) * u.kv_row + u.head_offset;
+        position_cursor pos{u};
+        for (int64_t j = 0; j < count; ++j, pos.next()) {
+            const uint16_t* v = v16 + pos.at();
             const softmax_step st = step(u.scores[h * count + j], max);
             if (st.rescale != 1.0f) {
                 const __m256 s = _mm256_set1_ps(st.rescale);
@@ -148,17 +163,17 @@ PLINTH_AVX2_F16 void weighted_sum_in_registers(const attention_unit& u, const ui
 // taking elements j, j + 4, ... in order, the F16 accumulators updated by one fused multiply-add
 // and one rounding per element.
 PLINTH_AVX2_F16 void attend_f16_avx2(const attention_unit& u) {
-    const int64_t D = u.head_dim, count = u.count, block = u.block;
-    auto row_at = [&](int64_t j) { return size_t(int64_t(u.blocks[j / block]) * block + j % block) * u.kv_row + u.head_offset; };
+    const int64_t D = u.head_dim, count = u.count;
     const auto* k16 = static_cast<const uint16_t*>(u.k);
     const auto* v16 = static_cast<const uint16_t*>(u.v);
 
     // Scores, four positions at a time (their K rows widened once for all heads).
     int64_t j = 0;
+    position_cursor kpos{u};
     for (; j < count; j += 4) {
         const int rows = int(std::min<int64_t>(4, count - j));
-        for (int r = 0; r < rows; ++r) {
-            const uint16_t* k = k16 + row_at(j + r);
+        for (int r = 0; r < rows; ++r, kpos.next()) {
+            const uint16_t* k = k16 + kpos.at();
             for (int64_t i = 0; i < D; i += 8) _mm256_storeu_ps(u.kbuf + r * D + i, widen(k + i));
         }
         for (int64_t h = 0; h < u.nh; ++h) {
@@ -183,8 +198,9 @@ PLINTH_AVX2_F16 void attend_f16_avx2(const attention_unit& u) {
     std::fill(max, max + u.nh, -INFINITY);
     std::fill(sum, sum + u.nh, 0.0f);
     std::fill(u.acc16, u.acc16 + u.nh * D, uint16_t(0));
-    for (j = 0; j < count; ++j) {
-        const uint16_t* v = v16 + row_at(j);
+    position_cursor vpos{u};
+    for (j = 0; j < count; ++j, vpos.next()) {
+        const uint16_t* v = v16 + vpos.at();
         for (int64_t h = 0; h < u.nh; ++h) {
             const softmax_step st = step(u.scores[h * count + j], max[h]);
             uint16_t* acc = u.acc16 + h * D;
