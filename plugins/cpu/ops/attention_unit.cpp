@@ -158,6 +158,31 @@ PLINTH_AVX2_F16 void weighted_sum_in_registers(const attention_unit& u, const ui
     }
 }
 
+// Scores of positions j .. j + R - 1 for every head of the unit (R fixed, so the R sums stay in
+// registers); kpos is at position j and is left after them.
+template <int R>
+PLINTH_AVX2_F16 void scores_group(const attention_unit& u, const uint16_t* k16, position_cursor& kpos, int64_t j) {
+    const int64_t D = u.head_dim;
+    for (int r = 0; r < R; ++r, kpos.next()) {
+        const uint16_t* k = k16 + kpos.at();
+        for (int64_t i = 0; i < D; i += 8) _mm256_storeu_ps(u.kbuf + r * D + i, widen(k + i));
+    }
+    for (int64_t h = 0; h < u.nh; ++h) {
+        const float* q = u.q + h * D;
+        __m256d acc[R];
+        for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_pd();
+        for (int64_t i = 0; i < D; i += 8) {
+            const __m256 qv = _mm256_loadu_ps(q + i);
+            for (int r = 0; r < R; ++r) {
+                const __m256 p = _mm256_mul_ps(qv, _mm256_loadu_ps(u.kbuf + r * D + i));
+                acc[r] = _mm256_add_pd(acc[r], _mm256_cvtps_pd(_mm256_castps256_ps128(p)));
+                acc[r] = _mm256_add_pd(acc[r], _mm256_cvtps_pd(_mm256_extractf128_ps(p, 1)));
+            }
+        }
+        for (int r = 0; r < R; ++r) u.scores[h * u.count + j + r] = u.scale * finish(acc[r]);
+    }
+}
+
 // The plain path's arithmetic, 8 elements per step: widening F16 and rounding to F16 are exact
 // per element, products are formed in float, the q . k sums kept in 4 double lanes with lane j
 // taking elements j, j + 4, ... in order, the F16 accumulators updated by one fused multiply-add
@@ -168,27 +193,14 @@ PLINTH_AVX2_F16 void attend_f16_avx2(const attention_unit& u) {
     const auto* v16 = static_cast<const uint16_t*>(u.v);
 
     // Scores, four positions at a time (their K rows widened once for all heads).
-    int64_t j = 0;
     position_cursor kpos{u};
-    for (; j < count; j += 4) {
-        const int rows = int(std::min<int64_t>(4, count - j));
-        for (int r = 0; r < rows; ++r, kpos.next()) {
-            const uint16_t* k = k16 + kpos.at();
-            for (int64_t i = 0; i < D; i += 8) _mm256_storeu_ps(u.kbuf + r * D + i, widen(k + i));
-        }
-        for (int64_t h = 0; h < u.nh; ++h) {
-            const float* q = u.q + h * D;
-            __m256d acc[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd()};
-            for (int64_t i = 0; i < D; i += 8) {
-                const __m256 qv = _mm256_loadu_ps(q + i);
-                for (int r = 0; r < rows; ++r) {
-                    const __m256 p = _mm256_mul_ps(qv, _mm256_loadu_ps(u.kbuf + r * D + i));
-                    acc[r] = _mm256_add_pd(acc[r], _mm256_cvtps_pd(_mm256_castps256_ps128(p)));
-                    acc[r] = _mm256_add_pd(acc[r], _mm256_cvtps_pd(_mm256_extractf128_ps(p, 1)));
-                }
-            }
-            for (int r = 0; r < rows; ++r) u.scores[h * count + j + r] = u.scale * finish(acc[r]);
-        }
+    int64_t j = 0;
+    for (; j + 4 <= count; j += 4) scores_group<4>(u, k16, kpos, j);
+    switch (count - j) {
+    case 3: scores_group<3>(u, k16, kpos, j); break;
+    case 2: scores_group<2>(u, k16, kpos, j); break;
+    case 1: scores_group<1>(u, k16, kpos, j); break;
+    default: break;
     }
 
     // Online softmax and the weighted sum of the V rows in F16 accumulators.
