@@ -50,6 +50,15 @@ struct position_cursor {
     }
 };
 
+void f16_to_f32_then_f64(const uint16_t* src, double* dst, int64_t n) {
+    float x[64];
+    for (int64_t i = 0; i < n; i += 64) {
+        const int64_t m = std::min<int64_t>(64, n - i);
+        f16_to_f32(src + i, x, m);
+        for (int64_t k = 0; k < m; ++k) dst[i + k] = double(x[k]);
+    }
+}
+
 void attend_plain(const attention_unit& u) {
     const int64_t D = u.head_dim, count = u.count, block = u.block;
     auto row_at = [&](int64_t j) { return size_t(int64_t(u.blocks[j / block]) * block + j % block) * u.kv_row + u.head_offset; };
@@ -158,6 +167,23 @@ PLINTH_AVX2_F16 void weighted_sum_in_registers(const attention_unit& u, const ui
     }
 }
 
+// Scores of positions j .. j + R - 1 from K rows already widened to double: lane j of the 4-double
+// sums takes q_i k_i for i = j, j + 4, ..., each product exact in double, so one fused
+// multiply-add per 4 elements gives the same sums as product-then-add (scores_group below).
+template <int R>
+PLINTH_AVX2_F16 void scores_group_wide(const attention_unit& u, const double* qd, int64_t h, int64_t j) {
+    const int64_t D = u.head_dim;
+    const double* k[R];
+    for (int r = 0; r < R; ++r) k[r] = u.k_wide + size_t(j + r) * u.kv_row + u.head_offset;
+    __m256d acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_pd();
+    for (int64_t i = 0; i < D; i += 4) {
+        const __m256d qv = _mm256_loadu_pd(qd + i);
+        for (int r = 0; r < R; ++r) acc[r] = _mm256_fmadd_pd(qv, _mm256_loadu_pd(k[r] + i), acc[r]);
+    }
+    for (int r = 0; r < R; ++r) u.scores[h * u.count + j + r] = u.scale * finish(acc[r]);
+}
+
 // Scores of positions j .. j + R - 1 for every head of the unit (R fixed, so the R sums stay in
 // registers); kpos is at position j and is left after them.
 template <int R>
@@ -192,15 +218,29 @@ PLINTH_AVX2_F16 void attend_f16_avx2(const attention_unit& u) {
     const auto* k16 = static_cast<const uint16_t*>(u.k);
     const auto* v16 = static_cast<const uint16_t*>(u.v);
 
-    // Scores, four positions at a time (their K rows widened once for all heads).
-    position_cursor kpos{u};
+    // Scores, four positions at a time (their K rows widened once for all heads, or already).
     int64_t j = 0;
-    for (; j + 4 <= count; j += 4) scores_group<4>(u, k16, kpos, j);
-    switch (count - j) {
-    case 3: scores_group<3>(u, k16, kpos, j); break;
-    case 2: scores_group<2>(u, k16, kpos, j); break;
-    case 1: scores_group<1>(u, k16, kpos, j); break;
-    default: break;
+    if (u.k_wide != nullptr) {
+        double* qd = reinterpret_cast<double*>(u.kbuf);  // (4 D floats of scratch hold D doubles)
+        for (int64_t h = 0; h < u.nh; ++h) {
+            for (int64_t i = 0; i < D; i += 4) _mm256_storeu_pd(qd + i, _mm256_cvtps_pd(_mm_loadu_ps(u.q + h * D + i)));
+            for (j = 0; j + 4 <= count; j += 4) scores_group_wide<4>(u, qd, h, j);
+            switch (count - j) {
+            case 3: scores_group_wide<3>(u, qd, h, j); break;
+            case 2: scores_group_wide<2>(u, qd, h, j); break;
+            case 1: scores_group_wide<1>(u, qd, h, j); break;
+            default: break;
+            }
+        }
+    } else {
+        position_cursor kpos{u};
+        for (; j + 4 <= count; j += 4) scores_group<4>(u, k16, kpos, j);
+        switch (count - j) {
+        case 3: scores_group<3>(u, k16, kpos, j); break;
+        case 2: scores_group<2>(u, k16, kpos, j); break;
+        case 1: scores_group<1>(u, k16, kpos, j); break;
+        default: break;
+        }
     }
 
     // Online softmax and the weighted sum of the V rows in F16 accumulators.
@@ -230,17 +270,43 @@ PLINTH_AVX2_F16 void attend_f16_avx2(const attention_unit& u) {
         for (int64_t i = 0; i < D; i += 8) _mm256_storeu_ps(u.out + h * D + i, _mm256_mul_ps(widen(u.acc16 + h * D + i), inv));
     }
 }
+
+PLINTH_AVX2_F16 void widen_f16_to_f64_avx2(const uint16_t* src, double* dst, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = widen(src + i);
+        _mm256_storeu_pd(dst + i, _mm256_cvtps_pd(_mm256_castps256_ps128(x)));
+        _mm256_storeu_pd(dst + i + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
+    }
+    for (; i < n; ++i) dst[i] = double(_cvtsh_ss(src[i]));
+}
 #endif
+
+bool use_avx2(bool f16, int64_t head_dim) {
+#ifdef PLINTH_ATTENTION_AVX2
+    // With the kernels' level (the CPU plugin's 'simd' option) set to scalar, the plain path.
+    return f16 && head_dim % 8 == 0 && std::strcmp(quant::dispatch_name(), "scalar") != 0 && have_avx2_f16();
+#else
+    return false;
+#endif
+}
 
 }  // namespace
 
+bool attend_uses_wide_k(bool f16, int64_t head_dim) { return use_avx2(f16, head_dim); }
+
+void widen_f16_to_f64(const uint16_t* src, double* dst, int64_t n) {
+#ifdef PLINTH_ATTENTION_AVX2
+    if (have_avx2_f16()) return widen_f16_to_f64_avx2(src, dst, n);
+#endif
+    f16_to_f32_then_f64(src, dst, n);
+}
+
 void attend(const attention_unit& u) {
 #ifdef PLINTH_ATTENTION_AVX2
-    // With the kernels' level (the CPU plugin's 'simd' option) set to scalar, the plain path.
-    if (u.f16 && u.head_dim % 8 == 0 && std::strcmp(quant::dispatch_name(), "scalar") != 0 && have_avx2_f16())
-        return attend_f16_avx2(u);
+    if (use_avx2(u.f16, u.head_dim)) return attend_f16_avx2(u);
 #endif
-    attend_plain(u);
+    attend_plain(u);  // (k_wide is only ever built for the AVX2 path)
 }
 
 }  // namespace plinth::cpu

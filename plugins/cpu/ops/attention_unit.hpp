@@ -25,7 +25,15 @@ struct attention_unit {
     float* kbuf;              // scratch: 4 * head_dim
     uint16_t* acc16;          // scratch: nh * head_dim
     float* out;               // nh * head_dim results
+    // Optional (F16 cache): the sequence's K rows widened to double once for all its units, row p
+    // for position p (kv_row doubles per row, this head at head_offset); null: widen per unit.
+    const double* k_wide = nullptr;
 };
+
+// Whether attend() would use k_wide for units of this shape (so op_attention only builds it then).
+bool attend_uses_wide_k(bool f16, int64_t head_dim);
+// Widens F16 cache rows to double: dst[i] = src[i], exactly.
+void widen_f16_to_f64(const uint16_t* src, double* dst, int64_t n);
 
 // The arithmetic is in op_attention.cpp's header comment; an AVX-512 path gives the same bits.
 void attend(const attention_unit& u);

@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace plinth::cpu {
 namespace {
@@ -49,8 +50,7 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
 
     // The index tensors, before anything is written: every position reachable, every block
     // of it in the cache. Each sequence's blocks are checked once, up to its last position.
-    int64_t* last = static_cast<int64_t*>(ctx.shared.get(size_t(sequences) * sizeof(int64_t)));
-    std::fill(last, last + sequences, int64_t(-1));
+    std::vector<int64_t> last(size_t(sequences), -1);
     int64_t longest = 0;
     for (int64_t t = 0; t < tokens; ++t) {
         if (seq[t] < 0 || seq[t] >= sequences)
@@ -94,6 +94,21 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
     const size_t scratch_bytes = (size_t(per_unit) * (size_t(longest) + size_t(head_dim)) + 4 * size_t(head_dim)) * sizeof(float) +
                                  size_t(per_unit) * size_t(head_dim) * sizeof(uint16_t);
 
+    // With several tokens (prefill), every unit of a sequence reads the same K rows: widen them to
+    // double once (position p of sequence row s at row s * longest + p), not once per unit.
+    double* k_wide = nullptr;
+    if (f16 && tokens >= 4 && attend_uses_wide_k(f16, head_dim)) {
+        k_wide = static_cast<double*>(ctx.shared.get(size_t(sequences * longest * kv_row) * sizeof(double)));
+        ctx.pool->parallel_for(sequences * longest, std::max<int64_t>(1, 4096 / kv_row), [&](int64_t r0, int64_t r1, unsigned) {
+            for (int64_t r = r0; r < r1; ++r) {
+                const int64_t s = r / longest, p = r % longest;
+                if (p > last[size_t(s)]) continue;
+                const int64_t slot = int64_t(table[s * max_blocks + p / block]) * block + p % block;
+                widen_f16_to_f64(kc.as<const uint16_t>() + size_t(slot * kv_row), k_wide + size_t(r * kv_row), kv_row);
+            }
+        });
+    }
+
     ctx.pool->parallel_for(units, grain, [&](int64_t u0, int64_t u1, unsigned thread) {
         float* scores_all = static_cast<float*>(ctx.per_thread[thread].get(scratch_bytes));
         float* kbuf = scores_all + size_t(per_unit) * size_t(longest);
@@ -117,7 +132,8 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
 
             attend(attention_unit{q, nh, head_dim, count, block, blocks, f16 ? static_cast<const void*>(kc.as<const uint16_t>()) : kc.as<const float>(),
                                   f16 ? static_cast<const void*>(vc.as<const uint16_t>()) : vc.as<const float>(), size_t(kv_row),
-                                  size_t(g * head_dim), scale, f16, scores_all, kbuf, acc16, out});
+                                  size_t(g * head_dim), scale, f16, scores_all, kbuf, acc16, out,
+                                  k_wide ? k_wide + size_t(seq[t] * longest * kv_row) : nullptr});
         }
     });
     return PLINTH_OK;
