@@ -22,7 +22,7 @@ namespace {
 struct EachLevel {
     std::vector<std::string> levels;
     EachLevel() {
-        for (const char* l : {"scalar", "avx2", "avx512"}) {
+        for (const char* l : {"scalar", "avx2", "avx512", "neon"}) {
             if (set_dispatch_for_testing(l)) levels.emplace_back(l);
             else WARN("dispatch level " << l << " not available here: not tested");
         }
@@ -141,8 +141,12 @@ TEST_CASE("dispatch: levels can be forced and named", "[quant][dot]") {
         REQUIRE(set_dispatch_for_testing(l.c_str()));
         CHECK(dispatch_name() == l);
     }
-    CHECK_FALSE(set_dispatch_for_testing("neon"));
-    CHECK(dispatch_name() == each.levels.back());  // unchanged by the refusal
+    CHECK_FALSE(set_dispatch_for_testing("sse9"));
+    REQUIRE(set_dispatch_for_testing("auto"));
+    CHECK(dispatch_name() == each.levels.back());
+    // A level of the other architecture is refused, leaving the active one as it was.
+    CHECK_FALSE(set_dispatch_for_testing(best == "neon" ? "avx2" : "neon"));
+    CHECK(dispatch_name() == each.levels.back());
 }
 
 TEST_CASE("quantize_row: the SIMD activation quantizers write the reference's bytes", "[quant][dot]") {

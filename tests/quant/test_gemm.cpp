@@ -31,7 +31,7 @@ int64_t block_elems(uint32_t type) {
 
 TEST_CASE("gemm: bit-identical to matvec column by column", "[quant][gemm]") {
     std::vector<std::string> levels;
-    for (const char* l : {"scalar", "avx2", "avx512"}) {
+    for (const char* l : {"scalar", "avx2", "avx512", "neon"}) {
         if (set_dispatch_for_testing(l)) levels.emplace_back(l);
         else WARN("dispatch level " << l << " not available here: not tested");
     }
@@ -82,7 +82,7 @@ TEST_CASE("gemm: bit-identical to matvec column by column", "[quant][gemm]") {
 }
 
 TEST_CASE("gemm: empty rows give zeros, no rows or columns write nothing", "[quant][gemm]") {
-    for (const char* level : {"scalar", "avx2", "avx512"}) {
+    for (const char* level : {"scalar", "avx2", "avx512", "neon"}) {
         if (!set_dispatch_for_testing(level)) continue;
         for (uint32_t type : {PLINTH_TYPE_Q4_0, PLINTH_TYPE_Q8_0, PLINTH_TYPE_Q4_K, PLINTH_TYPE_Q6_K}) {
             for (sum_order order : {sum_order::lanes, sum_order::blocks}) {

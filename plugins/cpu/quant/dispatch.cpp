@@ -7,6 +7,10 @@
 #if PLINTH_QUANT_X86_SIMD
 #include <cpuid.h>
 #endif
+#if PLINTH_QUANT_NEON
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 
 #include "kernels.hpp"
 #include "quant_api.hpp"
@@ -16,7 +20,7 @@ namespace {
 
 using detail::KernelTable;
 
-enum class Level { scalar, avx2, avx512 };
+enum class Level { scalar, avx2, avx512, neon };
 
 #if PLINTH_QUANT_X86_SIMD
 // F16C straight from CPUID leaf 1: clang 14's __builtin_cpu_supports does not know it.
@@ -27,54 +31,57 @@ bool has_f16c() {
 #endif
 
 bool cpu_runs(Level level) {
+    if (level == Level::scalar) return true;
 #if PLINTH_QUANT_X86_SIMD
     // __builtin_cpu_supports also checks that the OS saves the AVX / AVX-512 registers.
     const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
     const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-    switch (level) {
-    case Level::scalar: return true;
-    case Level::avx2: return avx2;
-    case Level::avx512: return avx512;
-    }
-    return false;
-#else
-    return level == Level::scalar;
+    if (level == Level::avx2) return avx2;
+    if (level == Level::avx512) return avx512;
 #endif
+#if PLINTH_QUANT_NEON
+    if (level == Level::neon) return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;  // the dot-product extension
+#endif
+    return false;
 }
 
 // One level's kernels merged with the levels below it.
 KernelTable merged([[maybe_unused]] Level level) {
     KernelTable t = detail::kReferenceTable;
-#if PLINTH_QUANT_X86_SIMD
-    const KernelTable* above[] = {&detail::kAvx2Table, &detail::kAvx512Table};
-    for (int l = 0; l < int(level); ++l) {
-        t.name = above[l]->name;
+    auto add = [&t](const KernelTable& above) {
+        t.name = above.name;
         for (int type = 0; type < PLINTH_TYPE_COUNT_; ++type) {
             // A gemm kernel must match its level's dot bit for bit: a level with a dot of its own
             // brings its gemm too (null where it has none), never keeping the one below.
-            if (above[l]->dot[type] != nullptr) {
-                t.dot[type] = above[l]->dot[type];
-                t.gemm[type] = above[l]->gemm[type];
+            if (above.dot[type] != nullptr) {
+                t.dot[type] = above.dot[type];
+                t.gemm[type] = above.gemm[type];
             }
-            if (above[l]->dot_blocks[type] != nullptr) {
-                t.dot_blocks[type] = above[l]->dot_blocks[type];
-                t.gemm_blocks[type] = above[l]->gemm_blocks[type];
+            if (above.dot_blocks[type] != nullptr) {
+                t.dot_blocks[type] = above.dot_blocks[type];
+                t.gemm_blocks[type] = above.gemm_blocks[type];
             }
-            if (above[l]->quantize[type] != nullptr) t.quantize[type] = above[l]->quantize[type];
+            if (above.quantize[type] != nullptr) t.quantize[type] = above.quantize[type];
         }
-    }
+    };
+#if PLINTH_QUANT_X86_SIMD
+    if (level == Level::avx2 || level == Level::avx512) add(detail::kAvx2Table);
+    if (level == Level::avx512) add(detail::kAvx512Table);
+#endif
+#if PLINTH_QUANT_NEON
+    if (level == Level::neon) add(detail::kNeonTable);
 #endif
     return t;
 }
 
 const KernelTable& table_for(Level level) {
-    static const KernelTable tables[] = {merged(Level::scalar), merged(Level::avx2), merged(Level::avx512)};
+    static const KernelTable tables[] = {merged(Level::scalar), merged(Level::avx2), merged(Level::avx512), merged(Level::neon)};
     return tables[int(level)];
 }
 
 Level best_level() {
-    for (Level l : {Level::avx512, Level::avx2})
+    for (Level l : {Level::avx512, Level::avx2, Level::neon})
         if (cpu_runs(l)) return l;
     return Level::scalar;
 }
@@ -94,6 +101,7 @@ bool set_dispatch_for_testing(const char* name) {
     else if (std::strcmp(name, "avx512") == 0) level = Level::avx512;
     else if (std::strcmp(name, "avx2") == 0) level = Level::avx2;
     else if (std::strcmp(name, "scalar") == 0) level = Level::scalar;
+    else if (std::strcmp(name, "neon") == 0) level = Level::neon;
     else return false;
     if (!cpu_runs(level)) return false;
     active().store(&table_for(level), std::memory_order_relaxed);

@@ -35,6 +35,9 @@ struct KernelTable {
 };
 
 extern const KernelTable kReferenceTable;  // dot_reference.cpp: every supported type's dot, no quantizers
+#if PLINTH_QUANT_NEON
+extern const KernelTable kNeonTable;  // dot_neon.cpp (AArch64, +dotprod)
+#endif
 #if PLINTH_QUANT_X86_SIMD
 extern const KernelTable kAvx2Table;    // dot_avx2.cpp   (-mavx2 -mfma -mf16c)
 extern const KernelTable kAvx512Table;  // dot_avx512.cpp (+ -mavx512f -mavx512bw -mavx512vl -mavx512vnni)

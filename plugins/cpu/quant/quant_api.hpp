@@ -63,9 +63,10 @@ void gemm(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w
           const void* act, size_t act_col_stride_bytes, float* out, int64_t out_col_stride,
           sum_order order = sum_order::lanes);
 
-// The SIMD path dot()/matvec() use: "avx512" (F+BW+VL+VNNI), "avx2" (AVX2+FMA+F16C) or "scalar".
+// The SIMD path dot()/matvec() use: "avx512" (F+BW+VL+VNNI), "avx2" (AVX2+FMA+F16C), "neon" (AArch64
+// with the dot-product extension) or "scalar".
 const char* dispatch_name();
-// Forces a path ("avx512", "avx2", "scalar", or "auto" for the best one); false, with nothing
+// Forces a path ("avx512", "avx2", "neon", "scalar", or "auto" for the best one); false, with nothing
 // changed, when this CPU (or this build) cannot run it. For tests and benchmarks: not to be called
 // while other threads are calling dot().
 bool set_dispatch_for_testing(const char* name);
