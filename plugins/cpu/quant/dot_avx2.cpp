@@ -263,6 +263,111 @@ float dot_chain32(int64_t n, const void* wv, const void* av, Codes codes) {
     return sum;
 }
 
+// ---- 32-element blocks, many rows at once (quant::gemm at this level) ------------------------------
+// One column at a time, rows in groups of 4 whose fused multiply-add chains interleave (one row
+// alone waits on its own chain), each row's bytes asked for 512 ahead. Per row the operations and
+// their order are dot_blocks32's (lanes) or dot_chain32's (blocks): the same bits.
+
+template <class W>
+void prefetch_row(const W* p) {
+    _mm_prefetch(reinterpret_cast<const char*>(p) + 512, _MM_HINT_T0);
+}
+
+template <class W, int R, class Codes>
+void rows_lanes(int64_t nb, const W* const* w, const BlockQ8_0* a, float* out, Codes codes) {
+    __m256 acc[R];
+    PLINTH_UNROLL
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        const __m256i aq = load(a[b].qs);
+        const float da = f16(a[b].d);
+        PLINTH_UNROLL
+        for (int r = 0; r < R; ++r) {
+            prefetch_row(w[r] + b);
+            const __m256i p = dot_signed(codes(w[r][b]), aq);
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[r][b].d) * da), _mm256_cvtepi32_ps(p), acc[r]);
+        }
+    }
+    PLINTH_UNROLL
+    for (int r = 0; r < R; ++r) out[r] = hsum(_mm256_add_ps(acc[r], _mm256_setzero_ps()));  // as dot_blocks32
+}
+
+template <class W, int R, class Codes>
+void rows_chain(int64_t nb, const W* const* w, const BlockQ8_0* a, float* out, Codes codes) {
+    float sum[R];
+    PLINTH_UNROLL
+    for (int r = 0; r < R; ++r) sum[r] = 0.0f;
+    int64_t b = 0;
+    for (; b + 8 <= nb; b += 8) {
+        alignas(32) float isum[R][8], scale[R][8];
+        PLINTH_UNROLL
+        for (int r = 0; r < R; ++r) {
+            for (int j = 0; j < 8; j += int(64 / sizeof(W))) prefetch_row(w[r] + b + j);
+            __m256i p[8];
+            PLINTH_UNROLL
+            for (int j = 0; j < 8; ++j) p[j] = dot_signed(codes(w[r][b + j]), load(a[b + j].qs));
+            _mm256_store_ps(isum[r], _mm256_cvtepi32_ps(block_sums8(p)));
+            _mm_store_ps(scale[r], _mm_mul_ps(f16x4<sizeof(W)>(&w[r][b].d), f16x4<sizeof(BlockQ8_0)>(&a[b].d)));
+            _mm_store_ps(scale[r] + 4, _mm_mul_ps(f16x4<sizeof(W)>(&w[r][b + 4].d), f16x4<sizeof(BlockQ8_0)>(&a[b + 4].d)));
+        }
+        PLINTH_UNROLL
+        for (int j = 0; j < 8; ++j)
+            PLINTH_UNROLL
+            for (int r = 0; r < R; ++r) sum[r] = std::fma(isum[r][j], scale[r][j], sum[r]);
+    }
+    for (; b < nb; ++b)
+        PLINTH_UNROLL
+        for (int r = 0; r < R; ++r)
+            sum[r] = std::fma(float(block_sum(dot_signed(codes(w[r][b]), load(a[b].qs)))), f16(w[r][b].d) * f16(a[b].d), sum[r]);
+    PLINTH_UNROLL
+    for (int r = 0; r < R; ++r) out[r] = sum[r];
+}
+
+template <class W, bool kChain, class Codes>
+void gemm_rows(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av, size_t a_stride,
+               float* out, int64_t out_stride, Codes codes) {
+    const int64_t nb = n / kBlock32;
+    const auto* wbase = static_cast<const uint8_t*>(wv);
+    for (int64_t c = 0; c < cols; ++c) {
+        const auto* a = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(av) + size_t(c) * a_stride);
+        float* o = out + c * out_stride;
+        int64_t r = 0;
+        auto pass = [&]<int R>() {
+            const W* w[R];
+            PLINTH_UNROLL
+            for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const W*>(wbase + size_t(r + i) * w_stride);
+            if constexpr (kChain) rows_chain<W, R>(nb, w, a, o + r, codes);
+            else rows_lanes<W, R>(nb, w, a, o + r, codes);
+            r += R;
+        };
+        while (r + 4 <= rows) pass.template operator()<4>();
+        switch (rows - r) {
+        case 3: pass.template operator()<3>(); break;
+        case 2: pass.template operator()<2>(); break;
+        case 1: pass.template operator()<1>(); break;
+        default: break;
+        }
+    }
+}
+
+// The signed codes of the symmetric types, as dot_q4_0 / dot_q5_0 / dot_q8_0 make them.
+struct CodesQ4_0 {
+    __m256i operator()(const BlockQ4_0& b) const { return _mm256_sub_epi8(nibbles(b.qs), bytes(8)); }
+};
+struct CodesQ5_0 {
+    __m256i operator()(const BlockQ5_0& b) const {
+        return _mm256_sub_epi8(_mm256_or_si256(nibbles(b.qs), fifth_bits(b.qh)), bytes(16));
+    }
+};
+struct CodesQ8_0 {
+    __m256i operator()(const BlockQ8_0& b) const { return load(b.qs); }
+};
+
+template <class W, bool kChain, class Codes>
+void gemm_sym32(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    gemm_rows<W, kChain>(rows, n, w, ws, cols, a, as, out, os, Codes{});
+}
+
 // ---- K-quant super-blocks x Q8_K ----------------------------------------------------------------------
 // Codes stay unsigned (0..63) so maddubs takes them as they are; a signed format's bias comes back
 // through the activation block sums: sum (q - bias) a = sum q a - bias * sum a.
@@ -560,6 +665,12 @@ constexpr KernelTable make_table() {
     t.dot[PLINTH_TYPE_Q5_K] = dot_q45_k<BlockQ5_K>;
     t.dot[PLINTH_TYPE_Q6_K] = dot_q6_k;
     t.dot[PLINTH_TYPE_Q8_K] = dot_q8_k;
+    t.gemm[PLINTH_TYPE_Q4_0] = gemm_sym32<BlockQ4_0, false, CodesQ4_0>;
+    t.gemm[PLINTH_TYPE_Q5_0] = gemm_sym32<BlockQ5_0, false, CodesQ5_0>;
+    t.gemm[PLINTH_TYPE_Q8_0] = gemm_sym32<BlockQ8_0, false, CodesQ8_0>;
+    t.gemm_blocks[PLINTH_TYPE_Q4_0] = gemm_sym32<BlockQ4_0, true, CodesQ4_0>;
+    t.gemm_blocks[PLINTH_TYPE_Q5_0] = gemm_sym32<BlockQ5_0, true, CodesQ5_0>;
+    t.gemm_blocks[PLINTH_TYPE_Q8_0] = gemm_sym32<BlockQ8_0, true, CodesQ8_0>;
     t.quantize[PLINTH_TYPE_F16] = quantize_f16;
     t.quantize[PLINTH_TYPE_Q8_0] = quantize_q8_32<BlockQ8_0>;
     t.quantize[PLINTH_TYPE_Q8_1] = quantize_q8_32<BlockQ8_1>;
