@@ -17,6 +17,7 @@
 
 #include "block_layouts.hpp"
 #include "kernels.hpp"
+#include "row_groups.hpp"
 
 // Loops over the fixed number of sub-blocks are unrolled, so their shift counts, shuffle masks and
 // offsets become constants (GCC does not always do it on its own at -O2).
@@ -327,26 +328,15 @@ template <class W, bool kChain, class Codes>
 void gemm_rows(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av, size_t a_stride,
                float* out, int64_t out_stride, Codes codes) {
     const int64_t nb = n / kBlock32;
-    const auto* wbase = static_cast<const uint8_t*>(wv);
     for (int64_t c = 0; c < cols; ++c) {
         const auto* a = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(av) + size_t(c) * a_stride);
         float* o = out + c * out_stride;
-        int64_t r = 0;
-        auto pass = [&]<int R>() {
+        for_row_groups<4>(rows, [&]<int R>(int64_t r) {
             const W* w[R];
-            PLINTH_UNROLL
-            for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const W*>(wbase + size_t(r + i) * w_stride);
+            row_pointers(w, wv, w_stride, r);
             if constexpr (kChain) rows_chain<W, R>(nb, w, a, o + r, codes);
             else rows_lanes<W, R>(nb, w, a, o + r, codes);
-            r += R;
-        };
-        while (r + 4 <= rows) pass.template operator()<4>();
-        switch (rows - r) {
-        case 3: pass.template operator()<3>(); break;
-        case 2: pass.template operator()<2>(); break;
-        case 1: pass.template operator()<1>(); break;
-        default: break;
-        }
+        });
     }
 }
 

@@ -3,6 +3,7 @@
 // is kquant_term(_min) (block_layouts.hpp), so the results are the dot products', bit for bit
 // (tests/quant hold them to it).
 #include "avx512_common.hpp"
+#include "row_groups.hpp"
 
 namespace plinth::quant::detail {
 namespace {
@@ -134,21 +135,11 @@ struct KRows {
         for (int64_t c = 0; c < cols; ++c) {
             const auto* a = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(av) + size_t(c) * a_stride);
             float* o = out + c * out_stride;
-            int64_t r = 0;
-            auto pass = [&]<int R>() {
+            for_row_groups<4>(rows, [&]<int R>(int64_t r) {
                 const W* w[R];
-                PLINTH_UNROLL
-                for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const W*>(wbase + size_t(r + i) * w_stride);
+                row_pointers(w, wbase, w_stride, r);
                 row_group<R>(nb, w, a, o + r);
-                r += R;
-            };
-            while (r + 4 <= rows) pass.template operator()<4>();
-            switch (rows - r) {
-            case 3: pass.template operator()<3>(); break;
-            case 2: pass.template operator()<2>(); break;
-            case 1: pass.template operator()<1>(); break;
-            default: break;
-            }
+            });
         }
     }
 };
@@ -164,13 +155,15 @@ struct KRows {
 // float side, lane by lane, is kquant_term(_min): the single-column kernels' results, bit for bit.
 template <class W>
 struct KPanel {
+    using Weights = W;
+    static constexpr int64_t kBlockElems = kBlock256;
+    static constexpr int kAcc = 1;  // accumulator vectors per row
     static constexpr bool kQ6 = std::is_same_v<W, BlockQ6_K>;
     static constexpr int kSubs = kQ6 ? 16 : 8;    // sub-blocks per super-block
     static constexpr int kGroups = 64 / kSubs;    // 4-code groups per sub-block
     static constexpr int kPairs = kQ6 ? 8 : 4;    // int16-pair vectors of activation sums
     static constexpr int kPer = 64 + kPairs + 1;  // vectors per super-block
     static constexpr int kRows = 4;               // rows per pass: they share the panel's loads
-    static constexpr int kMinPanelColumns = 4;    // fewer go column by column
     static constexpr int64_t kChunk = 8;  // super-blocks per pass over the rows (35 KiB of panel, in L1)
 
     // One row's super-block, unpacked: codes as bytes in element order, sub-block scales as int32,
@@ -305,50 +298,12 @@ struct KPanel {
         for (int r = 0; r < R; ++r) acc[r] = s[r];
     }
 
+    static __m512 result(const __m512* s) { return s[0]; }
+
     static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
                      size_t a_stride, float* out, int64_t out_stride) {
-        // Fewer than 4 columns (decoding: 1) go through the per-column kernels, as do columns too
-        // far apart for the panel's gathers (32-bit byte offsets of up to 15 column strides).
-        const int64_t paneled = cols / 16 * 16 + (cols % 16 >= kMinPanelColumns ? cols % 16 : 0);
-        if (rows <= 0 || n == 0 || paneled == 0 || a_stride > size_t(INT32_MAX) / 16)
-            return KRows<W>::gemm(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
-        if (paneled < cols)
-            KRows<W>::gemm(rows, n, wv, w_stride, cols - paneled, static_cast<const uint8_t*>(av) + size_t(paneled) * a_stride,
-                                   a_stride, out + paneled * out_stride, out_stride);
-        const int64_t nb = n / kBlock256;
-        const auto* wbase = static_cast<const uint8_t*>(wv);
-        const auto* abase = static_cast<const uint8_t*>(av);
-        struct alignas(64) I512 { __m512i v; };  // (a std::vector of a bare vector type drops its alignment)
-        struct alignas(64) F512 { __m512 v; };
-        thread_local std::vector<I512> panel_store;
-        thread_local std::vector<F512> acc_store;
-        if (panel_store.size() < size_t(nb * kPer)) panel_store.resize(size_t(nb * kPer));
-        if (acc_store.size() < size_t(rows)) acc_store.resize(size_t(rows));
-        __m512i* const panel = &panel_store[0].v;
-        __m512* const acc = &acc_store[0].v;
-        for (int64_t c0 = 0; c0 < paneled; c0 += 16) {
-            const int nc = int(std::min<int64_t>(16, paneled - c0));
-            build(panel, nb, abase + size_t(c0) * a_stride, a_stride, nc);
-            for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
-                const int64_t b1 = std::min(nb, b0 + kChunk);
-                int64_t r = 0;
-                auto pass = [&]<int R>() {
-                    const W* w[R];
-                    PLINTH_UNROLL
-                    for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const W*>(wbase + size_t(r + i) * w_stride);
-                    rows_pass<R>(w, panel, b0, b1, acc + r);
-                    r += R;
-                };
-                while (r + kRows <= rows) pass.template operator()<kRows>();
-                while (r + 2 <= rows) pass.template operator()<2>();
-                if (r < rows) pass.template operator()<1>();
-            }
-            for (int64_t r = 0; r < rows; ++r) {
-                alignas(64) float lanes[16];
-                _mm512_store_ps(lanes, acc[r]);
-                for (int c = 0; c < nc; ++c) out[(c0 + c) * out_stride + r] = lanes[c];
-            }
-        }
+        // Fewer than 4 columns (decoding: 1) go through the row-group kernel.
+        panel_gemm<KPanel, KRows<W>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
     }
 };
 

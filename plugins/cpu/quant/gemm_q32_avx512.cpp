@@ -2,6 +2,7 @@
 // for those types at this level, prefill and decode. Same flags and rules as dot_avx512.cpp, whose
 // single-column dot products these match bit for bit (tests/quant hold them to it).
 #include "avx512_common.hpp"
+#include "row_groups.hpp"
 
 namespace plinth::quant::detail {
 namespace {
@@ -118,22 +119,12 @@ struct Sym32Rows {
             }
             const Column col{a, da.data(), kChain ? nullptr : &bias.data()->v, kChain ? total.data() : nullptr};
             float* o = out + c * out_stride;
-            int64_t r = 0;
-            auto pass = [&]<int R>() {
+            for_row_groups<kRows>(rows, [&]<int R>(int64_t r) {
                 const W* w[R];
-                PLINTH_UNROLL
-                for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const W*>(wbase + size_t(r + i) * w_stride);
+                row_pointers(w, wbase, w_stride, r);
                 if constexpr (kChain) chain<R>(nb, w, col, o + r);
                 else lanes<R>(nb, w, col, o + r);
-                r += R;
-            };
-            while (r + kRows <= rows) pass.template operator()<kRows>();
-            switch (rows - r) {
-            case 3: pass.template operator()<3>(); break;
-            case 2: pass.template operator()<2>(); break;
-            case 1: pass.template operator()<1>(); break;
-            default: break;
-            }
+            });
         }
     }
 };
@@ -148,11 +139,12 @@ struct Sym32Rows {
 // ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
 template <class W, int kBias, bool kChain>
 struct Sym32Panel {
+    using Weights = W;
+    static constexpr int64_t kBlockElems = kBlock32;
     static constexpr int kInit = kChain ? 1 : 8;    // bias vectors per block
     static constexpr int kPer = 8 + kInit + 1;      // vectors per block: codes, bias, scales
     static constexpr int kAcc = kChain ? 1 : 8;     // accumulators per row
     static constexpr int kRows = kChain ? 4 : 3;    // rows per pass: they share the panel's loads
-    static constexpr int kMinPanelColumns = 4;      // fewer go column by column
     // Blocks per pass over the rows: each pass moves the rows' accumulators out and back in, so long
     // passes pay even past L1 (pp128 1.1B Q8_0: 16 blocks 127 t/s, 64 blocks 138).
     static constexpr int64_t kChunk = 64;
@@ -242,60 +234,18 @@ struct Sym32Panel {
             for (int k = 0; k < kAcc; ++k) acc[r * kAcc + k] = s[r][k];
     }
 
+    // A row's 16 column sums: for the lanes order ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
+    static __m512 result(const __m512* s) {
+        if constexpr (kChain) return s[0];
+        else
+            return _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[4]), _mm512_add_ps(s[2], s[6])),
+                                 _mm512_add_ps(_mm512_add_ps(s[1], s[5]), _mm512_add_ps(s[3], s[7])));
+    }
+
     static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
                      size_t a_stride, float* out, int64_t out_stride) {
-        // A group of fewer than 4 columns (decoding: 1) would leave most lanes idle: those go
-        // through the per-column kernels. So do columns too far apart for the panel's gathers
-        // (32-bit byte offsets of up to 15 column strides).
-        using Plain = Sym32Rows<W, kBias, kChain>;
-        if (rows <= 0 || n == 0) return Plain::gemm(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
-        const int64_t paneled = cols / 16 * 16 + (cols % 16 >= kMinPanelColumns ? cols % 16 : 0);
-        if (paneled < cols)
-            Plain::gemm(rows, n, wv, w_stride, cols - paneled, static_cast<const uint8_t*>(av) + size_t(paneled) * a_stride,
-                                a_stride, out + paneled * out_stride, out_stride);
-        if (paneled == 0) return;
-        cols = paneled;
-        if (a_stride > size_t(INT32_MAX) / 16) return Plain::gemm(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
-        const int64_t nb = n / kBlock32;
-        const auto* wbase = static_cast<const uint8_t*>(wv);
-        const auto* abase = static_cast<const uint8_t*>(av);
-        // (vectors wrapped in a struct: a std::vector of a bare vector type drops its attributes)
-        struct alignas(64) I512 { __m512i v; };
-        struct alignas(64) F512 { __m512 v; };
-        thread_local std::vector<I512> panel_store;
-        thread_local std::vector<F512> acc_store;
-        if (panel_store.size() < size_t(nb * kPer)) panel_store.resize(size_t(nb * kPer));
-        if (acc_store.size() < size_t(rows * kAcc)) acc_store.resize(size_t(rows * kAcc));
-        __m512i* const panel = &panel_store[0].v;
-        __m512* const acc = &acc_store[0].v;
-        for (int64_t c0 = 0; c0 < cols; c0 += 16) {
-            const int nc = int(std::min<int64_t>(16, cols - c0));
-            build(panel, nb, abase + size_t(c0) * a_stride, a_stride, nc);
-            for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
-                const int64_t b1 = std::min(nb, b0 + kChunk);
-                int64_t r = 0;
-                auto pass = [&]<int R>() {
-                    const W* w[R];
-                    PLINTH_UNROLL
-                    for (int i = 0; i < R; ++i) w[i] = reinterpret_cast<const W*>(wbase + size_t(r + i) * w_stride);
-                    rows_pass<R>(w, panel, b0, b1, acc + r * kAcc);
-                    r += R;
-                };
-                while (r + kRows <= rows) pass.template operator()<kRows>();
-                while (r + 2 <= rows) pass.template operator()<2>();
-                if (r < rows) pass.template operator()<1>();
-            }
-            for (int64_t r = 0; r < rows; ++r) {
-                const __m512* s = acc + r * kAcc;
-                __m512 res = s[0];
-                if constexpr (!kChain)
-                    res = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[4]), _mm512_add_ps(s[2], s[6])),
-                                        _mm512_add_ps(_mm512_add_ps(s[1], s[5]), _mm512_add_ps(s[3], s[7])));
-                alignas(64) float lanes[16];
-                _mm512_store_ps(lanes, res);
-                for (int c = 0; c < nc; ++c) out[(c0 + c) * out_stride + r] = lanes[c];
-            }
-        }
+        // Fewer than 4 columns (decoding: 1) go through the row-group kernel.
+        panel_gemm<Sym32Panel, Sym32Rows<W, kBias, kChain>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
     }
 };
 
