@@ -29,6 +29,8 @@ constexpr int64_t max_context = 1048576;
 constexpr int64_t max_threads = 1024;
 constexpr std::size_t max_pattern_length = 512;
 const std::vector<std::string_view> log_levels{"trace", "debug", "info", "warn", "error", "off"};
+// The CPU backend's kernel levels (its 'simd' option); whether this CPU runs one is the backend's call.
+const std::vector<std::string_view> simd_levels{"auto", "avx512", "avx2", "neon", "scalar"};
 
 struct position {
     int line = 0;
@@ -466,8 +468,21 @@ private:
         const section where{"backends", {}, "only the 'cpu' backend has settings in this version"};
         for (const auto& e : entries(node, where, {"cpu"})) {
             if (!is_section(e.value, "cpu")) continue;
-            for (const auto& c : entries(e.value, section{"backends.cpu", {}, {}}, {"threads"})) {
+            for (const auto& c : entries(e.value, section{"backends.cpu", {}, {}}, {"threads", "simd"})) {
                 if (c.value.IsNull()) continue;
+                if (c.key == "simd") {
+                    auto level = string(c.value, c.key);
+                    if (!level) continue;
+                    if (std::find(simd_levels.begin(), simd_levels.end(), *level) == simd_levels.end()) {
+                        std::string message = "'simd' must be one of " + join(simd_levels) + ", got " + shown(*level);
+                        if (const auto near = nearest_key(*level, simd_levels)) message += "; did you mean " + quoted_name(*near) + "?";
+                        error(c.value, std::move(message));
+                        continue;
+                    }
+                    cfg.backends.cpu.simd = *level;
+                    cfg.set_by_file.insert("backends.cpu.simd");
+                    continue;
+                }
                 const std::string range = "between 1 and " + std::to_string(max_threads);
                 if (auto threads = integer(c.value, quoted_name(c.key), 1, max_threads, range)) {
                     cfg.backends.cpu.threads = static_cast<uint32_t>(*threads);

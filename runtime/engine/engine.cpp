@@ -104,6 +104,8 @@ engine::engine(const plugin_host& host, const std::filesystem::path& model_path,
         if (options.threads && backend->name == "cpu" && slot->api->set_option) {
             check(slot->api->set_option("threads", std::to_string(*options.threads).c_str(), &msg), msg, "setting threads");
         }
+        if (!options.simd.empty() && backend->name == "cpu" && slot->api->set_option)
+            check(slot->api->set_option("simd", options.simd.c_str(), &msg), msg, "setting the CPU kernels' instruction set");
         devices_.push_back(std::move(slot));
     }
     for (size_t d = 0; d < devices_.size(); ++d) {

@@ -77,3 +77,28 @@ TEST_CASE("plinth perplexity is within 0.5% of the reference", "[cli][perplexity
         CHECK(std::abs(ppl - reference) / reference < 0.005);
     }
 }
+
+TEST_CASE("backends.cpu.simd picks the kernels' level; one this CPU cannot run is a clear error", "[cli][run]") {
+    const auto dir = std::filesystem::temp_directory_path() / "plinth-test-simd";
+    std::filesystem::create_directories(dir);
+    auto config_with = [&](const std::string& level) {
+        const auto file = dir / (level + ".yaml");
+        std::ofstream(file) << "backends:\n  cpu:\n    simd: " << level << "\n";
+        return file.string();
+    };
+    // The plain C++ kernels give the greedy continuation too.
+    const auto plain = run_plinth("run -m " + model_arg("stories260K.gguf") + " --config " + config_with("scalar") +
+                                  " -p 'Once upon a time' -n 16 --temp 0");
+    REQUIRE(plain.exit_code == 0);
+    CHECK_THAT(plain.out, Catch::StartsWith(", there was a little girl named Lily."));
+    // Exactly one of the two architectures' levels is impossible here.
+#if defined(__x86_64__)
+    const std::string foreign = "neon";
+#else
+    const std::string foreign = "avx2";
+#endif
+    const auto refused = run_plinth("run -m " + model_arg("stories260K.gguf") + " --config " + config_with(foreign) + " -p hi -n 4");
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("instruction set") && Catch::Contains(foreign));
+    std::filesystem::remove_all(dir);
+}

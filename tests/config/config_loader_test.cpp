@@ -60,6 +60,7 @@ model:
 backends:
   cpu:
     threads: 8
+    simd: avx2
 placement:
   auto: true
   budget:
@@ -85,6 +86,7 @@ log:
     CHECK(cfg.model.context == 4096);
     REQUIRE(cfg.backends.cpu.threads.has_value());
     CHECK(*cfg.backends.cpu.threads == 8);
+    CHECK(cfg.backends.cpu.simd == "avx2");
     CHECK(cfg.log.level == "debug");
 
     CHECK(cfg.placement.automatic);
@@ -98,14 +100,14 @@ log:
     CHECK(first.layers->ranges == std::vector<plinth::layer_range>{{0, 2, false}});
     CHECK(first.device == plinth::device_id{"vulkan", 0});
     CHECK(first.where.file == "full.yaml");
-    CHECK(first.where.line == 18);
+    CHECK(first.where.line == 19);
     CHECK(first.where.column == 7);
 
     const auto& second = cfg.placement.rules[1];
     REQUIRE(second.layers.has_value());
     CHECK(second.layers->ranges == std::vector<plinth::layer_range>{{3, 0, true}});
     CHECK(second.device == plinth::device_id{"cpu", 0});
-    CHECK(second.where.line == 20);
+    CHECK(second.where.line == 21);
 
     const auto& third = cfg.placement.rules[2];
     CHECK_FALSE(third.layers.has_value());
@@ -115,7 +117,8 @@ log:
 
     CHECK(cfg.set_by_file == std::set<std::string, std::less<>>{
                                  "plugins.paths", "plugins.enable", "plugins.disable", "model.path",
-                                 "model.context", "backends.cpu.threads", "placement", "log.level"});
+                                 "model.context", "backends.cpu.threads", "backends.cpu.simd", "placement",
+                                 "log.level"});
     CHECK(cfg.is_set_by_file("model.context"));
 }
 

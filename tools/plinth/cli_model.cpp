@@ -21,6 +21,7 @@ loaded_model load_model(const session& s, const model_options& flags) {
     options.context = flags.context ? flags.context : s.config.model.context;
     if (flags.threads) options.threads = flags.threads;
     else options.threads = s.config.backends.cpu.threads;
+    options.simd = s.config.backends.cpu.simd;
     options.placement = s.config.placement;
     if (!flags.device.empty()) {
         options.device = flags.device;

@@ -39,6 +39,7 @@ struct model_settings {
 
 struct cpu_backend_settings {
     std::optional<uint32_t> threads;  // absent = number of physical cores
+    std::string simd;                 // kernels' instruction set: "" (= auto), auto, avx512, avx2, neon, scalar
 };
 
 struct backend_settings {
