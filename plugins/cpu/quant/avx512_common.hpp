@@ -157,46 +157,6 @@ inline void k4_scales_mins(const uint8_t* s, uint64_t* scales, uint64_t* mins) {
 
 // ---- shared by the multi-column kernels ------------------------------------------------------------
 
-// Drives Kernel::template dot<NC>(n, w_row, cols[NC], out[NC]) over columns in groups of 4 (the
-// last group smaller), rows inner, so the group's activations stay in L1 while the rows pass.
-template <class Kernel, int NC>
-void gemm_group(int64_t rows, int64_t n, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride,
-                float* out, int64_t out_stride) {
-    const void* cols[NC];
-    PLINTH_UNROLL
-    for (int c = 0; c < NC; ++c) cols[c] = a + size_t(c) * a_stride;
-    for (int64_t r = 0; r < rows; ++r) {
-        float res[NC];
-        Kernel::template dot<NC>(n, w + size_t(r) * w_stride, cols, res);
-        PLINTH_UNROLL
-        for (int c = 0; c < NC; ++c) out[c * out_stride + r] = res[c];
-    }
-}
-
-template <class Kernel, int kGroup = 4>
-void gemm_columns(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
-                  size_t a_stride, float* out, int64_t out_stride) {
-    const auto* w = static_cast<const uint8_t*>(wv);
-    const auto* a = static_cast<const uint8_t*>(av);
-    int64_t c = 0;
-    for (; c + kGroup <= cols; c += kGroup)
-        gemm_group<Kernel, kGroup>(rows, n, w, w_stride, a + size_t(c) * a_stride, a_stride, out + c * out_stride, out_stride);
-    const uint8_t* rest = a + size_t(c) * a_stride;
-    float* rest_out = out + c * out_stride;
-    const int64_t left = cols - c;
-    if (left >= 4) {
-        gemm_group<Kernel, 4>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride);
-        rest += 4 * a_stride;
-        rest_out += 4 * out_stride;
-    }
-    switch (left % 4) {
-    case 3: gemm_group<Kernel, 3>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride); break;
-    case 2: gemm_group<Kernel, 2>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride); break;
-    case 1: gemm_group<Kernel, 1>(rows, n, w, w_stride, rest, a_stride, rest_out, out_stride); break;
-    default: break;
-    }
-}
-
 // Asks for the bytes kPrefetchBytes past block `p` of a weight row (all of one block's lines): the
 // hardware prefetcher alone leaves the row streams of a matrix-vector product waiting on memory
 // (decoding ran 25-35% faster with this).

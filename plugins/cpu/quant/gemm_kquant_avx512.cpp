@@ -178,7 +178,7 @@ struct KPanel {
     static void unpack(const W& blk, Unpacked& u) {
         if constexpr (kQ6) {
             PLINTH_UNROLL
-            for (int h = 0; h < 2; ++h) {  // elements 128h .. 128h + 127, as Q6K
+            for (int h = 0; h < 2; ++h) {  // elements 128h .. 128h + 127, as KSuper
                 const __m512i ql = load512(blk.ql + 64 * h);
                 const __m512i qh = _mm512_srlv_epi16(load256_twice(blk.qh + 32 * h), words2(0, 2));
                 _mm512_store_si512(u.codes + 128 * h, _mm512_or_si512(_mm512_and_si512(ql, bytes(0x0F)),
