@@ -266,16 +266,19 @@ float dot_chain32(int64_t n, const void* wv, const void* av, Codes codes) {
 
 // ---- 32-element blocks, many rows at once (quant::gemm at this level) ------------------------------
 // One column at a time, rows in groups of 4 whose fused multiply-add chains interleave (one row
-// alone waits on its own chain), each row's bytes asked for 512 ahead. Per row the operations and
-// their order are dot_blocks32's (lanes) or dot_chain32's (blocks): the same bits.
+// alone waits on its own chain), each block of the next group asked for while this one runs. Per
+// row the operations and their order are dot_blocks32's (lanes) or dot_chain32's (blocks): the same
+// bits.
 
+// Asks for the block one row group (4 rows) below: the next group reads it (see prefetch_ahead in
+// avx512_common.hpp for why that distance).
 template <class W>
-void prefetch_row(const W* p) {
-    _mm_prefetch(reinterpret_cast<const char*>(p) + 512, _MM_HINT_T0);
+void prefetch_row(const W* p, size_t distance) {
+    _mm_prefetch(reinterpret_cast<const char*>(p) + distance, _MM_HINT_T0);
 }
 
 template <class W, int R, class Codes>
-void rows_lanes(int64_t nb, const W* const* w, const BlockQ8_0* a, float* out, Codes codes) {
+void rows_lanes(int64_t nb, const W* const* w, const BlockQ8_0* a, float* out, size_t prefetch, Codes codes) {
     __m256 acc[R];
     PLINTH_UNROLL
     for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
@@ -284,7 +287,7 @@ void rows_lanes(int64_t nb, const W* const* w, const BlockQ8_0* a, float* out, C
         const float da = f16(a[b].d);
         PLINTH_UNROLL
         for (int r = 0; r < R; ++r) {
-            prefetch_row(w[r] + b);
+            prefetch_row(w[r] + b, prefetch);
             const __m256i p = dot_signed(codes(w[r][b]), aq);
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[r][b].d) * da), _mm256_cvtepi32_ps(p), acc[r]);
         }
@@ -294,7 +297,7 @@ void rows_lanes(int64_t nb, const W* const* w, const BlockQ8_0* a, float* out, C
 }
 
 template <class W, int R, class Codes>
-void rows_chain(int64_t nb, const W* const* w, const BlockQ8_0* a, float* out, Codes codes) {
+void rows_chain(int64_t nb, const W* const* w, const BlockQ8_0* a, float* out, size_t prefetch, Codes codes) {
     float sum[R];
     PLINTH_UNROLL
     for (int r = 0; r < R; ++r) sum[r] = 0.0f;
@@ -303,7 +306,7 @@ void rows_chain(int64_t nb, const W* const* w, const BlockQ8_0* a, float* out, C
         alignas(32) float isum[R][8], scale[R][8];
         PLINTH_UNROLL
         for (int r = 0; r < R; ++r) {
-            for (int j = 0; j < 8; j += int(64 / sizeof(W))) prefetch_row(w[r] + b + j);
+            for (int j = 0; j < 8; j += int(64 / sizeof(W))) prefetch_row(w[r] + b + j, prefetch);
             __m256i p[8];
             PLINTH_UNROLL
             for (int j = 0; j < 8; ++j) p[j] = dot_signed(codes(w[r][b + j]), load(a[b + j].qs));
@@ -334,8 +337,8 @@ void gemm_rows(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t
         for_row_groups<4>(rows, [&]<int R>(int64_t r) {
             const W* w[R];
             row_pointers(w, wv, w_stride, r);
-            if constexpr (kChain) rows_chain<W, R>(nb, w, a, o + r, codes);
-            else rows_lanes<W, R>(nb, w, a, o + r, codes);
+            if constexpr (kChain) rows_chain<W, R>(nb, w, a, o + r, 4 * w_stride, codes);
+            else rows_lanes<W, R>(nb, w, a, o + r, 4 * w_stride, codes);
         });
     }
 }

@@ -96,7 +96,7 @@ struct KRows {
     static constexpr bool kQ6 = KSuper<W>::kQ6;
 
     template <int R>
-    static void row_group(int64_t nb, const W* const* w, const BlockQ8_K* a, float* out) {
+    static void row_group(int64_t nb, const W* const* w, const BlockQ8_K* a, float* out, size_t prefetch) {
         __m128 sum = _mm_setzero_ps();
         for (int64_t b = 0; b < nb; ++b) {
             __m512i isum[4];
@@ -105,7 +105,7 @@ struct KRows {
             PLINTH_UNROLL
             for (int r = 0; r < 4; ++r) {
                 if (r < R) {
-                    prefetch_ahead(w[r] + b);
+                    prefetch_ahead(w[r] + b, prefetch);
                     const KSuper<W> k(w[r][b]);
                     k.sums(a[b], &isum[r], &side[r]);
                     d[r] = k.d;
@@ -138,7 +138,7 @@ struct KRows {
             for_row_groups<4>(rows, [&]<int R>(int64_t r) {
                 const W* w[R];
                 row_pointers(w, wbase, w_stride, r);
-                row_group<R>(nb, w, a, o + r);
+                row_group<R>(nb, w, a, o + r, 4 * w_stride);  // prefetch one group (4 rows) ahead
             });
         }
     }

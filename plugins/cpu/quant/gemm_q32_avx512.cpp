@@ -33,6 +33,7 @@ struct Sym32Rows {
         const float* da;       // f16(a[b].d)
         const __m256i* bias;   // lanes: -kBias * (group k's activation sum) in lane k
         const int32_t* total;  // chain: -kBias * (block b's activation sum)
+        size_t prefetch;       // bytes ahead to prefetch: one row group (kRows rows)
     };
 
     template <int R>
@@ -46,7 +47,7 @@ struct Sym32Rows {
             const float da = col.da[b];
             PLINTH_UNROLL
             for (int r = 0; r < R; ++r) {
-                prefetch_ahead(w[r] + b);
+                prefetch_ahead(w[r] + b, col.prefetch);
                 const __m256i p = _mm256_dpbusd_epi32(bias, codes(w[r][b]), aq);
                 acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[r][b].d) * da), _mm256_cvtepi32_ps(p), acc[r]);
             }
@@ -71,7 +72,7 @@ struct Sym32Rows {
             PLINTH_UNROLL
             for (int r = 0; r < R; ++r) {
                 PLINTH_UNROLL
-                for (int j = 0; j < 8; j += int(64 / sizeof(W))) prefetch_ahead(w[r] + b + j);  // every line
+                for (int j = 0; j < 8; j += int(64 / sizeof(W))) prefetch_ahead(w[r] + b + j, col.prefetch);  // every line
                 __m256i p[8];
                 PLINTH_UNROLL
                 for (int j = 0; j < 8; ++j)
@@ -117,7 +118,8 @@ struct Sym32Rows {
                 if constexpr (kChain) total[size_t(b)] = -hsum(g);
                 else bias[size_t(b)].v = _mm256_sub_epi32(_mm256_setzero_si256(), g);
             }
-            const Column col{a, da.data(), kChain ? nullptr : &bias.data()->v, kChain ? total.data() : nullptr};
+            const Column col{a, da.data(), kChain ? nullptr : &bias.data()->v, kChain ? total.data() : nullptr,
+                             size_t(kRows) * w_stride};
             float* o = out + c * out_stride;
             for_row_groups<kRows>(rows, [&]<int R>(int64_t r) {
                 const W* w[R];
