@@ -202,7 +202,9 @@ void panel_gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_
             for_row_groups<Panel::kRows>(rows, [&]<int R>(int64_t r) {
                 const W* w[R];
                 row_pointers(w, wv, w_stride, r);
-                Panel::template rows_pass<R>(w, panel, b0, b1, acc + r * Panel::kAcc);
+                // The first column group reads the tile's weights from memory: it asks for the next
+                // row group's blocks ahead of time (the later groups find them in cache).
+                Panel::template rows_pass<R>(w, panel, b0, b1, acc + r * Panel::kAcc, c0 == 0 ? size_t(R) * w_stride : 0);
             });
         }
         for (int64_t r = 0; r < rows; ++r) {

@@ -247,8 +247,9 @@ struct KPanel {
     }
 
     // R rows (1 .. kRows) over super-blocks b0 .. b1 - 1, sums in acc[r]; the first pass starts from zero.
+    // prefetch (bytes, 0 for none): how far below each block to ask for the next row group's.
     template <int R>
-    static void rows_pass(const W* const* w, const __m512i* panel, int64_t b0, int64_t b1, __m512* acc) {
+    static void rows_pass(const W* const* w, const __m512i* panel, int64_t b0, int64_t b1, __m512* acc, size_t prefetch) {
         __m512 s[R];
         PLINTH_UNROLL
         for (int r = 0; r < R; ++r) s[r] = b0 == 0 ? _mm512_setzero_ps() : acc[r];
@@ -256,7 +257,10 @@ struct KPanel {
             const __m512i* p = panel + b * kPer;
             Unpacked u[R];
             PLINTH_UNROLL
-            for (int r = 0; r < R; ++r) unpack(w[r][b], u[r]);
+            for (int r = 0; r < R; ++r) {
+                if (prefetch) prefetch_ahead(w[r] + b, prefetch);
+                unpack(w[r][b], u[r]);
+            }
             // Broadcasts read the codes back from memory (a load each), not out of registers.
             asm volatile("" : "+m"(u));
             __m512i isum[R], side[R];

@@ -181,10 +181,11 @@ struct Sym32Panel {
         return v;
     }
 
-    // R rows (1 .. kRows) over blocks b0 .. b1 - 1, accumulators in acc[r * kAcc ..].
+    // R rows (1 .. kRows) over blocks b0 .. b1 - 1, accumulators in acc[r * kAcc ..]. prefetch (bytes, 0 for
+    // none): how far below each block to ask for the next row group's.
     template <int R>
     // The first pass (b0 == 0) starts from zero instead of reading acc.
-    static void rows_pass(const W* const* w, const __m512i* panel, int64_t b0, int64_t b1, __m512* acc) {
+    static void rows_pass(const W* const* w, const __m512i* panel, int64_t b0, int64_t b1, __m512* acc, size_t prefetch) {
         __m512 s[R][kAcc];
         PLINTH_UNROLL
         for (int r = 0; r < R; ++r)
@@ -196,6 +197,7 @@ struct Sym32Panel {
             __m512 scale[R];
             PLINTH_UNROLL
             for (int r = 0; r < R; ++r) {
+                if (prefetch) prefetch_ahead(w[r] + b, prefetch);
                 _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r]), symmetric_codes<W, kBias>(w[r][b]));
                 scale[r] = _mm512_mul_ps(_mm512_set1_ps(f16(w[r][b].d)), _mm512_castsi512_ps(p[8 + kInit]));
             }
