@@ -25,6 +25,7 @@
 
 #include "block_layouts.hpp"
 #include "kernels.hpp"
+#include "x86_common.hpp"
 #include "row_groups.hpp"
 
 // Loops over the fixed number of sub-blocks are unrolled, so their shift counts, shuffle masks and
@@ -63,20 +64,6 @@ inline float hsum(__m128 v) {
     return _mm_cvtss_f32(v);
 }
 
-// The f16 at `p` and at the same place in the next 3 blocks (kStride bytes apart), as 4 floats:
-// assembled in a general register, converted with one instruction.
-template <size_t kStride>
-inline __m128 f16x4(const void* p) {
-    const auto* b = static_cast<const uint8_t*>(p);
-    uint64_t packed = 0;
-    PLINTH_UNROLL
-    for (int k = 0; k < 4; ++k) {
-        uint16_t h;
-        std::memcpy(&h, b + k * kStride, 2);
-        packed |= uint64_t(h) << (16 * k);
-    }
-    return _mm_cvtph_ps(_mm_cvtsi64_si128(int64_t(packed)));
-}
 
 // Float k of s on every lane of 128-bit lane k (k = 0..3), or of 256-bit half k - first.
 inline __m512 per_quarter(__m128 s) {
@@ -143,17 +130,6 @@ inline __m512i madd_scaled(__m512i isum, __m512i codes, const int8_t* act, __m51
 }
 inline __m512 to_float(__m256i v) { return _mm512_cvtepi32_ps(_mm512_zextsi256_si512(v)); }
 
-// Q4_K / Q5_K's 8 6-bit scales and 8 6-bit mins (see k4_scale_min), bytewise in two uint64s.
-inline void k4_scales_mins(const uint8_t* s, uint64_t* scales, uint64_t* mins) {
-    uint32_t s0, s1, s2;
-    std::memcpy(&s0, s, 4);
-    std::memcpy(&s1, s + 4, 4);
-    std::memcpy(&s2, s + 8, 4);
-    const uint32_t sc_hi = (s2 & 0x0F0F0F0Fu) | (((s0 >> 6) & 0x03030303u) << 4);
-    const uint32_t mn_hi = ((s2 >> 4) & 0x0F0F0F0Fu) | (((s1 >> 6) & 0x03030303u) << 4);
-    *scales = (s0 & 0x3F3F3F3Fu) | (uint64_t(sc_hi) << 32);
-    *mins = (s1 & 0x3F3F3F3Fu) | (uint64_t(mn_hi) << 32);
-}
 
 // ---- shared by the multi-column kernels ------------------------------------------------------------
 

@@ -19,6 +19,7 @@
 #include "block_layouts.hpp"
 #include "kernels.hpp"
 #include "row_groups.hpp"
+#include "x86_common.hpp"
 
 // Loops over the fixed number of sub-blocks are unrolled, so their shift counts, shuffle masks and
 // offsets become constants (GCC does not always do it on its own at -O2).
@@ -55,19 +56,6 @@ __m256i dot_signed(__m256i w, __m256i a) {
     return widen(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(a, w)));
 }
 
-// The f16 at `p` and at the same place in the next 3 blocks (kStride bytes apart), as 4 floats.
-template <size_t kStride>
-__m128 f16x4(const void* p) {
-    const auto* b = static_cast<const uint8_t*>(p);
-    uint64_t packed = 0;
-    PLINTH_UNROLL
-    for (int k = 0; k < 4; ++k) {
-        uint16_t h;
-        std::memcpy(&h, b + k * kStride, 2);
-        packed |= uint64_t(h) << (16 * k);
-    }
-    return _mm_cvtph_ps(_mm_cvtsi64_si128(int64_t(packed)));
-}
 // Float k of s on all 8 lanes.
 __m256 lane(__m128 s, int k) { return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(s), _mm256_set1_epi32(k)); }
 
@@ -457,17 +445,6 @@ float dot_q3_k(int64_t n, const void* wv, const void* av) {
     return sum;
 }
 
-// Q4_K / Q5_K's 8 6-bit scales and 8 6-bit mins (see k4_scale_min), bytewise in two uint64s.
-void k4_scales_mins(const uint8_t* s, uint64_t* scales, uint64_t* mins) {
-    uint32_t s0, s1, s2;
-    std::memcpy(&s0, s, 4);
-    std::memcpy(&s1, s + 4, 4);
-    std::memcpy(&s2, s + 8, 4);
-    const uint32_t sc_hi = (s2 & 0x0F0F0F0Fu) | (((s0 >> 6) & 0x03030303u) << 4);
-    const uint32_t mn_hi = ((s2 >> 4) & 0x0F0F0F0Fu) | (((s1 >> 6) & 0x03030303u) << 4);
-    *scales = (s0 & 0x3F3F3F3Fu) | (uint64_t(sc_hi) << 32);
-    *mins = (s1 & 0x3F3F3F3Fu) | (uint64_t(mn_hi) << 32);
-}
 
 // One super-block's exact integer sums against one activation block, in 8 int32 lanes each (always
 // inlined: as a call, the dot kernels built on it ran 17% slower):
@@ -544,13 +521,6 @@ float dot_q6_k(int64_t n, const void* wv, const void* av) {
     return sum;
 }
 
-// The sums of four vectors' 8 lanes, one per lane of the result (integers: exact in any order).
-__m128i sum_lanes4(const __m256i v[4]) {
-    const __m256i s01 = _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]), _mm256_unpackhi_epi32(v[0], v[1]));
-    const __m256i s23 = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]), _mm256_unpackhi_epi32(v[2], v[3]));
-    const __m256i s = _mm256_add_epi32(_mm256_unpacklo_epi64(s01, s23), _mm256_unpackhi_epi64(s01, s23));
-    return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-}
 
 // K-quants, one column at a time: rows in groups of 4, their integer sums reduced together and their
 // float sides (kquant_term / _min) run as the 4 lanes of one vector: the dot kernels' bits. Each
@@ -579,12 +549,7 @@ void k_rows(int64_t nb, const W* const* w, const BlockQ8_K* a, float* out, size_
                 isum[r] = msum[r] = _mm256_setzero_si256();
             }
         }
-        const __m128 is = _mm_cvtepi32_ps(sum_lanes4(isum));
-        const __m128 ad = _mm_set1_ps(a[b].d);
-        __m128 term;
-        if constexpr (kQ6) term = _mm_mul_ps(_mm_mul_ps(_mm_load_ps(d), ad), is);  // kquant_term
-        else term = _mm_mul_ps(ad, _mm_sub_ps(_mm_mul_ps(_mm_load_ps(d), is), _mm_mul_ps(_mm_load_ps(dmin), _mm_cvtepi32_ps(sum_lanes4(msum)))));
-        sum = _mm_add_ps(sum, term);
+        sum = _mm_add_ps(sum, kquant_terms4<!kQ6>(sum_lanes4(isum), sum_lanes4(msum), d, dmin, a[b].d));
     }
     alignas(16) float lanes[4];
     _mm_store_ps(lanes, sum);

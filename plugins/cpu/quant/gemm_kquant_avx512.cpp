@@ -80,12 +80,6 @@ __m128i sum_lanes4(const __m512i v[4]) {
     const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64(s, 1));
     return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 }
-__m128i sum_lanes4(const __m256i v[4]) {
-    const __m256i s01 = _mm256_add_epi32(_mm256_unpacklo_epi32(v[0], v[1]), _mm256_unpackhi_epi32(v[0], v[1]));
-    const __m256i s23 = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2], v[3]), _mm256_unpackhi_epi32(v[2], v[3]));
-    const __m256i s = _mm256_add_epi32(_mm256_unpacklo_epi64(s01, s23), _mm256_unpackhi_epi64(s01, s23));
-    return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-}
 
 // One column at a time (decoding, and the last columns of a tile): rows in groups of 4, the
 // column's activations loaded once for the group; the 4 rows' integer sums are reduced together
@@ -115,12 +109,9 @@ struct KRows {
                     side[r] = _mm256_setzero_si256();
                 }
             }
-            const __m128 is = _mm_cvtepi32_ps(kQ6 ? _mm_sub_epi32(sum_lanes4(isum), sum_lanes4(side)) : sum_lanes4(isum));
-            const __m128 ad = _mm_set1_ps(a[b].d);
-            __m128 term;
-            if constexpr (kQ6) term = _mm_mul_ps(_mm_mul_ps(_mm_load_ps(d), ad), is);  // kquant_term
-            else term = _mm_mul_ps(ad, _mm_sub_ps(_mm_mul_ps(_mm_load_ps(d), is), _mm_mul_ps(_mm_load_ps(dmin), _mm_cvtepi32_ps(sum_lanes4(side)))));
-            sum = _mm_add_ps(sum, term);
+            const __m128i sides = sum_lanes4(side);
+            const __m128i sums = kQ6 ? _mm_sub_epi32(sum_lanes4(isum), sides) : sum_lanes4(isum);  // Q6_K: less its bias
+            sum = _mm_add_ps(sum, kquant_terms4<!kQ6>(sums, sides, d, dmin, a[b].d));
         }
         alignas(16) float lanes[4];
         _mm_store_ps(lanes, sum);
