@@ -13,6 +13,7 @@
 #include "vulkan_buffer.hpp"
 #include "vulkan_shaders.hpp"
 
+#include <plinth/sdk/op_rules.hpp>
 #include <plinth/weight_types.h>
 
 #include <algorithm>
@@ -111,10 +112,6 @@ static_assert(sizeof(push_constants) == 104, "push constants must match common.g
 
 // ---- messages
 
-const char* type_name(uint32_t type) {
-    const char* name = plinth_weight_type_info(type).name;
-    return name ? name : "an unknown type";
-}
 
 struct tensor_view {
     uint32_t index = 0;
@@ -158,27 +155,8 @@ plinth_status node_fail(plinth_message* err, plinth_status status, const node_vi
 
 // ---- validation
 
-const char* const kRole[] = {"src0", "src1", "src2", "src3", "src4", "src5"};
 
-int sources_of(uint32_t op) {
-    switch (op) {
-    case PLINTH_OP_COPY: return 1;
-    case PLINTH_OP_KV_STORE: return 3;
-    case PLINTH_OP_ATTENTION: return 6;
-    default: return 2;
-    }
-}
 
-// The alignment a type's data needs (the CPU backend's rule, so both accept the same graphs; the
-// shaders read 16-bit fields, which must not straddle a 32-bit word).
-uint64_t alignment_of(uint32_t type) {
-    switch (type) {
-    case PLINTH_TYPE_F32: case PLINTH_TYPE_I32: case PLINTH_TYPE_Q8_K: return 4;
-    case PLINTH_TYPE_I8: return 1;
-    case PLINTH_TYPE_I64: case PLINTH_TYPE_F64: return 8;
-    default: return 2;
-    }
-}
 
 struct validator {
     const plinth_graph& graph;
@@ -227,32 +205,11 @@ struct validator {
             return PLINTH_NODE_ERROR(n, "%s (tensor %u): %llu bytes at offset %llu run past the end of its %llu-byte buffer",
                                      role, index, (unsigned long long)out.bytes, (unsigned long long)t.offset,
                                      (unsigned long long)b->size);
-        if (t.offset % alignment_of(t.type) != 0)
+        if (t.offset % sdk::type_alignment(t.type) != 0)
             return PLINTH_NODE_ERROR(n, "%s (tensor %u): %s data at offset %llu is not %llu-byte aligned", role, index,
-                                     traits.name, (unsigned long long)t.offset, (unsigned long long)alignment_of(t.type));
+                                     traits.name, (unsigned long long)t.offset, (unsigned long long)sdk::type_alignment(t.type));
         out.buffer = b;
         return PLINTH_OK;
-    }
-
-    plinth_status need_type(const node_view& n, const tensor_view& t, const char* role,
-                            std::initializer_list<uint32_t> types) const {
-        for (uint32_t ok : types)
-            if (t.type == ok) return PLINTH_OK;
-        char list[64] = "";
-        for (uint32_t ok : types) {
-            if (list[0]) std::strncat(list, " or ", sizeof(list) - std::strlen(list) - 1);
-            std::strncat(list, type_name(ok), sizeof(list) - std::strlen(list) - 1);
-        }
-        return PLINTH_NODE_ERROR(n, "%s (tensor %u) is %s; %s needs %s", role, t.index, type_name(t.type),
-                                 plinth_op_name(n.node->op), list);
-    }
-
-    // Same row length and number of rows (the split of rows over shape[1..3] may differ).
-    plinth_status same_shape(const node_view& n, const tensor_view& a, const char* role_a, const tensor_view& b,
-                             const char* role_b) const {
-        if (a.ne0 == b.ne0 && a.rows == b.rows) return PLINTH_OK;
-        return PLINTH_NODE_ERROR(n, "%s (tensor %u) is [%lld, %lld] but %s (tensor %u) is [%lld, %lld]", role_a, a.index,
-                                 (long long)a.ne0, (long long)a.rows, role_b, b.index, (long long)b.ne0, (long long)b.rows);
     }
 
     plinth_status weights(const node_view& n, const tensor_view& w) const {
@@ -260,159 +217,21 @@ struct validator {
         if (plinth_weight_type_info(w.type).block_size > 1 || w.type == PLINTH_TYPE_BF16)
             return PLINTH_NODE_UNSUPPORTED(n, "src0 (tensor %u) has weight type %s, which the Vulkan backend does not "
                                               "decode (F32, F16, Q4_0, Q8_0, Q4_K, Q6_K)",
-                                           w.index, type_name(w.type));
-        return PLINTH_NODE_ERROR(n, "src0 (tensor %u) is %s, which is not a weight type", w.index, type_name(w.type));
+                                           w.index, sdk::type_name(w.type));
+        return PLINTH_NODE_ERROR(n, "src0 (tensor %u) is %s, which is not a weight type", w.index, sdk::type_name(w.type));
     }
 
+    // The op's type and shape rules (shared by every backend), with the weight types and the
+    // attention size the shaders take.
     plinth_status check_shapes(node_view& n) const {
-        const plinth_node& node = *n.node;
-        const tensor_view& d = n.dst;
-        const tensor_view* s = n.src;
-        plinth_status st = PLINTH_OK;
-#define PLINTH_TRY(expr) \
-    if ((st = (expr)) != PLINTH_OK) return st
-        switch (node.op) {
-        case PLINTH_OP_GET_ROWS:
-            PLINTH_TRY(weights(n, s[0]));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_I32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            if (d.ne0 != s[0].ne0 || d.rows != s[1].elements)
-                return PLINTH_NODE_ERROR(n, "dst (tensor %u) is [%lld, %lld]; %lld-element rows of src0 for %lld indices need [%lld, %lld]",
-                                         d.index, (long long)d.ne0, (long long)d.rows, (long long)s[0].ne0,
-                                         (long long)s[1].elements, (long long)s[0].ne0, (long long)s[1].elements);
-            return PLINTH_OK;
-
-        case PLINTH_OP_RMS_NORM:
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            if (s[1].elements != s[0].ne0)
-                return PLINTH_NODE_ERROR(n, "src1 (tensor %u) has %lld elements; the rows of src0 have %lld", s[1].index,
-                                         (long long)s[1].elements, (long long)s[0].ne0);
-            PLINTH_TRY(same_shape(n, d, "dst", s[0], "src0"));
-            if (!(node.f[0] >= 0.0f) || !std::isfinite(node.f[0]))
-                return PLINTH_NODE_ERROR(n, "eps f[0] = %g is not a finite number >= 0", double(node.f[0]));
-            return PLINTH_OK;
-
-        case PLINTH_OP_MATMUL:
-            PLINTH_TRY(weights(n, s[0]));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            if (s[1].ne0 != s[0].ne0)
-                return PLINTH_NODE_ERROR(n, "src1 (tensor %u) has rows of %lld elements; the weights src0 (tensor %u) have %lld",
-                                         s[1].index, (long long)s[1].ne0, s[0].index, (long long)s[0].ne0);
-            if (d.ne0 != s[0].rows || d.rows != s[1].rows)
-                return PLINTH_NODE_ERROR(n, "dst (tensor %u) is [%lld, %lld]; [%lld, %lld] weights times [%lld, %lld] give [%lld, %lld]",
-                                         d.index, (long long)d.ne0, (long long)d.rows, (long long)s[0].ne0,
-                                         (long long)s[0].rows, (long long)s[1].ne0, (long long)s[1].rows,
-                                         (long long)s[0].rows, (long long)s[1].rows);
-            return PLINTH_OK;
-
-        case PLINTH_OP_ADD:
-        case PLINTH_OP_SWIGLU:
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(same_shape(n, s[1], "src1", s[0], "src0"));
-            return same_shape(n, d, "dst", s[0], "src0");
-
-        case PLINTH_OP_MUL:
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            if (!(s[1].ne0 == s[0].ne0 && (s[1].rows == 1 || s[1].rows == s[0].rows)))
-                return PLINTH_NODE_ERROR(n, "src1 (tensor %u) is [%lld, %lld]: neither src0's shape [%lld, %lld] nor one row of it",
-                                         s[1].index, (long long)s[1].ne0, (long long)s[1].rows, (long long)s[0].ne0,
-                                         (long long)s[0].rows);
-            return same_shape(n, d, "dst", s[0], "src0");
-
-        case PLINTH_OP_ROPE: {
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_I32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(same_shape(n, d, "dst", s[0], "src0"));
-            const int64_t tokens = s[1].elements;
-            if (s[0].rows % tokens != 0)
-                return PLINTH_NODE_ERROR(n, "src0 (tensor %u) has %lld rows, not a whole number of heads for %lld positions",
-                                         s[0].index, (long long)s[0].rows, (long long)tokens);
-            const int32_t n_rot = node.i[0], mode = node.i[1];
-            if (n_rot <= 0 || n_rot % 2 != 0 || n_rot > s[0].ne0)
-                return PLINTH_NODE_ERROR(n, "rotated dims i[0] = %d must be even, > 0 and <= head_dim %lld", n_rot,
-                                         (long long)s[0].ne0);
-            if (mode != 0 && mode != 2) return PLINTH_NODE_ERROR(n, "mode i[1] = %d is neither 0 nor 2 (NeoX)", mode);
-            if (!(node.f[0] > 0.0f) || !std::isfinite(node.f[0]))
-                return PLINTH_NODE_ERROR(n, "frequency base f[0] = %g is not a finite number > 0", double(node.f[0]));
-            if (!(node.f[1] > 0.0f) || !std::isfinite(node.f[1]))
-                return PLINTH_NODE_ERROR(n, "frequency scale f[1] = %g is not a finite number > 0 (1 for none)",
-                                         double(node.f[1]));
-            return PLINTH_OK;
-        }
-
-        case PLINTH_OP_KV_STORE:
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32, PLINTH_TYPE_F16}));
-            PLINTH_TRY(need_type(n, s[2], "src2", {PLINTH_TYPE_I32}));
-            if (s[1].ne0 != s[0].ne0)
-                return PLINTH_NODE_ERROR(n, "the cache src1 (tensor %u) has rows of %lld elements; src0 (tensor %u) has %lld",
-                                         s[1].index, (long long)s[1].ne0, s[0].index, (long long)s[0].ne0);
-            if (s[2].elements != s[0].rows)
-                return PLINTH_NODE_ERROR(n, "src2 (tensor %u) has %lld slots for %lld rows of src0", s[2].index,
-                                         (long long)s[2].elements, (long long)s[0].rows);
-            if (node.dst != node.src[1]) {
-                const plinth_tensor& a = graph.tensors[node.dst];
-                const plinth_tensor& b = graph.tensors[node.src[1]];
-                if (a.type != b.type || a.buffer != b.buffer || a.offset != b.offset ||
-                    std::memcmp(a.shape, b.shape, sizeof(a.shape)) != 0)
-                    return PLINTH_NODE_ERROR(n, "dst (tensor %u) must be the cache src1 (tensor %u)", node.dst, node.src[1]);
-            }
-            return PLINTH_OK;
-
-        case PLINTH_OP_ATTENTION: {
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32, PLINTH_TYPE_F16}));
-            PLINTH_TRY(need_type(n, s[2], "src2", {s[1].type}));
-            for (int k = 3; k < 6; ++k) PLINTH_TRY(need_type(n, s[k], kRole[k], {PLINTH_TYPE_I32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            const int32_t heads = node.i[0], kv_heads = node.i[1], head_dim = node.i[2], block = node.i[3];
-            if (heads <= 0 || kv_heads <= 0 || head_dim <= 0 || block <= 0)
-                return PLINTH_NODE_ERROR(n, "heads i[0] = %d, kv_heads i[1] = %d, head_dim i[2] = %d and block size i[3] = %d must be > 0",
-                                         heads, kv_heads, head_dim, block);
-            if (heads % kv_heads != 0)
-                return PLINTH_NODE_ERROR(n, "heads i[0] = %d is not a multiple of kv_heads i[1] = %d", heads, kv_heads);
-            const int64_t tokens = s[3].elements;
-            const int64_t q_row = int64_t(head_dim) * heads, kv_row = int64_t(head_dim) * kv_heads;
-            if (s[0].elements % tokens != 0 || s[0].elements / tokens != q_row ||
-                (s[0].ne0 != head_dim && s[0].ne0 != q_row))
-                return PLINTH_NODE_ERROR(n, "q src0 (tensor %u) is [%lld, %lld, %lld], not [head_dim %d, heads %d, T %lld]",
-                                         s[0].index, (long long)s[0].ne[0], (long long)s[0].ne[1], (long long)s[0].ne[2],
-                                         head_dim, heads, (long long)tokens);
-            if (s[1].ne0 != kv_row)
-                return PLINTH_NODE_ERROR(n, "the K cache src1 (tensor %u) has rows of %lld elements, not head_dim * kv_heads = %lld",
-                                         s[1].index, (long long)s[1].ne0, (long long)kv_row);
-            PLINTH_TRY(same_shape(n, s[2], "the V cache src2", s[1], "the K cache src1"));
-            if (s[4].elements != tokens)
-                return PLINTH_NODE_ERROR(n, "src4 (tensor %u) has %lld sequence rows for %lld positions in src3", s[4].index,
-                                         (long long)s[4].elements, (long long)tokens);
-            if (d.ne0 != q_row || d.rows != tokens)
-                return PLINTH_NODE_ERROR(n, "dst (tensor %u) is [%lld, %lld], not [head_dim * heads = %lld, T = %lld]", d.index,
-                                         (long long)d.ne0, (long long)d.rows, (long long)q_row, (long long)tokens);
-            if (!std::isfinite(node.f[0])) return PLINTH_NODE_ERROR(n, "scale f[0] is not finite");
-            if (head_dim > max_head_dim)
-                return PLINTH_NODE_UNSUPPORTED(n, "head_dim i[2] = %d; the Vulkan backend's attention takes at most %lld",
-                                               head_dim, (long long)max_head_dim);
-            return PLINTH_OK;
-        }
-
-        case PLINTH_OP_COPY:
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32, PLINTH_TYPE_F16}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32, PLINTH_TYPE_F16}));
-            if (d.elements != s[0].elements)
-                return PLINTH_NODE_ERROR(n, "dst (tensor %u) has %lld elements, src0 (tensor %u) %lld", d.index,
-                                         (long long)d.elements, s[0].index, (long long)s[0].elements);
-            return PLINTH_OK;
-        }
-#undef PLINTH_TRY
-        return PLINTH_NODE_ERROR(n, "unknown op %u", node.op);
+        const plinth_status st = sdk::check_op_rules(
+            graph, *n.node, n.dst, n.src, [&](const char* message) { return PLINTH_NODE_ERROR(n, "%s", message); },
+            [&](uint32_t, const tensor_view& w) { return weights(n, w); });
+        if (st != PLINTH_OK) return st;
+        if (n.node->op == PLINTH_OP_ATTENTION && n.node->i[2] > max_head_dim)
+            return PLINTH_NODE_UNSUPPORTED(n, "head_dim i[2] = %d; the Vulkan backend's attention takes at most %lld",
+                                           n.node->i[2], (long long)max_head_dim);
+        return PLINTH_OK;
     }
 
     static bool overlap(const tensor_view& a, const tensor_view& b) {
@@ -426,13 +245,13 @@ struct validator {
         const bool elementwise = op == PLINTH_OP_RMS_NORM || op == PLINTH_OP_ADD || op == PLINTH_OP_MUL ||
                                  op == PLINTH_OP_ROPE || op == PLINTH_OP_SWIGLU || op == PLINTH_OP_COPY;
         const tensor_view& d = n.dst;
-        for (int k = 0; k < sources_of(op); ++k) {
+        for (int k = 0; k < sdk::op_sources(op); ++k) {
             const tensor_view& s = n.src[k];
             if (op == PLINTH_OP_KV_STORE && k == 1) continue;  // the cache is the destination
             if (!overlap(d, s)) continue;
             const bool same = d.offset == s.offset && d.bytes == s.bytes && d.type == s.type && d.ne0 == s.ne0;
             if (!(elementwise && same))
-                return PLINTH_NODE_ERROR(n, "dst (tensor %u) overlaps %s (tensor %u)%s", d.index, kRole[k], s.index,
+                return PLINTH_NODE_ERROR(n, "dst (tensor %u) overlaps %s (tensor %u)%s", d.index, sdk::kSourceRole[k], s.index,
                                          elementwise ? " without being the same tensor" : "");
         }
         return PLINTH_OK;
@@ -447,8 +266,8 @@ struct validator {
             return PLINTH_NODE_ERROR(n, "unknown op %u", node.op);
         plinth_status st = tensor(n, node.dst, "dst", n.dst);
         if (st != PLINTH_OK) return st;
-        for (int k = 0; k < sources_of(node.op); ++k)
-            if ((st = tensor(n, node.src[k], kRole[k], n.src[k])) != PLINTH_OK) return st;
+        for (int k = 0; k < sdk::op_sources(node.op); ++k)
+            if ((st = tensor(n, node.src[k], sdk::kSourceRole[k], n.src[k])) != PLINTH_OK) return st;
         if ((st = check_shapes(n)) != PLINTH_OK) return st;
         return dev ? check_overlaps(n) : PLINTH_OK;
     }
@@ -839,7 +658,7 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
     sc.dispatches.reserve(2 * graph.n_nodes);
     for (uint32_t i = 0; i < graph.n_nodes; ++i) {
         const node_view& n = sc.views[i];
-        const int sources = sources_of(n.node->op);
+        const int sources = sdk::op_sources(n.node->op);
         dispatch d{};
         plan(n, 0, d);
         d.node = i;

@@ -8,6 +8,8 @@
 #include "../cpu_device.hpp"
 #include "../quant/quant_api.hpp"
 
+#include <plinth/sdk/op_rules.hpp>
+
 #include <sched.h>
 
 #include <algorithm>
@@ -75,35 +77,13 @@ plinth_status fail(plinth_message* err, plinth_status status, const char* fmt, .
     return status;
 }
 
-const char* type_name(uint32_t type) {
-    const char* name = plinth_weight_type_info(type).name;
-    return name ? name : "an unknown type";
-}
 
 // ---- validation
 
-const char* const kRole[] = {"src0", "src1", "src2", "src3", "src4", "src5"};
 
-int sources_of(uint32_t op) {
-    switch (op) {
-    case PLINTH_OP_COPY: return 1;
-    case PLINTH_OP_KV_STORE: return 3;
-    case PLINTH_OP_ATTENTION: return 6;
-    default: return 2;
-    }
-}
 
 bool is_weight_type(uint32_t type) { return quant::is_supported(type); }
 
-// The alignment a type's data needs: its widest scalar (blocks hold f16 scales; Q8_K an f32).
-uint64_t alignment_of(uint32_t type) {
-    switch (type) {
-    case PLINTH_TYPE_F32: case PLINTH_TYPE_I32: case PLINTH_TYPE_Q8_K: return 4;
-    case PLINTH_TYPE_I8: return 1;
-    case PLINTH_TYPE_I64: case PLINTH_TYPE_F64: return 8;
-    default: return 2;
-    }
-}
 
 struct validator {
     const plinth_graph& graph;
@@ -146,184 +126,25 @@ struct validator {
                               (unsigned long long)b->size);
         if (!b->data) return node_error(err, n, "%s (tensor %u) is in a buffer with no memory", role, index);
         out.data = static_cast<char*>(b->data) + t.offset;
-        if (reinterpret_cast<uintptr_t>(out.data) % alignment_of(t.type) != 0)
+        if (reinterpret_cast<uintptr_t>(out.data) % sdk::type_alignment(t.type) != 0)
             return node_error(err, n, "%s (tensor %u): %s data at offset %llu is not %llu-byte aligned", role, index,
                               traits.name, (unsigned long long)t.offset,
-                              (unsigned long long)alignment_of(t.type));
+                              (unsigned long long)sdk::type_alignment(t.type));
         return PLINTH_OK;
     }
 
-    plinth_status need_type(const node_view& n, const tensor_view& t, const char* role,
-                            std::initializer_list<uint32_t> types) const {
-        for (uint32_t ok : types)
-            if (t.type == ok) return PLINTH_OK;
-        char list[64] = "";
-        for (uint32_t ok : types) {
-            if (list[0]) std::strncat(list, " or ", sizeof(list) - std::strlen(list) - 1);
-            std::strncat(list, type_name(ok), sizeof(list) - std::strlen(list) - 1);
-        }
-        return node_error(err, n, "%s (tensor %u) is %s; %s needs %s", role, t.index, type_name(t.type),
-                          plinth_op_name(n.node->op), list);
-    }
-
-    // Same row length and number of rows (the split of rows over shape[1..3] may differ).
-    plinth_status same_shape(const node_view& n, const tensor_view& a, const char* role_a, const tensor_view& b,
-                             const char* role_b) const {
-        if (a.ne0 == b.ne0 && a.rows == b.rows) return PLINTH_OK;
-        return node_error(err, n, "%s (tensor %u) is [%lld, %lld] but %s (tensor %u) is [%lld, %lld]", role_a, a.index,
-                          (long long)a.ne0, (long long)a.rows, role_b, b.index, (long long)b.ne0, (long long)b.rows);
-    }
-
+    // The op's type and shape rules (shared by every backend), with the weight types plinth_quant has.
     plinth_status check_shapes(node_view& n) const {
-        const plinth_node& node = *n.node;
-        const tensor_view& d = n.dst;
-        const tensor_view* s = n.src;
-        plinth_status st = PLINTH_OK;
-#define PLINTH_TRY(expr) \
-    if ((st = (expr)) != PLINTH_OK) return st
-        switch (node.op) {
-        case PLINTH_OP_GET_ROWS:
-            if (!is_weight_type(s[0].type))
-                return node_error(err, n, "src0 (tensor %u) has type %s, which the CPU backend cannot read", s[0].index,
-                                  type_name(s[0].type));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_I32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            if (d.ne0 != s[0].ne0 || d.rows != s[1].elements)
-                return node_error(err, n, "dst (tensor %u) is [%lld, %lld]; %lld-element rows of src0 for %lld indices need [%lld, %lld]",
-                                  d.index, (long long)d.ne0, (long long)d.rows, (long long)s[0].ne0,
-                                  (long long)s[1].elements, (long long)s[0].ne0, (long long)s[1].elements);
-            return PLINTH_OK;
-
-        case PLINTH_OP_RMS_NORM:
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            if (s[1].elements != s[0].ne0)
-                return node_error(err, n, "src1 (tensor %u) has %lld elements; the rows of src0 have %lld", s[1].index,
-                                  (long long)s[1].elements, (long long)s[0].ne0);
-            PLINTH_TRY(same_shape(n, d, "dst", s[0], "src0"));
-            if (!(node.f[0] >= 0.0f) || !std::isfinite(node.f[0]))
-                return node_error(err, n, "eps f[0] = %g is not a finite number >= 0", double(node.f[0]));
-            return PLINTH_OK;
-
-        case PLINTH_OP_MATMUL:
-            if (!is_weight_type(s[0].type))
+        return sdk::check_op_rules(
+            graph, *n.node, n.dst, n.src, [&](const char* message) { return node_error(err, n, "%s", message); },
+            [&](uint32_t op, const tensor_view& w) -> plinth_status {
+                if (is_weight_type(w.type)) return PLINTH_OK;
+                if (op == PLINTH_OP_GET_ROWS)
+                    return node_error(err, n, "src0 (tensor %u) has type %s, which the CPU backend cannot read", w.index,
+                                      sdk::type_name(w.type));
                 return node_error(err, n, "src0 (tensor %u) has weight type %s, which the CPU backend cannot multiply",
-                                  s[0].index, type_name(s[0].type));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            if (s[1].ne0 != s[0].ne0)
-                return node_error(err, n, "src1 (tensor %u) has rows of %lld elements; the weights src0 (tensor %u) have %lld",
-                                  s[1].index, (long long)s[1].ne0, s[0].index, (long long)s[0].ne0);
-            if (d.ne0 != s[0].rows || d.rows != s[1].rows)
-                return node_error(err, n, "dst (tensor %u) is [%lld, %lld]; [%lld, %lld] weights times [%lld, %lld] give [%lld, %lld]",
-                                  d.index, (long long)d.ne0, (long long)d.rows, (long long)s[0].ne0,
-                                  (long long)s[0].rows, (long long)s[1].ne0, (long long)s[1].rows,
-                                  (long long)s[0].rows, (long long)s[1].rows);
-            return PLINTH_OK;
-
-        case PLINTH_OP_ADD:
-        case PLINTH_OP_SWIGLU:
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(same_shape(n, s[1], "src1", s[0], "src0"));
-            return same_shape(n, d, "dst", s[0], "src0");
-
-        case PLINTH_OP_MUL:
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            if (!(s[1].ne0 == s[0].ne0 && (s[1].rows == 1 || s[1].rows == s[0].rows)))
-                return node_error(err, n, "src1 (tensor %u) is [%lld, %lld]: neither src0's shape [%lld, %lld] nor one row of it",
-                                  s[1].index, (long long)s[1].ne0, (long long)s[1].rows, (long long)s[0].ne0,
-                                  (long long)s[0].rows);
-            return same_shape(n, d, "dst", s[0], "src0");
-
-        case PLINTH_OP_ROPE: {
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_I32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(same_shape(n, d, "dst", s[0], "src0"));
-            const int64_t tokens = s[1].elements;
-            if (s[0].rows % tokens != 0)
-                return node_error(err, n, "src0 (tensor %u) has %lld rows, not a whole number of heads for %lld positions",
-                                  s[0].index, (long long)s[0].rows, (long long)tokens);
-            const int32_t n_rot = node.i[0], mode = node.i[1];
-            if (n_rot <= 0 || n_rot % 2 != 0 || n_rot > s[0].ne0)
-                return node_error(err, n, "rotated dims i[0] = %d must be even, > 0 and <= head_dim %lld", n_rot,
-                                  (long long)s[0].ne0);
-            if (mode != 0 && mode != 2) return node_error(err, n, "mode i[1] = %d is neither 0 nor 2 (NeoX)", mode);
-            if (!(node.f[0] > 0.0f) || !std::isfinite(node.f[0]))
-                return node_error(err, n, "frequency base f[0] = %g is not a finite number > 0", double(node.f[0]));
-            if (!(node.f[1] > 0.0f) || !std::isfinite(node.f[1]))
-                return node_error(err, n, "frequency scale f[1] = %g is not a finite number > 0 (1 for none)",
-                                  double(node.f[1]));
-            return PLINTH_OK;
-        }
-
-        case PLINTH_OP_KV_STORE:
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32, PLINTH_TYPE_F16}));
-            PLINTH_TRY(need_type(n, s[2], "src2", {PLINTH_TYPE_I32}));
-            if (s[1].ne0 != s[0].ne0)
-                return node_error(err, n, "the cache src1 (tensor %u) has rows of %lld elements; src0 (tensor %u) has %lld",
-                                  s[1].index, (long long)s[1].ne0, s[0].index, (long long)s[0].ne0);
-            if (s[2].elements != s[0].rows)
-                return node_error(err, n, "src2 (tensor %u) has %lld slots for %lld rows of src0", s[2].index,
-                                  (long long)s[2].elements, (long long)s[0].rows);
-            if (node.dst != node.src[1]) {
-                const plinth_tensor& a = graph.tensors[node.dst];
-                const plinth_tensor& b = graph.tensors[node.src[1]];
-                if (a.type != b.type || a.buffer != b.buffer || a.offset != b.offset ||
-                    std::memcmp(a.shape, b.shape, sizeof(a.shape)) != 0)
-                    return node_error(err, n, "dst (tensor %u) must be the cache src1 (tensor %u)", node.dst, node.src[1]);
-            }
-            return PLINTH_OK;
-
-        case PLINTH_OP_ATTENTION: {
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32}));
-            PLINTH_TRY(need_type(n, s[1], "src1", {PLINTH_TYPE_F32, PLINTH_TYPE_F16}));
-            PLINTH_TRY(need_type(n, s[2], "src2", {s[1].type}));
-            for (int k = 3; k < 6; ++k) PLINTH_TRY(need_type(n, s[k], kRole[k], {PLINTH_TYPE_I32}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32}));
-            const int32_t heads = node.i[0], kv_heads = node.i[1], head_dim = node.i[2], block = node.i[3];
-            if (heads <= 0 || kv_heads <= 0 || head_dim <= 0 || block <= 0)
-                return node_error(err, n, "heads i[0] = %d, kv_heads i[1] = %d, head_dim i[2] = %d and block size i[3] = %d must be > 0",
-                                  heads, kv_heads, head_dim, block);
-            if (heads % kv_heads != 0)
-                return node_error(err, n, "heads i[0] = %d is not a multiple of kv_heads i[1] = %d", heads, kv_heads);
-            const int64_t tokens = s[3].elements;
-            const int64_t q_row = int64_t(head_dim) * heads, kv_row = int64_t(head_dim) * kv_heads;
-            if (s[0].elements % tokens != 0 || s[0].elements / tokens != q_row ||
-                (s[0].ne0 != head_dim && s[0].ne0 != q_row))
-                return node_error(err, n, "q src0 (tensor %u) is [%lld, %lld, %lld], not [head_dim %d, heads %d, T %lld]",
-                                  s[0].index, (long long)s[0].ne[0], (long long)s[0].ne[1], (long long)s[0].ne[2],
-                                  head_dim, heads, (long long)tokens);
-            if (s[1].ne0 != kv_row)
-                return node_error(err, n, "the K cache src1 (tensor %u) has rows of %lld elements, not head_dim * kv_heads = %lld",
-                                  s[1].index, (long long)s[1].ne0, (long long)kv_row);
-            PLINTH_TRY(same_shape(n, s[2], "the V cache src2", s[1], "the K cache src1"));
-            if (s[4].elements != tokens)
-                return node_error(err, n, "src4 (tensor %u) has %lld sequence rows for %lld positions in src3", s[4].index,
-                                  (long long)s[4].elements, (long long)tokens);
-            if (d.ne0 != q_row || d.rows != tokens)
-                return node_error(err, n, "dst (tensor %u) is [%lld, %lld], not [head_dim * heads = %lld, T = %lld]", d.index,
-                                  (long long)d.ne0, (long long)d.rows, (long long)q_row, (long long)tokens);
-            if (!std::isfinite(node.f[0])) return node_error(err, n, "scale f[0] is not finite");
-            return PLINTH_OK;
-        }
-
-        case PLINTH_OP_COPY:
-            PLINTH_TRY(need_type(n, s[0], "src0", {PLINTH_TYPE_F32, PLINTH_TYPE_F16}));
-            PLINTH_TRY(need_type(n, d, "dst", {PLINTH_TYPE_F32, PLINTH_TYPE_F16}));
-            if (d.elements != s[0].elements)
-                return node_error(err, n, "dst (tensor %u) has %lld elements, src0 (tensor %u) %lld", d.index,
-                                  (long long)d.elements, s[0].index, (long long)s[0].elements);
-            return PLINTH_OK;
-        }
-#undef PLINTH_TRY
-        return node_error(err, n, "unknown op %u", node.op);
+                                  w.index, sdk::type_name(w.type));
+            });
     }
 
     static bool overlap(const tensor_view& a, const tensor_view& b) {
@@ -337,13 +158,13 @@ struct validator {
         const bool elementwise = op == PLINTH_OP_RMS_NORM || op == PLINTH_OP_ADD || op == PLINTH_OP_MUL ||
                                  op == PLINTH_OP_ROPE || op == PLINTH_OP_SWIGLU || op == PLINTH_OP_COPY;
         const tensor_view& d = n.dst;
-        for (int k = 0; k < sources_of(op); ++k) {
+        for (int k = 0; k < sdk::op_sources(op); ++k) {
             const tensor_view& s = n.src[k];
             if (op == PLINTH_OP_KV_STORE && k == 1) continue;  // the cache is the destination
             if (!overlap(d, s)) continue;
             const bool same = d.data == s.data && d.bytes == s.bytes && d.type == s.type && d.ne0 == s.ne0;
             if (!(elementwise && same))
-                return node_error(err, n, "dst (tensor %u) overlaps %s (tensor %u)%s", d.index, kRole[k], s.index,
+                return node_error(err, n, "dst (tensor %u) overlaps %s (tensor %u)%s", d.index, sdk::kSourceRole[k], s.index,
                                   elementwise ? " without being the same tensor" : "");
         }
         return PLINTH_OK;
@@ -358,8 +179,8 @@ struct validator {
             return node_error(err, n, "unknown op %u", node.op);
         plinth_status st = tensor(n, node.dst, "dst", n.dst);
         if (st != PLINTH_OK) return st;
-        for (int k = 0; k < sources_of(node.op); ++k)
-            if ((st = tensor(n, node.src[k], kRole[k], n.src[k])) != PLINTH_OK) return st;
+        for (int k = 0; k < sdk::op_sources(node.op); ++k)
+            if ((st = tensor(n, node.src[k], sdk::kSourceRole[k], n.src[k])) != PLINTH_OK) return st;
         if ((st = check_shapes(n)) != PLINTH_OK) return st;
         return memory ? check_overlaps(n) : PLINTH_OK;
     }
