@@ -7,6 +7,7 @@
 #include "attention_unit.hpp"
 #include "vec.hpp"
 
+#include "../quant/half.hpp"
 #include "../quant/quant_api.hpp"
 
 #include <algorithm>
@@ -49,15 +50,6 @@ struct position_cursor {
         }
     }
 };
-
-void f16_to_f32_then_f64(const uint16_t* src, double* dst, int64_t n) {
-    float x[64];
-    for (int64_t i = 0; i < n; i += 64) {
-        const int64_t m = std::min<int64_t>(64, n - i);
-        f16_to_f32(src + i, x, m);
-        for (int64_t k = 0; k < m; ++k) dst[i + k] = double(x[k]);
-    }
-}
 
 void attend_plain(const attention_unit& u) {
     const int64_t D = u.head_dim, count = u.count, block = u.block;
@@ -299,7 +291,7 @@ void widen_f16_to_f64(const uint16_t* src, double* dst, int64_t n) {
 #ifdef PLINTH_ATTENTION_AVX2
     if (have_avx2_f16()) return widen_f16_to_f64_avx2(src, dst, n);
 #endif
-    f16_to_f32_then_f64(src, dst, n);
+    for (int64_t i = 0; i < n; ++i) dst[i] = double(quant::fp16_to_fp32(src[i]));
 }
 
 void attend(const attention_unit& u) {

@@ -27,7 +27,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <vector>
 
 namespace plinth::cpu {
 namespace {
@@ -50,7 +49,6 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
 
     // The index tensors, before anything is written: every position reachable, every block
     // of it in the cache. Each sequence's blocks are checked once, up to its last position.
-    std::vector<int64_t> last(size_t(sequences), -1);
     int64_t longest = 0;
     for (int64_t t = 0; t < tokens; ++t) {
         if (seq[t] < 0 || seq[t] >= sequences)
@@ -59,9 +57,19 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
         if (pos[t] < 0 || pos[t] / block >= max_blocks)
             return node_error(err, n, "token %lld has position %d; the block table holds %lld blocks of %lld", (long long)t,
                               pos[t], (long long)max_blocks, (long long)block);
-        last[seq[t]] = std::max<int64_t>(last[seq[t]], pos[t]);
         longest = std::max<int64_t>(longest, int64_t(pos[t]) + 1);
     }
+    const bool f16 = kc.type == PLINTH_TYPE_F16;
+    const int64_t kv_row = kv_heads * head_dim, q_row = heads * head_dim;
+    // With several tokens (prefill), every unit of a sequence reads the same K rows: they are
+    // widened to double once (position p of sequence row s at row s * longest + p), not per unit.
+    const bool widen_k = f16 && tokens >= 4 && attend_uses_wide_k(f16, head_dim);
+    const size_t last_bytes = (size_t(sequences) * sizeof(int64_t) + 63) / 64 * 64;
+    char* shared = static_cast<char*>(
+        ctx.shared.get(last_bytes + (widen_k ? size_t(sequences * longest * kv_row) * sizeof(double) : 0)));
+    int64_t* last = reinterpret_cast<int64_t*>(shared);  // each sequence's last position
+    std::fill(last, last + sequences, int64_t(-1));
+    for (int64_t t = 0; t < tokens; ++t) last[seq[t]] = std::max<int64_t>(last[seq[t]], pos[t]);
     for (int64_t s = 0; s < sequences; ++s) {
         if (last[s] < 0) continue;
         for (int64_t b = 0; b <= last[s] / block; ++b) {
@@ -86,23 +94,19 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
     const int64_t unit_work = std::max<int64_t>(1, per_unit * longest * head_dim * 2);
     const int64_t grain = std::max<int64_t>(1, kMinChunkWork / unit_work);
 
-    const bool f16 = kc.type == PLINTH_TYPE_F16;
-    const int64_t kv_row = kv_heads * head_dim, q_row = heads * head_dim;
     const float* q_all = n.src[0].as<const float>();
     float* dst = n.dst.as<float>();
     // Per thread: the unit's scores, four widened K rows, its q rows rounded to F16, its F16 accumulators.
     const size_t scratch_bytes = (size_t(per_unit) * (size_t(longest) + size_t(head_dim)) + 4 * size_t(head_dim)) * sizeof(float) +
                                  size_t(per_unit) * size_t(head_dim) * sizeof(uint16_t);
 
-    // With several tokens (prefill), every unit of a sequence reads the same K rows: widen them to
-    // double once (position p of sequence row s at row s * longest + p), not once per unit.
     double* k_wide = nullptr;
-    if (f16 && tokens >= 4 && attend_uses_wide_k(f16, head_dim)) {
-        k_wide = static_cast<double*>(ctx.shared.get(size_t(sequences * longest * kv_row) * sizeof(double)));
+    if (widen_k) {
+        k_wide = reinterpret_cast<double*>(shared + last_bytes);
         ctx.pool->parallel_for(sequences * longest, std::max<int64_t>(1, 4096 / kv_row), [&](int64_t r0, int64_t r1, unsigned) {
             for (int64_t r = r0; r < r1; ++r) {
                 const int64_t s = r / longest, p = r % longest;
-                if (p > last[size_t(s)]) continue;
+                if (p > last[s]) continue;
                 const int64_t slot = int64_t(table[s * max_blocks + p / block]) * block + p % block;
                 widen_f16_to_f64(kc.as<const uint16_t>() + size_t(slot * kv_row), k_wide + size_t(r * kv_row), kv_row);
             }
