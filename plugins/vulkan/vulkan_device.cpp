@@ -185,6 +185,9 @@ std::unique_ptr<instance_state> open_instance(std::string& why) {
         d.handle = h;
         inst->fn.vkGetPhysicalDeviceProperties(h, &d.properties);
         inst->fn.vkGetPhysicalDeviceMemoryProperties(h, &d.memory);
+        VkPhysicalDeviceFeatures features{};
+        inst->fn.vkGetPhysicalDeviceFeatures(h, &features);
+        d.float64 = features.shaderFloat64 == VK_TRUE;
         const std::string name = d.properties.deviceName;
         if (inst->api_version < VK_API_VERSION_1_1 || d.properties.apiVersion < VK_API_VERSION_1_1) {
             inst->skipped += (inst->skipped.empty() ? "" : "; ") + name + ": Vulkan 1.0 only";
@@ -304,6 +307,9 @@ plinth_status make_device(context& c, uint32_t index, device& d, plinth_message*
     ci.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
     ci.queueCreateInfoCount = 1;
     ci.pQueueCreateInfos = &q;
+    VkPhysicalDeviceFeatures enabled{};
+    enabled.shaderFloat64 = p.float64 ? VK_TRUE : VK_FALSE;
+    ci.pEnabledFeatures = &enabled;
     VkResult r = inst.fn.vkCreateDevice(p.handle, &ci, nullptr, &d.handle);
     if (r != VK_SUCCESS) {
         d.handle = VK_NULL_HANDLE;
@@ -397,9 +403,11 @@ plinth_status device_info(uint32_t index, plinth_device_info* out, plinth_messag
     const std::string name = p.properties.deviceName;
     std::snprintf(out->name, sizeof(out->name), "%s", name.substr(0, sizeof(out->name) - 1).c_str());
     const uint32_t v = p.properties.apiVersion;
-    std::snprintf(out->description, sizeof(out->description), "Vulkan %u.%u.%u %s, vendor 0x%04x, device 0x%04x",
+    // Without shaderFloat64 the shaders' sums may differ from the CPU backend's in rare last bits.
+    std::snprintf(out->description, sizeof(out->description), "Vulkan %u.%u.%u %s, vendor 0x%04x, device 0x%04x, %s",
                   VK_API_VERSION_MAJOR(v), VK_API_VERSION_MINOR(v), VK_API_VERSION_PATCH(v),
-                  type_word(p.properties.deviceType), p.properties.vendorID, p.properties.deviceID);
+                  type_word(p.properties.deviceType), p.properties.vendorID, p.properties.deviceID,
+                  p.float64 ? "shaderFloat64" : "no shaderFloat64");
     uint64_t total = 0, free_bytes = 0;
     if (p.device_local_heap >= 0) {
         total = p.memory.memoryHeaps[p.device_local_heap].size;

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "vulkan_rope_table.hpp"
+
 namespace plinth::vk {
 
 // ---- function tables (everything is loaded through vkGetInstanceProcAddr / vkGetDeviceProcAddr)
@@ -21,6 +23,7 @@ namespace plinth::vk {
     X(vkDestroyInstance)                           \
     X(vkEnumeratePhysicalDevices)                  \
     X(vkGetPhysicalDeviceProperties)               \
+    X(vkGetPhysicalDeviceFeatures)                 \
     X(vkGetPhysicalDeviceMemoryProperties)         \
     X(vkGetPhysicalDeviceQueueFamilyProperties)    \
     X(vkEnumerateDeviceExtensionProperties)        \
@@ -93,6 +96,7 @@ struct physical_device {
     bool has_memory_budget = false;   // VK_EXT_memory_budget
     int32_t device_local_heap = -1;   // the largest DEVICE_LOCAL heap, -1 when none
     uint64_t max_binding_bytes = 0;   // what one descriptor may cover (maxStorageBufferRange, capped)
+    bool float64 = false;             // shaderFloat64: the shaders' double-precision variants run
 };
 
 struct instance_state {
@@ -134,6 +138,7 @@ struct device {
     VkFence fence = VK_NULL_HANDLE;
     host_buffer staging;
     host_buffer aux;
+    std::vector<rope_table> aux_rope_tables;  // what the aux buffer holds after its header, in order
 
     // Compute objects (vulkan_graph.cpp), made on first use.
     VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;

@@ -327,9 +327,12 @@ plinth_status get_pipeline(device& dev, uint32_t k, VkPipeline* out, plinth_mess
         *out = dev.pipelines[k];
         return PLINTH_OK;
     }
+    // Without shaderFloat64 a kernel's "_nof64" variant, where it has one.
+    const std::string name = kernel_names[k], fallback = name + "_nof64";
     const shader_blob* blob = nullptr;
     for (size_t i = 0; i < shader_blob_count; ++i)
-        if (std::strcmp(shader_blobs[i].name, kernel_names[k]) == 0) blob = &shader_blobs[i];
+        if (shader_blobs[i].name == name && !blob) blob = &shader_blobs[i];
+        else if (shader_blobs[i].name == fallback && !dev.phys->float64) blob = &shader_blobs[i];
     if (!blob) return fail(err, PLINTH_ERR_INTERNAL, "shader '%s' is not in this build", kernel_names[k]);
     VkShaderModuleCreateInfo mi{};
     mi.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
@@ -491,13 +494,8 @@ void plan(const node_view& n, uint32_t aux_off, dispatch& d) {
         break;
     case PLINTH_OP_MATMUL: {
         d.kernel = K_MATMUL + uint32_t(weight_slot(s[0].type));
-        // Lanes per weight row: about two 32-element chunks each, a power of two up to the
-        // workgroup; short rows leave room for more rows per workgroup.
-        const uint64_t chunks = (uint64_t(s[0].ne0) + 31) / 32;
-        uint32_t lanes = 1;
-        while (lanes < workgroup && uint64_t(lanes) * 2 < chunks) lanes *= 2;
-        const uint64_t rows_per_group = workgroup / lanes;
-        const uint64_t row_tiles = (uint64_t(s[0].rows) + rows_per_group - 1) / rows_per_group;
+        // One invocation per weight row and tile of columns (each output summed in the CPU's order).
+        const uint64_t row_tiles = (uint64_t(s[0].rows) + workgroup - 1) / workgroup;
         const uint64_t col_tiles = (uint64_t(s[1].rows) + matmul_tile_t - 1) / matmul_tile_t;
         d.groups = uint32_t(row_tiles * col_tiles);
         pc.total = d.groups;
@@ -505,7 +503,8 @@ void plan(const node_view& n, uint32_t aux_off, dispatch& d) {
         pc.u[1] = uint32_t(s[0].ne0);
         pc.u[2] = uint32_t(s[1].rows);
         pc.u[3] = uint32_t(s[0].row_bytes);
-        pc.u[4] = lanes;
+        // The CPU sums a Q4_0 matrix with a multiple of 8 rows block by block (op_matmul.cpp).
+        pc.u[4] = s[0].type == PLINTH_TYPE_Q4_0 && s[0].rows % 8 == 0 ? 1u : 0u;
         pc.u[5] = uint32_t(row_tiles);
         break;
     }
@@ -537,8 +536,9 @@ void plan(const node_view& n, uint32_t aux_off, dispatch& d) {
         pc.u[2] = uint32_t(node.i[1]);
         pc.u[3] = uint32_t(s[0].rows / s[1].elements);
         pc.u[4] = items;
-        // The CPU backend's float step from one pair's angle to the next (op_rope.cpp).
-        pc.f[0] = std::pow(node.f[0], -2.0f / float(n_rot));
+        // The angles as the CPU backend makes them (op_rope.cpp); u[5] and aux_off (the node's
+        // cos / sin table) are set by the caller.
+        pc.f[0] = std::pow(node.f[0], -2.0f / float(2 * (n_rot / 2)));
         pc.f[1] = node.f[1];
         break;
     }
@@ -598,6 +598,8 @@ struct graph_scratch {
     std::vector<node_view> views;
     std::vector<dispatch> dispatches;
     std::vector<byte_range> pending_reads, pending_writes;
+    std::vector<uint32_t> rope_table_of;    // by node: index of its table (ROPE nodes)
+    std::vector<uint32_t> rope_table_word;  // by table: its first word in the aux buffer
 };
 
 graph_scratch& scratch() {
@@ -614,16 +616,46 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
         if ((st = check.node(i, sc.views[i])) != PLINTH_OK) return st;
     if (graph.n_nodes == 0) return PLINTH_OK;
 
-    // The aux buffer: the error word.
-    const uint64_t aux_words = aux_header_words;
+    // The aux buffer: the error word, then ROPE's cos / sin tables (vulkan_rope_table.hpp), one per
+    // rope setting of the graph, as long as the longest sequence an ATTENTION node can read.
+    uint32_t positions = rope_table_default_positions;
+    for (const node_view& n : sc.views)
+        if (n.node->op == PLINTH_OP_ATTENTION)
+            positions = uint32_t(std::clamp<int64_t>(n.src[5].ne0 * n.node->i[3], positions, rope_table_max_positions));
+    std::vector<rope_table> tables;
+    sc.rope_table_of.assign(graph.n_nodes, 0);
+    for (uint32_t i = 0; i < graph.n_nodes; ++i) {
+        const plinth_node& node = *sc.views[i].node;
+        if (node.op != PLINTH_OP_ROPE) continue;
+        const uint32_t half = uint32_t(node.i[0] / 2);
+        // The CPU backend's float step from one pair's angle to the next (op_rope.cpp).
+        const rope_table t{std::pow(node.f[0], -2.0f / float(2 * half)), node.f[1], half, positions};
+        const auto at = std::find(tables.begin(), tables.end(), t);
+        sc.rope_table_of[i] = uint32_t(at - tables.begin());
+        if (at == tables.end()) tables.push_back(t);
+    }
+    uint64_t aux_words = aux_header_words;
+    for (const rope_table& t : tables) aux_words += t.words();
     if ((st = ensure_layouts(dev, err)) != PLINTH_OK) return st;
     if (dev.aux.size < aux_words * 4) {
         destroy_host_buffer(dev, dev.aux);
+        dev.aux_rope_tables.clear();
         if ((st = create_host_buffer(dev, std::max<uint64_t>(aux_words * 4 * 2, 4096), dev.aux, err)) != PLINTH_OK)
             return st;
     }
     auto* aux = static_cast<uint32_t*>(dev.aux.mapped);
     aux[0] = no_error;
+    sc.rope_table_word.clear();
+    uint64_t word = aux_header_words;
+    for (const rope_table& t : tables) {
+        sc.rope_table_word.push_back(uint32_t(word));
+        word += t.words();
+    }
+    if (dev.aux_rope_tables != tables) {  // made once per setting, not per token
+        for (size_t k = 0; k < tables.size(); ++k)
+            fill_rope_table(tables[k], reinterpret_cast<float*>(aux + sc.rope_table_word[k]));
+        dev.aux_rope_tables = tables;
+    }
 
     const uint64_t alignment = std::max<uint64_t>(dev.phys->properties.limits.minStorageBufferOffsetAlignment, 4);
 
@@ -662,6 +694,11 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
         dispatch d{};
         plan(n, 0, d);
         d.node = i;
+        if (n.node->op == PLINTH_OP_ROPE) {
+            const uint32_t t = sc.rope_table_of[i];
+            d.pc.aux_off = sc.rope_table_word[t];
+            d.pc.u[5] = dev.aux_rope_tables[t].positions;
+        }
         d.bindings[0] = bind(n.dst, alignment);
         for (int k = 0; k < sources; ++k) d.bindings[1 + k] = bind(n.src[k], alignment);
         for (int b = 0; b < 7; ++b)

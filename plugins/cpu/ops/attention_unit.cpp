@@ -29,10 +29,10 @@ struct softmax_step {
 inline softmax_step step(float s, float& max) {
     softmax_step r;
     if (s > max) {
-        r.rescale = std::exp(max - s);
+        r.rescale = exp_float(max - s);
         max = s;
     } else {
-        r.weight = std::exp(s - max);
+        r.weight = exp_float(s - max);
     }
     return r;
 }

@@ -43,7 +43,7 @@ plinth_status op_swiglu(compute_context& ctx, const node_view& n, plinth_message
     ctx.pool->parallel_for(n.dst.rows, rows_per_chunk(ne0, 8192), [&](int64_t r0, int64_t r1, unsigned) {
         for (int64_t i = r0 * ne0; i < r1 * ne0; ++i) {
             const float x = g[i];
-            d[i] = x / (1.0f + std::exp(-x)) * u[i];  // silu(x) * u
+            d[i] = x / (1.0f + exp_float(-x)) * u[i];  // silu(x) * u
         }
     });
     return PLINTH_OK;

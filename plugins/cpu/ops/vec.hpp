@@ -1,9 +1,16 @@
 #pragma once
 // Small vector kernels of the non-matmul ops. Each is compiled for several x86 levels (AVX-512,
 // AVX2+FMA, baseline) and the loader picks the best this CPU runs; elsewhere it is plain C++.
+#include <cmath>
 #include <cstdint>
 
 namespace plinth::cpu {
+
+// exp(x) rounded to float from the C library's double exp: the float nearest the exact value but
+// for about one argument in 2^28. A C library's expf misrounds more (glibc: 6 in 10^4 of arguments
+// in [-20, 5], each library its own), and those last bits are the one thing a GPU backend could not
+// reproduce; the Vulkan shaders' exp_float gives these bits. The goldens are unchanged by it.
+inline float exp_float(float x) { return float(std::exp(double(x))); }
 
 float vec_dot(const float* a, const float* b, int64_t n);
 // y[i] += a * x[i]

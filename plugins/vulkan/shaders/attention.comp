@@ -4,13 +4,14 @@
 //
 // The arithmetic is the precision contract's (plinth/compute.h), the CPU backend's:
 //   - over an F16 cache q is rounded to F16, and each score q . k (products of F16 values, exact in
-//     float) is summed as a double-float and rounded once, then times scale;
+//     float) is summed in 4 double lanes, then times scale; over an F32 cache in 16 float lanes;
 //   - the softmax is the online one, position by position in order: a score above the running
 //     maximum M rescales the accumulator and the running sum by exp(M - s) and becomes M (its
-//     weight 1); any other adds with weight exp(s - M); sum = fma(sum, rescale, weight);
+//     weight 1); any other adds with weight exp(s - M) (exp_float); sum = sum * rescale + weight,
+//     two roundings;
 //   - over an F16 cache the accumulator of the V rows is F16: after a rescale each value is
-//     rounded to F16, and each step is acc = f16(fma(v, weight, acc)); over an F32 cache the same
-//     in F32;
+//     rounded to F16, and each step is acc = f16(fma(v, weight, acc)) (fma_exact); over an F32
+//     cache acc * rescale and acc + weight * v, in F32;
 //   - at the end acc * (1 / sum).
 // The positions are taken WG at a time: each invocation scores one (in parallel); then every
 // invocation walks the chunk's scores in order (the same scalar sequence in each) and updates the
@@ -106,16 +107,47 @@ void main() {
             uint slot = B[table + j / block] * block + j % block;
             slot_sh[tid] = slot;
 #if CACHE_F16
+            // Products of F16 values, exact in float; 4 double lanes (the tail into the first),
+            // added as (l0 + l1) + (l2 + l3) and rounded once (F64 = 0: one double-float sum).
+#if F64
+            double lane4[4] = double[4](0.0LF, 0.0LF, 0.0LF, 0.0LF);
+            for (uint d = 0u; d < head_dim; ++d) {
+                precise float p = q_sh[d] * k_at(slot, kv_row, g * head_dim + d);
+                precise double l = lane4[d + 4u <= head_dim ? d & 3u : 0u] + double(p);
+                lane4[d + 4u <= head_dim ? d & 3u : 0u] = l;
+            }
+            precise double dot_d = (lane4[0] + lane4[1]) + (lane4[2] + lane4[3]);
+            float dot_f = float(dot_d);
+#else
             vec2 dot_qk = vec2(0.0);
             for (uint d = 0u; d < head_dim; ++d) {
                 precise float p = q_sh[d] * k_at(slot, kv_row, g * head_dim + d);  // exact
                 dot_qk = add_df_f(dot_qk, p);
             }
             precise float dot_f = dot_qk.x + dot_qk.y;
+#endif
             precise float s = scale * dot_f;
 #else
-            float dot_f = 0.0;
-            for (uint d = 0u; d < head_dim; ++d) dot_f += q_sh[d] * k_at(slot, kv_row, g * head_dim + d);
+            // 16 float lanes (the tail into the first ones), folded 16 -> 8 -> 4, then
+            // (l0 + l2) + (l1 + l3): the CPU's vec_dot.
+            float acc[16];
+            [[unroll]] for (uint l = 0u; l < 16u; ++l) acc[l] = 0.0;
+            uint body = head_dim / 16u * 16u;
+            for (uint d = 0u; d < head_dim; ++d) {
+                precise float p = q_sh[d] * k_at(slot, kv_row, g * head_dim + d);
+                uint l = d < body ? d & 15u : d - body;
+                precise float a = acc[l] + p;
+                acc[l] = a;
+            }
+            [[unroll]] for (uint l = 0u; l < 8u; ++l) {
+                precise float a = acc[l] + acc[l + 8u];
+                acc[l] = a;
+            }
+            [[unroll]] for (uint l = 0u; l < 4u; ++l) {
+                precise float a = acc[l] + acc[l + 4u];
+                acc[l] = a;
+            }
+            precise float dot_f = (acc[0] + acc[2]) + (acc[1] + acc[3]);
             precise float s = scale * dot_f;
 #endif
             score_sh[tid] = s;
@@ -129,10 +161,10 @@ void main() {
                 rescale = 0.0;
                 run_max = s;
             } else if (s > run_max) {
-                rescale = exp_acc(run_max - s);
+                rescale = exp_float(run_max - s);
                 run_max = s;
             } else {
-                weight = exp_acc(s - run_max);
+                weight = exp_float(s - run_max);
             }
             uint slot = slot_sh[jj];
             for (uint r = 0u; r < DIMS_PER_INV; ++r) {
@@ -141,14 +173,16 @@ void main() {
                     float v = v_at(slot, kv_row, g * head_dim + d);
 #if CACHE_F16
                     if (rescale != 1.0) o[r] = f16_round(o[r] * rescale);
-                    o[r] = f16_round(fma_rn(v, weight, o[r]));
+                    o[r] = f16_round(fma_exact(v, weight, o[r]));
 #else
                     if (rescale != 1.0) o[r] = o[r] * rescale;
-                    o[r] = fma_rn(v, weight, o[r]);
+                    precise float y = o[r] + weight * v;
+                    o[r] = y;
 #endif
                 }
             }
-            run_sum = fma_rn(run_sum, rescale, weight);
+            precise float next_sum = run_sum * rescale + weight;  // two roundings, as the CPU
+            run_sum = next_sum;
         }
         barrier();  // score_sh and slot_sh are rewritten by the next chunk
     }

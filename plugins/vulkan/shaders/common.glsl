@@ -13,6 +13,11 @@
 
 #define WG 64
 
+// F64 = 1 in the variants built for devices with shaderFloat64 (the "_nof64" variants have 0).
+#ifndef F64
+#define F64 0
+#endif
+
 layout(local_size_x = WG, local_size_y = 1, local_size_z = 1) in;
 
 layout(push_constant) uniform Params {
@@ -95,6 +100,37 @@ float fma_rn(float a, float b, float c) {
     precise float r = s.x + (s.y + p.y);
     return r;
 }
+// fma(a, b, c) rounded once, always (F64 = 1). GLSL's fma() may be a multiply and an add (lavapipe
+// splits it), so it is not used. The product is exact in double (24 + 24 bits); the sum p + c is
+// rounded to odd in double (to the neighbour with an odd last bit when inexact), and a
+// round-to-odd value of 53 bits rounds to the nearest float as the exact value would.
+// Without doubles: fma_rn.
+float fma_exact(float a, float b, float c) {
+#if F64
+    precise double p = double(a) * double(b);
+    precise double dc = double(c);
+    precise double s = p + dc;
+    precise double v = s - p;
+    precise double e = (p - (s - v)) + (dc - v);  // p + c = s + e exactly
+    if (e != 0.0) {
+        uvec2 bits = unpackDouble2x32(s);  // x: low word
+        if ((bits.x & 1u) == 0u) {
+            if ((e > 0.0) == (s > 0.0)) {
+                bits.x += 1u;  // one unit away from zero (the low word is even: no carry)
+            } else if (bits.x != 0u) {
+                bits.x -= 1u;
+            } else {
+                bits.x = 0xFFFFFFFFu;
+                bits.y -= 1u;
+            }
+            s = packDouble2x32(bits);
+        }
+    }
+    return float(s);
+#else
+    return fma_rn(a, b, c);
+#endif
+}
 // a / b correctly rounded (b finite, != 0): the device's quotient, corrected by its exact residual.
 float div_rn(float a, float b) {
     precise float q = a / b;
@@ -129,6 +165,37 @@ float exp_acc(float x) {
     precise float r = (x - k * 0.693145751953125) - k * 1.42860676533018e-06;
     precise float p = 1.0 + r * (1.0 + r * (0.5 + r * (0.166666667 + r * (0.0416666667 + r * (0.00833333333 + r * (0.00138888889 + r * 0.000198412698))))));
     return ldexp(p, int(k));
+}
+
+// exp(x) as the C library's expf gives it but for its rare misroundings (F64 = 1; else exp_acc):
+// evaluated in double to about 1e-16 and rounded once. x = k ln2 + r, |r| <= ln2 / 2 (k ln2_hi
+// exact: ln2_hi has 32 bits, k at most 8), exp(r) by its Taylor series to r^13 / 13!.
+float exp_float(float x) {
+#if F64
+    if (x < -104.0) return 0.0;
+    if (x > 88.8) return uintBitsToFloat(0x7F800000u);
+    const double ln2_hi = 6.93147180369123816490e-01LF;
+    const double ln2_lo = 1.90821492927058770002e-10LF;
+    double k = double(round(x * 1.44269504));
+    precise double r = (double(x) - k * ln2_hi) - k * ln2_lo;
+    precise double p = 1.0LF / 6227020800.0LF;
+    p = p * r + 1.0LF / 479001600.0LF;
+    p = p * r + 1.0LF / 39916800.0LF;
+    p = p * r + 1.0LF / 3628800.0LF;
+    p = p * r + 1.0LF / 362880.0LF;
+    p = p * r + 1.0LF / 40320.0LF;
+    p = p * r + 1.0LF / 5040.0LF;
+    p = p * r + 1.0LF / 720.0LF;
+    p = p * r + 1.0LF / 120.0LF;
+    p = p * r + 1.0LF / 24.0LF;
+    p = p * r + 1.0LF / 6.0LF;
+    p = p * r + 0.5LF;
+    p = p * r + 1.0LF;
+    p = p * r + 1.0LF;
+    return float(ldexp(p, int(k)));
+#else
+    return exp_acc(x);
+#endif
 }
 
 // Double-float accumulation: acc (hi, lo) + v.

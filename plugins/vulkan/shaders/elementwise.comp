@@ -1,6 +1,6 @@
 #version 450
 // ADD, MUL and SWIGLU, one invocation per element. SWIGLU is x / (1 + exp(-x)) * u in float with
-// an accurate exp and a correctly rounded division (the CPU's expf and IEEE division).
+// exp_float and a correctly rounded division (the CPU's expf and IEEE division).
 //   u[0] = op (0 add, 1 mul, 2 swiglu), u[1] = elements, u[2] = src1 elements (a whole row for
 //   MUL's broadcast); total = elements. dst may be src0 or src1 (in place).
 #include "common.glsl"
@@ -18,7 +18,7 @@ void main() {
     if (pc.u[0] == 0u) r = a + b;
     else if (pc.u[0] == 1u) r = a * b;
     else {
-        precise float den = 1.0 + exp_acc(-a);
+        precise float den = 1.0 + exp_float(-a);
         precise float silu = div_rn(a, den);
         r = silu * b;
     }

@@ -2,17 +2,32 @@
 // MATMUL: dst[j, t] = sum_k W[k, j] * X[k, t], weights of type WTYPE, dst F32.
 // X (binding 2) is what the weights' dot product takes (plinth/compute.h, precision contract):
 // F32 for F32 weights; for the others the output of quantize.comp: F16-rounded values stored as
-// F32 (F16 weights), Q8_0 blocks (Q4_0, Q8_0 weights: per 32-block an exact integer dot of the
-// codes, scaled by d_w * d_a) or Q8_K blocks (K-quants: the integer dot per sub-block times its
-// integer scale, the min term from the activation codes' sum, scaled by d_w * d_a).
-// One workgroup per (tile of weight rows, tile of TILE_T columns). Each row of the tile is taken by
-// `lanes` invocations (a power of two; WG / lanes rows per workgroup, fewer lanes for short rows)
-// that share its 32-element chunks: each decodes a chunk once for every column of the tile. The
-// partial sums meet in shared memory and one invocation per output adds them up, after a single
-// barrier.
-//   u[0] = N (weight rows), u[1] = K, u[2] = T, u[3] = weight row bytes, u[4] = lanes,
-//   u[5] = row tiles, u[6] = word offset of the activation scales from the codes (quantized X);
-//   total = row tiles * column tiles.
+// F32 (F16 weights), Q8_0 blocks (Q4_0, Q8_0 weights) or Q8_K blocks (K-quants).
+//
+// Every output is summed in the CPU backend's order, so that both give the same bits (a quantized
+// model feeds each result to the next activation quantizer, where a last-bit difference can become
+// a whole code step, and the goldens are held to 0.05):
+//   Q8_0, Q4_0   8 lanes, lane k the exact integer dot of elements 4k..4k+3 of each block, each lane
+//                one chain fma(d_w d_a, isum, lane) over the blocks, the lanes added as
+//                ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)); a Q4_0 matrix whose row count
+//                is a multiple of 8 (u[4] = 1) one chain fma(isum, d_w d_a, sum) over whole blocks.
+//   Q4_K, Q6_K   exact integer super-block sums, then a_d (w_d isum - w_dmin msum) (Q4_K) or
+//                (w_d a_d) isum (Q6_K) added in super-block order (block_layouts.hpp, kquant_term).
+//   F32          the AVX-512 order: 2 x 16 fma lanes over 32 elements, the tail into the first 16,
+//                the lanes reduced as _mm512_reduce_add_ps does (halves, quarters, pairs).
+//   F16          the reference's AVX-512 order: 4 x 16 fma lanes over each 64 elements (products
+//                exact), (a0 + a2) + (a1 + a3), reduced as above, then the last K % 64 products
+//                added one by one in double (F64 = 0: as a double-float, the same but for rare
+//                last-bit cases) and rounded once.
+// The fused multiply-adds are fma_exact (common.glsl): GLSL's fma() need not round once, and
+// lavapipe's does not. Without shaderFloat64 (the _nof64 variants) they are fma_rn, which may
+// differ in rare last-bit cases.
+//
+// One invocation per (weight row, tile of TILE_T columns), WG rows per workgroup: the row's whole
+// sum is one invocation's sequence, in order.
+//   u[0] = N (weight rows), u[1] = K, u[2] = T, u[3] = weight row bytes, u[4] = Q4_0 whole-block
+//   order, u[5] = row tiles, u[6] = word offset of the activation scales from the codes (quantized
+//   X); total = row tiles * column tiles.
 #include "common.glsl"
 
 #define TILE_T 8u
@@ -24,103 +39,179 @@ layout(std430, set = 0, binding = 2) readonly buffer XBuffer { uint X[]; };
 DEFINE_READERS(W)
 #include "weights.glsl"
 
-shared float partial[TILE_T][WG];
+// _mm512_reduce_add_ps's order over 16 lanes.
+float reduce16(float v[16]) {
+    precise float h[8], q[4];
+    [[unroll]] for (uint i = 0u; i < 8u; ++i) h[i] = v[i + 8u] + v[i];
+    [[unroll]] for (uint i = 0u; i < 4u; ++i) q[i] = h[i + 4u] + h[i];
+    precise float p0 = q[0] + q[2];
+    precise float p1 = q[1] + q[3];
+    precise float r = p0 + p1;
+    return r;
+}
+
+float x_f32(uint w) { return uintBitsToFloat(X[w]); }
+
+#if WTYPE == 0
+float dot_row(uint row, uint K, uint x) {
+    float acc0[16], acc1[16];
+    [[unroll]] for (uint l = 0u; l < 16u; ++l) {
+        acc0[l] = 0.0;
+        acc1[l] = 0.0;
+    }
+    uint w = row >> 2;
+    uint i = 0u;
+    for (; i + 32u <= K; i += 32u)
+        [[unroll]] for (uint l = 0u; l < 16u; ++l) {
+            acc0[l] = fma_exact(uintBitsToFloat(W[w + i + l]), x_f32(x + i + l), acc0[l]);
+            acc1[l] = fma_exact(uintBitsToFloat(W[w + i + 16u + l]), x_f32(x + i + 16u + l), acc1[l]);
+        }
+    for (; i < K; i += 16u)  // masked as on the CPU: lanes past K add 0 * 0
+        [[unroll]] for (uint l = 0u; l < 16u; ++l) {
+            bool inside = i + l < K;
+            acc0[l] = fma_exact(inside ? uintBitsToFloat(W[w + i + l]) : 0.0, inside ? x_f32(x + i + l) : 0.0, acc0[l]);
+        }
+    float v[16];
+    [[unroll]] for (uint l = 0u; l < 16u; ++l) {
+        precise float s = acc0[l] + acc1[l];
+        v[l] = s;
+    }
+    return reduce16(v);
+}
+#elif WTYPE == 1
+float dot_row(uint row, uint K, uint x) {
+    float acc[64];
+    [[unroll]] for (uint l = 0u; l < 64u; ++l) acc[l] = 0.0;
+    uint body = K / 64u * 64u;
+    for (uint i = 0u; i < body; i += 64u)
+        [[unroll]] for (uint l = 0u; l < 64u; l += 2u) {
+            vec2 w2 = unpackHalf2x16(W_u32(row + 2u * (i + l)));
+            acc[l] = fma_exact(w2.x, x_f32(x + i + l), acc[l]);
+            acc[l + 1u] = fma_exact(w2.y, x_f32(x + i + l + 1u), acc[l + 1u]);
+        }
+    float v[16];
+    [[unroll]] for (uint l = 0u; l < 16u; ++l) {
+        precise float s = (acc[l] + acc[32u + l]) + (acc[16u + l] + acc[48u + l]);
+        v[l] = s;
+    }
+    float r = reduce16(v);
+#if F64
+    precise double sum = double(r);
+    for (uint i = body; i < K; ++i) {
+        precise float p = W_f16(row + 2u * i) * x_f32(x + i);  // exact
+        sum += double(p);
+    }
+    return float(sum);
+#else
+    vec2 sum = vec2(r, 0.0);
+    for (uint i = body; i < K; ++i) {
+        precise float p = W_f16(row + 2u * i) * x_f32(x + i);
+        sum = add_df_f(sum, p);
+    }
+    precise float out_sum = sum.x + sum.y;
+    return out_sum;
+#endif
+}
+#endif
 
 void main() {
     uint g = group_index();
     if (g >= pc.total) return;
-    uint N = pc.u[0], K = pc.u[1], T = pc.u[2], lanes = pc.u[4];
-    uint rows_per_group = WG / lanes;
+    uint N = pc.u[0], K = pc.u[1], T = pc.u[2];
     uint row_tile = g % pc.u[5];
     uint t0 = (g / pc.u[5]) * TILE_T;
     uint nt = min(TILE_T, T - t0);
-    uint tid = gl_LocalInvocationID.x;
-    uint lane = tid % lanes;
-    uint j = row_tile * rows_per_group + tid / lanes;
+    uint j = row_tile * WG + gl_LocalInvocationID.x;
+    if (j >= N) return;
+    uint row = pc.off[1] + j * pc.u[3];
+    uint out_w = (pc.off[0] >> 2) + t0 * N + j;
 
-    float acc[TILE_T];
-    [[unroll]] for (uint t = 0u; t < TILE_T; ++t) acc[t] = 0.0;
-    if (j < N) {
-        uint row = pc.off[1] + j * pc.u[3];
-        uint xw = (pc.off[2] >> 2) + t0 * K;
-        uint chunks = (K + 31u) / 32u;
 #if WTYPE < 2
-        for (uint c = lane; c < chunks; c += lanes) {
-            float w[32];
-            decode_chunk(row, c, K, w);
-            uint x = xw + c * 32u;
-            // decode_chunk zeroes the weights past K, so the tail reads no X past the row either.
-            uint kn = min(32u, K - c * 32u);
-            [[unroll]] for (uint t = 0u; t < TILE_T; ++t) {
-                if (t < nt) {
-                    float s = 0.0;
-                    if (kn == 32u) {
-                        [[unroll]] for (uint i = 0u; i < 32u; ++i) s += w[i] * uintBitsToFloat(X[x + i]);
-                    } else {
-                        [[unroll]] for (uint i = 0u; i < 32u; ++i)
-                            if (i < kn) s += w[i] * uintBitsToFloat(X[x + i]);
-                    }
-                    acc[t] += s;
-                    x += K;
-                }
-            }
-        }
+    uint xw = (pc.off[2] >> 2) + t0 * K;
+    for (uint t = 0u; t < nt; ++t) D[out_w + t * N] = floatBitsToUint(dot_row(row, K, xw + t * K));
 #else
-        // Quantized activations: codes at word (column * K + k) / 4, scales after them.
-        uint xc = (pc.off[2] >> 2) + t0 * (K / 4u);
-        uint xs = (pc.off[2] >> 2) + pc.u[6];
+    // Quantized activations: codes at word (column * K + k) / 4, scales after them.
+    uint chunks = K / 32u;
+    uint xc = (pc.off[2] >> 2) + t0 * (K / 4u);
+    uint xs = (pc.off[2] >> 2) + pc.u[6];
 #if WTYPE == 12 || WTYPE == 14
-        uint scales_per_col = K / 256u;
+    uint scales_per_col = K / 256u;
+    int isum[TILE_T], msum[TILE_T];
+    float sum[TILE_T];
+    [[unroll]] for (uint t = 0u; t < TILE_T; ++t) {
+        isum[t] = 0;
+        msum[t] = 0;
+        sum[t] = 0.0;
+    }
 #else
-        uint scales_per_col = K / 32u;
+    uint scales_per_col = K / 32u;
+    bool whole_blocks = pc.u[4] != 0u;
+    float lane[TILE_T][8];
+    [[unroll]] for (uint t = 0u; t < TILE_T; ++t)
+        [[unroll]] for (uint k = 0u; k < 8u; ++k) lane[t][k] = 0.0;
 #endif
-        for (uint c = lane; c < chunks; c += lanes) {
-            int q[32];
-            float d, dm;
-            int s0, s1;
-            decode_chunk_q(row, c, q, d, dm, s0, s1);
-            [[unroll]] for (uint t = 0u; t < TILE_T; ++t) {
-                if (t < nt) {
-                    uint aw = xc + t * (K / 4u) + c * 8u;
+    for (uint c = 0u; c < chunks; ++c) {
+        int q[32];
+        float d, dm;
+        int s0, s1;
+        decode_chunk_q(row, c, q, d, dm, s0, s1);
+        [[unroll]] for (uint t = 0u; t < TILE_T; ++t) {
+            if (t < nt) {
+                uint aw = xc + t * (K / 4u) + c * 8u;
+                int part[8], asum = 0;
+                [[unroll]] for (uint k = 0u; k < 8u; ++k) {
+                    int a4 = int(X[aw + k]);
+                    part[k] = 0;
+                    [[unroll]] for (uint e = 0u; e < 4u; ++e) {
+                        int a = bitfieldExtract(a4, int(8u * e), 8);
+                        part[k] += q[4u * k + e] * a;
+#if WTYPE == 12
+                        asum += a;
+#endif
+                    }
+                }
 #if WTYPE == 12 || WTYPE == 14
+                int lo = part[0] + part[1] + part[2] + part[3];
+                int hi = part[4] + part[5] + part[6] + part[7];
+#if WTYPE == 12
+                isum[t] += s0 * (lo + hi);
+                msum[t] += s1 * asum;
+#else
+                isum[t] += s0 * lo + s1 * hi;
+#endif
+                if ((c & 7u) == 7u) {  // the super-block's float side
                     float ad = uintBitsToFloat(X[xs + (t0 + t) * scales_per_col + (c >> 3)]);
-#else
-                    float ad = uintBitsToFloat(X[xs + (t0 + t) * scales_per_col + c]);
-#endif
-                    int lo = 0, hi = 0, asum = 0;
-                    [[unroll]] for (uint k = 0u; k < 8u; ++k) {
-                        int a4 = int(X[aw + k]);
-                        [[unroll]] for (uint e = 0u; e < 4u; ++e) {
-                            int a = bitfieldExtract(a4, int(8u * e), 8);
-                            if (k < 4u) lo += q[4u * k + e] * a;
-                            else hi += q[4u * k + e] * a;
 #if WTYPE == 12
-                            asum += a;
-#endif
-                        }
-                    }
-#if WTYPE == 12
-                    acc[t] += ad * (d * float(s0 * (lo + hi)) - dm * float(s1 * asum));
-#elif WTYPE == 14
-                    acc[t] += (d * ad) * float(s0 * lo + s1 * hi);
+                    precise float term = ad * (d * float(isum[t]) - dm * float(msum[t]));
 #else
-                    acc[t] += (d * ad) * float(lo + hi);
+                    precise float term = d * ad * float(isum[t]);
 #endif
+                    precise float s = sum[t] + term;
+                    sum[t] = s;
+                    isum[t] = 0;
+                    msum[t] = 0;
                 }
+#else
+                float ad = uintBitsToFloat(X[xs + (t0 + t) * scales_per_col + c]);
+                precise float dd = d * ad;
+                if (whole_blocks) {
+                    int whole = part[0] + part[1] + part[2] + part[3] + part[4] + part[5] + part[6] + part[7];
+                    lane[t][0] = fma_exact(float(whole), dd, lane[t][0]);
+                } else {
+                    [[unroll]] for (uint k = 0u; k < 8u; ++k) lane[t][k] = fma_exact(dd, float(part[k]), lane[t][k]);
+                }
+#endif
             }
         }
+    }
+    for (uint t = 0u; t < nt; ++t) {
+#if WTYPE == 12 || WTYPE == 14
+        float r = sum[t];
+#else
+        precise float r = ((lane[t][0] + lane[t][4]) + (lane[t][2] + lane[t][6])) +
+                          ((lane[t][1] + lane[t][5]) + (lane[t][3] + lane[t][7]));
 #endif
+        D[out_w + t * N] = floatBitsToUint(r);
     }
-    [[unroll]] for (uint t = 0u; t < TILE_T; ++t) partial[t][tid] = acc[t];
-    barrier();
-    // Invocation o < rows_per_group * TILE_T adds up output (row o / TILE_T, column o % TILE_T).
-    for (uint o = tid; o < rows_per_group * TILE_T; o += WG) {
-        uint r = o / TILE_T, t = o % TILE_T;
-        uint jj = row_tile * rows_per_group + r;
-        if (jj < N && t < nt) {
-            float s = 0.0;
-            for (uint l = 0u; l < lanes; ++l) s += partial[t][r * lanes + l];
-            D[(pc.off[0] >> 2) + (t0 + t) * N + jj] = floatBitsToUint(s);
-        }
-    }
+#endif
 }

@@ -5,13 +5,16 @@
 //
 // The angles follow the CPU backend's (and the reference's) float arithmetic, not the exact
 // angle: theta_0 = float(position), theta_{i+1} = theta_i * step with the float step =
-// powf(base, -2 / n_rot) the host computes as the CPU does, and the rotation is by cos / sin of
-// the float scale * theta_i. Those cos / sin are evaluated accurately (double-float reduction
-// modulo pi/2, polynomials on [-pi/4, pi/4]), so they do not depend on the precision of the GPU's
-// sin and cos; each rotated value is x0 c - x1 s as one rounding of fma(x0, c, -(x1 s)), as the CPU.
+// powf(base, -2 / n_rot) the host computes as the CPU does, and the rotation is by the C library's
+// cos / sin of the float scale * theta_i, which the host puts in a table in the aux buffer
+// (vulkan_rope_table.hpp: a GPU cannot reproduce cosf / sinf bit for bit). Positions past the
+// table use an accurate evaluation here (double-float reduction modulo pi/2, polynomials on
+// [-pi/4, pi/4]), which agrees with the C library for about 99% of angles. Each rotated value is
+// x0 c - x1 s as one rounding of fma(x0, c, -(x1 s)), as the CPU.
 //
 // One invocation per (row, item): items 0 .. n_rot/2 - 1 are pairs, the rest the copied dims.
-//   u[0] = head_dim, u[1] = n_rot, u[2] = mode, u[3] = heads (rows per token), u[4] = items per row;
+//   u[0] = head_dim, u[1] = n_rot, u[2] = mode, u[3] = heads (rows per token), u[4] = items per row,
+//   u[5] = positions in the table (at word aux_off: cos, sin per position and pair);
 //   f[0] = step, f[1] = scale; total = rows * items. dst may be src0 (in place).
 #include "common.glsl"
 
@@ -58,20 +61,26 @@ void main() {
         return;
     }
     int pos = int(P[(pc.off[2] >> 2) + r / pc.u[3]]);
-    float theta = float(pos);
-    for (uint k = 0u; k < e; ++k) {
-        precise float next = theta * pc.f[0];
-        theta = next;
-    }
-    precise float angle = pc.f[1] * theta;
     float sn, cs;
-    sincos_df(vec2(angle, 0.0), sn, cs);
+    if (pos >= 0 && uint(pos) < pc.u[5]) {
+        uint at = pc.aux_off + 2u * (uint(pos) * half_rot + e);
+        cs = uintBitsToFloat(aux[at]);
+        sn = uintBitsToFloat(aux[at + 1u]);
+    } else {
+        float theta = float(pos);
+        for (uint k = 0u; k < e; ++k) {
+            precise float next = theta * pc.f[0];
+            theta = next;
+        }
+        precise float angle = pc.f[1] * theta;
+        sincos_df(vec2(angle, 0.0), sn, cs);
+    }
     uint i0 = pc.u[2] == 2u ? e : 2u * e;
     uint i1 = pc.u[2] == 2u ? e + half_rot : 2u * e + 1u;
     float x0 = uintBitsToFloat(X[x + i0]);
     float x1 = uintBitsToFloat(X[x + i1]);
     precise float x1s = x1 * sn;
     precise float x1c = x1 * cs;
-    D[d + i0] = floatBitsToUint(fma_rn(x0, cs, -x1s));
-    D[d + i1] = floatBitsToUint(fma_rn(x0, sn, x1c));
+    D[d + i0] = floatBitsToUint(fma_exact(x0, cs, -x1s));
+    D[d + i1] = floatBitsToUint(fma_exact(x0, sn, x1c));
 }
