@@ -158,6 +158,7 @@ struct context {
     std::unique_ptr<instance_state> inst;
     std::vector<std::unique_ptr<device>> devices;  // by index; null until used
     bool always_stage = false;                     // set_option("staging", "always")
+    bool float64_off = false;                      // set_option("float64", "off"): the _nof64 shaders
     uint64_t next_id = 1;
     const plinth_host_info* host = nullptr;
 };

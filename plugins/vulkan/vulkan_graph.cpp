@@ -318,21 +318,24 @@ plinth_status ensure_layouts(device& dev, plinth_message* err) {
         dev.pipeline_layout = VK_NULL_HANDLE;
         return vk_fail(err, r, "vkCreatePipelineLayout");
     }
-    dev.pipelines.assign(K_COUNT, VK_NULL_HANDLE);
+    dev.pipelines.assign(2 * K_COUNT, VK_NULL_HANDLE);  // with doubles, then the _nof64 variants
     return PLINTH_OK;
 }
 
 plinth_status get_pipeline(device& dev, uint32_t k, VkPipeline* out, plinth_message* err) {
-    if (dev.pipelines[k]) {
-        *out = dev.pipelines[k];
+    // Without shaderFloat64 (or with the option float64=off) a kernel's "_nof64" variant, where it
+    // has one.
+    const bool plain = !dev.phys->float64 || ctx().float64_off;
+    VkPipeline& slot = dev.pipelines[k + (plain ? uint32_t(K_COUNT) : 0u)];
+    if (slot) {
+        *out = slot;
         return PLINTH_OK;
     }
-    // Without shaderFloat64 a kernel's "_nof64" variant, where it has one.
     const std::string name = kernel_names[k], fallback = name + "_nof64";
     const shader_blob* blob = nullptr;
     for (size_t i = 0; i < shader_blob_count; ++i)
         if (shader_blobs[i].name == name && !blob) blob = &shader_blobs[i];
-        else if (shader_blobs[i].name == fallback && !dev.phys->float64) blob = &shader_blobs[i];
+        else if (shader_blobs[i].name == fallback && plain) blob = &shader_blobs[i];
     if (!blob) return fail(err, PLINTH_ERR_INTERNAL, "shader '%s' is not in this build", kernel_names[k]);
     VkShaderModuleCreateInfo mi{};
     mi.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
@@ -356,7 +359,7 @@ plinth_status get_pipeline(device& dev, uint32_t k, VkPipeline* out, plinth_mess
         std::snprintf(what, sizeof(what), "vkCreateComputePipelines (%s)", kernel_names[k]);
         return vk_fail(err, r, what);
     }
-    dev.pipelines[k] = pipeline;
+    slot = pipeline;
     *out = pipeline;
     return PLINTH_OK;
 }
@@ -822,14 +825,16 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
 
 plinth_status set_option(const char* key, const char* value, plinth_message* err) {
     if (!key) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option key is NULL");
-    if (std::strcmp(key, "staging") != 0)
-        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "unknown Vulkan backend option '%s' (known: staging)", key);
-    if (!value || (std::strcmp(value, "auto") != 0 && std::strcmp(value, "always") != 0))
-        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option 'staging' must be 'auto' or 'always', not '%s'",
+    const bool staging = std::strcmp(key, "staging") == 0, float64 = std::strcmp(key, "float64") == 0;
+    if (!staging && !float64)
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "unknown Vulkan backend option '%s' (known: staging, float64)", key);
+    const char* other = staging ? "always" : "off";
+    if (!value || (std::strcmp(value, "auto") != 0 && std::strcmp(value, other) != 0))
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option '%s' must be 'auto' or '%s', not '%s'", key, other,
                     value ? value : "(null)");
     context& c = ctx();
     std::lock_guard<std::mutex> lock(c.mutex);
-    c.always_stage = std::strcmp(value, "always") == 0;
+    (staging ? c.always_stage : c.float64_off) = std::strcmp(value, other) == 0;
     return PLINTH_OK;
 }
 

@@ -26,17 +26,25 @@ plinth::plugin_host& host() {
     return h;
 }
 
-void run_group(const std::string& backend_name, uint32_t device, const std::string& group, const char* staging) {
+// A backend option a group runs under (set before, reset after), e.g. Vulkan's staging=always.
+struct option {
+    const char* key = nullptr;
+    const char* value = nullptr;
+    const char* reset = nullptr;
+};
+
+void run_group(const std::string& backend_name, uint32_t device, const std::string& group, option opt) {
     const plinth::loaded_plugin* backend = host().find(PLINTH_PLUGIN_BACKEND, backend_name);
     const plinth::loaded_plugin* reference = host().find(PLINTH_PLUGIN_BACKEND, "cpu");
     REQUIRE(backend != nullptr);
     REQUIRE(reference != nullptr);
     plinth_message err{};
-    if (staging) REQUIRE(backend->backend->set_option("staging", staging, &err) == PLINTH_OK);
+    if (opt.key) REQUIRE(backend->backend->set_option(opt.key, opt.value, &err) == PLINTH_OK);
     const auto r = plinth::conformance::run(*backend, device, *reference, group);
-    if (staging) backend->backend->set_option("staging", "auto", &err);
+    if (opt.key) backend->backend->set_option(opt.key, opt.reset, &err);
 
-    const std::string where = backend_name + ":" + std::to_string(device) + (staging ? " (staging always)" : "");
+    const std::string where = backend_name + ":" + std::to_string(device) +
+                              (opt.key ? std::string(" (") + opt.key + " " + opt.value + ")" : "");
     std::cout << "conformance " << where << " " << group << ": " << r.count(plinth::conformance::outcome::passed)
               << " passed, " << r.count(plinth::conformance::outcome::failed) << " failed, "
               << r.count(plinth::conformance::outcome::skipped) << " skipped\n";
@@ -53,18 +61,18 @@ struct invoker : Catch::ITestInvoker {
     std::string backend;
     uint32_t device;
     std::string group;
-    const char* staging;
-    invoker(std::string b, uint32_t d, std::string g, const char* s)
-        : backend(std::move(b)), device(d), group(std::move(g)), staging(s) {}
-    void invoke() const override { run_group(backend, device, group, staging); }
+    option opt;
+    invoker(std::string b, uint32_t d, std::string g, option o)
+        : backend(std::move(b)), device(d), group(std::move(g)), opt(o) {}
+    void invoke() const override { run_group(backend, device, group, opt); }
 };
 
-void add(const std::string& backend, uint32_t device, const std::string& group, const char* staging = nullptr) {
+void add(const std::string& backend, uint32_t device, const std::string& group, option opt = {}) {
     const std::string name = "conformance " + backend + ":" + std::to_string(device) + " " + group +
-                             (staging ? " staging=always" : "");
+                             (opt.key ? std::string(" ") + opt.key + "=" + opt.value : "");
     const std::string tags = "[conformance][" + backend + "]";
     Catch::getMutableRegistryHub().registerTest(Catch::makeTestCase(
-        new invoker(backend, device, group, staging), "", Catch::NameAndTags(name, tags), Catch::SourceLineInfo(__FILE__, __LINE__)));
+        new invoker(backend, device, group, opt), "", Catch::NameAndTags(name, tags), Catch::SourceLineInfo(__FILE__, __LINE__)));
 }
 
 // Static registration: the devices are known only once the plugins are loaded.
@@ -89,7 +97,10 @@ struct registrar {
             }
             for (uint32_t d = 0; d < n; ++d) {
                 for (const auto& g : plinth::conformance::groups()) add("vulkan", d, g);
-                for (const char* g : {"GRAPH", "KV_STORE", "COPY"}) add("vulkan", d, g, "always");
+                for (const char* g : {"GRAPH", "KV_STORE", "COPY"}) add("vulkan", d, g, {"staging", "always", "auto"});
+                // The shaders built without doubles, which devices without shaderFloat64 run.
+                for (const char* g : {"MATMUL", "ATTENTION", "ROPE", "SWIGLU", "GRAPH"})
+                    add("vulkan", d, g, {"float64", "off", "auto"});
             }
         } catch (const std::exception& e) {
             std::fprintf(stderr, "conformance: registering the cases failed: %s\n", e.what());
