@@ -22,18 +22,32 @@
 namespace plinth::cpu {
 namespace {
 
-// The online softmax step of one head at one position: a new maximum rescales what came before.
+// The online softmax's factors of one unit, all at once. Position j's score s_j, against the
+// running maximum M of the positions before it, either rescales what came before (s_j > M: by
+// exp(M - s_j), and s_j becomes M with weight 1) or is weighed by exp(s_j - M). The maxima are a
+// cheap running scan; the exps (the costly part) then run vectorised (vec_softmax_factors). Each
+// score is replaced by its factor, a rescale negated: its sign bit marks it (the first position's
+// rescale is exp(-inf) = -0).
+void softmax_factors(const attention_unit& u) {
+    for (int64_t h = 0; h < u.nh; ++h) {
+        float* s = u.scores + h * u.count;
+        float max = -INFINITY;
+        for (int64_t j = 0; j < u.count; ++j) {
+            const float d = s[j] - max;  // > 0: a new maximum (M - s_j = -d exactly)
+            if (d > 0) max = s[j];
+            s[j] = d;
+        }
+    }
+    vec_softmax_factors(u.scores, u.nh * u.count);
+}
+
 struct softmax_step {
     float rescale = 1.0f, weight = 1.0f;
 };
-inline softmax_step step(float s, float& max) {
+inline softmax_step step(float factor) {
     softmax_step r;
-    if (s > max) {
-        r.rescale = exp_float(max - s);
-        max = s;
-    } else {
-        r.weight = exp_float(s - max);
-    }
+    if (std::signbit(factor)) r.rescale = -factor;
+    else r.weight = factor;
     return r;
 }
 
@@ -84,15 +98,15 @@ void attend_plain(const attention_unit& u) {
     }
 
     // Online softmax and the weighted sum of the V rows, position by position.
-    float max[kMaxHeadsPerUnit], sum[kMaxHeadsPerUnit];
-    std::fill(max, max + u.nh, -INFINITY);
+    softmax_factors(u);
+    float sum[kMaxHeadsPerUnit];
     std::fill(sum, sum + u.nh, 0.0f);
     if (u.f16) std::fill(u.acc16, u.acc16 + u.nh * D, uint16_t(0));
     else std::fill(u.out, u.out + u.nh * D, 0.0f);
     for (j = 0; j < count; ++j) {
         const size_t at = row_at(j);
         for (int64_t h = 0; h < u.nh; ++h) {
-            const softmax_step st = step(u.scores[h * count + j], max[h]);
+            const softmax_step st = step(u.scores[h * count + j]);
             if (u.f16) {
                 uint16_t* acc = u.acc16 + h * D;
                 if (st.rescale != 1.0f) vec_scale_f16(acc, st.rescale, D);
@@ -141,11 +155,11 @@ PLINTH_AVX2_F16 void weighted_sum_in_registers(const attention_unit& u, const ui
     for (int64_t h = 0; h < u.nh; ++h) {
         __m256 acc[NV];
         for (int c = 0; c < NV; ++c) acc[c] = _mm256_setzero_ps();
-        float max = -INFINITY, sum = 0.0f;
+        float sum = 0.0f;
         position_cursor pos{u};
         for (int64_t j = 0; j < count; ++j, pos.next()) {
             const uint16_t* v = v16 + pos.at();
-            const softmax_step st = step(u.scores[h * count + j], max);
+            const softmax_step st = step(u.scores[h * count + j]);
             if (st.rescale != 1.0f) {
                 const __m256 s = _mm256_set1_ps(st.rescale);
                 for (int c = 0; c < NV; ++c) acc[c] = round16(_mm256_mul_ps(acc[c], s));
@@ -236,17 +250,17 @@ PLINTH_AVX2_F16 void attend_f16_avx2(const attention_unit& u) {
     }
 
     // Online softmax and the weighted sum of the V rows in F16 accumulators.
+    softmax_factors(u);
     if (D == 64) return weighted_sum_in_registers<8>(u, v16);
     if (D == 32) return weighted_sum_in_registers<4>(u, v16);
-    float max[kMaxHeadsPerUnit], sum[kMaxHeadsPerUnit];
-    std::fill(max, max + u.nh, -INFINITY);
+    float sum[kMaxHeadsPerUnit];
     std::fill(sum, sum + u.nh, 0.0f);
     std::fill(u.acc16, u.acc16 + u.nh * D, uint16_t(0));
     position_cursor vpos{u};
     for (j = 0; j < count; ++j, vpos.next()) {
         const uint16_t* v = v16 + vpos.at();
         for (int64_t h = 0; h < u.nh; ++h) {
-            const softmax_step st = step(u.scores[h * count + j], max[h]);
+            const softmax_step st = step(u.scores[h * count + j]);
             uint16_t* acc = u.acc16 + h * D;
             const __m256 w = _mm256_set1_ps(st.weight);
             if (st.rescale != 1.0f) {

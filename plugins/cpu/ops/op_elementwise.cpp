@@ -41,10 +41,7 @@ plinth_status op_swiglu(compute_context& ctx, const node_view& n, plinth_message
     const float* u = n.src[1].as<const float>();
     float* d = n.dst.as<float>();
     ctx.pool->parallel_for(n.dst.rows, rows_per_chunk(ne0, 8192), [&](int64_t r0, int64_t r1, unsigned) {
-        for (int64_t i = r0 * ne0; i < r1 * ne0; ++i) {
-            const float x = g[i];
-            d[i] = x / (1.0f + exp_float(-x)) * u[i];  // silu(x) * u
-        }
+        vec_swiglu(g + r0 * ne0, u + r0 * ne0, d + r0 * ne0, (r1 - r0) * ne0);
     });
     return PLINTH_OK;
 }

@@ -31,6 +31,21 @@ PLINTH_CLONES float vec_dot(const float* a, const float* b, int64_t n) {
     return (acc[0] + acc[2]) + (acc[1] + acc[3]);
 }
 
+PLINTH_CLONES void vec_swiglu(const float* g, const float* u, float* dst, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float x = g[i];
+        dst[i] = x / (1.0f + exp_float(-x)) * u[i];
+    }
+}
+
+PLINTH_CLONES void vec_softmax_factors(float* d, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float x = d[i];
+        const float e = exp_float(x > 0 ? -x : x);
+        d[i] = x > 0 ? -e : e;
+    }
+}
+
 PLINTH_CLONES void vec_axpy(float* y, float a, const float* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }

@@ -167,17 +167,19 @@ float exp_acc(float x) {
     return ldexp(p, int(k));
 }
 
-// exp(x) as the C library's expf gives it but for its rare misroundings (F64 = 1; else exp_acc):
-// evaluated in double to about 1e-16 and rounded once. x = k ln2 + r, |r| <= ln2 / 2 (k ln2_hi
-// exact: ln2_hi has 32 bits, k at most 8), exp(r) by its Taylor series to r^13 / 13!.
+// exp(x) in double, rounded once (F64 = 1; else exp_acc): the CPU backend's exp_float
+// (plugins/cpu/ops/vec.hpp), operation for operation, so both give the same bits: x clamped to
+// [-104, 88.8]; k = x log2(e) rounded to even in float; r = (x - k ln2_hi) - k ln2_lo (k ln2_hi
+// exact); exp(r) by its Taylor series to r^13 / 13! in Horner form; times 2^k.
 float exp_float(float x) {
 #if F64
-    if (x < -104.0) return 0.0;
-    if (x > 88.8) return uintBitsToFloat(0x7F800000u);
-    const double ln2_hi = 6.93147180369123816490e-01LF;
-    const double ln2_lo = 1.90821492927058770002e-10LF;
-    double k = double(round(x * 1.44269504));
-    precise double r = (double(x) - k * ln2_hi) - k * ln2_lo;
+    x = x < -104.0 ? -104.0 : x;
+    x = x > 88.8 ? 88.8 : x;
+    precise float t = x * 1.44269504;
+    float k_float = roundEven(t);
+    int k_int = int(k_float);
+    double k = double(k_float);
+    precise double r = (double(x) - k * 6.93147180369123816490e-01LF) - k * 1.90821492927058770002e-10LF;
     precise double p = 1.0LF / 6227020800.0LF;
     p = p * r + 1.0LF / 479001600.0LF;
     p = p * r + 1.0LF / 39916800.0LF;
@@ -192,7 +194,8 @@ float exp_float(float x) {
     p = p * r + 0.5LF;
     p = p * r + 1.0LF;
     p = p * r + 1.0LF;
-    return float(ldexp(p, int(k)));
+    precise double e = p * packDouble2x32(uvec2(0u, uint(k_int + 1023) << 20));  // times 2^k
+    return float(e);
 #else
     return exp_acc(x);
 #endif
