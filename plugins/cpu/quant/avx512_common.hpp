@@ -26,6 +26,7 @@
 #include "block_layouts.hpp"
 #include "kernels.hpp"
 #include "x86_common.hpp"
+#include "panel_driver.hpp"
 #include "row_groups.hpp"
 
 // Loops over the fixed number of sub-blocks are unrolled, so their shift counts, shuffle masks and
@@ -145,51 +146,15 @@ void prefetch_ahead(const W* p, size_t distance) {
     for (size_t k = 0; k < sizeof(W); k += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + distance + k, _MM_HINT_T0);
 }
 
-// The driver both column-panel kernels share (Sym32Panel, KPanel): 16 columns at a time laid out by
-// Panel::build, rows in groups of Panel::kRows over Panel::kChunk blocks per visit, Panel::kAcc
-// accumulator vectors per row, Panel::result(accumulators of a row) the row's 16 column sums.
-// Columns that do not fill a panel (fewer than 4 left over), and columns too far apart for the
-// panel's gathers (32-bit byte offsets of up to 15 column strides), go to Plain::gemm.
-template <class Panel, class Plain>
-void panel_gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av, size_t a_stride,
-                float* out, int64_t out_stride) {
-    using W = typename Panel::Weights;
-    const int64_t paneled = cols / 16 * 16 + (cols % 16 >= 4 ? cols % 16 : 0);
-    if (rows <= 0 || n == 0 || paneled == 0 || a_stride > size_t(INT32_MAX) / 16)
-        return Plain::gemm(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
-    if (paneled < cols)
-        Plain::gemm(rows, n, wv, w_stride, cols - paneled, static_cast<const uint8_t*>(av) + size_t(paneled) * a_stride,
-                    a_stride, out + paneled * out_stride, out_stride);
-    const int64_t nb = n / Panel::kBlockElems;
-    const auto* abase = static_cast<const uint8_t*>(av);
-    struct alignas(64) I512 { __m512i v; };  // (a std::vector of a bare vector type drops its alignment)
-    struct alignas(64) F512 { __m512 v; };
-    thread_local std::vector<I512> panel_store;
-    thread_local std::vector<F512> acc_store;
-    if (panel_store.size() < size_t(nb * Panel::kPer)) panel_store.resize(size_t(nb * Panel::kPer));
-    if (acc_store.size() < size_t(rows * Panel::kAcc)) acc_store.resize(size_t(rows * Panel::kAcc));
-    __m512i* const panel = &panel_store[0].v;
-    __m512* const acc = &acc_store[0].v;
-    for (int64_t c0 = 0; c0 < paneled; c0 += 16) {
-        const int nc = int(std::min<int64_t>(16, paneled - c0));
-        Panel::build(panel, nb, abase + size_t(c0) * a_stride, a_stride, nc);
-        for (int64_t b0 = 0; b0 < nb; b0 += Panel::kChunk) {
-            const int64_t b1 = std::min(nb, b0 + Panel::kChunk);
-            for_row_groups<Panel::kRows>(rows, [&]<int R>(int64_t r) {
-                const W* w[R];
-                row_pointers(w, wv, w_stride, r);
-                // The first column group reads the tile's weights from memory: it asks for the next
-                // row group's blocks ahead of time (the later groups find them in cache).
-                Panel::template rows_pass<R>(w, panel, b0, b1, acc + r * Panel::kAcc, c0 == 0 ? size_t(R) * w_stride : 0);
-            });
-        }
-        for (int64_t r = 0; r < rows; ++r) {
-            alignas(64) float lanes[16];
-            _mm512_store_ps(lanes, Panel::result(acc + r * Panel::kAcc));
-            for (int c = 0; c < nc; ++c) out[(c0 + c) * out_stride + r] = lanes[c];
-        }
-    }
-}
+// The shape both AVX-512 column-panel kernels (Sym32Panel, KPanel) give panel_driver.hpp's driver:
+// 16 columns in the 32-bit lanes of a zmm register; a panel pays from 4 columns.
+struct Avx512PanelShape {
+    using Vec = __m512i;
+    using Acc = __m512;
+    static constexpr int kCols = 16;
+    static constexpr int kMinCols = 4;
+    static void store(float* lanes, __m512 v) { _mm512_store_ps(lanes, v); }
+};
 
 }  // namespace
 }  // namespace plinth::quant::detail

@@ -18,6 +18,7 @@
 
 #include "block_layouts.hpp"
 #include "kernels.hpp"
+#include "panel_driver.hpp"
 #include "row_groups.hpp"
 #include "x86_common.hpp"
 
@@ -345,9 +346,133 @@ struct CodesQ8_0 {
     __m256i operator()(const BlockQ8_0& b) const { return load(b.qs); }
 };
 
+// Q4_0 / Q5_0 x Q8_0 in the blocks order, 8 columns at once: lanes are columns (panel_driver.hpp).
+// The tile's activation columns are laid out as a panel: per block, vector k holds bytes 4k .. 4k + 3
+// of each column's codes, then -kBias times each column's code sum, then the columns' scales. A row's
+// unsigned codes (0 .. 2 kBias - 1), broadcast 4 at a time, meet vector k in one maddubs: without
+// VNNI the int16 pair sums must not saturate, so kI16 groups are added as int16 (Q4_0: 8 x 2 x 15 x
+// 127 = 30480; Q5_0 4 groups) before widening. The whole-block integer sum plus the bias term is the
+// exact sum of dot_chain32; then, lane by lane, its fused multiply-add by d_w d_a in block order:
+// bit for bit the single-column results. (No lanes order here: its 8 float chains per column cost
+// what the panel would save.)
+template <class W, int kBias, class UnsignedCodes>
+struct Sym32ChainPanel {
+    using Weights = W;
+    using Vec = __m256i;
+    using Acc = __m256;
+    static constexpr int kCols = 8;
+    static constexpr int kMinCols = 3;
+    static constexpr int64_t kBlockElems = kBlock32;
+    static constexpr int kPer = 8 + 1 + 1;  // vectors per block: codes, bias, scales
+    static constexpr int kAcc = 1;
+    static constexpr int kRows = 3;
+    static constexpr int kI16 = kBias <= 8 ? 8 : 4;  // groups summed as int16 before widening
+    static constexpr int64_t kChunk = 64;            // blocks per pass (20 KiB of panel, in L1)
+
+    static void store(float* lanes, __m256 v) { _mm256_store_ps(lanes, v); }
+    static __m256 result(const __m256* s) { return s[0]; }
+
+    // Panel of columns c0 .. c0 + nc - 1 (nc <= 8; missing lanes are zero).
+    static void build(__m256i* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
+        for (int64_t b = 0; b < nb; ++b) {
+            alignas(32) int32_t words[8][8] = {}, bias[8] = {};
+            alignas(32) float scale[8] = {};
+            for (int c = 0; c < nc; ++c) {
+                const auto& blk = reinterpret_cast<const BlockQ8_0*>(a + size_t(c) * a_stride)[b];
+                for (int k = 0; k < 8; ++k) std::memcpy(&words[k][c], blk.qs + 4 * k, 4);
+                int sum = 0;
+                for (int i = 0; i < kBlock32; ++i) sum += blk.qs[i];
+                bias[c] = -kBias * sum;
+                scale[c] = f16(blk.d);
+            }
+            __m256i* p = panel + b * kPer;
+            for (int k = 0; k < 8; ++k) p[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[k]));
+            p[8] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bias));
+            p[9] = _mm256_castps_si256(_mm256_load_ps(scale));
+        }
+    }
+
+    static int32_t word(const uint8_t* p) {
+        int32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    }
+
+    // R rows (1 .. kRows) over blocks b0 .. b1 - 1, sums in acc[r]; the first pass starts from zero.
+    // prefetch (bytes, 0 for none): how far below each block to ask for the next row group's.
+    template <int R>
+    static void rows_pass(const W* const* w, const __m256i* panel, int64_t b0, int64_t b1, __m256* acc, size_t prefetch) {
+        __m256 s[R];
+        PLINTH_UNROLL
+        for (int r = 0; r < R; ++r) s[r] = b0 == 0 ? _mm256_setzero_ps() : acc[r];
+        const __m256i ones = _mm256_set1_epi16(1);
+        for (int64_t b = b0; b < b1; ++b) {
+            const __m256i* p = panel + b * kPer;
+            alignas(32) uint8_t codes[R][32];
+            PLINTH_UNROLL
+            for (int r = 0; r < R; ++r) {
+                if (prefetch) prefetch_row(w[r] + b, prefetch);
+                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r]), UnsignedCodes{}(w[r][b]));
+            }
+            // Broadcast the codes from memory (a load), not by shuffles in registers.
+            asm volatile("" : "+m"(codes));
+            __m256i isum[R], part[R];
+            PLINTH_UNROLL
+            for (int r = 0; r < R; ++r) {
+                isum[r] = p[8];
+                part[r] = _mm256_setzero_si256();
+            }
+            PLINTH_UNROLL
+            for (int k = 0; k < 8; ++k) {
+                __m256i q = p[k];
+                asm("" : "+x"(q));  // one load of the panel vector for all the rows
+                PLINTH_UNROLL
+                for (int r = 0; r < R; ++r)
+                    part[r] = _mm256_add_epi16(part[r], _mm256_maddubs_epi16(_mm256_set1_epi32(word(codes[r] + 4 * k)), q));
+                if ((k + 1) % kI16 == 0) {
+                    PLINTH_UNROLL
+                    for (int r = 0; r < R; ++r) {
+                        isum[r] = _mm256_add_epi32(isum[r], _mm256_madd_epi16(part[r], ones));
+                        part[r] = _mm256_setzero_si256();
+                    }
+                }
+            }
+            PLINTH_UNROLL
+            for (int r = 0; r < R; ++r) {
+                const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(f16(w[r][b].d)), _mm256_castsi256_ps(p[9]));
+                s[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[r]), scale, s[r]);
+            }
+        }
+        PLINTH_UNROLL
+        for (int r = 0; r < R; ++r) acc[r] = s[r];
+    }
+};
+
+// Unsigned codes (the format's bias not taken off), for the panel's maddubs.
+struct UnsignedQ4_0 {
+    __m256i operator()(const BlockQ4_0& b) const { return nibbles(b.qs); }
+};
+struct UnsignedQ5_0 {
+    __m256i operator()(const BlockQ5_0& b) const { return _mm256_or_si256(nibbles(b.qs), fifth_bits(b.qh)); }
+};
+
+template <class W, bool kChain, class Codes>
+struct Sym32RowsPlain {
+    static void gemm(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out,
+                     int64_t os) {
+        gemm_rows<W, kChain>(rows, n, w, ws, cols, a, as, out, os, Codes{});
+    }
+};
+
 template <class W, bool kChain, class Codes>
 void gemm_sym32(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
-    gemm_rows<W, kChain>(rows, n, w, ws, cols, a, as, out, os, Codes{});
+    using Plain = Sym32RowsPlain<W, kChain, Codes>;
+    if constexpr (kChain && std::is_same_v<W, BlockQ4_0>)
+        panel_gemm<Sym32ChainPanel<W, 8, UnsignedQ4_0>, Plain>(rows, n, w, ws, cols, a, as, out, os);
+    else if constexpr (kChain && std::is_same_v<W, BlockQ5_0>)
+        panel_gemm<Sym32ChainPanel<W, 16, UnsignedQ5_0>, Plain>(rows, n, w, ws, cols, a, as, out, os);
+    else
+        Plain::gemm(rows, n, w, ws, cols, a, as, out, os);
 }
 
 // Asks for the super-block 512 bytes ahead (all its lines): decoding reads rows once, and the

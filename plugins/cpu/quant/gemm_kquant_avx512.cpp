@@ -145,7 +145,7 @@ struct KRows {
 // Q6_K's codes come from dpwssd of the row's scale pairs against the panel's sum pairs. Then the
 // float side, lane by lane, is kquant_term(_min): the single-column kernels' results, bit for bit.
 template <class W>
-struct KPanel {
+struct KPanel : Avx512PanelShape {
     using Weights = W;
     static constexpr int64_t kBlockElems = kBlock256;
     static constexpr int kAcc = 1;  // accumulator vectors per row

@@ -140,7 +140,7 @@ struct Sym32Rows {
 // same fused multiply-adds by d_w d_a in block order, and for the lanes order the same final sum
 // ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
 template <class W, int kBias, bool kChain>
-struct Sym32Panel {
+struct Sym32Panel : Avx512PanelShape {
     using Weights = W;
     static constexpr int64_t kBlockElems = kBlock32;
     static constexpr int kInit = kChain ? 1 : 8;    // bias vectors per block
