@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libboost-program-options-dev   # Boost.DLL (header-only) and Program_options
-  libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev catch2
+  libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev catch2 libre2-dev
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools   # Vulkan plugin: headers, shader compiler, lavapipe
 )
 missing=()

@@ -3,6 +3,7 @@
 #include <plinth/config.hpp>
 
 #include <yaml-cpp/eventhandler.h>
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -13,7 +14,6 @@
 #include <limits>
 #include <map>
 #include <memory>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -701,16 +701,17 @@ private:
     std::optional<std::string> tensors(const YAML::Node& value) {
         auto pattern = string(value, "tensors");
         if (!pattern) return std::nullopt;
-        // std::regex compiles recursively: an absurdly long pattern could exhaust the stack.
+        // A tensor name is short; a pattern this long is a mistake (and costs RE2 memory to compile).
         if (pattern->size() > max_pattern_length) {
             error(value, "'tensors' is too long (" + std::to_string(pattern->size()) + " characters; at most " +
                              std::to_string(max_pattern_length) + ")");
             return std::nullopt;
         }
-        try {
-            std::regex compiled(*pattern, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-            error(value, "'tensors' is not a valid regular expression (" + shown(*pattern) + "): " + e.what());
+        // RE2 (linear-time matching: no pattern can make placement hang, as backtracking engines
+        // such as std::regex can on "(.*)*(.*)*x").
+        const RE2 compiled(*pattern, RE2::Quiet);
+        if (!compiled.ok()) {
+            error(value, "'tensors' is not a valid regular expression (" + shown(*pattern) + "): " + compiled.error());
             return std::nullopt;
         }
         return pattern;

@@ -6,8 +6,9 @@
 #include <plinth/plugin_host.hpp>
 
 #include <algorithm>
-#include <regex>
 #include <sstream>
+
+#include <re2/re2.h>
 
 namespace plinth {
 namespace {
@@ -145,10 +146,11 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
         } catch (const error& e) {
             throw error(at(rule.where) + e.what());
         }
-        const std::regex pattern(*rule.tensors);
+        const RE2 pattern(*rule.tensors, RE2::Quiet);  // checked by the config loader; linear-time matching
+        if (!pattern.ok()) throw error(at(rule.where) + "'tensors' is not a valid regular expression: " + pattern.error());
         bool matched = false;
         for (const auto& t : file.tensors()) {
-            if (!std::regex_match(t.name, pattern)) continue;
+            if (!RE2::FullMatch(t.name, pattern)) continue;
             matched = true;
             b.plan.tensor_overrides[t.name] = device;
         }

@@ -7,6 +7,7 @@
 #include "gguf_image.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
 using namespace plinth::test;
@@ -75,4 +76,18 @@ TEST_CASE("plinth run refuses requests that do not fit the context", "[cli][run]
     expect_failure("run -m " + model + " -p hi --device metal:0", "needs the 'metal' backend plugin");
     expect_failure("run -m " + model + " -p hi --device cpu:0 --placement 0-:nosuch:0", "needs the 'nosuch' backend plugin");
     expect_failure("run -m " + model + " -p hi --device cpu:3", "does not exist");
+}
+
+TEST_CASE("a tensors rule that would make a backtracking regex engine hang is answered at once", "[cli][run]") {
+    // (.*)*(.*)*... against names such as "blk.0.attn_q.weight" takes std::regex exponential time;
+    // RE2 matches in linear time, so the rule is simply found to match nothing.
+    const auto dir = std::filesystem::temp_directory_path();
+    const auto yaml = dir / "plinth-pathological-regex.yaml";
+    {
+        std::ofstream out(yaml);
+        out << "placement:\n  - layers: 0-\n    device: cpu:0\n"
+               "  - tensors: \"(.*)*(.*)*(.*)*(.*)*(.*)*(.*)*x\"\n    device: cpu:0\n";
+    }
+    expect_failure("run --config " + shell_quote(yaml.string()) + " -m " + model_arg("stories260K.gguf") + " -p hi -n 1",
+                   "matches no tensor of the model");
 }
