@@ -2,6 +2,9 @@
 
 #include "device_select.hpp"
 
+#include <plinth/compute.h>
+#include <plinth/compute_graph.hpp>
+#include <plinth/weight_types.h>
 #include <plinth/error.hpp>
 #include <plinth/plugin_host.hpp>
 
@@ -62,6 +65,26 @@ std::vector<std::pair<std::string, plinth_device_info>> auto_candidates(const pl
     }
     gpus.insert(gpus.end(), cpus.begin(), cpus.end());
     return gpus;
+}
+
+// Whether `device` runs `op` (MATMUL, or GET_ROWS for the token embedding) on weight `w`: its
+// supports_node on a shape-only graph of that one node, with an F32 activation of one token.
+bool device_runs(const plugin_host& host, const std::string& device, uint32_t op, const tensor_view& w) {
+    const auto [backend, index] = detail::select_device(host, device);
+    const plinth_backend_api* api = backend->backend;
+    if (api->supports_node == nullptr) return true;
+    const uint64_t k = w.shape.at(0), n = w.shape.size() > 1 ? w.shape[1] : 1;
+    compute_graph g;
+    const tensor_id weight = g.bound(w.type, {k, n, 1, 1}, nullptr, 0);
+    if (op == PLINTH_OP_GET_ROWS) {
+        const tensor_id ids = g.bound(PLINTH_TYPE_I32, {1, 1, 1, 1}, nullptr, 0);
+        g.node(PLINTH_OP_GET_ROWS, g.bound(PLINTH_TYPE_F32, {k, 1, 1, 1}, nullptr, 0), {weight, ids});
+    } else {
+        const tensor_id x = g.bound(PLINTH_TYPE_F32, {k, 1, 1, 1}, nullptr, 0);
+        g.node(PLINTH_OP_MATMUL, g.bound(PLINTH_TYPE_F32, {n, 1, 1, 1}, nullptr, 0), {weight, x});
+    }
+    const plinth_graph graph = g.c_graph();
+    return api->supports_node(index, &graph, 0) != 0;
 }
 
 }  // namespace
@@ -156,6 +179,35 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
         }
         if (!matched) throw error(at(rule.where) + "the tensors rule \"" + *rule.tensors + "\" matches no tensor of the model");
     }
+    // A weight whose op its device refuses (supports_node: e.g. a type the backend has no kernel
+    // for) runs on the CPU instead, which reads it from the mapping: placed there as an override,
+    // so it is not uploaded and the copies it costs are counted. (The engine would move such nodes
+    // anyway; this makes the plan say so.)
+    const auto natural_device = [&](const tensor_view& t) {
+        if (auto it = b.plan.tensor_overrides.find(t.name); it != b.plan.tensor_overrides.end()) return it->second;
+        const int l = layer_of(t.name);
+        if (l >= 0 && static_cast<uint32_t>(l) < n_layer) return layer[static_cast<uint32_t>(l)];
+        return t.name == weights.token_embd->name ? b.plan.embedding_device : b.plan.output_device;
+    };
+    std::vector<std::pair<const tensor_view*, uint32_t>> uses;  // weight, op
+    uses.emplace_back(weights.token_embd, PLINTH_OP_GET_ROWS);
+    uses.emplace_back(weights.output, PLINTH_OP_MATMUL);
+    for (const auto& l : weights.layers)
+        for (const tensor_view* t : {l.wq, l.wk, l.wv, l.wo, l.ffn_gate, l.ffn_up, l.ffn_down}) uses.emplace_back(t, PLINTH_OP_MATMUL);
+    for (const auto& [t, op] : uses) {
+        const std::string device = b.plan.devices[natural_device(*t)];  // (a copy: slot() may grow the list)
+        if (device.rfind("cpu:", 0) == 0 || device_runs(host, device, op, *t)) continue;
+        uint32_t cpu = 0;
+        try {
+            cpu = b.slot("cpu:0");
+        } catch (const error&) {
+            continue;  // no CPU backend: the engine reports the node it cannot place
+        }
+        b.plan.tensor_overrides[t->name] = cpu;
+        b.plan.refused[t->name] = device;
+        b.plan.refused_type[t->name] = plinth_weight_type_info(t->type).name;
+    }
+
     const auto device_of_tensor = [&](const tensor_view& t) {
         if (auto it = b.plan.tensor_overrides.find(t.name); it != b.plan.tensor_overrides.end()) return it->second;
         const int l = layer_of(t.name);
@@ -199,7 +251,15 @@ std::string placement_plan::describe() const {
     }
     out << "  token embedding -> " << devices[embedding_device] << "\n";
     out << "  output -> " << devices[output_device] << "\n";
-    for (const auto& [name, device] : tensor_overrides) out << "  tensor " << name << " -> " << devices[device] << "\n";
+    // Rule overrides one by one; weights their device refused, counted by type.
+    std::map<std::string, uint32_t> refused_counts;  // "vulkan:0 Q5_K -> cpu:0"
+    for (const auto& [name, device] : tensor_overrides) {
+        const auto it = refused.find(name);
+        if (it == refused.end()) out << "  tensor " << name << " -> " << devices[device] << "\n";
+        else ++refused_counts[it->second + " does not run the " + refused_type.at(name) + " weights; " +
+                              std::string("they run on ") + devices[device]];
+    }
+    for (const auto& [what, count] : refused_counts) out << "  " << count << " weights: " << what << "\n";
     for (size_t d = 0; d < devices.size(); ++d)
         out << "  " << devices[d] << ": weights " << (weight_bytes[d] >> 10) << " KiB, KV cache " << (kv_bytes[d] >> 10)
             << " KiB\n";

@@ -19,7 +19,10 @@ struct placement_plan {
     std::vector<uint32_t> layer_device;    // per layer
     uint32_t embedding_device = 0;
     uint32_t output_device = 0;
-    std::map<std::string, uint32_t> tensor_overrides;  // tensor name -> device (tensors rules)
+    std::map<std::string, uint32_t> tensor_overrides;  // tensor name -> device (tensors rules, refusals)
+    // Weights moved to the CPU because their layer's device refused their op (supports_node):
+    // name -> the device that refused, and the weight's type name.
+    std::map<std::string, std::string> refused, refused_type;
     std::vector<uint64_t> weight_bytes;    // per device
     std::vector<uint64_t> kv_bytes;        // per device
     uint32_t boundary_copies = 0;          // activations crossing devices per forward pass
