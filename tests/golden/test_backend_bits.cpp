@@ -1,6 +1,7 @@
 // The Vulkan backend sums, rounds and rotates as the CPU backend does (plugins/vulkan/shaders:
 // matmul.comp's orders, fma_exact, exp_float, the host's rope tables), so a whole model gives the
-// same logits, bit for bit, on vulkan:0, split across vulkan:0 and cpu:0, and on cpu:0 alone.
+// same logits, bit for bit, on vulkan:0, split across vulkan:0 and cpu:0 (layers 0-2 on the GPU, or
+// 2-3 between CPU layers), and on cpu:0 alone.
 // That is what makes the hybrid goldens hold wherever the CPU's do.
 //
 // The F16 and F32 weights' sums follow the CPU's AVX-512 order (the reference's), so the CPU runs
@@ -19,6 +20,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 using namespace plinth;
 
@@ -101,11 +103,12 @@ const bool registered = [] {
         return false;
     }
     static std::vector<std::string> names;
-    names.reserve(6);
+    names.reserve(9);
     for (const char* model : {"stories260K", "stories260K-Q8_0", "stories260K-Q4_0"})
-        for (const char* placement : {"vulkan", "0-2:vulkan:0,3-:cpu:0"}) {
-            names.push_back(std::string(model) + " gives the CPU's logits bit for bit on " +
-                            (std::strcmp(placement, "vulkan") == 0 ? "vulkan:0" : "layers 0-2 on vulkan:0"));
+        for (const auto& [placement, where] : {std::pair<const char*, const char*>{"vulkan", "vulkan:0"},
+                                               {"0-2:vulkan:0,3-:cpu:0", "layers 0-2 on vulkan:0"},
+                                               {"0-1:cpu:0,2-3:vulkan:0,4:cpu:0", "layers 2-3 on vulkan:0"}}) {
+            names.push_back(std::string(model) + " gives the CPU's logits bit for bit on " + where);
             Catch::AutoReg(new same_bits_case(model, placement), CATCH_INTERNAL_LINEINFO, "",
                            Catch::NameAndTags{names.back(), "[golden][hybrid][bits]"});
         }
