@@ -260,11 +260,12 @@ float dot_chain32(int64_t n, const void* wv, const void* av, Codes codes) {
 // row the operations and their order are dot_blocks32's (lanes) or dot_chain32's (blocks): the same
 // bits.
 
-// Asks for the block one row group (4 rows) below: the next group reads it (see prefetch_ahead in
-// avx512_common.hpp for why that distance).
+// Asks for the line of block `p` one row group (4 rows) below into L1 (the next group reads it),
+// and the one two groups below into L2 (see prefetch_ahead in avx512_common.hpp for both).
 template <class W>
 void prefetch_row(const W* p, size_t distance) {
     _mm_prefetch(reinterpret_cast<const char*>(p) + distance, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * distance, _MM_HINT_T1);
 }
 
 template <class W, int R, class Codes>
@@ -277,7 +278,7 @@ void rows_lanes(int64_t nb, const W* const* w, const BlockQ8_0* a, float* out, s
         const float da = f16(a[b].d);
         PLINTH_UNROLL
         for (int r = 0; r < R; ++r) {
-            prefetch_row(w[r] + b, prefetch);
+            if (prefetch) prefetch_row(w[r] + b, prefetch);
             const __m256i p = dot_signed(codes(w[r][b]), aq);
             acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[r][b].d) * da), _mm256_cvtepi32_ps(p), acc[r]);
         }
@@ -296,7 +297,8 @@ void rows_chain(int64_t nb, const W* const* w, const BlockQ8_0* a, float* out, s
         alignas(32) float isum[R][8], scale[R][8];
         PLINTH_UNROLL
         for (int r = 0; r < R; ++r) {
-            for (int j = 0; j < 8; j += int(64 / sizeof(W))) prefetch_row(w[r] + b + j, prefetch);
+            if (prefetch)
+                for (int j = 0; j < 8; j += int(64 / sizeof(W))) prefetch_row(w[r] + b + j, prefetch);
             __m256i p[8];
             PLINTH_UNROLL
             for (int j = 0; j < 8; ++j) p[j] = dot_signed(codes(w[r][b + j]), load(a[b + j].qs));
@@ -327,8 +329,10 @@ void gemm_rows(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t
         for_row_groups<4>(rows, [&]<int R>(int64_t r) {
             const W* w[R];
             row_pointers(w, wv, w_stride, r);
-            if constexpr (kChain) rows_chain<W, R>(nb, w, a, o + r, 4 * w_stride, codes);
-            else rows_lanes<W, R>(nb, w, a, o + r, 4 * w_stride, codes);
+            // Only the first column reads the rows from memory: it asks for the next groups'.
+            const size_t prefetch = c == 0 ? 4 * w_stride : 0;
+            if constexpr (kChain) rows_chain<W, R>(nb, w, a, o + r, prefetch, codes);
+            else rows_lanes<W, R>(nb, w, a, o + r, prefetch, codes);
         });
     }
 }
@@ -661,7 +665,7 @@ void k_rows(int64_t nb, const W* const* w, const BlockQ8_K* a, float* out, size_
         for (int r = 0; r < 4; ++r) {
             if (r < R) {
                 if (prefetch)
-                    for (size_t k = 0; k < sizeof(W); k += 64) _mm_prefetch(reinterpret_cast<const char*>(w[r] + b) + prefetch + k, _MM_HINT_T0);
+                    for (size_t k = 0; k < sizeof(W); k += 64) prefetch_row(reinterpret_cast<const char*>(w[r] + b) + k, prefetch);
                 if constexpr (kQ6) {
                     isum[r] = q6k_sums(w[r][b], a[b]);
                     msum[r] = _mm256_setzero_si256();
