@@ -541,7 +541,7 @@ void plan(const node_view& n, uint32_t aux_off, dispatch& d) {
         pc.u[4] = items;
         // The angles as the CPU backend makes them (op_rope.cpp); u[5] and aux_off (the node's
         // cos / sin table) are set by the caller.
-        pc.f[0] = std::pow(node.f[0], -2.0f / float(2 * (n_rot / 2)));
+        pc.f[0] = rope_step(node.f[0], n_rot);
         pc.f[1] = node.f[1];
         break;
     }
@@ -601,8 +601,7 @@ struct graph_scratch {
     std::vector<node_view> views;
     std::vector<dispatch> dispatches;
     std::vector<byte_range> pending_reads, pending_writes;
-    std::vector<uint32_t> rope_table_of;    // by node: index of its table (ROPE nodes)
-    std::vector<uint32_t> rope_table_word;  // by table: its first word in the aux buffer
+    rope_table_set rope;  // ROPE's tables in the aux buffer
 };
 
 graph_scratch& scratch() {
@@ -625,20 +624,13 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
     for (const node_view& n : sc.views)
         if (n.node->op == PLINTH_OP_ATTENTION)
             positions = uint32_t(std::clamp<int64_t>(n.src[5].ne0 * n.node->i[3], positions, rope_table_max_positions));
-    std::vector<rope_table> tables;
-    sc.rope_table_of.assign(graph.n_nodes, 0);
+    rope_table_set& rope = sc.rope;
+    rope.clear(graph.n_nodes);
     for (uint32_t i = 0; i < graph.n_nodes; ++i) {
         const plinth_node& node = *sc.views[i].node;
-        if (node.op != PLINTH_OP_ROPE) continue;
-        const uint32_t half = uint32_t(node.i[0] / 2);
-        // The CPU backend's float step from one pair's angle to the next (op_rope.cpp).
-        const rope_table t{std::pow(node.f[0], -2.0f / float(2 * half)), node.f[1], half, positions};
-        const auto at = std::find(tables.begin(), tables.end(), t);
-        sc.rope_table_of[i] = uint32_t(at - tables.begin());
-        if (at == tables.end()) tables.push_back(t);
+        if (node.op == PLINTH_OP_ROPE) rope.add(i, uint32_t(node.i[0]), node.f[0], node.f[1], positions);
     }
-    uint64_t aux_words = aux_header_words;
-    for (const rope_table& t : tables) aux_words += t.words();
+    const uint64_t aux_words = rope.lay_out(aux_header_words);
     if ((st = ensure_layouts(dev, err)) != PLINTH_OK) return st;
     if (dev.aux.size < aux_words * 4) {
         destroy_host_buffer(dev, dev.aux);
@@ -648,16 +640,10 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
     }
     auto* aux = static_cast<uint32_t*>(dev.aux.mapped);
     aux[0] = no_error;
-    sc.rope_table_word.clear();
-    uint64_t word = aux_header_words;
-    for (const rope_table& t : tables) {
-        sc.rope_table_word.push_back(uint32_t(word));
-        word += t.words();
-    }
-    if (dev.aux_rope_tables != tables) {  // made once per setting, not per token
-        for (size_t k = 0; k < tables.size(); ++k)
-            fill_rope_table(tables[k], reinterpret_cast<float*>(aux + sc.rope_table_word[k]));
-        dev.aux_rope_tables = tables;
+    if (dev.aux_rope_tables != rope.tables) {  // made once per setting, not per token
+        for (size_t k = 0; k < rope.tables.size(); ++k)
+            fill_rope_table(rope.tables[k], reinterpret_cast<float*>(aux + rope.word[k]));
+        dev.aux_rope_tables = rope.tables;
     }
 
     const uint64_t alignment = std::max<uint64_t>(dev.phys->properties.limits.minStorageBufferOffsetAlignment, 4);
@@ -698,9 +684,9 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
         plan(n, 0, d);
         d.node = i;
         if (n.node->op == PLINTH_OP_ROPE) {
-            const uint32_t t = sc.rope_table_of[i];
-            d.pc.aux_off = sc.rope_table_word[t];
-            d.pc.u[5] = dev.aux_rope_tables[t].positions;
+            const uint32_t t = sc.rope.table_of[i];
+            d.pc.aux_off = sc.rope.word[t];
+            d.pc.u[5] = sc.rope.tables[t].positions;
         }
         d.bindings[0] = bind(n.dst, alignment);
         for (int k = 0; k < sources; ++k) d.bindings[1 + k] = bind(n.src[k], alignment);

@@ -7,7 +7,9 @@
 // angles in [0, 600)); with quantized weights those bits reach the logits past the goldens'
 // tolerance. So the host computes the angles' cos and sin as op_rope.cpp does, once per rope
 // setting, for positions 0 .. positions - 1; the shader falls back to its own evaluation beyond.
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace plinth::vk {
 
@@ -28,5 +30,25 @@ constexpr uint32_t rope_table_max_positions = 65536;
 // out[2 (p half + i)] = cos(scale theta_i(p)), out[2 (p half + i) + 1] = sin(...), theta_0(p) = p:
 // float arithmetic, the CPU backend's.
 void fill_rope_table(const rope_table& t, float* out);
+
+// The CPU backend's float step from one pair's angle to the next (op_rope.cpp).
+float rope_step(float base, uint32_t n_rot);
+
+// The distinct tables of one graph's ROPE nodes, laid out one after another from a first word.
+struct rope_table_set {
+    std::vector<rope_table> tables;
+    std::vector<uint32_t> table_of;  // by node: its table (ROPE nodes only)
+    std::vector<uint32_t> word;      // by table: its first word
+
+    void clear(size_t nodes) {
+        tables.clear();
+        word.clear();
+        table_of.assign(nodes, 0);
+    }
+    // Node `node`'s table: n_rot rotated dims, base and scale of its angles.
+    void add(uint32_t node, uint32_t n_rot, float base, float scale, uint32_t positions);
+    // Assigns the words from `first`; returns the word after the last table.
+    uint64_t lay_out(uint64_t first);
+};
 
 }  // namespace plinth::vk
