@@ -452,6 +452,97 @@ struct Sym32ChainPanel {
     }
 };
 
+// Q4_0 / Q5_0 / Q8_0 x Q8_0 in the lanes order, 8 columns at once: the panel above with, per block,
+// vector k's group sums kept apart, so each row keeps 8 accumulators (lane k of dot_blocks32, one
+// per group) of 8 columns, each fma(d_w d_a, float(group k's sum), acc_k) in block order, added at
+// the end as ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)): bit for bit the row kernel's. Q4_0
+// and Q5_0 codes go in unsigned with a bias term per group (-kBias times the group's activation
+// sum); Q8_0's are signed (kBias 0), so maddubs meets |w| (broadcast) and the activations with w's
+// sign: pair sums at most 2 x 128 x 127, no saturation. One row per pass: 8 accumulators each.
+template <class W, int kBias, class PanelCodes>
+struct Sym32LanesPanel {
+    using Weights = W;
+    using Vec = __m256i;
+    using Acc = __m256;
+    static constexpr int kCols = 8;
+    static constexpr int kMinCols = 3;
+    static constexpr int64_t kBlockElems = kBlock32;
+    static constexpr int kBiasVecs = kBias ? 8 : 0;
+    static constexpr int kPer = 8 + kBiasVecs + 1;  // vectors per block: codes, bias terms, scales
+    static constexpr int kAcc = 8;
+    static constexpr int kRows = 1;
+    static constexpr int64_t kChunk = 64;
+
+    static void store(float* lanes, __m256 v) { _mm256_store_ps(lanes, v); }
+    static __m256 result(const __m256* s) {
+        __m256 v[8];
+        for (int k = 0; k < 8; ++k) v[k] = _mm256_add_ps(s[k], _mm256_setzero_ps());  // as rows_lanes: -0 -> +0
+        return _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(v[0], v[4]), _mm256_add_ps(v[2], v[6])),
+                             _mm256_add_ps(_mm256_add_ps(v[1], v[5]), _mm256_add_ps(v[3], v[7])));
+    }
+
+    static void build(__m256i* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
+        for (int64_t b = 0; b < nb; ++b) {
+            alignas(32) int32_t words[8][8] = {}, bias[8][8] = {};
+            alignas(32) float scale[8] = {};
+            for (int c = 0; c < nc; ++c) {
+                const auto& blk = reinterpret_cast<const BlockQ8_0*>(a + size_t(c) * a_stride)[b];
+                for (int k = 0; k < 8; ++k) {
+                    std::memcpy(&words[k][c], blk.qs + 4 * k, 4);
+                    bias[k][c] = -kBias * (blk.qs[4 * k] + blk.qs[4 * k + 1] + blk.qs[4 * k + 2] + blk.qs[4 * k + 3]);
+                }
+                scale[c] = f16(blk.d);
+            }
+            __m256i* p = panel + b * kPer;
+            for (int k = 0; k < 8; ++k) p[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[k]));
+            for (int k = 0; k < kBiasVecs; ++k) p[8 + k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bias[k]));
+            p[8 + kBiasVecs] = _mm256_castps_si256(_mm256_load_ps(scale));
+        }
+    }
+
+    static int32_t word(const uint8_t* p) {
+        int32_t v;
+        std::memcpy(&v, p, 4);
+        return v;
+    }
+
+    template <int R>
+    static void rows_pass(const W* const* w, const __m256i* panel, int64_t b0, int64_t b1, __m256* acc, size_t prefetch) {
+        static_assert(R == 1, "one row per pass");
+        __m256 s[8];
+        for (int k = 0; k < 8; ++k) s[k] = b0 == 0 ? _mm256_setzero_ps() : acc[k];
+        const __m256i ones = _mm256_set1_epi16(1);
+        for (int64_t b = b0; b < b1; ++b) {
+            const __m256i* p = panel + b * kPer;
+            if (prefetch) prefetch_row(w[0] + b, prefetch);
+            alignas(32) uint8_t codes[32], mags[32];
+            const __m256i c = PanelCodes{}(w[0][b]);
+            _mm256_store_si256(reinterpret_cast<__m256i*>(codes), c);
+            if constexpr (kBias == 0) _mm256_store_si256(reinterpret_cast<__m256i*>(mags), _mm256_abs_epi8(c));
+            asm volatile("" : "+m"(codes), "+m"(mags));  // broadcasts from memory, not by shuffles
+            const __m256 scale = _mm256_mul_ps(_mm256_set1_ps(f16(w[0][b].d)), _mm256_castsi256_ps(p[8 + kBiasVecs]));
+            PLINTH_UNROLL
+            for (int k = 0; k < 8; ++k) {
+                __m256i isum;
+                if constexpr (kBias == 0) {
+                    const __m256i signs = _mm256_set1_epi32(word(codes + 4 * k));
+                    isum = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(word(mags + 4 * k)), _mm256_sign_epi8(p[k], signs)), ones);
+                } else {
+                    isum = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(word(codes + 4 * k)), p[k]), ones),
+                                            p[8 + k]);
+                }
+                s[k] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(isum), s[k]);
+            }
+        }
+        for (int k = 0; k < 8; ++k) acc[k] = s[k];
+    }
+};
+
+// Q8_0's signed codes as they are (Sym32LanesPanel takes their magnitudes and signs apart).
+struct SignedQ8_0 {
+    __m256i operator()(const BlockQ8_0& b) const { return load(b.qs); }
+};
+
 // Unsigned codes (the format's bias not taken off), for the panel's maddubs.
 struct UnsignedQ4_0 {
     __m256i operator()(const BlockQ4_0& b) const { return nibbles(b.qs); }
@@ -475,6 +566,12 @@ void gemm_sym32(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols,
         panel_gemm<Sym32ChainPanel<W, 8, UnsignedQ4_0>, Plain>(rows, n, w, ws, cols, a, as, out, os);
     else if constexpr (kChain && std::is_same_v<W, BlockQ5_0>)
         panel_gemm<Sym32ChainPanel<W, 16, UnsignedQ5_0>, Plain>(rows, n, w, ws, cols, a, as, out, os);
+    else if constexpr (!kChain && std::is_same_v<W, BlockQ8_0>)
+        panel_gemm<Sym32LanesPanel<W, 0, SignedQ8_0>, Plain>(rows, n, w, ws, cols, a, as, out, os);
+    else if constexpr (!kChain && std::is_same_v<W, BlockQ4_0>)
+        panel_gemm<Sym32LanesPanel<W, 8, UnsignedQ4_0>, Plain>(rows, n, w, ws, cols, a, as, out, os);
+    else if constexpr (!kChain && std::is_same_v<W, BlockQ5_0>)
+        panel_gemm<Sym32LanesPanel<W, 16, UnsignedQ5_0>, Plain>(rows, n, w, ws, cols, a, as, out, os);
     else
         Plain::gemm(rows, n, w, ws, cols, a, as, out, os);
 }
