@@ -44,9 +44,14 @@ extern const KernelTable kAvx512Table;  // dot_avx512.cpp (+ -mavx512f -mavx512b
 
 // gemm_q32_avx512.cpp (Q4_0, Q5_0, Q8_0) and gemm_kquant_avx512.cpp (Q4_K, Q5_K, Q6_K): the
 // multi-column kernels kAvx512Table lists (same flags, same rules).
-namespace avx512 {
 using GemmKernel = void(int64_t rows, int64_t n, const void* w, size_t w_stride, int64_t cols, const void* a,
                         size_t a_stride, float* out, int64_t out_stride);
+// gemm_q32_avx2.cpp: the multi-column kernels kAvx2Table lists for Q4_0, Q5_0, Q8_0 (same flags as
+// dot_avx2.cpp).
+namespace avx2 {
+GemmKernel gemm_q4_0, gemm_q5_0, gemm_q8_0, gemm_q4_0_blocks, gemm_q5_0_blocks, gemm_q8_0_blocks;
+}  // namespace avx2
+namespace avx512 {
 GemmKernel gemm_q4_0, gemm_q5_0, gemm_q8_0, gemm_q4_0_blocks, gemm_q5_0_blocks, gemm_q8_0_blocks;
 GemmKernel gemm_q4_k, gemm_q5_k, gemm_q6_k;
 }  // namespace avx512
