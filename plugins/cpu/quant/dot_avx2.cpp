@@ -539,9 +539,9 @@ constexpr KernelTable make_table() {
     t.gemm_blocks[PLINTH_TYPE_Q4_0] = avx2::gemm_q4_0_blocks;
     t.gemm_blocks[PLINTH_TYPE_Q5_0] = avx2::gemm_q5_0_blocks;
     t.gemm_blocks[PLINTH_TYPE_Q8_0] = avx2::gemm_q8_0_blocks;
-    t.gemm[PLINTH_TYPE_Q4_K] = gemm_k<BlockQ4_K>;
-    t.gemm[PLINTH_TYPE_Q5_K] = gemm_k<BlockQ5_K>;
-    t.gemm[PLINTH_TYPE_Q6_K] = gemm_k<BlockQ6_K>;
+    t.gemm[PLINTH_TYPE_Q4_K] = avx2::gemm_q4_k;  // gemm_kquant_avx2.cpp, over the row kernels here
+    t.gemm[PLINTH_TYPE_Q5_K] = avx2::gemm_q5_k;
+    t.gemm[PLINTH_TYPE_Q6_K] = avx2::gemm_q6_k;
     t.quantize[PLINTH_TYPE_F16] = quantize_f16;
     t.quantize[PLINTH_TYPE_Q8_0] = quantize_q8_32<BlockQ8_0>;
     t.quantize[PLINTH_TYPE_Q8_1] = quantize_q8_32<BlockQ8_1>;
@@ -550,6 +550,18 @@ constexpr KernelTable make_table() {
 }
 
 }  // namespace
+
+namespace avx2 {
+void rows_q4_k(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    gemm_k<BlockQ4_K>(rows, n, w, ws, cols, a, as, out, os);
+}
+void rows_q5_k(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    gemm_k<BlockQ5_K>(rows, n, w, ws, cols, a, as, out, os);
+}
+void rows_q6_k(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    gemm_k<BlockQ6_K>(rows, n, w, ws, cols, a, as, out, os);
+}
+}  // namespace avx2
 
 constexpr KernelTable kAvx2Table = make_table();
 

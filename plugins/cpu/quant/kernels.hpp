@@ -47,9 +47,12 @@ extern const KernelTable kAvx512Table;  // dot_avx512.cpp (+ -mavx512f -mavx512b
 using GemmKernel = void(int64_t rows, int64_t n, const void* w, size_t w_stride, int64_t cols, const void* a,
                         size_t a_stride, float* out, int64_t out_stride);
 // gemm_q32_avx2.cpp: the multi-column kernels kAvx2Table lists for Q4_0, Q5_0, Q8_0 (same flags as
-// dot_avx2.cpp).
+// dot_avx2.cpp), and the K-quants' below.
 namespace avx2 {
 GemmKernel gemm_q4_0, gemm_q5_0, gemm_q8_0, gemm_q4_0_blocks, gemm_q5_0_blocks, gemm_q8_0_blocks;
+// gemm_kquant_avx2.cpp: the K-quants' panel kernels, over the row-group kernels of dot_avx2.cpp
+// (rows_*), which take the columns a panel does not.
+GemmKernel gemm_q4_k, gemm_q5_k, gemm_q6_k, rows_q4_k, rows_q5_k, rows_q6_k;
 }  // namespace avx2
 namespace avx512 {
 GemmKernel gemm_q4_0, gemm_q5_0, gemm_q8_0, gemm_q4_0_blocks, gemm_q5_0_blocks, gemm_q8_0_blocks;
