@@ -97,5 +97,15 @@ inline void prefetch_row(const W* p, size_t distance) {
     _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * distance, _MM_HINT_T1);
 }
 
+// The shape every AVX2 column-panel kernel gives panel_driver.hpp's driver: 8 columns in the 32-bit
+// lanes of a ymm register; a panel pays from 3 columns.
+struct Avx2PanelShape {
+    using Vec = __m256i;
+    using Acc = __m256;
+    static constexpr int kCols = 8;
+    static constexpr int kMinCols = 3;
+    static void store(float* lanes, __m256 v) { _mm256_store_ps(lanes, v); }
+};
+
 }  // namespace
 }  // namespace plinth::quant::detail

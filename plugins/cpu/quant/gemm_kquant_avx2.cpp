@@ -20,12 +20,8 @@ namespace {
 // panel's sum pairs. Then the float side, lane by lane, is kquant_term(_min): bit for bit the
 // single-column kernels' results.
 template <class W>
-struct KPanelAvx2 {
+struct KPanelAvx2 : Avx2PanelShape {
     using Weights = W;
-    using Vec = __m256i;
-    using Acc = __m256;
-    static constexpr int kCols = 8;
-    static constexpr int kMinCols = 3;
     static constexpr int64_t kBlockElems = kBlock256;
     static constexpr int kAcc = 1;
     static constexpr bool kQ6 = std::is_same_v<W, BlockQ6_K>;
@@ -38,7 +34,6 @@ struct KPanelAvx2 {
     static constexpr int kRows = 3;  // (4: pp 2% slower)
     static constexpr int64_t kChunk = 8;  // super-blocks per pass (18 KiB of panel, in L1)
 
-    static void store(float* lanes, __m256 v) { _mm256_store_ps(lanes, v); }
     static __m256 result(const __m256* s) { return s[0]; }
 
     // One row's super-block, unpacked: codes as bytes in element order, sub-block scales as int16
@@ -119,12 +114,6 @@ struct KPanelAvx2 {
         }
     }
 
-    static int32_t word(const uint8_t* p) {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        return v;
-    }
-
     // R rows (1 .. kRows) over super-blocks b0 .. b1 - 1, sums in acc[r]; the first pass starts from zero.
     // prefetch (bytes, 0 for none): how far below each block to ask for the next row group's.
     template <int R>
@@ -159,7 +148,7 @@ struct KPanelAvx2 {
                         PLINTH_UNROLL
                         for (int r = 0; r < R; ++r)
                             part[r] = _mm256_add_epi16(
-                                part[r], _mm256_maddubs_epi16(_mm256_set1_epi32(word(u[r].codes + 4 * (j * kGroups + g))), q));
+                                part[r], _mm256_maddubs_epi16(_mm256_set1_epi32(code_word(u[r].codes + 4 * (j * kGroups + g))), q));
                     }
                     PLINTH_UNROLL
                     for (int r = 0; r < R; ++r)

@@ -231,12 +231,6 @@ struct KPanel : Avx512PanelShape {
         }
     }
 
-    static int32_t word(const uint8_t* p) {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        return v;
-    }
-
     // R rows (1 .. kRows) over super-blocks b0 .. b1 - 1, sums in acc[r]; the first pass starts from zero.
     // prefetch (bytes, 0 for none): how far below each block to ask for the next row group's.
     template <int R>
@@ -268,7 +262,7 @@ struct KPanel : Avx512PanelShape {
                     asm("" : "+v"(q));  // loaded once for the rows, not folded into each row's dpbusd
                     PLINTH_UNROLL
                     for (int r = 0; r < R; ++r)
-                        sub[r] = _mm512_dpbusd_epi32(sub[r], _mm512_set1_epi32(word(u[r].codes + 4 * (j * kGroups + g))), q);
+                        sub[r] = _mm512_dpbusd_epi32(sub[r], _mm512_set1_epi32(code_word(u[r].codes + 4 * (j * kGroups + g))), q);
                 }
                 PLINTH_UNROLL
                 for (int r = 0; r < R; ++r) isum[r] = _mm512_add_epi32(isum[r], _mm512_mullo_epi32(sub[r], _mm512_set1_epi32(u[r].scales[j])));

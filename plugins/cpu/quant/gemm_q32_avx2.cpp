@@ -107,12 +107,8 @@ struct CodesQ8_0 {
 // bit for bit the single-column results. (No lanes order here: its 8 float chains per column cost
 // what the panel would save.)
 template <class W, int kBias, class UnsignedCodes>
-struct Sym32ChainPanel {
+struct Sym32ChainPanel : Avx2PanelShape {
     using Weights = W;
-    using Vec = __m256i;
-    using Acc = __m256;
-    static constexpr int kCols = 8;
-    static constexpr int kMinCols = 3;
     static constexpr int64_t kBlockElems = kBlock32;
     static constexpr int kPer = 8 + 1 + 1;  // vectors per block: codes, bias, scales
     static constexpr int kAcc = 1;
@@ -120,7 +116,6 @@ struct Sym32ChainPanel {
     static constexpr int kI16 = kBias <= 8 ? 8 : 4;  // groups summed as int16 before widening
     static constexpr int64_t kChunk = 64;            // blocks per pass (20 KiB of panel, in L1)
 
-    static void store(float* lanes, __m256 v) { _mm256_store_ps(lanes, v); }
     static __m256 result(const __m256* s) { return s[0]; }
 
     // Panel of columns c0 .. c0 + nc - 1 (nc <= 8; missing lanes are zero).
@@ -141,12 +136,6 @@ struct Sym32ChainPanel {
             p[8] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bias));
             p[9] = _mm256_castps_si256(_mm256_load_ps(scale));
         }
-    }
-
-    static int32_t word(const uint8_t* p) {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        return v;
     }
 
     // R rows (1 .. kRows) over blocks b0 .. b1 - 1, sums in acc[r]; the first pass starts from zero.
@@ -179,7 +168,7 @@ struct Sym32ChainPanel {
                 asm("" : "+x"(q));  // one load of the panel vector for all the rows
                 PLINTH_UNROLL
                 for (int r = 0; r < R; ++r)
-                    part[r] = _mm256_add_epi16(part[r], _mm256_maddubs_epi16(_mm256_set1_epi32(word(codes[r] + 4 * k)), q));
+                    part[r] = _mm256_add_epi16(part[r], _mm256_maddubs_epi16(_mm256_set1_epi32(code_word(codes[r] + 4 * k)), q));
                 if ((k + 1) % kI16 == 0) {
                     PLINTH_UNROLL
                     for (int r = 0; r < R; ++r) {
@@ -207,12 +196,8 @@ struct Sym32ChainPanel {
 // sum); Q8_0's are signed (kBias 0), so maddubs meets |w| (broadcast) and the activations with w's
 // sign: pair sums at most 2 x 128 x 127, no saturation. One row per pass: 8 accumulators each.
 template <class W, int kBias, class PanelCodes>
-struct Sym32LanesPanel {
+struct Sym32LanesPanel : Avx2PanelShape {
     using Weights = W;
-    using Vec = __m256i;
-    using Acc = __m256;
-    static constexpr int kCols = 8;
-    static constexpr int kMinCols = 3;
     static constexpr int64_t kBlockElems = kBlock32;
     static constexpr int kBiasVecs = kBias ? 8 : 0;
     static constexpr int kPer = 8 + kBiasVecs + 1;  // vectors per block: codes, bias terms, scales
@@ -220,7 +205,6 @@ struct Sym32LanesPanel {
     static constexpr int kRows = 1;
     static constexpr int64_t kChunk = 64;
 
-    static void store(float* lanes, __m256 v) { _mm256_store_ps(lanes, v); }
     static __m256 result(const __m256* s) {
         __m256 v[8];
         for (int k = 0; k < 8; ++k) v[k] = _mm256_add_ps(s[k], _mm256_setzero_ps());  // as rows_lanes: -0 -> +0
@@ -247,12 +231,6 @@ struct Sym32LanesPanel {
         }
     }
 
-    static int32_t word(const uint8_t* p) {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        return v;
-    }
-
     template <int R>
     static void rows_pass(const W* const* w, const __m256i* panel, int64_t b0, int64_t b1, __m256* acc, size_t prefetch) {
         static_assert(R == 1, "one row per pass");
@@ -272,10 +250,10 @@ struct Sym32LanesPanel {
             for (int k = 0; k < 8; ++k) {
                 __m256i isum;
                 if constexpr (kBias == 0) {
-                    const __m256i signs = _mm256_set1_epi32(word(codes + 4 * k));
-                    isum = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(word(mags + 4 * k)), _mm256_sign_epi8(p[k], signs)), ones);
+                    const __m256i signs = _mm256_set1_epi32(code_word(codes + 4 * k));
+                    isum = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(code_word(mags + 4 * k)), _mm256_sign_epi8(p[k], signs)), ones);
                 } else {
-                    isum = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(word(codes + 4 * k)), p[k]), ones),
+                    isum = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi32(code_word(codes + 4 * k)), p[k]), ones),
                                             p[8 + k]);
                 }
                 s[k] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(isum), s[k]);

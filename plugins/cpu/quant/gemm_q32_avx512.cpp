@@ -175,12 +175,6 @@ struct Sym32Panel : Avx512PanelShape {
         }
     }
 
-    static int32_t word(const uint8_t* p) {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        return v;
-    }
-
     // R rows (1 .. kRows) over blocks b0 .. b1 - 1, accumulators in acc[r * kAcc ..]. prefetch (bytes, 0 for
     // none): how far below each block to ask for the next row group's.
     template <int R>
@@ -213,7 +207,7 @@ struct Sym32Panel : Avx512PanelShape {
                     __m512i q = p[k];
                     asm("" : "+v"(q));  // one load for the rows (see below)
                     PLINTH_UNROLL
-                    for (int r = 0; r < R; ++r) isum[r] = _mm512_dpbusd_epi32(isum[r], _mm512_set1_epi32(word(codes[r] + 4 * k)), q);
+                    for (int r = 0; r < R; ++r) isum[r] = _mm512_dpbusd_epi32(isum[r], _mm512_set1_epi32(code_word(codes[r] + 4 * k)), q);
                 }
                 PLINTH_UNROLL
                 for (int r = 0; r < R; ++r) s[r][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), scale[r], s[r][0]);
@@ -226,7 +220,7 @@ struct Sym32Panel : Avx512PanelShape {
                     asm("" : "+v"(q), "+v"(bias));
                     PLINTH_UNROLL
                     for (int r = 0; r < R; ++r) {
-                        const __m512i lane = _mm512_dpbusd_epi32(bias, _mm512_set1_epi32(word(codes[r] + 4 * k)), q);
+                        const __m512i lane = _mm512_dpbusd_epi32(bias, _mm512_set1_epi32(code_word(codes[r] + 4 * k)), q);
                         s[r][k] = _mm512_fmadd_ps(scale[r], _mm512_cvtepi32_ps(lane), s[r][k]);
                     }
                 }
