@@ -3,6 +3,7 @@
 // the host, run on a backend and on the reference through the C ABI, and the checks that compare
 // the two results. Internal to tests/conformance.
 #include "backend_conformance.hpp"
+#include "graph_node.hpp"
 
 #include <plinth/compute.h>
 #include <plinth/weight_types.h>
@@ -95,13 +96,7 @@ struct graph_spec {
         return uint32_t(tensors.size() - 1);
     }
     plinth_node& node(uint32_t op, uint32_t dst, std::initializer_list<uint32_t> srcs) {
-        plinth_node n{};
-        n.op = op;
-        n.dst = dst;
-        for (auto& s : n.src) s = PLINTH_NO_TENSOR;
-        int k = 0;
-        for (uint32_t s : srcs) n.src[k++] = s;
-        nodes.push_back(n);
+        nodes.push_back(plinth::test::make_node(op, dst, srcs));
         return nodes.back();
     }
     uint64_t bytes(uint32_t t) const { return tensor_bytes(tensors[t].type, tensors[t].shape); }

@@ -3,6 +3,8 @@
 // graphs (one exactly-sized buffer per tensor), random data and comparison helpers.
 #include <catch2/catch.hpp>
 
+#include "graph_node.hpp"
+
 #include <plinth/plugin_host.hpp>
 
 #include <quant_api.hpp>
@@ -94,13 +96,7 @@ public:
     }
 
     plinth_node& node(uint32_t op, uint32_t dst, std::initializer_list<uint32_t> srcs) {
-        plinth_node n{};
-        n.op = op;
-        n.dst = dst;
-        for (auto& s : n.src) s = PLINTH_NO_TENSOR;
-        int k = 0;
-        for (uint32_t s : srcs) n.src[k++] = s;
-        nodes.push_back(n);
+        nodes.push_back(plinth::test::make_node(op, dst, srcs));
         return nodes.back();
     }
 
