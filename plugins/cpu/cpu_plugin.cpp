@@ -77,21 +77,9 @@ const plinth_backend_api backend_api = [] {
     return api;
 }();
 
-plinth_plugin_descriptor descriptor = [] {
-    plinth_plugin_descriptor d{};
-    d.struct_size = sizeof(d);
-    d.abi_major = PLINTH_ABI_MAJOR;
-    d.abi_minor = PLINTH_ABI_MINOR;
-    d.kind = PLINTH_PLUGIN_BACKEND;
-    d.name = "cpu";
-    d.version = "0.1.0";
-    d.description = "CPU backend (host memory, runtime ISA detection)";
-    d.probe = probe;
-    d.init = init;
-    d.shutdown = shutdown;
-    d.backend = &backend_api;
-    return d;
-}();
+plinth_plugin_descriptor descriptor =
+    sdk::backend_descriptor("cpu", "0.1.0", "CPU backend (host memory, runtime ISA detection)",
+                            probe, init, shutdown, &backend_api);
 
 }  // namespace
 }  // namespace plinth::cpu

@@ -136,21 +136,9 @@ const plinth_backend_api backend_api = [] {
     return api;
 }();
 
-plinth_plugin_descriptor descriptor = [] {
-    plinth_plugin_descriptor d{};
-    d.struct_size = sizeof(d);
-    d.abi_major = PLINTH_ABI_MAJOR;
-    d.abi_minor = PLINTH_ABI_MINOR;
-    d.kind = PLINTH_PLUGIN_BACKEND;
-    d.name = "vulkan";
-    d.version = "0.1.0";
-    d.description = "Vulkan backend (compute shaders on any Vulkan 1.1 device)";
-    d.probe = probe;
-    d.init = init;
-    d.shutdown = shutdown;
-    d.backend = &backend_api;
-    return d;
-}();
+plinth_plugin_descriptor descriptor =
+    sdk::backend_descriptor("vulkan", "0.1.0", "Vulkan backend (compute shaders on any Vulkan 1.1 device)",
+                            probe, init, shutdown, &backend_api);
 
 }  // namespace
 }  // namespace plinth::vk
