@@ -465,8 +465,12 @@ private:
 
     void walk_backends(const YAML::Node& node, config& cfg) {
         if (!is_section(node, "backends")) return;
-        const section where{"backends", {}, "only the 'cpu' backend has settings in this version"};
-        for (const auto& e : entries(node, where, {"cpu"})) {
+        const section where{"backends", {}, "only the 'cpu' and 'vulkan' backends have settings in this version"};
+        for (const auto& e : entries(node, where, {"cpu", "vulkan"})) {
+            if (e.key == "vulkan") {
+                walk_vulkan(e.value, cfg);
+                continue;
+            }
             if (!is_section(e.value, "cpu")) continue;
             for (const auto& c : entries(e.value, section{"backends.cpu", {}, {}}, {"threads", "simd"})) {
                 if (c.value.IsNull()) continue;
@@ -489,6 +493,23 @@ private:
                     cfg.set_by_file.insert("backends.cpu.threads");
                 }
             }
+        }
+    }
+
+    // backends.vulkan: the Vulkan plugin's options, each "auto" or its one other value.
+    void walk_vulkan(const YAML::Node& node, config& cfg) {
+        if (!is_section(node, "vulkan")) return;
+        for (const auto& c : entries(node, section{"backends.vulkan", {}, {}}, {"staging", "float64"})) {
+            if (c.value.IsNull()) continue;
+            auto value = string(c.value, c.key);
+            if (!value) continue;
+            const std::vector<std::string_view> allowed = {"auto", c.key == "staging" ? "always" : "off"};
+            if (std::find(allowed.begin(), allowed.end(), *value) == allowed.end()) {
+                error(c.value, quoted_name(c.key) + " must be one of " + join(allowed) + ", got " + shown(*value));
+                continue;
+            }
+            (c.key == "staging" ? cfg.backends.vulkan.staging : cfg.backends.vulkan.float64) = *value;
+            cfg.set_by_file.insert("backends.vulkan." + c.key);
         }
     }
 

@@ -106,6 +106,9 @@ engine::engine(const plugin_host& host, const std::filesystem::path& model_path,
         }
         if (!options.simd.empty() && backend->name == "cpu" && slot->api->set_option)
             check(slot->api->set_option("simd", options.simd.c_str(), &msg), msg, "setting the CPU kernels' instruction set");
+        if (const auto it = options.backend_options.find(backend->name); it != options.backend_options.end() && slot->api->set_option)
+            for (const auto& [key, value] : it->second)
+                check(slot->api->set_option(key.c_str(), value.c_str(), &msg), msg, "setting " + backend->name + " option '" + key + "'");
         devices_.push_back(std::move(slot));
     }
     for (size_t d = 0; d < devices_.size(); ++d) {

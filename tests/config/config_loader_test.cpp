@@ -325,7 +325,7 @@ TEST_CASE("unknown keys get the nearest valid key, or the list of valid keys", "
     CHECK(diagnostics_of("backends: {cpus: {}}").at(0).message ==
           "unknown key 'cpus' in 'backends'; did you mean 'cpu'?");
     CHECK(diagnostics_of("backends: {cuda: {}}").at(0).message ==
-          "unknown key 'cuda' in 'backends' (only the 'cpu' backend has settings in this version)");
+          "unknown key 'cuda' in 'backends' (only the 'cpu' and 'vulkan' backends have settings in this version)");
 }
 
 TEST_CASE("budget entries are validated", "[config][placement]") {
@@ -337,4 +337,20 @@ TEST_CASE("budget entries are validated", "[config][placement]") {
           "the budget for 'cpu:0': size \"-1GiB\" is out of range: it must be greater than zero");
     CHECK(diagnostics_of("placement: {auto: true, budget: [1GiB]}").at(0).message ==
           "'budget' must be a map from device to size (e.g. vulkan:0: 2GiB), got a list");
+}
+
+TEST_CASE("backends.vulkan sets the Vulkan plugin's options", "[config]") {
+    const plinth::config cfg = load_config_text("backends:\n  vulkan:\n    staging: always\n    float64: off\n", "vk.yaml");
+    CHECK(cfg.backends.vulkan.staging == "always");
+    CHECK(cfg.backends.vulkan.float64 == "off");
+    CHECK(cfg.set_by_file.count("backends.vulkan.float64") == 1);
+    CHECK(load_config_text("backends: {vulkan: {}}", "vk.yaml").backends.vulkan.float64.empty());
+
+    const auto d = diagnostics_of("backends:\n  vulkan:\n    float64: no\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].line == 3);
+    CHECK(d[0].column == 14);
+    CHECK(d[0].message == "'float64' must be one of auto, off, got \"no\"");
+    CHECK(diagnostics_of("backends: {vulkan: {stagin: always}}").at(0).message ==
+          "unknown key 'stagin' in 'backends.vulkan'; did you mean 'staging'?");
 }

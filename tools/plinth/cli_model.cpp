@@ -22,6 +22,8 @@ loaded_model load_model(const session& s, const model_options& flags) {
     if (flags.threads) options.threads = flags.threads;
     else options.threads = s.config.backends.cpu.threads;
     options.simd = s.config.backends.cpu.simd;
+    if (!s.config.backends.vulkan.staging.empty()) options.backend_options["vulkan"]["staging"] = s.config.backends.vulkan.staging;
+    if (!s.config.backends.vulkan.float64.empty()) options.backend_options["vulkan"]["float64"] = s.config.backends.vulkan.float64;
     options.placement = s.config.placement;
     if (!flags.device.empty()) {
         options.device = flags.device;

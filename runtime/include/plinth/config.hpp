@@ -42,8 +42,14 @@ struct cpu_backend_settings {
     std::string simd;                 // kernels' instruction set: "" (= auto), auto, avx512, avx2, neon, scalar
 };
 
+struct vulkan_backend_settings {
+    std::string staging;  // "" (= auto), auto, always: uploads through the staging buffer even where memory maps
+    std::string float64;  // "" (= auto), auto, off: off runs the shaders built without doubles
+};
+
 struct backend_settings {
     cpu_backend_settings cpu;
+    vulkan_backend_settings vulkan;
 };
 
 // "<backend>:<index>", e.g. "cpu:0", "vulkan:1".
