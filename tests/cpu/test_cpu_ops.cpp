@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <iterator>
+#include <limits>
 
 using namespace cpu_test;
 namespace quant = plinth::quant;
@@ -135,6 +136,18 @@ TEST_CASE("SWIGLU's exp is the correctly rounded one, bit for bit at every vecto
             FAIL_CHECK("element " << i << ": x " << x[i] << " gives " << got[i] << ", want " << want);
     }
     CHECK(differ == 0);
+
+    // A NaN gate stays NaN (and does not disturb its neighbours in the vector).
+    std::vector<float> nan_x(37, 0.5f), ones(37, 1.0f);
+    nan_x[5] = std::numeric_limits<float>::quiet_NaN();
+    graph_builder h;
+    const uint32_t hx = h.f32(shp(37), nan_x), hu = h.f32(shp(37), ones), hd = h.f32(shp(37));
+    h.node(PLINTH_OP_SWIGLU, hd, {hx, hu});
+    h.run();
+    const auto out = h.f32_data(hd);
+    CHECK(std::isnan(out[5]));
+    CHECK(out[4] == 0.5f / (1.0f + float(std::exp(-0.5))));
+    CHECK(out[6] == out[4]);
 }
 
 TEST_CASE("element-wise ops may write over their first source", "[cpu][elementwise]") {

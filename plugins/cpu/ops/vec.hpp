@@ -15,7 +15,9 @@ namespace plinth::cpu {
 //   an even integer in float; r = (x - k ln2_hi) - k ln2_lo in double (ln2_hi has 32 bits, so k ln2_hi is
 //   exact); exp(r), |r| <= 0.35, by its Taylor series to r^13 / 13! (truncation below 1e-17) in
 //   Horner form; times 2^k, exact.
-inline double exp_float_wide(float x) {
+inline double exp_float_wide(float x_in) {
+    // (A NaN is carried through at the end: converting it to an integer below would be undefined.)
+    float x = x_in != x_in ? 0.0f : x_in;
     x = x < -104.0f ? -104.0f : x;
     x = x > 88.8f ? 88.8f : x;
     // Rounded to even by adding and taking away 1.5 * 2^23 (|x log2(e)| < 2^22).
@@ -41,7 +43,7 @@ inline double exp_float_wide(float x) {
     const uint64_t bits = uint64_t(int64_t(k_int) + 1023) << 52;
     double scale;
     __builtin_memcpy(&scale, &bits, sizeof(scale));
-    return p * scale;
+    return x_in != x_in ? double(x_in) : p * scale;
 }
 inline float exp_float(float x) { return float(exp_float_wide(x)); }
 
