@@ -179,23 +179,28 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
         }
         if (!matched) throw error(at(rule.where) + "the tensors rule \"" + *rule.tensors + "\" matches no tensor of the model");
     }
+    // Where a weight goes: its tensors rule, else its layer's device (the ends': embedding, output).
+    const auto device_by_layer = [&](const std::string& name) {
+        const int l = layer_of(name);
+        if (l >= 0 && static_cast<uint32_t>(l) < n_layer) return layer[static_cast<uint32_t>(l)];
+        return name == weights.token_embd->name ? b.plan.embedding_device : b.plan.output_device;
+    };
+    const auto device_of_tensor = [&](const tensor_view& t) {
+        if (auto it = b.plan.tensor_overrides.find(t.name); it != b.plan.tensor_overrides.end()) return it->second;
+        return device_by_layer(t.name);
+    };
+
     // A weight whose op its device refuses (supports_node: e.g. a type the backend has no kernel
     // for) runs on the CPU instead, which reads it from the mapping: placed there as an override,
     // so it is not uploaded and the copies it costs are counted. (The engine would move such nodes
     // anyway; this makes the plan say so.)
-    const auto natural_device = [&](const tensor_view& t) {
-        if (auto it = b.plan.tensor_overrides.find(t.name); it != b.plan.tensor_overrides.end()) return it->second;
-        const int l = layer_of(t.name);
-        if (l >= 0 && static_cast<uint32_t>(l) < n_layer) return layer[static_cast<uint32_t>(l)];
-        return t.name == weights.token_embd->name ? b.plan.embedding_device : b.plan.output_device;
-    };
     std::vector<std::pair<const tensor_view*, uint32_t>> uses;  // weight, op
     uses.emplace_back(weights.token_embd, PLINTH_OP_GET_ROWS);
     uses.emplace_back(weights.output, PLINTH_OP_MATMUL);
     for (const auto& l : weights.layers)
         for (const tensor_view* t : {l.wq, l.wk, l.wv, l.wo, l.ffn_gate, l.ffn_up, l.ffn_down}) uses.emplace_back(t, PLINTH_OP_MATMUL);
     for (const auto& [t, op] : uses) {
-        const std::string device = b.plan.devices[natural_device(*t)];  // (a copy: slot() may grow the list)
+        const std::string device = b.plan.devices[device_of_tensor(*t)];  // (a copy: slot() may grow the list)
         if (device.rfind("cpu:", 0) == 0 || device_runs(host, device, op, *t)) continue;
         uint32_t cpu = 0;
         try {
@@ -204,16 +209,9 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
             continue;  // no CPU backend: the engine reports the node it cannot place
         }
         b.plan.tensor_overrides[t->name] = cpu;
-        b.plan.refused[t->name] = device;
-        b.plan.refused_type[t->name] = plinth_weight_type_info(t->type).name;
+        b.plan.refused[t->name] = {device, plinth_weight_type_info(t->type).name};
     }
 
-    const auto device_of_tensor = [&](const tensor_view& t) {
-        if (auto it = b.plan.tensor_overrides.find(t.name); it != b.plan.tensor_overrides.end()) return it->second;
-        const int l = layer_of(t.name);
-        if (l >= 0 && static_cast<uint32_t>(l) < n_layer) return layer[static_cast<uint32_t>(l)];
-        return t.name == weights.token_embd->name ? b.plan.embedding_device : b.plan.output_device;
-    };
     for (const auto& t : file.tensors()) b.plan.weight_bytes[device_of_tensor(t)] += t.size;
     for (uint32_t l = 0; l < n_layer; ++l) b.plan.kv_bytes[layer[l]] += kv_bytes_per_layer;
 
@@ -226,14 +224,7 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
     }
     copies += b.plan.output_device != prev;
     // A weight moved off its layer's device sends its input there and its result back.
-    for (const auto& [name, device] : b.plan.tensor_overrides) {
-        const tensor_view* t = file.find_tensor(name);
-        const int l = layer_of(name);
-        const uint32_t natural = l >= 0 && static_cast<uint32_t>(l) < n_layer ? layer[static_cast<uint32_t>(l)]
-                                 : t == weights.token_embd ? b.plan.embedding_device
-                                                           : b.plan.output_device;
-        copies += device != natural ? 2 : 0;
-    }
+    for (const auto& [name, device] : b.plan.tensor_overrides) copies += device != device_by_layer(name) ? 2 : 0;
     b.plan.boundary_copies = copies;
     return b.plan;
 }
@@ -252,12 +243,11 @@ std::string placement_plan::describe() const {
     out << "  token embedding -> " << devices[embedding_device] << "\n";
     out << "  output -> " << devices[output_device] << "\n";
     // Rule overrides one by one; weights their device refused, counted by type.
-    std::map<std::string, uint32_t> refused_counts;  // "vulkan:0 Q5_K -> cpu:0"
+    std::map<std::string, uint32_t> refused_counts;  // "vulkan:0 does not run the Q5_K weights; ..."
     for (const auto& [name, device] : tensor_overrides) {
         const auto it = refused.find(name);
         if (it == refused.end()) out << "  tensor " << name << " -> " << devices[device] << "\n";
-        else ++refused_counts[it->second + " does not run the " + refused_type.at(name) + " weights; " +
-                              std::string("they run on ") + devices[device]];
+        else ++refused_counts[it->second.device + " does not run the " + it->second.type + " weights; they run on " + devices[device]];
     }
     for (const auto& [what, count] : refused_counts) out << "  " << count << " weights: " << what << "\n";
     for (size_t d = 0; d < devices.size(); ++d)

@@ -20,9 +20,12 @@ struct placement_plan {
     uint32_t embedding_device = 0;
     uint32_t output_device = 0;
     std::map<std::string, uint32_t> tensor_overrides;  // tensor name -> device (tensors rules, refusals)
-    // Weights moved to the CPU because their layer's device refused their op (supports_node):
-    // name -> the device that refused, and the weight's type name.
-    std::map<std::string, std::string> refused, refused_type;
+    // Weights moved to the CPU because their layer's device refused their op (supports_node).
+    struct refusal {
+        std::string device;  // the device that refused
+        std::string type;    // the weight's type name
+    };
+    std::map<std::string, refusal> refused;  // by tensor name
     std::vector<uint64_t> weight_bytes;    // per device
     std::vector<uint64_t> kv_bytes;        // per device
     uint32_t boundary_copies = 0;          // activations crossing devices per forward pass
