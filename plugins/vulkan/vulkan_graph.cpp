@@ -331,11 +331,13 @@ plinth_status get_pipeline(device& dev, uint32_t k, VkPipeline* out, plinth_mess
         *out = slot;
         return PLINTH_OK;
     }
-    const std::string name = kernel_names[k], fallback = name + "_nof64";
-    const shader_blob* blob = nullptr;
-    for (size_t i = 0; i < shader_blob_count; ++i)
-        if (shader_blobs[i].name == name && !blob) blob = &shader_blobs[i];
-        else if (shader_blobs[i].name == fallback && plain) blob = &shader_blobs[i];
+    const auto find = [](const std::string& name) -> const shader_blob* {
+        for (size_t i = 0; i < shader_blob_count; ++i)
+            if (shader_blobs[i].name == name) return &shader_blobs[i];
+        return nullptr;
+    };
+    const shader_blob* blob = plain ? find(std::string(kernel_names[k]) + "_nof64") : nullptr;
+    if (!blob) blob = find(kernel_names[k]);
     if (!blob) return fail(err, PLINTH_ERR_INTERNAL, "shader '%s' is not in this build", kernel_names[k]);
     VkShaderModuleCreateInfo mi{};
     mi.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
