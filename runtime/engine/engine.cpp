@@ -101,14 +101,9 @@ engine::engine(const plugin_host& host, const std::filesystem::path& model_path,
         slot->info.struct_size = sizeof(slot->info);
         plinth_message msg{};
         check(slot->api->device_info(index, &slot->info, &msg), msg, "reading device " + id);
-        if (options.threads && backend->name == "cpu" && slot->api->set_option) {
-            check(slot->api->set_option("threads", std::to_string(*options.threads).c_str(), &msg), msg, "setting threads");
-        }
-        if (!options.simd.empty() && backend->name == "cpu" && slot->api->set_option)
-            check(slot->api->set_option("simd", options.simd.c_str(), &msg), msg, "setting the CPU kernels' instruction set");
         if (const auto it = options.backend_options.find(backend->name); it != options.backend_options.end() && slot->api->set_option)
             for (const auto& [key, value] : it->second)
-                check(slot->api->set_option(key.c_str(), value.c_str(), &msg), msg, "setting " + backend->name + " option '" + key + "'");
+                check(slot->api->set_option(key.c_str(), value.c_str(), &msg), msg, "the " + backend->name + " backend");
         devices_.push_back(std::move(slot));
     }
     for (size_t d = 0; d < devices_.size(); ++d) {

@@ -51,7 +51,7 @@ void check_same_bits(const std::string& model, const engine_options& other) {
     const auto runs = test::read_golden(test::shared_dir() / "golden" / (model + ".greedy.jsonl"));
     REQUIRE(!runs.empty());
     engine_options cpu;
-    cpu.simd = "avx512";
+    cpu.backend_options["cpu"]["simd"] = "avx512";
     std::unique_ptr<engine> reference;
     try {
         reference = std::make_unique<engine>(host(), test::shared_model(model + ".gguf"), cpu);

@@ -1,6 +1,7 @@
 #include "cli_model.hpp"
 
 #include <iostream>
+#include <optional>
 
 namespace plinth::cli {
 
@@ -19,9 +20,11 @@ loaded_model load_model(const session& s, const model_options& flags) {
     if (path.empty()) throw po::error("no model given: pass -m MODEL or set model.path in --config");
     engine_options options;
     options.context = flags.context ? flags.context : s.config.model.context;
-    if (flags.threads) options.threads = flags.threads;
-    else options.threads = s.config.backends.cpu.threads;
-    options.simd = s.config.backends.cpu.simd;
+    // The backends' options, from the config; -t overrides its CPU threads.
+    auto& cpu = options.backend_options["cpu"];
+    const std::optional<uint32_t> threads = flags.threads ? std::optional<uint32_t>(flags.threads) : s.config.backends.cpu.threads;
+    if (threads) cpu["threads"] = std::to_string(*threads);
+    if (!s.config.backends.cpu.simd.empty()) cpu["simd"] = s.config.backends.cpu.simd;
     if (!s.config.backends.vulkan.staging.empty()) options.backend_options["vulkan"]["staging"] = s.config.backends.vulkan.staging;
     if (!s.config.backends.vulkan.float64.empty()) options.backend_options["vulkan"]["float64"] = s.config.backends.vulkan.float64;
     options.placement = s.config.placement;

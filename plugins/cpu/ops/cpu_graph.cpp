@@ -290,7 +290,9 @@ plinth_status set_option(const char* key, const char* value, plinth_message* err
         std::lock_guard<std::mutex> lock(s.mutex);  // no graph is computing while it changes
         if (!quant::set_dispatch_for_testing(value))
             return fail(err, PLINTH_ERR_INVALID_ARGUMENT,
-                        "option 'simd' must be auto, avx512, avx2, neon or scalar, and one this CPU runs; not '%s'", value);
+                        "option 'simd' (the kernels' instruction set) must be auto, avx512, avx2, neon or scalar, and one "
+                        "this CPU runs; not '%s'",
+                        value);
         return PLINTH_OK;
     }
     if (std::strcmp(key, "threads") != 0)

@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,10 +25,8 @@ struct engine_options {
     std::string device = "cpu:0";         // where everything runs when `placement` has no rules
     placement_settings placement;         // layer rules, tensor rules, auto
     uint32_t context = 0;                 // tokens the KV cache holds; 0: the model's, at most 4096
-    std::optional<uint32_t> threads;      // CPU threads; absent: the backend's default
-    std::string simd;                     // CPU kernels' instruction set (its 'simd' option); empty: auto
-    // Other options per backend plugin, set (set_option) on each backend the model uses:
-    // backend name -> key -> value (e.g. vulkan -> float64 -> off).
+    // Options per backend plugin, set (set_option) on each backend the model uses: backend name ->
+    // key -> value, e.g. cpu -> threads -> 4, cpu -> simd -> avx2, vulkan -> float64 -> off.
     std::map<std::string, std::map<std::string, std::string>> backend_options;
     uint32_t kv_type = 1;                 // PLINTH_TYPE_F16 (as the reference) or PLINTH_TYPE_F32
     uint32_t block_size = 16;             // tokens per KV block
