@@ -97,6 +97,32 @@ struct CodesQ8_0 {
     __m256i operator()(const BlockQ8_0& b) const { return load(b.qs); }
 };
 
+// The panel of 8 activation columns (Q8_0 blocks; panel_driver.hpp) both 32-block kernels below
+// read: per block, vector k holds bytes 4k .. 4k + 3 of each column's codes; then kBiasTerms vectors
+// of -kBias times the columns' code sums (1: the whole block's, 8: each 4-code group's, 0: none);
+// then the columns' scales as floats. Columns past nc are zero.
+template <int kBias, int kBiasTerms>
+void build_sym32_panel(__m256i* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
+    constexpr int kPer = 8 + kBiasTerms + 1;
+    for (int64_t b = 0; b < nb; ++b) {
+        alignas(32) int32_t words[8][8] = {}, bias[8][8] = {};
+        alignas(32) float scale[8] = {};
+        for (int c = 0; c < nc; ++c) {
+            const auto& blk = reinterpret_cast<const BlockQ8_0*>(a + size_t(c) * a_stride)[b];
+            for (int k = 0; k < 8; ++k) {
+                std::memcpy(&words[k][c], blk.qs + 4 * k, 4);
+                const int group = -kBias * (blk.qs[4 * k] + blk.qs[4 * k + 1] + blk.qs[4 * k + 2] + blk.qs[4 * k + 3]);
+                bias[kBiasTerms == 1 ? 0 : k][c] += group;
+            }
+            scale[c] = f16(blk.d);
+        }
+        __m256i* p = panel + b * kPer;
+        for (int k = 0; k < 8; ++k) p[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[k]));
+        for (int t = 0; t < kBiasTerms; ++t) p[8 + t] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bias[t]));
+        p[8 + kBiasTerms] = _mm256_castps_si256(_mm256_load_ps(scale));
+    }
+}
+
 // Q4_0 / Q5_0 x Q8_0 in the blocks order, 8 columns at once: lanes are columns (panel_driver.hpp).
 // The tile's activation columns are laid out as a panel: per block, vector k holds bytes 4k .. 4k + 3
 // of each column's codes, then -kBias times each column's code sum, then the columns' scales. A row's
@@ -104,8 +130,7 @@ struct CodesQ8_0 {
 // VNNI the int16 pair sums must not saturate, so kI16 groups are added as int16 (Q4_0: 8 x 2 x 15 x
 // 127 = 30480; Q5_0 4 groups) before widening. The whole-block integer sum plus the bias term is the
 // exact sum of dot_chain32; then, lane by lane, its fused multiply-add by d_w d_a in block order:
-// bit for bit the single-column results. (No lanes order here: its 8 float chains per column cost
-// what the panel would save.)
+// bit for bit the single-column results. (The lanes order: Sym32LanesPanel below.)
 template <class W, int kBias, class UnsignedCodes>
 struct Sym32ChainPanel : Avx2PanelShape {
     using Weights = W;
@@ -118,24 +143,8 @@ struct Sym32ChainPanel : Avx2PanelShape {
 
     static __m256 result(const __m256* s) { return s[0]; }
 
-    // Panel of columns c0 .. c0 + nc - 1 (nc <= 8; missing lanes are zero).
     static void build(__m256i* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
-        for (int64_t b = 0; b < nb; ++b) {
-            alignas(32) int32_t words[8][8] = {}, bias[8] = {};
-            alignas(32) float scale[8] = {};
-            for (int c = 0; c < nc; ++c) {
-                const auto& blk = reinterpret_cast<const BlockQ8_0*>(a + size_t(c) * a_stride)[b];
-                for (int k = 0; k < 8; ++k) std::memcpy(&words[k][c], blk.qs + 4 * k, 4);
-                int sum = 0;
-                for (int i = 0; i < kBlock32; ++i) sum += blk.qs[i];
-                bias[c] = -kBias * sum;
-                scale[c] = f16(blk.d);
-            }
-            __m256i* p = panel + b * kPer;
-            for (int k = 0; k < 8; ++k) p[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[k]));
-            p[8] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bias));
-            p[9] = _mm256_castps_si256(_mm256_load_ps(scale));
-        }
+        build_sym32_panel<kBias, 1>(panel, nb, a, a_stride, nc);
     }
 
     // R rows (1 .. kRows) over blocks b0 .. b1 - 1, sums in acc[r]; the first pass starts from zero.
@@ -213,22 +222,7 @@ struct Sym32LanesPanel : Avx2PanelShape {
     }
 
     static void build(__m256i* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
-        for (int64_t b = 0; b < nb; ++b) {
-            alignas(32) int32_t words[8][8] = {}, bias[8][8] = {};
-            alignas(32) float scale[8] = {};
-            for (int c = 0; c < nc; ++c) {
-                const auto& blk = reinterpret_cast<const BlockQ8_0*>(a + size_t(c) * a_stride)[b];
-                for (int k = 0; k < 8; ++k) {
-                    std::memcpy(&words[k][c], blk.qs + 4 * k, 4);
-                    bias[k][c] = -kBias * (blk.qs[4 * k] + blk.qs[4 * k + 1] + blk.qs[4 * k + 2] + blk.qs[4 * k + 3]);
-                }
-                scale[c] = f16(blk.d);
-            }
-            __m256i* p = panel + b * kPer;
-            for (int k = 0; k < 8; ++k) p[k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[k]));
-            for (int k = 0; k < kBiasVecs; ++k) p[8 + k] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bias[k]));
-            p[8 + kBiasVecs] = _mm256_castps_si256(_mm256_load_ps(scale));
-        }
+        build_sym32_panel<kBias, kBiasVecs>(panel, nb, a, a_stride, nc);
     }
 
     template <int R>
