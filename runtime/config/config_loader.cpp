@@ -463,6 +463,18 @@ private:
         }
     }
 
+    // A string that must be one of `allowed`: the value, or nullopt after an error that lists them
+    // (and suggests the nearest when the value looks like a typo of one).
+    std::optional<std::string> choice(const YAML::Node& value, const std::string& key, const std::vector<std::string_view>& allowed) {
+        auto text = string(value, key);
+        if (!text) return std::nullopt;
+        if (std::find(allowed.begin(), allowed.end(), *text) != allowed.end()) return text;
+        std::string message = quoted_name(key) + " must be one of " + join(allowed) + ", got " + shown(*text);
+        if (const auto near = nearest_key(*text, allowed)) message += "; did you mean " + quoted_name(*near) + "?";
+        error(value, std::move(message));
+        return std::nullopt;
+    }
+
     void walk_backends(const YAML::Node& node, config& cfg) {
         if (!is_section(node, "backends")) return;
         const section where{"backends", {}, "only the 'cpu' and 'vulkan' backends have settings in this version"};
@@ -475,16 +487,10 @@ private:
             for (const auto& c : entries(e.value, section{"backends.cpu", {}, {}}, {"threads", "simd"})) {
                 if (c.value.IsNull()) continue;
                 if (c.key == "simd") {
-                    auto level = string(c.value, c.key);
-                    if (!level) continue;
-                    if (std::find(simd_levels.begin(), simd_levels.end(), *level) == simd_levels.end()) {
-                        std::string message = "'simd' must be one of " + join(simd_levels) + ", got " + shown(*level);
-                        if (const auto near = nearest_key(*level, simd_levels)) message += "; did you mean " + quoted_name(*near) + "?";
-                        error(c.value, std::move(message));
-                        continue;
+                    if (auto level = choice(c.value, c.key, simd_levels)) {
+                        cfg.backends.cpu.simd = *level;
+                        cfg.set_by_file.insert("backends.cpu.simd");
                     }
-                    cfg.backends.cpu.simd = *level;
-                    cfg.set_by_file.insert("backends.cpu.simd");
                     continue;
                 }
                 const std::string range = "between 1 and " + std::to_string(max_threads);
@@ -501,13 +507,8 @@ private:
         if (!is_section(node, "vulkan")) return;
         for (const auto& c : entries(node, section{"backends.vulkan", {}, {}}, {"staging", "float64"})) {
             if (c.value.IsNull()) continue;
-            auto value = string(c.value, c.key);
+            auto value = choice(c.value, c.key, {"auto", c.key == "staging" ? "always" : "off"});
             if (!value) continue;
-            const std::vector<std::string_view> allowed = {"auto", c.key == "staging" ? "always" : "off"};
-            if (std::find(allowed.begin(), allowed.end(), *value) == allowed.end()) {
-                error(c.value, quoted_name(c.key) + " must be one of " + join(allowed) + ", got " + shown(*value));
-                continue;
-            }
             (c.key == "staging" ? cfg.backends.vulkan.staging : cfg.backends.vulkan.float64) = *value;
             cfg.set_by_file.insert("backends.vulkan." + c.key);
         }
@@ -517,15 +518,8 @@ private:
         if (!is_section(node, "log")) return;
         for (const auto& e : entries(node, section{"log", {}, {}}, {"level"})) {
             if (e.value.IsNull()) continue;
-            auto level = string(e.value, e.key);
+            auto level = choice(e.value, e.key, log_levels);
             if (!level) continue;
-            if (std::find(log_levels.begin(), log_levels.end(), *level) == log_levels.end()) {
-                std::string message = "'level' must be one of " + join(log_levels) + ", got " + shown(*level);
-                if (const auto near = nearest_key(*level, log_levels))
-                    message += "; did you mean " + quoted_name(*near) + "?";
-                error(e.value, std::move(message));
-                continue;
-            }
             cfg.log.level = *level;
             cfg.set_by_file.insert("log.level");
         }
