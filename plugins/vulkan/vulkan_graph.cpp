@@ -14,6 +14,7 @@
 #include "vulkan_shaders.hpp"
 
 #include <plinth/sdk/op_rules.hpp>
+#include <plinth/sdk/rope_angles.hpp>
 #include <plinth/weight_types.h>
 
 #include <algorithm>
@@ -543,7 +544,7 @@ void plan(const node_view& n, uint32_t aux_off, dispatch& d) {
         pc.u[4] = items;
         // The angles as the CPU backend makes them (op_rope.cpp); u[5] and aux_off (the node's
         // cos / sin table) are set by the caller.
-        pc.f[0] = rope_step(node.f[0], n_rot);
+        pc.f[0] = sdk::rope_step(node.f[0], n_rot);
         pc.f[1] = node.f[1];
         break;
     }

@@ -28,11 +28,8 @@ constexpr uint32_t rope_table_default_positions = 4096;
 constexpr uint32_t rope_table_max_positions = 65536;
 
 // out[2 (p half + i)] = cos(scale theta_i(p)), out[2 (p half + i) + 1] = sin(...), theta_0(p) = p:
-// float arithmetic, the CPU backend's.
+// sdk::rope_cos_sin (plinth/sdk/rope_angles.hpp), what the CPU backend computes.
 void fill_rope_table(const rope_table& t, float* out);
-
-// The CPU backend's float step from one pair's angle to the next (op_rope.cpp).
-float rope_step(float base, uint32_t n_rot);
 
 // The distinct tables of one graph's ROPE nodes, laid out one after another from a first word.
 struct rope_table_set {

@@ -8,6 +8,8 @@
 // activation quantizers turn even float-rounding differences into whole code steps.
 #include "ops.hpp"
 
+#include <plinth/sdk/rope_angles.hpp>
+
 #include <cmath>
 #include <cstring>
 
@@ -26,17 +28,9 @@ plinth_status op_rope(compute_context& ctx, const node_view& n, plinth_message*)
 
     // table[t][i] = {cos, sin} of scale * theta_i, theta_0 = positions[t], theta_{i+1} = theta_i * step.
     float* table = static_cast<float*>(ctx.shared.get(size_t(tokens * half) * 2 * sizeof(float)));
-    const float step = std::pow(base, -2.0f / float(2 * half));
+    const float step = sdk::rope_step(base, uint32_t(2 * half));
     ctx.pool->parallel_for(tokens, half >= 1024 ? 1 : 1024 / half, [&](int64_t t0, int64_t t1, unsigned) {
-        for (int64_t t = t0; t < t1; ++t) {
-            float theta = float(pos[t]);
-            float* cs = table + t * half * 2;
-            for (int64_t i = 0; i < half; ++i) {
-                cs[2 * i] = std::cos(scale * theta);
-                cs[2 * i + 1] = std::sin(scale * theta);
-                theta *= step;
-            }
-        }
+        for (int64_t t = t0; t < t1; ++t) sdk::rope_cos_sin(float(pos[t]), step, scale, uint32_t(half), table + t * half * 2);
     });
 
     const float* src = x.as<const float>();
