@@ -82,7 +82,9 @@ engine::engine(const plugin_host& host, const std::filesystem::path& model_path,
     if (options.kv_type != PLINTH_TYPE_F16 && options.kv_type != PLINTH_TYPE_F32)
         throw error("the KV cache type must be F16 or F32");
     if (options.block_size == 0 || options.max_batch == 0) throw error("block size and batch size must be positive");
-    const uint32_t n_blocks = (context_ + options.block_size - 1) / options.block_size;
+    const uint64_t kv_tokens = options.kv_tokens ? std::max(options.kv_tokens, context_)
+                                                 : uint64_t(context_) * std::max<uint32_t>(options.kv_sequences, 1);
+    const uint32_t n_blocks = static_cast<uint32_t>((kv_tokens + options.block_size - 1) / options.block_size);
     kv_ = kv_block_table(n_blocks, options.block_size);
     const uint64_t kv_row = uint64_t(hparams_.n_head_kv) * hparams_.head_dim;
     const uint64_t kv_element = options.kv_type == PLINTH_TYPE_F16 ? 2 : 4;
@@ -241,7 +243,7 @@ std::vector<float> engine::forward_chunk(std::span<const batch_item> items) {
         positions[t] = static_cast<int32_t>(kv_.length(seq));
         seq_rows[t] = static_cast<int32_t>(row - seqs.begin());
         try {
-            slots[t] = kv_.append(seq, 1)[0];
+            slots[t] = kv_.append(seq, std::span<const int32_t>(&items[t].token, 1))[0];
         } catch (...) {
             for (uint32_t u = t; u-- > 0;) kv_.truncate(items[u].seq, static_cast<uint32_t>(positions[u]));
             throw;
@@ -326,6 +328,8 @@ std::vector<float> engine::forward_chunk(std::span<const batch_item> items) {
             crossing[base] = std::move(bytes);
         }
     }
+    // The keys and values of every full block are computed now: later sequences may share them.
+    for (int32_t s : seqs) kv_.publish(s);
     if (!want_any) return {};
     const auto& logit_bytes = crossing.at(logits_base);
     out.resize(logit_bytes.size() / sizeof(float));

@@ -2,9 +2,12 @@
 
 #include <plinth/error.hpp>
 
+#include <algorithm>
+
 namespace plinth {
 
-kv_block_table::kv_block_table(uint32_t n_blocks, uint32_t block_size) : n_blocks_(n_blocks), block_size_(block_size) {
+kv_block_table::kv_block_table(uint32_t n_blocks, uint32_t block_size)
+    : n_blocks_(n_blocks), block_size_(block_size), blocks_(n_blocks) {
     if (n_blocks == 0 || block_size == 0) throw error("internal: empty KV cache");
     // Hand out low block numbers first: a single sequence then fills the cache front to back.
     for (uint32_t b = n_blocks; b-- > 0;) free_.push_back(static_cast<int32_t>(b));
@@ -18,7 +21,8 @@ int32_t kv_block_table::add_sequence() {
 void kv_block_table::remove_sequence(int32_t seq) {
     auto it = seqs_.find(seq);
     if (it == seqs_.end()) return;
-    for (auto b = it->second.blocks.rbegin(); b != it->second.blocks.rend(); ++b) free_.push_back(*b);
+    // Last block first: the deepest blocks of a prefix are then evicted before its root.
+    for (auto b = it->second.blocks.rbegin(); b != it->second.blocks.rend(); ++b) release(*b);
     seqs_.erase(it);
 }
 
@@ -28,41 +32,151 @@ const kv_block_table::sequence& kv_block_table::get(int32_t seq) const {
     return it->second;
 }
 
-uint32_t kv_block_table::length(int32_t seq) const { return get(seq).length; }
+uint32_t kv_block_table::length(int32_t seq) const { return static_cast<uint32_t>(get(seq).tokens.size()); }
 uint32_t kv_block_table::blocks_of(int32_t seq) const { return static_cast<uint32_t>(get(seq).blocks.size()); }
 
-std::vector<int32_t> kv_block_table::append(int32_t seq, uint32_t n) {
+int32_t kv_block_table::allocate() {
+    int32_t b;
+    if (!free_.empty()) {
+        b = free_.back();
+        free_.pop_back();
+    } else {
+        b = cached_.front();  // the caller checked free_blocks()
+        cached_.pop_front();
+        block& old = blocks_[b];
+        for (auto [at, end] = index_.equal_range(old.key); at != end; ++at)
+            if (at->second == b) {
+                index_.erase(at);
+                break;
+            }
+        old.published = false;
+        old.tokens.clear();
+    }
+    block& nb = blocks_[b];
+    nb.refs = 1;
+    ++nb.generation;
+    nb.parent = -1;
+    return b;
+}
+
+void kv_block_table::release(int32_t b) {
+    block& bl = blocks_[b];
+    if (--bl.refs > 0) return;
+    if (bl.published) {
+        cached_.push_back(b);
+        bl.cached_at = std::prev(cached_.end());
+    } else {
+        free_.push_back(b);
+    }
+}
+
+uint64_t kv_block_table::key_of(int32_t parent, uint64_t parent_generation, std::span<const int32_t> tokens) const {
+    // FNV-1a over the parent's identity and the token ids; equal keys are confirmed by comparison.
+    uint64_t h = 1469598103934665603ull;
+    const auto mix = [&h](uint64_t v) {
+        for (int i = 0; i < 8; ++i) {
+            h ^= (v >> (8 * i)) & 0xff;
+            h *= 1099511628211ull;
+        }
+    };
+    mix(static_cast<uint64_t>(static_cast<int64_t>(parent)));
+    mix(parent_generation);
+    for (int32_t t : tokens) mix(static_cast<uint32_t>(t));
+    return h;
+}
+
+int32_t kv_block_table::find_published(int32_t parent, uint64_t parent_generation, std::span<const int32_t> tokens) const {
+    for (auto [at, end] = index_.equal_range(key_of(parent, parent_generation, tokens)); at != end; ++at) {
+        const block& bl = blocks_[at->second];
+        if (bl.parent == parent && bl.parent_generation == parent_generation &&
+            std::equal(bl.tokens.begin(), bl.tokens.end(), tokens.begin(), tokens.end()))
+            return at->second;
+    }
+    return -1;
+}
+
+uint32_t kv_block_table::attach_prefix(int32_t seq, std::span<const int32_t> tokens) {
     get(seq);
     sequence& s = seqs_[seq];
-    const uint64_t new_length = uint64_t(s.length) + n;
-    const uint64_t blocks_needed = (new_length + block_size_ - 1) / block_size_;
-    if (blocks_needed - s.blocks.size() > free_.size())
-        throw error("the KV cache is full: " + std::to_string(new_length) + " tokens do not fit in the " +
-                    std::to_string(free_.size() * block_size_ + s.blocks.size() * block_size_) +
-                    " slots left for this sequence (raise the context size)");
-    while (s.blocks.size() < blocks_needed) {
-        s.blocks.push_back(free_.back());
-        free_.pop_back();
+    if (!s.tokens.empty() || tokens.empty()) return 0;
+    const size_t max_blocks = (tokens.size() - 1) / block_size_;
+    int32_t parent = -1;
+    uint64_t parent_generation = 0;
+    for (size_t i = 0; i < max_blocks; ++i) {
+        const auto part = tokens.subspan(i * block_size_, block_size_);
+        const int32_t b = find_published(parent, parent_generation, part);
+        if (b < 0) break;
+        block& bl = blocks_[b];
+        if (bl.refs++ == 0) cached_.erase(bl.cached_at);
+        s.blocks.push_back(b);
+        s.tokens.insert(s.tokens.end(), part.begin(), part.end());
+        parent = b;
+        parent_generation = bl.generation;
     }
+    s.published = static_cast<uint32_t>(s.blocks.size());
+    return static_cast<uint32_t>(s.tokens.size());
+}
+
+uint32_t kv_block_table::blocks_needed(int32_t seq, uint32_t n) const {
+    const sequence& s = get(seq);
+    const uint64_t blocks = (uint64_t(s.tokens.size()) + n + block_size_ - 1) / block_size_;
+    return static_cast<uint32_t>(blocks - std::min<uint64_t>(blocks, s.blocks.size()));
+}
+
+std::vector<int32_t> kv_block_table::append(int32_t seq, std::span<const int32_t> tokens) {
+    const uint32_t n = static_cast<uint32_t>(tokens.size());
+    const uint32_t need = blocks_needed(seq, n);
+    sequence& s = seqs_[seq];
+    if (need > free_blocks())
+        throw error("the KV cache is full: " + std::to_string(s.tokens.size() + n) + " tokens do not fit in the " +
+                    std::to_string(free_blocks() * block_size_ + s.blocks.size() * block_size_) +
+                    " slots left for this sequence (raise the context size)");
+    for (uint32_t i = 0; i < need; ++i) s.blocks.push_back(allocate());
     std::vector<int32_t> slots(n);
+    const size_t start = s.tokens.size();
     for (uint32_t i = 0; i < n; ++i) {
-        const uint32_t pos = s.length + i;
+        const size_t pos = start + i;
         slots[i] = s.blocks[pos / block_size_] * static_cast<int32_t>(block_size_) + static_cast<int32_t>(pos % block_size_);
     }
-    s.length = static_cast<uint32_t>(new_length);
+    s.tokens.insert(s.tokens.end(), tokens.begin(), tokens.end());
     return slots;
 }
 
 void kv_block_table::truncate(int32_t seq, uint32_t new_length) {
     get(seq);
     sequence& s = seqs_[seq];
-    if (new_length >= s.length) return;
-    s.length = new_length;
+    if (new_length >= s.tokens.size()) return;
+    s.tokens.resize(new_length);
     const size_t keep = (new_length + block_size_ - 1) / block_size_;
     while (s.blocks.size() > keep) {
-        free_.push_back(s.blocks.back());
+        release(s.blocks.back());
         s.blocks.pop_back();
     }
+    // A block cut into is no longer full: it must not count as examined for publishing.
+    s.published = std::min<uint32_t>(s.published, static_cast<uint32_t>(new_length / block_size_));
+}
+
+void kv_block_table::publish(int32_t seq) {
+    get(seq);
+    sequence& s = seqs_[seq];
+    const size_t full = s.tokens.size() / block_size_;
+    for (size_t i = s.published; i < full; ++i) {
+        block& bl = blocks_[s.blocks[i]];
+        if (bl.published) continue;  // attached from the cache
+        const int32_t parent = i == 0 ? -1 : s.blocks[i - 1];
+        const uint64_t parent_generation = i == 0 ? 0 : blocks_[parent].generation;
+        const std::span<const int32_t> part(s.tokens.data() + i * block_size_, block_size_);
+        // The same prefix computed twice at once (two requests arriving together): the first
+        // published stays; this block stays private and is freed with its sequence.
+        if (find_published(parent, parent_generation, part) >= 0) continue;
+        bl.published = true;
+        bl.parent = parent;
+        bl.parent_generation = parent_generation;
+        bl.tokens.assign(part.begin(), part.end());
+        bl.key = key_of(parent, parent_generation, part);
+        index_.emplace(bl.key, s.blocks[i]);
+    }
+    s.published = static_cast<uint32_t>(full);
 }
 
 std::vector<int32_t> kv_block_table::table_row(int32_t seq, uint32_t width) const {

@@ -24,7 +24,11 @@ struct loaded_plugin;
 struct engine_options {
     std::string device = "cpu:0";         // where everything runs when `placement` has no rules
     placement_settings placement;         // layer rules, tensor rules, auto
-    uint32_t context = 0;                 // tokens the KV cache holds; 0: the model's, at most 4096
+    uint32_t context = 0;                 // positions one sequence may reach; 0: the model's, at most 4096
+    // The KV cache, shared by all sequences: kv_tokens tokens when set (at least one context), else
+    // kv_sequences whole contexts.
+    uint32_t kv_tokens = 0;
+    uint32_t kv_sequences = 1;
     // Options per backend plugin, set (set_option) on each backend the model uses: backend name ->
     // key -> value, e.g. cpu -> threads -> 4, cpu -> simd -> avx2, vulkan -> float64 -> off.
     std::map<std::string, std::map<std::string, std::string>> backend_options;
@@ -55,6 +59,10 @@ public:
     int32_t add_sequence() { return kv_.add_sequence(); }
     void remove_sequence(int32_t seq) { kv_.remove_sequence(seq); }
     uint32_t sequence_length(int32_t seq) const { return kv_.length(seq); }
+    // Prefix caching: attaches cached KV blocks holding the start of `tokens` to an empty sequence;
+    // returns how many tokens need no computing (kv_block_table::attach_prefix).
+    uint32_t attach_prefix(int32_t seq, std::span<const int32_t> tokens) { return kv_.attach_prefix(seq, tokens); }
+    const kv_block_table& kv_cache() const { return kv_; }
 
     // Appends each item's token to its sequence (at the next position) and evaluates the batch.
     // Returns n_vocab floats per item that asked for logits, in item order.

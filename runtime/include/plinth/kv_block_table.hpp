@@ -2,8 +2,19 @@
 // Bookkeeping of the paged KV cache: the cache is cut into fixed-size blocks of token slots;
 // each sequence owns a list of blocks (its block table), grown as it grows and returned when it
 // ends. The cache storage itself lives in backend buffers, one K and one V per layer.
+//
+// Prefix caching: a full block whose keys and values are computed can be published; it is then
+// known by its tokens and by the block before it (so, inductively, by the whole prefix it ends),
+// and a later sequence that starts with the same tokens attaches it instead of computing it again.
+// A published block nobody uses stays cached until its memory is needed: allocation takes never-used
+// blocks first, then evicts the least recently released cached block. Every allocation gives a
+// block a new generation, so a block that held another prefix before is never mistaken for its
+// old self by a child that named it as parent.
 #include <cstdint>
+#include <list>
 #include <map>
+#include <span>
+#include <unordered_map>
 #include <vector>
 
 namespace plinth {
@@ -13,8 +24,12 @@ public:
     kv_block_table(uint32_t n_blocks, uint32_t block_size);
 
     uint32_t block_size() const { return block_size_; }
+    uint32_t block_count() const { return n_blocks_; }
     uint32_t slot_count() const { return n_blocks_ * block_size_; }
-    uint32_t free_blocks() const { return static_cast<uint32_t>(free_.size()); }
+    // Blocks an allocation can take: never used, or cached but not used by any sequence.
+    uint32_t free_blocks() const { return static_cast<uint32_t>(free_.size() + cached_.size()); }
+    // Blocks some sequence uses.
+    uint32_t used_blocks() const { return n_blocks_ - free_blocks(); }
 
     // Starts an empty sequence and returns its id.
     int32_t add_sequence();
@@ -23,25 +38,52 @@ public:
     bool has_sequence(int32_t seq) const { return seqs_.count(seq) != 0; }
     uint32_t length(int32_t seq) const;
 
-    // Extends a sequence by n tokens and returns their slots, in position order. Throws
+    // Attaches to an empty sequence the longest chain of published blocks that holds the start of
+    // `tokens`, leaving at least the last token unattached (its logits must be computed). Returns
+    // the number of tokens attached (a multiple of the block size).
+    uint32_t attach_prefix(int32_t seq, std::span<const int32_t> tokens);
+
+    // Extends a sequence by these tokens and returns their slots, in position order. Throws
     // plinth::error when the cache has no room left (nothing is changed then).
-    std::vector<int32_t> append(int32_t seq, uint32_t n);
-    // Forgets the last n tokens of a sequence (e.g. a cancelled prefill).
+    std::vector<int32_t> append(int32_t seq, std::span<const int32_t> tokens);
+    // Forgets the tokens of a sequence from new_length on (e.g. a failed forward pass).
     void truncate(int32_t seq, uint32_t new_length);
+    // Publishes the sequence's full blocks: their keys and values are computed now.
+    void publish(int32_t seq);
+    // Blocks that appending n tokens to the sequence would allocate.
+    uint32_t blocks_needed(int32_t seq, uint32_t n) const;
 
     // The sequence's blocks, padded with -1 to `width` entries (one row of the graph's table).
     std::vector<int32_t> table_row(int32_t seq, uint32_t width) const;
     uint32_t blocks_of(int32_t seq) const;
 
 private:
+    struct block {
+        uint32_t refs = 0;            // sequences using it
+        uint64_t generation = 0;      // bumped at every allocation
+        bool published = false;
+        int32_t parent = -1;          // the block before it in the prefix (published blocks only)
+        uint64_t parent_generation = 0;
+        uint64_t key = 0;             // hash of (parent, parent_generation, tokens)
+        std::vector<int32_t> tokens;  // published blocks only
+        std::list<int32_t>::iterator cached_at;  // in cached_, when published and unused
+    };
     struct sequence {
         std::vector<int32_t> blocks;
-        uint32_t length = 0;
+        std::vector<int32_t> tokens;  // one per position
+        uint32_t published = 0;       // leading blocks known to be published (or examined)
     };
     const sequence& get(int32_t seq) const;
+    int32_t allocate();
+    void release(int32_t b);
+    uint64_t key_of(int32_t parent, uint64_t parent_generation, std::span<const int32_t> tokens) const;
+    int32_t find_published(int32_t parent, uint64_t parent_generation, std::span<const int32_t> tokens) const;
 
     uint32_t n_blocks_, block_size_;
-    std::vector<int32_t> free_;  // a stack of free block numbers
+    std::vector<block> blocks_;
+    std::vector<int32_t> free_;       // a stack of never-used (or unpublished) block numbers
+    std::list<int32_t> cached_;       // published, unused blocks: least recently released first
+    std::unordered_multimap<uint64_t, int32_t> index_;  // key -> published block
     std::map<int32_t, sequence> seqs_;
     int32_t next_id_ = 0;
 };
