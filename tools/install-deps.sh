@@ -6,14 +6,21 @@ packages=(
   libboost-dev libboost-program-options-dev   # Boost.DLL (header-only) and Program_options
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev catch2 libre2-dev
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools   # Vulkan plugin: headers, shader compiler, lavapipe
+  python3-prometheus-client   # tests only: parses the server's /metrics
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-echo "installing: ${missing[*]}" >&2
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+# Tests only: the official OpenAI client for Node, pinned by its lock file (needs Node.js 20).
+node_tests="$(dirname "$0")/../tests/server/node"
+if command -v npm >/dev/null && [ ! -d "$node_tests/node_modules/openai" ]; then
+  (cd "$node_tests" && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi

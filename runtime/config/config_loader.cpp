@@ -406,12 +406,61 @@ private:
                             describe(root));
             return;
         }
-        for (const auto& e : entries(root, section{}, {"plugins", "model", "backends", "placement", "log"})) {
+        for (const auto& e : entries(root, section{}, {"plugins", "model", "backends", "placement", "server", "log"})) {
             if (e.key == "plugins") walk_plugins(e.value, cfg);
             else if (e.key == "model") walk_model(e.value, cfg);
             else if (e.key == "backends") walk_backends(e.value, cfg);
             else if (e.key == "placement") walk_placement(e.value, cfg);
+            else if (e.key == "server") walk_server(e.value, cfg);
             else if (e.key == "log") walk_log(e.value, cfg);
+        }
+    }
+
+    // server: what `plinth serve` listens on and how much it takes in.
+    void walk_server(const YAML::Node& node, config& cfg) {
+        if (!is_section(node, "server")) return;
+        server_settings& s = cfg.server;
+        const std::vector<std::string_view> keys = {"host", "port", "parallel", "queue", "kv_tokens", "api_key", "cors_origins",
+                                                    "request_timeout", "read_timeout", "body_limit"};
+        for (const auto& e : entries(node, section{"server", {}, {}}, keys)) {
+            if (e.value.IsNull()) continue;
+            const std::string subject = quoted_name(e.key);
+            bool ok = true;
+            if (e.key == "host" || e.key == "api_key") {
+                auto text = string(e.value, e.key);
+                if (!(ok = text.has_value())) continue;
+                (e.key == "host" ? s.host : s.api_key) = *text;
+            } else if (e.key == "port") {
+                auto v = integer(e.value, subject, 0, 65535, "between 0 and 65535");
+                if (!(ok = v.has_value())) continue;
+                s.port = static_cast<uint16_t>(*v);
+            } else if (e.key == "parallel" || e.key == "queue") {
+                auto v = integer(e.value, subject, e.key == "queue" ? 0 : 1, 4096, e.key == "queue" ? "between 0 and 4096" : "between 1 and 4096");
+                if (!(ok = v.has_value())) continue;
+                (e.key == "parallel" ? s.parallel : s.queue) = static_cast<uint32_t>(*v);
+            } else if (e.key == "kv_tokens") {
+                auto v = integer(e.value, subject, 1, 1 << 28, "between 1 and 268435456");
+                if (!(ok = v.has_value())) continue;
+                s.kv_tokens = static_cast<uint32_t>(*v);
+            } else if (e.key == "request_timeout" || e.key == "read_timeout") {
+                auto v = integer(e.value, subject, 1, 86400, "a number of seconds between 1 and 86400");
+                if (!(ok = v.has_value())) continue;
+                (e.key == "request_timeout" ? s.request_timeout : s.read_timeout) = static_cast<uint32_t>(*v);
+            } else if (e.key == "body_limit") {
+                try {
+                    if (!e.value.IsScalar()) throw std::invalid_argument("not a size");
+                    s.body_limit = parse_size(e.value.Scalar());
+                } catch (const std::exception&) {
+                    error(e.value, subject + " must be a size such as 16MiB, got " + describe(e.value));
+                    continue;
+                }
+            } else if (e.key == "cors_origins") {
+                auto list = string_list(e.value, e.key);
+                if (!(ok = list.has_value())) continue;
+                s.cors_origins.clear();
+                for (auto& item : *list) s.cors_origins.push_back(item.text);
+            }
+            if (ok) cfg.set_by_file.insert("server." + e.key);
         }
     }
 

@@ -10,7 +10,7 @@ namespace plinth::cli {
 void add_common_options(po::options_description& options, common_options& common) {
     options.add_options()
         ("config", po::value(&common.config_file)->value_name("FILE"), "deployment YAML file")
-        ("log-level", po::value(&common.log_level)->value_name("LEVEL"), "trace|debug|info|warn|error|off (default: config's log.level, else warn)")
+        ("log-level", po::value(&common.log_level)->value_name("LEVEL"), ("trace|debug|info|warn|error|off (default: config's log.level, else " + common.default_log_level + ")").c_str())
         ("help,h", po::bool_switch(&common.help), "show this help");
 }
 
@@ -33,7 +33,7 @@ plinth::config load_config_and_logging(const common_options& common) {
     plinth::config config = common.config_file.empty() ? plinth::config{} : load_config_file(common.config_file);
     // Precedence: flag > file > default (warn: quiet enough for pipelines).
     if (!common.log_level.empty()) config.log.level = common.log_level;
-    else if (!config.is_set_by_file("log.level")) config.log.level = "warn";
+    else if (!config.is_set_by_file("log.level")) config.log.level = common.default_log_level;
     init_logging(config.log.level);
     return config;
 }

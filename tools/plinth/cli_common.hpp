@@ -16,7 +16,8 @@ namespace po = boost::program_options;
 
 struct common_options {
     std::string config_file;
-    std::string log_level;  // empty: the config's, else "warn"
+    std::string log_level;  // empty: the config's, else default_log_level
+    std::string default_log_level = "warn";  // quiet enough for pipelines; a server logs its requests
     bool help = false;
 };
 

@@ -15,7 +15,7 @@ void add_model_options(po::options_description& options, model_options& model) {
         ("show-placement", po::bool_switch(&model.show_placement), "print the placement plan to stderr before running");
 }
 
-loaded_model load_model(const session& s, const model_options& flags) {
+loaded_model load_model(const session& s, const model_options& flags, uint32_t kv_sequences, uint32_t kv_tokens) {
     const std::string path = !flags.model.empty() ? flags.model : s.config.model.path;
     if (path.empty()) throw po::error("no model given: pass -m MODEL or set model.path in --config");
     engine_options options;
@@ -40,6 +40,8 @@ loaded_model load_model(const session& s, const model_options& flags) {
             throw po::error("--placement: " + std::string(e.what()));
         }
     }
+    options.kv_sequences = kv_sequences;
+    options.kv_tokens = kv_tokens;
     loaded_model m;
     m.eng = std::make_unique<engine>(s.host, path, options);
     if (flags.show_placement) std::cerr << m.eng->placement().describe() << std::flush;

@@ -27,6 +27,8 @@ struct loaded_model {
     std::unique_ptr<engine> eng;
     std::unique_ptr<tokenizer> tok;
 };
-loaded_model load_model(const session& s, const model_options& flags);
+// The KV cache holds kv_tokens tokens when set, else kv_sequences whole contexts (one per sequence
+// served together).
+loaded_model load_model(const session& s, const model_options& flags, uint32_t kv_sequences = 1, uint32_t kv_tokens = 0);
 
 }  // namespace plinth::cli

@@ -17,10 +17,12 @@ int run_perplexity(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
 int run_quantize(const std::vector<std::string>& args);
 int run_make_model(const std::vector<std::string>& args);
+int run_serve(const std::vector<std::string>& args);
 
 const std::vector<verb>& verbs() {
     static const std::vector<verb> table = {
         {"run", "generate text from a prompt", run_run},
+        {"serve", "an OpenAI-compatible HTTP server with continuous batching", run_serve},
         {"tokenize", "print the token ids of a text", run_tokenize},
         {"perplexity", "perplexity of a text file, as the reference computes it", run_perplexity},
         {"bench", "prefill and decode speed, load time and peak memory", run_bench},

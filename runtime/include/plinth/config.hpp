@@ -95,6 +95,20 @@ struct placement_settings {
     std::vector<placement_rule> rules;
 };
 
+// `plinth serve` (docs/server.md); the command line overrides these.
+struct server_settings {
+    std::string host = "127.0.0.1";
+    uint16_t port = 8080;                    // 0: any free port
+    uint32_t parallel = 4;                   // sequences decoded together
+    uint32_t queue = 64;                     // requests waiting beyond those; more get 503
+    uint32_t kv_tokens = 0;                  // KV cache for all requests; 0: context x parallel
+    std::string api_key;                     // empty: no key needed
+    std::vector<std::string> cors_origins;   // origins browsers may call from; "*" for any
+    uint32_t request_timeout = 600;          // seconds a request may take, from arrival
+    uint32_t read_timeout = 30;              // seconds to receive one request (headers and body)
+    uint64_t body_limit = 16ull << 20;       // bytes of a request body
+};
+
 struct log_settings {
     std::string level = "info";  // trace|debug|info|warn|error|off
 };
@@ -104,6 +118,7 @@ struct config {
     model_settings model;
     backend_settings backends;
     placement_settings placement;
+    server_settings server;
     log_settings log;
     std::string source_file;  // the file name given to the loader; empty for built-in defaults
 

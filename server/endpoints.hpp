@@ -1,0 +1,23 @@
+#pragma once
+// The endpoints answered at once on the I/O thread (no generation): health, models, metrics,
+// tokenize, detokenize. Generation requests go through generation_job instead.
+#include "server_state.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace plinth::server {
+
+struct simple_response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+};
+
+// The answer for GET/POST `path`, or nullopt when the path is not one of these endpoints.
+// Throws api_error for bad requests.
+std::optional<simple_response> answer_simple(const server_state& state, std::string_view method, std::string_view path,
+                                             std::string_view body);
+
+}  // namespace plinth::server

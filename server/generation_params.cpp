@@ -1,0 +1,203 @@
+#include "generation_params.hpp"
+
+#include "api_error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <limits>
+
+namespace plinth::server {
+namespace {
+
+using json = nlohmann::json;
+
+api_error bad(const std::string& field, const std::string& what) { return api_error(400, "'" + field + "' " + what, field); }
+
+// A field, or null when absent or JSON null (OpenAI treats both as "not given").
+const json* field(const json& body, const char* name) {
+    const auto it = body.find(name);
+    return it == body.end() || it->is_null() ? nullptr : &*it;
+}
+
+double number(const json& body, const char* name, double lo, double hi, double fallback, const char* range) {
+    const json* v = field(body, name);
+    if (!v) return fallback;
+    if (!v->is_number()) throw bad(name, "must be a number");
+    const double d = v->get<double>();
+    if (!std::isfinite(d) || d < lo || d > hi) throw bad(name, std::string("must be ") + range);
+    return d;
+}
+
+std::optional<int64_t> integer(const json& body, const char* name, int64_t lo, int64_t hi) {
+    const json* v = field(body, name);
+    if (!v) return std::nullopt;
+    if (!v->is_number_integer()) throw bad(name, "must be an integer");
+    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+        throw bad(name, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    const int64_t i = v->get<int64_t>();
+    if (i < lo || i > hi) throw bad(name, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    return i;
+}
+
+bool boolean(const json& body, const char* name, bool fallback) {
+    const json* v = field(body, name);
+    if (!v) return fallback;
+    if (!v->is_boolean()) throw bad(name, "must be a boolean");
+    return v->get<bool>();
+}
+
+std::vector<int32_t> token_ids(const json& array, const std::string& name) {
+    std::vector<int32_t> ids;
+    for (const auto& t : array) {
+        if (!t.is_number_integer()) throw bad(name, "must be a string or an array of token ids");
+        if (t.is_number_unsigned() ? t.get<uint64_t>() > uint64_t(INT32_MAX) : (t.get<int64_t>() < 0 || t.get<int64_t>() > INT32_MAX))
+            throw bad(name, "holds a token id out of range");
+        ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
+    }
+    return ids;
+}
+
+void parse_prompt(const json& body, generation_params& p) {
+    const json* v = field(body, "prompt");
+    if (!v) throw bad("prompt", "is required");
+    if (v->is_string()) {
+        p.prompt_text = v->get<std::string>();
+        return;
+    }
+    if (!v->is_array()) throw bad("prompt", "must be a string or an array of token ids");
+    // One prompt per request: a batch of several would need n > 1 choices.
+    if (!v->empty() && ((*v)[0].is_string() || (*v)[0].is_array())) {
+        if (v->size() != 1) throw bad("prompt", "must hold one prompt (batches of prompts are not supported)");
+        const json& only = (*v)[0];
+        if (only.is_string()) {
+            p.prompt_text = only.get<std::string>();
+            return;
+        }
+        p.prompt_tokens = token_ids(only, "prompt");
+    } else {
+        p.prompt_tokens = token_ids(*v, "prompt");
+    }
+    if (p.prompt_tokens.empty()) throw bad("prompt", "must not be an empty array");
+    p.prompt_is_tokens = true;
+}
+
+std::string message_content(const json& content, const std::string& name) {
+    if (content.is_string()) return content.get<std::string>();
+    if (!content.is_array()) throw bad(name, "must be a string or an array of content parts");
+    std::string text;
+    for (const auto& part : content) {
+        if (!part.is_object()) throw bad(name, "parts must be objects");
+        const json* type = field(part, "type");
+        if (!type || !type->is_string()) throw bad(name, "parts need a 'type'");
+        if (*type != "text") throw bad(name, "part type '" + type->get<std::string>() + "' is not supported (text only)");
+        const json* t = field(part, "text");
+        if (!t || !t->is_string()) throw bad(name, "text parts need a string 'text'");
+        text += t->get<std::string>();
+    }
+    return text;
+}
+
+void parse_messages(const json& body, generation_params& p) {
+    const json* v = field(body, "messages");
+    if (!v) throw bad("messages", "is required");
+    if (!v->is_array() || v->empty()) throw bad("messages", "must be a non-empty array");
+    for (size_t i = 0; i < v->size(); ++i) {
+        const json& m = (*v)[i];
+        const std::string name = "messages[" + std::to_string(i) + "]";
+        if (!m.is_object()) throw bad(name, "must be an object");
+        const json* role = field(m, "role");
+        if (!role || !role->is_string()) throw bad(name + ".role", "must be a string");
+        const std::string r = role->get<std::string>();
+        if (r != "system" && r != "developer" && r != "user" && r != "assistant" && r != "tool")
+            throw bad(name + ".role", "must be one of system, developer, user, assistant, tool");
+        const json* content = field(m, "content");
+        if (!content && r != "assistant") throw bad(name + ".content", "is required");
+        p.messages.push_back({r, content ? message_content(*content, name + ".content") : std::string()});
+    }
+}
+
+void parse_stop(const json& body, generation_params& p) {
+    const json* v = field(body, "stop");
+    if (!v) return;
+    if (v->is_string()) {
+        if (!v->get<std::string>().empty()) p.stop.push_back(v->get<std::string>());
+        return;
+    }
+    if (!v->is_array()) throw bad("stop", "must be a string or an array of strings");
+    if (v->size() > 16) throw bad("stop", "may hold at most 16 strings");
+    for (const auto& s : *v) {
+        if (!s.is_string()) throw bad("stop", "must be a string or an array of strings");
+        if (!s.get<std::string>().empty()) p.stop.push_back(s.get<std::string>());
+    }
+}
+
+}  // namespace
+
+generation_params parse_generation_request(std::string_view text, api_kind kind) {
+    json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) throw api_error(400, "the request body is not valid JSON");
+    if (!body.is_object()) throw api_error(400, "the request body must be a JSON object");
+
+    generation_params p;
+    p.kind = kind;
+    if (const json* m = field(body, "model")) {
+        if (!m->is_string()) throw bad("model", "must be a string");
+        p.model = m->get<std::string>();
+    }
+    if (kind == api_kind::completion) parse_prompt(body, p);
+    else parse_messages(body, p);
+
+    // OpenAI's defaults: plain sampling at temperature 1, every filter and penalty off.
+    sampling_settings& s = p.sampling;
+    s.temperature = static_cast<float>(number(body, "temperature", 0, 2, 1, "between 0 and 2"));
+    s.top_p = static_cast<float>(number(body, "top_p", 0, 1, 1, "between 0 and 1"));
+    s.top_k = static_cast<int32_t>(integer(body, "top_k", -1, 1 << 30).value_or(0));
+    if (s.top_p == 0) {  // "only the most likely token"
+        s.top_p = 1;
+        s.top_k = 1;
+    }
+    s.min_p = static_cast<float>(number(body, "min_p", 0, 1, 0, "between 0 and 1"));
+    s.presence_penalty = static_cast<float>(number(body, "presence_penalty", -2, 2, 0, "between -2 and 2"));
+    s.frequency_penalty = static_cast<float>(number(body, "frequency_penalty", -2, 2, 0, "between -2 and 2"));
+    const char* repetition = field(body, "repetition_penalty") ? "repetition_penalty" : "repeat_penalty";
+    s.repeat_penalty = static_cast<float>(number(body, repetition, 1e-3, 100, 1, "between 0.001 and 100"));
+    if (const auto seed = integer(body, "seed", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()))
+        s.seed = static_cast<uint64_t>(*seed);
+
+    const char* max_name = field(body, "max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+    if (const auto n = integer(body, max_name, 1, 1 << 30)) p.max_tokens = static_cast<uint32_t>(*n);
+    if (const auto n = integer(body, "n", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()); n && *n != 1)
+        throw bad("n", "must be 1 (one choice per request)");
+    if (const auto n = integer(body, "best_of", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()); n && *n != 1)
+        throw bad("best_of", "must be 1");
+    parse_stop(body, p);
+
+    p.stream = boolean(body, "stream", false);
+    if (const json* so = field(body, "stream_options")) {
+        if (!so->is_object()) throw bad("stream_options", "must be an object");
+        p.include_usage = boolean(*so, "include_usage", false);
+    }
+    if (kind == api_kind::completion) {
+        // Completions: logprobs is the number of alternatives (0-5).
+        if (const auto n = integer(body, "logprobs", 0, 5)) {
+            p.logprobs = true;
+            p.top_logprobs = static_cast<uint32_t>(*n);
+        }
+    } else {
+        p.logprobs = boolean(body, "logprobs", false);
+        if (const auto n = integer(body, "top_logprobs", 0, 20)) {
+            if (!p.logprobs && *n > 0) throw bad("top_logprobs", "needs 'logprobs': true");
+            p.top_logprobs = static_cast<uint32_t>(*n);
+        }
+    }
+    p.ignore_eos = boolean(body, "ignore_eos", false);
+    try {
+        s.validate();
+    } catch (const std::invalid_argument& e) {
+        throw api_error(400, e.what());
+    }
+    return p;
+}
+
+}  // namespace plinth::server

@@ -1,0 +1,45 @@
+#pragma once
+// What a client asked for in POST /v1/completions or /v1/chat/completions, checked field by field.
+// The request parser knows JSON and OpenAI's field rules, nothing of the engine.
+#include <plinth/sampler.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace plinth::server {
+
+struct chat_message {
+    std::string role;     // system, developer, user, assistant, tool
+    std::string content;  // text parts joined
+};
+
+enum class api_kind { completion, chat };
+
+struct generation_params {
+    api_kind kind = api_kind::completion;
+    std::string model;
+    // completions: the prompt as text, or as token ids (prompt_is_tokens)
+    std::string prompt_text;
+    std::vector<int32_t> prompt_tokens;
+    bool prompt_is_tokens = false;
+    // chat
+    std::vector<chat_message> messages;
+
+    std::optional<uint32_t> max_tokens;   // absent: until the context ends
+    sampling_settings sampling;           // OpenAI's defaults: temperature 1, every filter off
+    std::vector<std::string> stop;
+    bool stream = false;
+    bool include_usage = false;           // stream_options.include_usage
+    bool logprobs = false;
+    uint32_t top_logprobs = 0;
+    bool ignore_eos = false;
+};
+
+// Parses and checks a request body. Throws api_error (400) naming the field at fault; unknown
+// fields are ignored.
+generation_params parse_generation_request(std::string_view body, api_kind kind);
+
+}  // namespace plinth::server

@@ -1,0 +1,98 @@
+// The OpenAI request parser: every field's type and range, with the field named in the error.
+#include <api_error.hpp>
+#include <generation_params.hpp>
+
+#include <catch2/catch.hpp>
+
+using plinth::server::api_error;
+using plinth::server::api_kind;
+using plinth::server::parse_generation_request;
+
+namespace {
+
+// The field an invalid body is refused for ("" when accepted).
+std::string refused_field(const std::string& body, api_kind kind = api_kind::completion) {
+    try {
+        parse_generation_request(body, kind);
+        return "";
+    } catch (const api_error& e) {
+        CHECK(e.status == 400);
+        return e.param.empty() ? "(none)" : e.param;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a minimal completion request gets OpenAI's defaults", "[server][parser]") {
+    const auto p = parse_generation_request(R"({"prompt": "Hi", "unknown_field": [1, {"x": 2}]})", api_kind::completion);
+    CHECK(p.prompt_text == "Hi");
+    CHECK_FALSE(p.prompt_is_tokens);
+    CHECK(p.sampling.temperature == 1.0f);
+    CHECK(p.sampling.top_k == 0);
+    CHECK(p.sampling.top_p == 1.0f);
+    CHECK(p.sampling.min_p == 0.0f);
+    CHECK_FALSE(p.max_tokens);
+    CHECK_FALSE(p.stream);
+}
+
+TEST_CASE("every field is read", "[server][parser]") {
+    const auto p = parse_generation_request(
+        R"({"prompt": [1, 2, 3], "max_tokens": 7, "temperature": 0, "top_p": 0.5, "top_k": 3, "min_p": 0.1,
+            "presence_penalty": 0.5, "frequency_penalty": -0.5, "repetition_penalty": 1.1, "seed": 42,
+            "stop": ["a", "b"], "stream": true, "stream_options": {"include_usage": true}, "logprobs": 2,
+            "n": 1, "ignore_eos": true, "model": "m"})",
+        api_kind::completion);
+    CHECK(p.prompt_is_tokens);
+    CHECK(p.prompt_tokens == std::vector<int32_t>{1, 2, 3});
+    CHECK(*p.max_tokens == 7);
+    CHECK(p.sampling.temperature == 0.0f);
+    CHECK(p.sampling.top_k == 3);
+    CHECK(p.sampling.repeat_penalty == Approx(1.1f));
+    CHECK(*p.sampling.seed == 42);
+    CHECK(p.stop == std::vector<std::string>{"a", "b"});
+    CHECK(p.stream);
+    CHECK(p.include_usage);
+    CHECK(p.logprobs);
+    CHECK(p.top_logprobs == 2);
+    CHECK(p.ignore_eos);
+    CHECK(p.model == "m");
+}
+
+TEST_CASE("chat messages: strings and text parts", "[server][parser]") {
+    const auto p = parse_generation_request(
+        R"({"messages": [{"role": "system", "content": "Be brief."},
+                         {"role": "user", "content": [{"type": "text", "text": "Hel"}, {"type": "text", "text": "lo"}]}],
+            "max_completion_tokens": 3, "logprobs": true, "top_logprobs": 4})",
+        api_kind::chat);
+    REQUIRE(p.messages.size() == 2);
+    CHECK(p.messages[1].content == "Hello");
+    CHECK(*p.max_tokens == 3);
+    CHECK(p.top_logprobs == 4);
+}
+
+TEST_CASE("bad values are refused naming the field", "[server][parser]") {
+    CHECK(refused_field("{") == "(none)");
+    CHECK(refused_field("[1, 2]") == "(none)");
+    CHECK(refused_field("{}") == "prompt");
+    CHECK(refused_field(R"({"prompt": 5})") == "prompt");
+    CHECK(refused_field(R"({"prompt": []})") == "prompt");
+    CHECK(refused_field(R"({"prompt": ["a", "b"]})") == "prompt");
+    CHECK(refused_field(R"({"prompt": [1, -2]})") == "prompt");
+    CHECK(refused_field(R"({"prompt": "x", "temperature": 5})") == "temperature");
+    CHECK(refused_field(R"({"prompt": "x", "temperature": "hot"})") == "temperature");
+    CHECK(refused_field(R"({"prompt": "x", "top_p": 1.5})") == "top_p");
+    CHECK(refused_field(R"({"prompt": "x", "min_p": -0.1})") == "min_p");
+    CHECK(refused_field(R"({"prompt": "x", "max_tokens": 0})") == "max_tokens");
+    CHECK(refused_field(R"({"prompt": "x", "max_tokens": 1.5})") == "max_tokens");
+    CHECK(refused_field(R"({"prompt": "x", "n": 2})") == "n");
+    CHECK(refused_field(R"({"prompt": "x", "stop": [1]})") == "stop");
+    CHECK(refused_field(R"({"prompt": "x", "stream": "yes"})") == "stream");
+    CHECK(refused_field(R"({"prompt": "x", "logprobs": 9})") == "logprobs");
+    CHECK(refused_field(R"({"prompt": "x", "presence_penalty": 3})") == "presence_penalty");
+    CHECK(refused_field(R"({"prompt": "x", "seed": 1.5})") == "seed");
+    CHECK(refused_field(R"({"messages": []})", api_kind::chat) == "messages");
+    CHECK(refused_field(R"({"messages": [{"role": "wizard", "content": "x"}]})", api_kind::chat) == "messages[0].role");
+    CHECK(refused_field(R"({"messages": [{"role": "user"}]})", api_kind::chat) == "messages[0].content");
+    CHECK(refused_field(R"({"messages": [{"role": "user", "content": "x"}], "top_logprobs": 3})", api_kind::chat) == "top_logprobs");
+    CHECK(refused_field("{\"prompt\": \"\xff\xfe\"}") == "(none)");  // invalid UTF-8 inside JSON
+}

@@ -1,0 +1,150 @@
+// The API's contract beyond the happy path: API keys, CORS, timeouts, stop strings, logprobs,
+// streaming giving the same text, and preemption when the KV cache is smaller than the load.
+#include "serve_test_support.hpp"
+
+#include <fstream>
+#include <future>
+
+using namespace plinth::test;
+
+namespace {
+
+std::filesystem::path write_config(const std::string& name, const std::string& yaml) {
+    const auto file = std::filesystem::temp_directory_path() / ("plinth-" + name + "-" + std::to_string(::getpid()) + ".yaml");
+    std::ofstream(file) << yaml;
+    return file;
+}
+
+std::string streamed_text(const http_result& r) {
+    std::string text;
+    for (const auto& e : sse_events(r.body)) {
+        if (e == "[DONE]") break;
+        const json j = json::parse(e);
+        for (const auto& c : j["choices"]) text += c.contains("text") ? c["text"].get<std::string>() : c["delta"].value("content", "");
+    }
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("an API key guards /v1/ and leaves /health open", "[server][api]") {
+    server_process server({"-m", stories(), "--api-key", "sesame"});
+    const auto port = server.port();
+    const std::string body = json{{"prompt", "Once"}, {"max_tokens", 2}}.dump();
+    const auto none = post_json(port, "/v1/completions", body);
+    CHECK(none.status == 401);
+    CHECK(body_of(none)["error"]["type"] == "authentication_error");
+    CHECK(http_request(port, "POST", "/v1/completions", body, {{"Content-Type", "application/json"}, {"Authorization", "Bearer sesam"}}).status == 401);
+    CHECK(http_request(port, "GET", "/v1/models", "", {{"Authorization", "Bearer sesame"}}).status == 200);
+    CHECK(http_request(port, "POST", "/v1/completions", body, {{"Content-Type", "application/json"}, {"Authorization", "Bearer sesame"}}).status == 200);
+    CHECK(http_request(port, "GET", "/health").status == 200);
+}
+
+TEST_CASE("CORS: allowed origins get the headers, others do not", "[server][api]") {
+    const auto config = write_config("cors", "server:\n  cors_origins: [\"http://app.example\"]\n");
+    server_process server({"-m", stories(), "--config", config.string()});
+    const auto port = server.port();
+    const auto allowed = http_request(port, "GET", "/v1/models", "", {{"Origin", "http://app.example"}});
+    CHECK(allowed.header("access-control-allow-origin") == "http://app.example");
+    const auto other = http_request(port, "GET", "/v1/models", "", {{"Origin", "http://evil.example"}});
+    CHECK(other.header("access-control-allow-origin").empty());
+    const auto preflight = http_request(port, "OPTIONS", "/v1/chat/completions", "",
+                                        {{"Origin", "http://app.example"}, {"Access-Control-Request-Method", "POST"}});
+    CHECK(preflight.status == 204);
+    CHECK(preflight.header("access-control-allow-methods").find("POST") != std::string::npos);
+    CHECK(preflight.header("access-control-allow-headers").find("Authorization") != std::string::npos);
+    std::filesystem::remove(config);
+}
+
+TEST_CASE("a request past request_timeout ends with 504, or an error event in a stream", "[server][api]") {
+    const auto config = write_config("timeout", "server:\n  request_timeout: 1\n");
+    server_process server({"-m", slow_model(), "--config", config.string()});
+    const auto port = server.port();
+    const json long_request = {{"prompt", "Once upon a time"}, {"max_tokens", 1800}, {"ignore_eos", true}};
+    const auto whole = post_json(port, "/v1/completions", long_request.dump(), 30);
+    CHECK(whole.status == 504);
+    CHECK(whole.seconds < 3);
+    json streaming = long_request;
+    streaming["stream"] = true;
+    const auto streamed = post_json(port, "/v1/completions", streaming.dump(), 30);
+    CHECK(streamed.status == 200);
+    const auto events = sse_events(streamed.body);
+    REQUIRE(events.size() >= 2);
+    CHECK(events.back() == "[DONE]");
+    CHECK(json::parse(events[events.size() - 2])["error"]["type"] == "timeout");
+    CHECK(metric(port, "plinth:num_requests_running") == 0);
+    std::filesystem::remove(config);
+}
+
+TEST_CASE("stop strings, logprobs, and streaming give what they promise", "[server][api]") {
+    server_process server({"-m", stories()});
+    const auto port = server.port();
+    const std::string full = greedy_completion(port, "Once upon a time", 32);
+    REQUIRE(full.find("girl") != std::string::npos);
+
+    SECTION("a stop string ends the text just before it, streamed or not") {
+        const json req = {{"prompt", "Once upon a time"}, {"max_tokens", 32}, {"temperature", 0}, {"stop", {"girl", "zzz"}}};
+        const auto r = body_of(post_json(port, "/v1/completions", req.dump()));
+        CHECK(r["choices"][0]["text"] == full.substr(0, full.find("girl")));
+        CHECK(r["choices"][0]["finish_reason"] == "stop");
+        json s = req;
+        s["stream"] = true;
+        CHECK(streamed_text(post_json(port, "/v1/completions", s.dump())) == full.substr(0, full.find("girl")));
+    }
+    SECTION("streamed greedy text equals the whole answer, for completions and chat") {
+        const json req = {{"prompt", "Once upon a time"}, {"max_tokens", 32}, {"temperature", 0}, {"stream", true}};
+        CHECK(streamed_text(post_json(port, "/v1/completions", req.dump())) == full);
+        const json chat = {{"messages", {{{"role", "user"}, {"content", "Tell a story."}}}}, {"max_tokens", 24}, {"temperature", 0}};
+        const auto whole = body_of(post_json(port, "/v1/chat/completions", chat.dump()));
+        json chat_stream = chat;
+        chat_stream["stream"] = true;
+        CHECK(streamed_text(post_json(port, "/v1/chat/completions", chat_stream.dump())) ==
+              whole["choices"][0]["message"]["content"].get<std::string>());
+    }
+    SECTION("logprobs: the chosen token is the most likely under greedy, with its alternatives") {
+        const json req = {{"prompt", "Once upon a time"}, {"max_tokens", 4}, {"temperature", 0}, {"logprobs", 3}};
+        const auto r = body_of(post_json(port, "/v1/completions", req.dump()));
+        const auto& lp = r["choices"][0]["logprobs"];
+        REQUIRE(lp["tokens"].size() == 4);
+        for (size_t i = 0; i < 4; ++i) {
+            CHECK(lp["token_logprobs"][i].get<double>() <= 0);
+            REQUIRE(lp["top_logprobs"][i].size() >= 1);
+            double best = -1e9;
+            for (const auto& [token, value] : lp["top_logprobs"][i].items()) best = std::max(best, value.get<double>());
+            CHECK(lp["token_logprobs"][i].get<double>() == Approx(best));
+        }
+        const json chat = {{"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"max_tokens", 3}, {"temperature", 0},
+                           {"logprobs", true}, {"top_logprobs", 2}};
+        const auto c = body_of(post_json(port, "/v1/chat/completions", chat.dump()));
+        const auto& content = c["choices"][0]["logprobs"]["content"];
+        REQUIRE(content.size() == 3);
+        CHECK(content[0]["top_logprobs"].size() == 2);
+        CHECK(content[0]["bytes"].is_array());
+    }
+    SECTION("usage counts what happened") {
+        const auto r = body_of(post_json(port, "/v1/completions", json{{"prompt", "Once upon a time"}, {"max_tokens", 5}}.dump()));
+        CHECK(r["usage"]["completion_tokens"] == 5);
+        CHECK(r["usage"]["prompt_tokens"] == 5);  // BOS and four tokens
+        CHECK(r["usage"]["total_tokens"] == 10);
+        CHECK(r["choices"][0]["finish_reason"] == "length");
+    }
+}
+
+TEST_CASE("a KV cache smaller than the load preempts and recomputes without changing answers", "[server][api]") {
+    server_process server({"-m", stories(), "--parallel", "4", "-c", "256", "--kv-tokens", "256"});
+    const auto port = server.port();
+    const std::vector<std::string> prompts = {"Once upon a time", "The sun was hot", "Tom had a dog", "One day, a girl"};
+    const auto ask = [port](const std::string& p) {
+        const auto r = post_json(port, "/v1/completions", json{{"prompt", p}, {"max_tokens", 200}, {"temperature", 0}, {"ignore_eos", true}}.dump());
+        if (r.status != 200) return "<" + std::to_string(r.status) + ">";
+        const json j = json::parse(r.body);
+        return j["choices"][0]["text"].get<std::string>() + "|" + j["usage"]["completion_tokens"].dump();
+    };
+    std::vector<std::string> alone;
+    for (const auto& p : prompts) alone.push_back(ask(p));
+    CHECK(metric(port, "plinth:num_preemptions_total") == 0);
+    std::vector<std::future<std::string>> together;
+    for (const auto& p : prompts) together.push_back(std::async(std::launch::async, ask, p));
+    for (size_t i = 0; i < prompts.size(); ++i) CHECK(together[i].get() == alone[i]);
+    CHECK(metric(port, "plinth:num_preemptions_total") > 0);
+}
