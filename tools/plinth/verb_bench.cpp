@@ -51,13 +51,16 @@ int run_bench(const std::vector<std::string>& args) {
     return guarded("bench", [&] {
         common_options common;
         model_options model;
-        uint32_t n_prompt = 128, n_gen = 64, reps = 5;
+        uint32_t n_prompt = 128, n_gen = 64, reps = 5, batch = 1;
         std::string output = "md";
         po::options_description options("options");
         add_model_options(options, model);
         options.add_options()
             ("n-prompt,p", po::value(&n_prompt)->value_name("N"), "prompt tokens for the prefill test; 0 = skip (default 128)")
             ("n-gen,n", po::value(&n_gen)->value_name("N"), "tokens for the decode test; 0 = skip (default 64)")
+            ("batch,b", po::value(&batch)->value_name("B"),
+             "decode B sequences together, one token of each per forward pass, as a server batches them; "
+             "tg is then the tokens of all B per second (default 1)")
             ("repetitions,r", po::value(&reps)->value_name("N"), "repetitions of each test (default 5)")
             ("output,o", po::value(&output)->value_name("FORMAT"), "md or json (default md)");
         add_common_options(options, common);
@@ -66,11 +69,12 @@ int run_bench(const std::vector<std::string>& args) {
             return 0;
         if (output != "md" && output != "json") throw po::error("--output must be md or json");
         if (reps == 0) throw po::error("--repetitions must be at least 1");
+        if (batch == 0 || batch > 4096) throw po::error("--batch must be between 1 and 4096");
 
         auto s = open_session(common);
         if (model.context == 0) model.context = std::max<uint32_t>(n_prompt + n_gen, 16);
         const auto load_start = clock_type::now();
-        auto m = load_model(*s, model);
+        auto m = load_model(*s, model, batch);
         const double load_s = seconds_since(load_start);
         const uint32_t vocab = m.eng->hparams().n_vocab;
 
@@ -94,17 +98,16 @@ int run_bench(const std::vector<std::string>& args) {
                 if (r) pp.push_back(n_prompt / t);
             }
             if (n_gen) {
-                const int32_t seq = m.eng->add_sequence();
-                const int32_t first[] = {any_token(rng)};
+                std::vector<batch_item> step(batch);
+                for (auto& item : step) item = {m.eng->add_sequence(), 0, true};
                 const auto start = clock_type::now();
-                m.eng->evaluate(seq, first);
-                for (uint32_t i = 1; i < n_gen; ++i) {
-                    const int32_t next[] = {any_token(rng)};
-                    m.eng->evaluate(seq, next);
+                for (uint32_t i = 0; i < n_gen; ++i) {
+                    for (auto& item : step) item.token = any_token(rng);
+                    m.eng->forward(step);
                 }
                 const double t = seconds_since(start);
-                m.eng->remove_sequence(seq);
-                if (r) tg.push_back(n_gen / t);
+                for (const auto& item : step) m.eng->remove_sequence(item.seq);
+                if (r) tg.push_back(double(n_gen) * batch / t);
             }
         }
         if (tty) std::fprintf(stderr, "\r%*s\r", 30, "");
@@ -116,6 +119,7 @@ int run_bench(const std::vector<std::string>& args) {
                                 {"threads", model.threads ? nlohmann::json(model.threads) : nlohmann::json(nullptr)},
                                 {"n_prompt", n_prompt},
                                 {"n_gen", n_gen},
+                                {"batch", batch},
                                 {"repetitions", reps},
                                 {"pp_tok_s", pps.mean},
                                 {"pp_tok_s_stddev", pps.stddev},
@@ -128,7 +132,8 @@ int run_bench(const std::vector<std::string>& args) {
             std::printf("| model | test | t/s |\n|---|---|---|\n");
             const std::string name = m.eng->file().path().filename().string();
             if (n_prompt) std::printf("| %s | pp%u | %.2f ± %.2f |\n", name.c_str(), n_prompt, pps.mean, pps.stddev);
-            if (n_gen) std::printf("| %s | tg%u | %.2f ± %.2f |\n", name.c_str(), n_gen, tgs.mean, tgs.stddev);
+            const std::string tg_name = "tg" + std::to_string(n_gen) + (batch > 1 ? " x" + std::to_string(batch) : "");
+            if (n_gen) std::printf("| %s | %s | %.2f ± %.2f |\n", name.c_str(), tg_name.c_str(), tgs.mean, tgs.stddev);
             std::printf("\nload %.3f s, peak RSS %.1f MiB\n", load_s, rss);
         }
         return 0;
