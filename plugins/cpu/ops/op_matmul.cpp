@@ -60,14 +60,21 @@ matmul_tiles plan(const node_view& n, unsigned threads) {
     // reads each weight once: small tiles (64 KiB) only serve to share the rows evenly. Tiles are
     // of equal height (a multiple of 4 rows, the decode kernels' group), so that no thread is left
     // with one large tile while the other has finished.
+    const int64_t want_tiles = int64_t(threads) * 4;
     const uint64_t tile_bytes = m.T >= 4 ? 512 * 1024 : 64 * 1024;
     const int64_t max_rows = std::clamp<int64_t>(int64_t(tile_bytes / std::max<uint64_t>(m.w->row_bytes, 1)), 1, 4096);
-    const int64_t tiles = (m.N + max_rows - 1) / max_rows;
+    int64_t tiles = (m.N + max_rows - 1) / max_rows;
+    // A few columns (the sequences of a server's decoding batch: at most one column panel): every
+    // tile takes them all, so that each weight is read once and the panel kernels see whole
+    // panels; the threads share the work by rows instead (16 rows at least, to pay for laying the
+    // panel out). Splitting the columns instead sent tiles of 1-2 columns to the per-column
+    // kernels: 8 sequences of the 134M model decoded at 1.6x one sequence's rate.
+    const bool few_columns = m.T > 1 && m.T <= 16;
+    if (few_columns) tiles = std::max(tiles, std::min<int64_t>(want_tiles, (m.N + 15) / 16));
     m.rows_per_tile = std::min<int64_t>(m.N, ((m.N + tiles - 1) / tiles + 3) / 4 * 4);
     m.row_tiles = (m.N + m.rows_per_tile - 1) / m.rows_per_tile;
     m.cols_per_tile = std::min<int64_t>(m.T, 64);
-    const int64_t want_tiles = int64_t(threads) * 4;
-    while (m.cols_per_tile > 1 && m.row_tiles * ((m.T + m.cols_per_tile - 1) / m.cols_per_tile) < want_tiles)
+    while (!few_columns && m.cols_per_tile > 1 && m.row_tiles * ((m.T + m.cols_per_tile - 1) / m.cols_per_tile) < want_tiles)
         m.cols_per_tile = (m.cols_per_tile + 1) / 2;
     m.col_tiles = (m.T + m.cols_per_tile - 1) / m.cols_per_tile;
     m.order = m.w->type == PLINTH_TYPE_Q4_0 && m.N % 8 == 0 ? quant::sum_order::blocks : quant::sum_order::lanes;
