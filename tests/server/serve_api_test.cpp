@@ -4,6 +4,9 @@
 
 #include <fstream>
 #include <future>
+#include <thread>
+
+#include <sys/wait.h>
 
 using namespace plinth::test;
 
@@ -147,4 +150,22 @@ TEST_CASE("a KV cache smaller than the load preempts and recomputes without chan
     for (const auto& p : prompts) together.push_back(std::async(std::launch::async, ask, p));
     for (size_t i = 0; i < prompts.size(); ++i) CHECK(together[i].get() == alone[i]);
     CHECK(metric(port, "plinth:num_preemptions_total") > 0);
+}
+
+TEST_CASE("SIGTERM with requests in flight stops the server cleanly", "[server][api]") {
+    server_process server({"-m", slow_model(), "--parallel", "2"});
+    const auto port = server.port();
+    std::vector<std::unique_ptr<raw_connection>> clients;
+    for (bool stream : {true, false}) {
+        clients.push_back(std::make_unique<raw_connection>(port));
+        const std::string body = json{{"prompt", "Once upon a time"}, {"max_tokens", 1000}, {"ignore_eos", true}, {"stream", stream}}.dump();
+        clients.back()->send("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n" + body);
+    }
+    for (int i = 0; i < 200 && metric(port, "plinth:num_requests_running") < 2; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const int status = server.terminate();
+    INFO(server.log());
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }

@@ -81,6 +81,21 @@ std::string server_process::log() const {
     return ss.str();
 }
 
+int server_process::terminate() {
+    if (pid_ <= 0) return -1;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 200; ++i) {
+        if (waitpid(pid_, &status, WNOHANG) == pid_) {
+            pid_ = -1;
+            return status;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    stop();
+    return -1;
+}
+
 std::string server_process::stop() {
     if (pid_ > 0) {
         kill(pid_, SIGTERM);

@@ -20,6 +20,8 @@ public:
     bool alive();
     // Stops it and returns its stderr so far.
     std::string stop();
+    // Sends SIGTERM and waits: the exit status (as waitpid gives it), or -1 when it had to be killed.
+    int terminate();
     std::string log() const;
 
 private:

@@ -53,9 +53,9 @@ int run_serve(const std::vector<std::string>& args) {
         scheduler_options so;
         so.max_running = settings.parallel;
         so.max_waiting = settings.queue;
-        scheduler sched(*m.eng, *m.tok, so);
+        auto sched = std::make_unique<scheduler>(*m.eng, *m.tok, so);
         const std::string path = !model.model.empty() ? model.model : s->config.model.path;
-        server::api_context api{*m.tok, sched, std::filesystem::path(path).stem().string(), settings.request_timeout};
+        server::api_context api{*m.tok, *sched, std::filesystem::path(path).stem().string(), settings.request_timeout};
         server::metrics stats(api.model_name);
         server::http_server http(api, stats, settings);
         spdlog::info("serving {} with {} slots, context {}, KV cache {} tokens", api.model_name, settings.parallel,
@@ -63,6 +63,10 @@ int run_serve(const std::vector<std::string>& args) {
         std::cout << "listening on http://" << (settings.host.find(':') != std::string::npos ? "[" + settings.host + "]" : settings.host)
                   << ":" << http.port() << std::endl;
         http.run();
+        // Requests still running end (as cancelled) while the server's I/O context still exists:
+        // their callbacks hold its connections.
+        sched.reset();
+        spdlog::info("stopped");
         return 0;
     });
 }
