@@ -54,14 +54,15 @@ matmul_tiles plan(const node_view& n, unsigned threads) {
     m.K = n.src[0].ne0;
     m.N = n.src[0].rows;
     m.T = n.src[1].rows;
-    // Row block: with many columns (prefill) about 512 KiB of weights, which stay in L2 while the
+    // Row block: with two columns or more about 512 KiB of weights, which stay in L2 while the
     // tile's columns pass; the multi-column kernel lays the columns out again for every tile, so
-    // fewer, larger tiles cost less (pp128 1.1B Q8_0: 64 KiB tiles 104 t/s, 512 KiB 123). Decoding
-    // reads each weight once: small tiles (64 KiB) only serve to share the rows evenly. Tiles are
+    // fewer, larger tiles cost less (pp128 1.1B Q8_0: 64 KiB tiles 104 t/s, 512 KiB 123; pp3 1.1B
+    // Q4_0 at the avx2 level: 18 -> 22.5 t/s). One column (decoding) reads each weight once:
+    // small tiles (64 KiB) only serve to share the rows evenly. Tiles are
     // of equal height (a multiple of 4 rows, the decode kernels' group), so that no thread is left
     // with one large tile while the other has finished.
     const int64_t want_tiles = int64_t(threads) * 4;
-    const uint64_t tile_bytes = m.T >= 4 ? 512 * 1024 : 64 * 1024;
+    const uint64_t tile_bytes = m.T >= 2 ? 512 * 1024 : 64 * 1024;
     const int64_t max_rows = std::clamp<int64_t>(int64_t(tile_bytes / std::max<uint64_t>(m.w->row_bytes, 1)), 1, 4096);
     int64_t tiles = (m.N + max_rows - 1) / max_rows;
     // A few columns (the sequences of a server's decoding batch: at most one column panel): every
