@@ -1,9 +1,45 @@
 #include "cli_common.hpp"
 
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
 #include <plinth/error.hpp>
 #include <plinth/logging.hpp>
 
 #include <iostream>
+
+namespace boost {
+
+namespace {
+
+// Decimal digits only, within T's range.
+template <class T>
+void validate_unsigned(boost::any& v, const std::vector<std::string>& values) {
+    namespace po = boost::program_options;
+    po::validators::check_first_occurrence(v);
+    const std::string& s = po::validators::get_single_string(values);
+    T value{};
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (s.empty() || s.front() == '-' || s.front() == '+' || ec != std::errc() || end != s.data() + s.size())
+    {
+        po::error_with_option_name e("the argument '%value%' for option '%canonical_option%' must be a whole number from 0 to " +
+                                     std::to_string(std::numeric_limits<T>::max()));
+        e.set_substitute("value", s);
+        throw e;
+    }
+    v = boost::any(value);
+}
+
+}  // namespace
+
+void validate(boost::any& v, const std::vector<std::string>& values, unsigned short*, int) { validate_unsigned<unsigned short>(v, values); }
+void validate(boost::any& v, const std::vector<std::string>& values, unsigned int*, int) { validate_unsigned<unsigned int>(v, values); }
+void validate(boost::any& v, const std::vector<std::string>& values, unsigned long*, int) { validate_unsigned<unsigned long>(v, values); }
+
+}  // namespace boost
 
 namespace plinth::cli {
 
@@ -51,7 +87,12 @@ std::unique_ptr<session> open_session(const common_options& common) {
 
 int guarded(const std::string& verb_name, const std::function<int()>& body) {
     try {
-        return body();
+        const int status = body();
+        // Results that could not be written (a full disk, a closed pipe) are a failure, not exit 0.
+        std::cout.flush();
+        if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout))
+            throw std::runtime_error(std::string("cannot write the results to standard output: ") + std::strerror(errno));
+        return status;
     } catch (const po::error& e) {
         std::cerr << "plinth " << verb_name << ": " << e.what() << " (see `plinth help " << verb_name << "`)\n";
     } catch (const config_error& e) {

@@ -5,6 +5,15 @@
 
 #include <boost/program_options.hpp>
 
+namespace boost {
+// Boost.Program_options reads "-5" into an unsigned option as 4294967291 (its lexical_cast wraps
+// around). Every unsigned option of the CLI goes through these instead (found by argument-dependent
+// lookup through boost::any): decimal digits only, in range, else "invalid option value".
+void validate(boost::any& v, const std::vector<std::string>& values, unsigned short*, int);
+void validate(boost::any& v, const std::vector<std::string>& values, unsigned int*, int);
+void validate(boost::any& v, const std::vector<std::string>& values, unsigned long*, int);
+}  // namespace boost
+
 #include <functional>
 #include <memory>
 #include <string>
