@@ -1,6 +1,7 @@
 #include "cli_common.hpp"
 
 #include <cerrno>
+#include <csignal>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -85,6 +86,37 @@ std::unique_ptr<session> open_session(const common_options& common) {
     return s;
 }
 
+std::filesystem::path output_path(const std::string& out, bool force) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::file_status link = fs::symlink_status(out, ec);
+    if (ec || !fs::exists(link)) return out;  // a new file
+    if (fs::is_symlink(link)) {
+        if (!force) throw po::error(out + " is a symbolic link; pass --force to write the file it points to");
+        const fs::path target = fs::weakly_canonical(out, ec);
+        if (ec) throw po::error("cannot follow the link " + out + ": " + ec.message());
+        return output_path(target.string(), true);
+    }
+    if (!fs::is_regular_file(link))
+        throw po::error(out + " exists and is not a regular file (a device, a pipe or a folder); refusing to replace it");
+    if (!force) throw po::error(out + " exists; pass --force to replace it");
+    return out;
+}
+
+namespace {
+volatile std::sig_atomic_t interrupt_flag = 0;
+extern "C" void on_interrupt(int) { interrupt_flag = 1; }
+}  // namespace
+
+void catch_interrupts() {
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+}
+
+void check_interrupted() {
+    if (interrupt_flag) throw interrupted();
+}
+
 int guarded(const std::string& verb_name, const std::function<int()>& body) {
     try {
         const int status = body();
@@ -93,6 +125,9 @@ int guarded(const std::string& verb_name, const std::function<int()>& body) {
         if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout))
             throw std::runtime_error(std::string("cannot write the results to standard output: ") + std::strerror(errno));
         return status;
+    } catch (const interrupted& e) {
+        std::cerr << "plinth " << verb_name << ": " << e.what() << "\n";
+        return 130;
     } catch (const po::error& e) {
         std::cerr << "plinth " << verb_name << ": " << e.what() << " (see `plinth help " << verb_name << "`)\n";
     } catch (const config_error& e) {

@@ -14,7 +14,9 @@ void validate(boost::any& v, const std::vector<std::string>& values, unsigned in
 void validate(boost::any& v, const std::vector<std::string>& values, unsigned long*, int);
 }  // namespace boost
 
+#include <filesystem>
 #include <functional>
+#include <stdexcept>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,7 +57,23 @@ std::unique_ptr<session> open_session(const common_options& common);
 // Config and logging only, for verbs that need no plugins.
 plinth::config load_config_and_logging(const common_options& common);
 
-// Runs a verb body, turning every failure into one line on stderr and exit status 1.
+// Where a verb that writes OUT may write, after refusing what must not be replaced: anything that
+// is not a regular file (a device such as /dev/null or /dev/full, a FIFO, a folder, a socket), and
+// an existing file or a symbolic link unless `force` (then a link's target is written). The file
+// itself is written beside its final path and moved over it only when complete.
+std::filesystem::path output_path(const std::string& out, bool force);
+
+// Ctrl-C or SIGTERM while a verb writes a file: the handler only raises a flag; long loops call
+// check_interrupted(), which throws `interrupted`, so the writer discards its partial file and the
+// verb exits 130.
+void catch_interrupts();
+void check_interrupted();
+struct interrupted : std::runtime_error {
+    interrupted() : std::runtime_error("interrupted; nothing was written") {}
+};
+
+// Runs a verb body, turning every failure into one line on stderr and exit status 1 (130 when
+// interrupted).
 int guarded(const std::string& verb_name, const std::function<int()>& body);
 
 }  // namespace plinth::cli

@@ -1,5 +1,7 @@
 #include "row_pipeline.hpp"
 
+#include "cli_common.hpp"
+
 #include <quant_api.hpp>
 
 #include <unistd.h>
@@ -122,6 +124,7 @@ void stream_rows(model_writer& writer, thread_pool& pool, uint32_t type, int64_t
     std::vector<std::vector<float>> scratch(pool.size(), std::vector<float>(static_cast<std::size_t>(n)));
 
     for (int64_t first = 0; first < rows; first += rows_per_chunk) {
+        check_interrupted();
         const int64_t count = std::min(rows_per_chunk, rows - first);
         // Enough tasks to balance uneven rows (K-quant fits take longer on some), each a run of rows.
         const auto tasks = static_cast<std::size_t>(std::min<int64_t>(count, int64_t(pool.size()) * 8));

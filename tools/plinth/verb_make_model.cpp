@@ -96,6 +96,10 @@ void check_shape(const shape_options& o) {
     need(o.embd % o.heads == 0, "--embd must be a multiple of --heads");
     need((o.embd / o.heads) % 2 == 0, "the head size (--embd / --heads) must be even");
     need(o.ctx > 0, "--ctx must be positive");
+    // Beyond these no model exists, and the sizes below would overflow before the disk fills.
+    need(o.embd <= 65536 && o.ffn <= 1048576 && o.layers <= 1024 && o.heads <= 1024,
+         "the shape is beyond any model (--embd <= 65536, --ffn <= 1048576, --layers <= 1024, --heads <= 1024)");
+    need(o.vocab <= (1u << 22), "--vocab must be at most 4194304");
     need(o.std_dev > 0 && std::isfinite(o.std_dev), "--std must be positive");
 }
 
@@ -112,6 +116,7 @@ int run_make_model(const std::vector<std::string>& args) {
         common_options common;
         shape_options o;
         std::string out;
+        bool force = false;
         po::options_description options("options");
         options.add_options()
             ("out", po::value(&out)->value_name("OUT.gguf"), "the file to write (also the first positional argument)")
@@ -129,7 +134,8 @@ int run_make_model(const std::vector<std::string>& args) {
             ("rms-eps", po::value(&o.rms_eps)->value_name("X"), "RMS norm epsilon (default 1e-5)")
             ("rope-base", po::value(&o.rope_base)->value_name("X"), "RoPE frequency base (default 10000)")
             ("name", po::value(&o.name)->value_name("TEXT"), "general.name (default: describes the shape)")
-            ("threads,t", po::value(&o.threads)->value_name("N"), "threads (default: all cores)");
+            ("threads,t", po::value(&o.threads)->value_name("N"), "threads (default: all cores)")
+            ("force", po::bool_switch(&force), "replace OUT.gguf if it exists (a link: write the file it points to)");
         add_common_options(options, common);
         po::positional_options_description positional;
         positional.add("out", 1);
@@ -138,6 +144,8 @@ int run_make_model(const std::vector<std::string>& args) {
                              args, options, positional, common))
             return 0;
         if (out.empty()) throw po::error("no output file: pass OUT.gguf");
+        out = output_path(out, force).string();
+        catch_interrupts();
         if (o.kv_heads == 0) o.kv_heads = o.heads;
         check_shape(o);
         const file_type* target = find_file_type(o.type);
@@ -208,7 +216,14 @@ int run_make_model(const std::vector<std::string>& args) {
             ++mix[plinth_weight_type_info(t.type).name];
         }
 
-        // ---- the file ----
+        // ---- the file: only when the disk can hold it ----
+        {
+            std::error_code ec;
+            const auto folder = std::filesystem::absolute(out).parent_path();
+            const auto space = std::filesystem::space(folder, ec);
+            if (!ec && total_bytes + (64u << 20) > space.available)
+                throw error(out + " needs " + mib(total_bytes) + " but " + folder.string() + " has " + mib(space.available) + " free");
+        }
         auto w = model_writer::create(s->host, out);
         if (o.name.empty()) {
             o.name = "plinth-random-llama-" + std::to_string(o.embd) + "x" + std::to_string(o.layers) + "-" + target->name;

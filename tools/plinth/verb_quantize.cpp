@@ -41,7 +41,7 @@ int run_quantize(const std::vector<std::string>& args) {
         common_options common;
         std::string in_path, out_path, type_text;
         unsigned threads = 0;
-        bool pure = false, verbose = false;
+        bool pure = false, verbose = false, force = false;
         po::options_description options("options");
         options.add_options()
             ("in", po::value(&in_path)->value_name("IN.gguf"), "the model to read (first positional argument)")
@@ -49,7 +49,8 @@ int run_quantize(const std::vector<std::string>& args) {
             ("type", po::value(&type_text)->value_name("TYPE"), ("target (third positional argument): " + file_type_names()).c_str())
             ("pure", po::bool_switch(&pure), "no mix: every quantizable tensor gets TYPE (or its fallback)")
             ("threads,t", po::value(&threads)->value_name("N"), "threads (default: all cores)")
-            ("verbose,v", po::bool_switch(&verbose), "print each tensor's old and new type");
+            ("verbose,v", po::bool_switch(&verbose), "print each tensor's old and new type")
+            ("force", po::bool_switch(&force), "replace OUT.gguf if it exists (a link: write the file it points to)");
         add_common_options(options, common);
         po::positional_options_description positional;
         positional.add("in", 1).add("out", 1).add("type", 1);
@@ -58,6 +59,8 @@ int run_quantize(const std::vector<std::string>& args) {
             return 0;
         if (in_path.empty() || out_path.empty() || type_text.empty())
             throw po::error("usage: plinth quantize IN.gguf OUT.gguf TYPE");
+        out_path = output_path(out_path, force).string();
+        catch_interrupts();
         const file_type* target = find_file_type(type_text);
         if (target == nullptr) throw po::error("unknown type '" + type_text + "' (one of " + file_type_names() + ")");
         const auto started = std::chrono::steady_clock::now();
