@@ -44,6 +44,7 @@ struct scheduler::active {
     uint32_t generated = 0;
     uint32_t cached = 0;           // prompt tokens found in the prefix cache at first admission
     bool admitted_once = false;
+    bool running = false;          // counted in stat_running_
     bool stopped_by_text = false;
     bool done = false;
     clock_type::time_point submitted, admitted, last_token;
@@ -190,6 +191,7 @@ void scheduler::admit() {
             stat_prefix_hits_ += cached;
             ++admitted_new;
         }
+        a.running = true;
         running_.push_back(std::move(waiting_.front()));
         waiting_.pop_front();
     }
@@ -205,6 +207,8 @@ void scheduler::preempt(active& a) {
     eng_.remove_sequence(a.seq);
     a.seq = -1;
     a.computed = 0;
+    a.running = false;
+    --stat_running_;
     ++stat_preemptions_;
     spdlog::debug("request {}: preempted for lack of KV cache ({} tokens to recompute)", a.id, a.tokens.size());
 }
@@ -346,6 +350,11 @@ void scheduler::finish(active& a, finish_reason reason, std::string error) {
     a.done = true;
     if (a.seq >= 0) eng_.remove_sequence(a.seq);
     a.seq = -1;
+    // Counted out before the client hears of it, so the metrics it reads next agree.
+    if (a.running) {
+        a.running = false;
+        --stat_running_;
+    }
     completion_result r;
     r.reason = reason;
     r.error = std::move(error);
