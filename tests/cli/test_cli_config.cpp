@@ -4,6 +4,9 @@
 #include "cli.hpp"
 
 #include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
 
 using namespace plinth::test;
 
@@ -35,4 +38,24 @@ TEST_CASE("plinth config validate reports broken files with file:line:column and
         CHECK(r.out.empty());
     }
     CHECK(count >= 10);
+}
+
+TEST_CASE("plinth config validate reports what the file names but this machine lacks", "[cli][config]") {
+    const auto dir = std::filesystem::temp_directory_path() / ("plinth-validate-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto file = dir / "deploy.yaml";
+    std::ofstream(file) << "model:\n  path: nothere.gguf\nplugins:\n  paths: [nofolder]\n  enable: [cpu, gguf, cuda9]\n"
+                           "placement:\n  - layers: 0-\n    device: cpu:7\n";
+    const auto r = run_plinth("config validate " + shell_quote(file.string()));
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, Catch::Contains("model.path") && Catch::Contains("nothere.gguf is not a file"));
+    CHECK_THAT(r.err, Catch::Contains("plugins.paths: the folder") && Catch::Contains("nofolder does not exist"));
+    CHECK_THAT(r.err, Catch::Contains("plugins.enable names 'cuda9', but no plugin of that name was found"));
+    CHECK_THAT(r.err, Catch::Contains("deploy.yaml:7:5: device cpu:7 does not exist here"));
+    // A run with the same plugin settings refuses them too, rather than ignoring them.
+    const auto run = run_plinth("run --config " + shell_quote(file.string()) + " -m " + model_arg("stories260K.gguf") + " -p Once -n 1");
+    CHECK(run.exit_code == 1);
+    CHECK_THAT(run.err, Catch::Contains("plugins.paths"));
+    std::filesystem::remove_all(dir);
 }

@@ -49,3 +49,10 @@ TEST_CASE("plinth inspect on a missing file fails cleanly", "[cli]") {
     CHECK(none.exit_code == 1);
     CHECK_THAT(none.err, Catch::Contains("no model given"));
 }
+
+TEST_CASE("plinth inspect takes -m MODEL like every other verb", "[cli]") {
+    const auto positional = run_plinth("inspect " + model_arg("stories260K.gguf"));
+    const auto flag = run_plinth("inspect -m " + model_arg("stories260K.gguf"));
+    REQUIRE(flag.exit_code == 0);
+    CHECK(flag.out == positional.out);
+}

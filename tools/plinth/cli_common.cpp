@@ -1,5 +1,6 @@
 #include "cli_common.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <charconv>
@@ -83,7 +84,27 @@ std::unique_ptr<session> open_session(const common_options& common) {
     search.enable = s->config.plugins.enable;
     search.disable = s->config.plugins.disable;
     s->host.load(search);
+    for (const auto& problem : plugin_setting_problems(s->config, s->host)) throw error(problem);
     return s;
+}
+
+std::vector<std::string> plugin_setting_problems(const plinth::config& config, const plugin_host& host) {
+    std::vector<std::string> problems;
+    const std::string where = config.source_file.empty() ? "" : config.source_file + ": ";
+    for (const auto& folder : config.plugins.paths)
+        if (!std::filesystem::is_directory(folder))
+            problems.push_back(where + "plugins.paths: the folder " + folder + " does not exist");
+    std::string found;
+    for (const auto& r : host.records())
+        if (!r.name.empty() && found.find(" " + r.name + ",") == std::string::npos) found += " " + r.name + ",";
+    if (!found.empty()) found.pop_back();
+    for (const auto& name : config.plugins.enable) {
+        const bool known = std::any_of(host.records().begin(), host.records().end(), [&](const plugin_record& r) { return r.name == name; });
+        if (!known)
+            problems.push_back(where + "plugins.enable names '" + name + "', but no plugin of that name was found (found:" +
+                               (found.empty() ? " none" : found) + ")");
+    }
+    return problems;
 }
 
 std::filesystem::path output_path(const std::string& out, bool force) {

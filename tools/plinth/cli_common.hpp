@@ -54,6 +54,9 @@ struct session {
     plinth::plugin_host host;
 };
 std::unique_ptr<session> open_session(const common_options& common);
+// What the config's plugin settings ask for that is not there: a plugins.paths folder that does
+// not exist, a plugins.enable name no plugin has. open_session refuses them.
+std::vector<std::string> plugin_setting_problems(const plinth::config& config, const plugin_host& host);
 // Config and logging only, for verbs that need no plugins.
 plinth::config load_config_and_logging(const common_options& common);
 

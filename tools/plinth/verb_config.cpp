@@ -1,9 +1,43 @@
 // plinth config validate FILE...: check deployment files without running anything.
 #include "cli_common.hpp"
 
+#include <filesystem>
+
 #include <iostream>
 
 namespace plinth::cli {
+namespace {
+
+// Beyond the file's own rules: what it names must exist here (the model file, plugin folders and
+// names, the placement's devices), checked with the plugins the file itself would load.
+std::vector<std::string> what_is_missing(const plinth::config& cfg) {
+    std::vector<std::string> problems;
+    const std::string where = cfg.source_file + ": ";
+    if (!cfg.model.path.empty() && !std::filesystem::is_regular_file(cfg.model.path))
+        problems.push_back(where + "model.path: " + cfg.model.path + " is not a file");
+    plugin_host host;
+    plugin_search search;
+    for (const auto& p : cfg.plugins.paths) search.folders.emplace_back(p);
+    search.enable = cfg.plugins.enable;
+    search.disable = cfg.plugins.disable;
+    host.load(search);
+    for (auto& p : plugin_setting_problems(cfg, host)) problems.push_back(std::move(p));
+    const auto check_device = [&](const device_id& id, const std::string& at) {
+        const loaded_plugin* backend = host.find(PLINTH_PLUGIN_BACKEND, id.backend);
+        if (backend == nullptr)
+            problems.push_back(at + "device " + id.str() + ": no '" + id.backend + "' backend plugin is loaded here (see `plinth plugins`)");
+        else if (id.index >= backend->backend->device_count())
+            problems.push_back(at + "device " + id.str() + " does not exist here: the " + id.backend + " backend has " +
+                               std::to_string(backend->backend->device_count()) + " device(s)");
+    };
+    for (const auto& rule : cfg.placement.rules)
+        check_device(rule.device, rule.where.line ? rule.where.file + ":" + std::to_string(rule.where.line) + ":" +
+                                                        std::to_string(rule.where.column) + ": " : where);
+    for (const auto& [device, bytes] : cfg.placement.budget) check_device(parse_device_id(device), where + "placement.budget: ");
+    return problems;
+}
+
+}  // namespace
 
 int run_config(const std::vector<std::string>& args) {
     return guarded("config", [&] {
@@ -20,11 +54,15 @@ int run_config(const std::vector<std::string>& args) {
         if (!parse_arguments("config", "validate FILE... [options]", args, options, positional, common)) return 0;
         if (action != "validate") throw po::error(action.empty() ? "missing action (validate)" : "unknown action '" + action + "' (expected validate)");
         if (files.empty()) throw po::error("config validate needs at least one FILE");
+        load_config_and_logging(common);  // quiet (warn) unless --log-level says otherwise
 
         bool all_ok = true;
         for (const auto& file : files) {
             try {
-                load_config_file(file);
+                for (const auto& problem : what_is_missing(load_config_file(file))) {
+                    std::cerr << problem << "\n";
+                    all_ok = false;
+                }
             } catch (const config_error& e) {
                 std::cerr << e.what() << "\n";
                 all_ok = false;

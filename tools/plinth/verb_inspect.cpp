@@ -95,7 +95,7 @@ int run_inspect(const std::vector<std::string>& args) {
         bool tensors = false, json = false;
         po::options_description options("options");
         options.add_options()
-            ("model", po::value(&model_path)->value_name("MODEL"), "model file (also the first positional argument)")
+            ("model,m", po::value(&model_path)->value_name("MODEL"), "model file (also the first positional argument)")
             ("tensors", po::bool_switch(&tensors), "add the tensor table")
             ("json", po::bool_switch(&json), "machine-readable output");
         add_common_options(options, common);
