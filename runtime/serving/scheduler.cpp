@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace plinth {
@@ -220,13 +221,21 @@ void scheduler::step() {
         uint32_t n;
     };
     std::vector<part> parts;
-    uint32_t budget = options_.step_tokens;
+    // Prompt tokens per step: as many as take about step_seconds at the measured prefill rate
+    // (at least 16, at most step_tokens), so that a cancel, a new arrival or the next token of
+    // every decoding sequence waits at most about that long. Decoding tokens always go in.
+    // Until a step has been measured, a modest 64.
+    uint32_t prompt_budget = std::min<uint32_t>(64, options_.step_tokens);
+    if (prefill_rate_ > 0)
+        prompt_budget = static_cast<uint32_t>(std::clamp(prefill_rate_ * options_.step_seconds, 16.0, double(options_.step_tokens)));
+    uint32_t budget = std::numeric_limits<uint32_t>::max();
     uint32_t reserved = 0;  // blocks the parts will allocate
     const auto in_parts = [&](const active* a) {
         return std::any_of(parts.begin(), parts.end(), [&](const part& p) { return p.a == a; });
     };
     // Decoding sequences first (one token each), then prompt chunks, in admission order.
     for (int pass = 0; pass < 2 && budget > 0; ++pass) {
+        if (pass == 1) budget = prompt_budget;
         for (size_t i = 0; i < running_.size() && budget > 0; ++i) {
             active& a = *running_[i];
             if (a.done || a.seq < 0) continue;
@@ -268,12 +277,18 @@ void scheduler::step() {
             items.push_back({p.a->seq, p.a->tokens[t], t + 1 == p.a->tokens.size()});
     }
     std::vector<float> logits;
+    const auto started = clock_type::now();
     try {
         logits = eng_.forward(items);
     } catch (const std::exception& e) {
         spdlog::error("forward pass failed: {}", e.what());
         for (const part& p : parts) finish(*p.a, finish_reason::error, e.what());
         return;
+    }
+    // A step that read a prompt chunk measures the prefill rate (tokens per second, smoothed).
+    if (items.size() >= 16) {
+        const double rate = items.size() / std::max(1e-6, seconds(started, clock_type::now()));
+        prefill_rate_ = prefill_rate_ > 0 ? 0.7 * prefill_rate_ + 0.3 * rate : rate;
     }
     const size_t n_vocab = eng_.hparams().n_vocab;
     size_t row = 0;

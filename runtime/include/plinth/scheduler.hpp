@@ -81,7 +81,8 @@ struct request_callbacks {
 struct scheduler_options {
     uint32_t max_running = 4;      // sequences decoded together (slots)
     uint32_t max_waiting = 64;     // requests queued beyond those; more are refused
-    uint32_t step_tokens = 512;    // tokens per forward pass (decode tokens first, then prompt chunks)
+    uint32_t step_tokens = 512;    // prompt tokens per forward pass at most (decoding tokens go first)
+    double step_seconds = 0.15;    // ... and about this long at the measured prefill rate
 };
 
 // Counters for metrics; a snapshot, consistent enough for dashboards.
@@ -143,6 +144,7 @@ private:
     // Owned by the scheduler thread.
     std::deque<std::unique_ptr<active>> waiting_;
     std::vector<std::unique_ptr<active>> running_;
+    double prefill_rate_ = 0;                        // tokens per second of prompt-reading steps
 
     std::atomic<uint32_t> stat_running_{0};
     std::atomic<double> stat_kv_usage_{0};
