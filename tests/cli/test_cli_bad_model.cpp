@@ -74,7 +74,7 @@ TEST_CASE("plinth run refuses requests that do not fit the context", "[cli][run]
     expect_failure("run -m " + model + " -p hi -n 5000", "do not fit the context of 2048");
     expect_failure("run -m " + model + " -p hi -c 0 -n 4 --temp -1 --top-p 2", "top_p");
     expect_failure("run -m " + model + " -p hi --device metal:0", "needs the 'metal' backend plugin");
-    expect_failure("run -m " + model + " -p hi --device cpu:0 --placement 0-:nosuch:0", "needs the 'nosuch' backend plugin");
+    expect_failure("run -m " + model + " -p hi --placement 0-:nosuch:0", "needs the 'nosuch' backend plugin");
     expect_failure("run -m " + model + " -p hi --device cpu:3", "does not exist");
 }
 

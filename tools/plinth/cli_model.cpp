@@ -28,6 +28,8 @@ loaded_model load_model(const session& s, const model_options& flags, uint32_t k
     if (!s.config.backends.vulkan.staging.empty()) options.backend_options["vulkan"]["staging"] = s.config.backends.vulkan.staging;
     if (!s.config.backends.vulkan.float64.empty()) options.backend_options["vulkan"]["float64"] = s.config.backends.vulkan.float64;
     options.placement = s.config.placement;
+    if (!flags.device.empty() && !flags.placement.empty())
+        throw po::error("--device and --placement both say where to run: pass one of them");
     if (!flags.device.empty()) {
         options.device = flags.device;
         options.placement = {};

@@ -98,6 +98,10 @@ int block_index(std::string_view name) {
 bool is_quantizable(const tensor_desc& t) { return t.n_dims >= 2 && !contains(t.name, "_norm.weight"); }
 
 uint32_t choose_type(const file_type& target, const tensor_desc& t, const mix_context& ctx) {
+    return is_quantizable(t) ? fit_row(mix_type(target, t, ctx), t.row) : t.type;
+}
+
+uint32_t mix_type(const file_type& target, const tensor_desc& t, const mix_context& ctx) {
     if (!is_quantizable(t)) return t.type;
     uint32_t type = target.base;
     if (!is_quantized_type(type)) return type;  // F32 / F16 / BF16: every quantizable tensor, no mix
@@ -130,7 +134,7 @@ uint32_t choose_type(const file_type& target, const tensor_desc& t, const mix_co
         else if (ft == FT_Q3_K_M) type = PLINTH_TYPE_Q4_K;
         else if (ft == FT_Q3_K_L) type = PLINTH_TYPE_Q5_K;
     }
-    return fit_row(type, t.row);
+    return type;
 }
 
 }  // namespace plinth::cli

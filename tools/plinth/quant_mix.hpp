@@ -43,6 +43,8 @@ struct tensor_desc {
 bool is_quantizable(const tensor_desc& tensor);
 // The type `tensor` gets in a file of type `target` (its current type when it is not quantizable).
 uint32_t choose_type(const file_type& target, const tensor_desc& tensor, const mix_context& context);
+// The mix's choice before fit_row: what choose_type would give if every row fitted its blocks.
+uint32_t mix_type(const file_type& target, const tensor_desc& tensor, const mix_context& context);
 // `type`, or llama.cpp's replacement for it when `row` is not a multiple of its block size.
 uint32_t fit_row(uint32_t type, uint64_t row);
 // The block index N of a name "blk.N.xxx", or -1.

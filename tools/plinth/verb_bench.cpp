@@ -72,7 +72,12 @@ int run_bench(const std::vector<std::string>& args) {
         if (batch == 0 || batch > 4096) throw po::error("--batch must be between 1 and 4096");
 
         auto s = open_session(common);
+        // The context: -c, else the config's model.context, else just what the tests need.
+        if (model.context == 0) model.context = s->config.model.context;
         if (model.context == 0) model.context = std::max<uint32_t>(n_prompt + n_gen, 16);
+        if (model.context < n_prompt + n_gen)
+            throw po::error("the context (" + std::to_string(model.context) + ") is shorter than -p + -n (" +
+                            std::to_string(n_prompt + n_gen) + ")");
         const auto load_start = clock_type::now();
         auto m = load_model(*s, model, batch);
         const double load_s = seconds_since(load_start);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -23,13 +24,15 @@ int run_perplexity(const std::vector<std::string>& args) {
         add_common_options(options, common);
         if (!parse_arguments("perplexity", "-m MODEL -f FILE [-c CTX] [options]", args, options, {}, common)) return 0;
         if (file.empty()) throw po::error("no text: pass -f FILE");
+        if (std::filesystem::is_directory(file)) throw po::error(file + " is a folder, not a text file");
         std::ifstream in(file, std::ios::binary);
         if (!in) throw po::error("cannot read " + file);
         std::stringstream ss;
         ss << in.rdbuf();
 
-        const uint32_t chunk = model.context ? model.context : 512;
         auto s = open_session(common);
+        // The chunk is the context: -c, else the config's model.context, else 512.
+        const uint32_t chunk = model.context ? model.context : s->config.model.context ? s->config.model.context : 512;
         model_options engine_flags = model;
         engine_flags.context = chunk;
         auto m = load_model(*s, engine_flags);

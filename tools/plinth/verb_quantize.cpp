@@ -89,8 +89,11 @@ int run_quantize(const std::vector<std::string>& args) {
         for (size_t i = 0; i < tensors.size(); ++i) {
             const auto& t = tensors[i];
             const tensor_desc desc{t.name, uint32_t(t.shape.size()), t.shape.empty() ? 0 : t.shape[0], t.type};
-            uint32_t type = choose_type(*target, desc, ctx);
-            if (pure && is_quantizable(desc)) type = fit_row(target->base, desc.row);
+            const uint32_t wanted = pure && is_quantizable(desc) ? target->base : mix_type(*target, desc, ctx);
+            const uint32_t type = is_quantizable(desc) ? fit_row(wanted, desc.row) : wanted;
+            if (type != wanted)
+                std::cerr << "plinth quantize: " << t.name << ": rows of " << desc.row << " do not fit " << type_name(wanted) << "'s "
+                          << plinth_weight_type_info(wanted).block_size << "-element blocks; written as " << type_name(type) << "\n";
             types[i] = type;
             in_bytes += t.size;
             if (type != t.type) {
