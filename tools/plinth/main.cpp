@@ -18,12 +18,14 @@ int run_bench(const std::vector<std::string>& args);
 int run_quantize(const std::vector<std::string>& args);
 int run_make_model(const std::vector<std::string>& args);
 int run_serve(const std::vector<std::string>& args);
+int run_template(const std::vector<std::string>& args);
 
 const std::vector<verb>& verbs() {
     static const std::vector<verb> table = {
         {"run", "generate text from a prompt", run_run},
         {"serve", "an OpenAI-compatible HTTP server with continuous batching", run_serve},
         {"tokenize", "print the token ids of a text", run_tokenize},
+        {"template", "render a chat template with a JSON file of variables", run_template},
         {"perplexity", "perplexity of a text file, as the reference computes it", run_perplexity},
         {"bench", "prefill and decode speed, load time and peak memory", run_bench},
         {"plugins", "list every plugin found: loaded, disabled or refused (and why)", run_plugins},
