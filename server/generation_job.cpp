@@ -39,8 +39,13 @@ generation_job::generation_job(const api_context& ctx, std::string_view body, ap
                 throw api_error(400, "token id " + std::to_string(t) + " is outside the vocabulary (" +
                                          std::to_string(ctx.tok.vocab_size()) + " tokens)", field);
     } else {
-        const std::string text = kind == api_kind::chat ? render_chat_prompt(params_.messages) : params_.prompt_text;
-        prompt_ = ctx.tok.encode(text, /*add_special=*/true, /*parse_special=*/true);
+        if (kind == api_kind::chat) {
+            // A template that writes BOS itself must not get a second one from the tokenizer.
+            const chat_prompt chat = render_chat_prompt(params_.messages, ctx.chat_format, ctx.tok);
+            prompt_ = ctx.tok.encode(chat.text, /*add_special=*/!chat.has_bos, /*parse_special=*/true);
+        } else {
+            prompt_ = ctx.tok.encode(params_.prompt_text, /*add_special=*/true, /*parse_special=*/true);
+        }
     }
     if (prompt_.empty()) throw api_error(400, "the prompt is empty", field);
     const uint32_t context = ctx.sched.context();

@@ -4,6 +4,7 @@
 // or as server-sent-event chunks. Knows nothing of sockets.
 #include "generation_params.hpp"
 
+#include <plinth/chat_template.hpp>
 #include <plinth/scheduler.hpp>
 #include <plinth/tokenizer.hpp>
 
@@ -22,7 +23,8 @@ struct api_context {
     const tokenizer& tok;
     scheduler& sched;
     std::string model_name;
-    uint32_t request_timeout = 600;  // seconds
+    uint32_t request_timeout = 600;              // seconds
+    const chat_template* chat_format = nullptr;  // the chat template; null: the built-in fallback format
 };
 
 class generation_job {

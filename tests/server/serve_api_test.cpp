@@ -2,8 +2,11 @@
 // streaming giving the same text, and preemption when the KV cache is smaller than the load.
 #include "serve_test_support.hpp"
 
+#include <plinth/chat_template.hpp>
+
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <thread>
 
 #include <sys/wait.h>
@@ -168,4 +171,34 @@ TEST_CASE("SIGTERM with requests in flight stops the server cleanly", "[server][
     INFO(server.log());
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("chat messages are rendered with the chat template given, tokenized as one prompt", "[server][api]") {
+    const auto file = shared_dir() / "templates" / "Qwen-Qwen2.5-7B-Instruct.jinja";
+    server_process server({"-m", stories(), "--chat-template", file.string()});
+    const auto port = server.port();
+    const json messages = {{{"role", "system"}, {"content", "Be brief."}}, {{"role", "user"}, {"content", "Hi"}}};
+    // What the template gives for this conversation, tokenized with its special tokens as text.
+    std::ifstream in(file);
+    const auto tmpl = plinth::chat_template::parse(std::string(std::istreambuf_iterator<char>(in), {}));
+    const nlohmann::ordered_json vars = {{"messages", nlohmann::ordered_json::parse(messages.dump())},
+                                         {"add_generation_prompt", true}, {"bos_token", "<s>"}, {"eos_token", "</s>"}};
+    const std::string rendered = tmpl.render(vars);
+    REQUIRE(rendered.find("<|im_start|>user\nHi<|im_end|>") != std::string::npos);
+    const auto tokens = body_of(post_json(port, "/tokenize", json{{"content", rendered}, {"add_special", true}}.dump()))["tokens"];
+    const auto r = body_of(post_json(port, "/v1/chat/completions", json{{"messages", messages}, {"max_tokens", 1}}.dump()));
+    CHECK(r["usage"]["prompt_tokens"] == tokens.size());
+    CHECK_THAT(server.log(), Catch::Contains("chat messages are rendered with " + file.string()));
+}
+
+TEST_CASE("a chat template that refuses the conversation is the client's 400, in the template's words", "[server][api]") {
+    const auto file = std::filesystem::temp_directory_path() / ("plinth-strict-" + std::to_string(::getpid()) + ".jinja");
+    std::ofstream(file) << "{% for m in messages %}{% if m.role == 'tool' %}{{ raise_exception('no tools here') }}{% endif %}"
+                           "{{ m.content }}{% endfor %}";
+    server_process server({"-m", stories(), "--chat-template", file.string()});
+    const auto r = post_json(server.port(), "/v1/chat/completions",
+                             json{{"messages", json::array({{{"role", "tool"}, {"content", "x"}}})}, {"max_tokens", 1}}.dump());
+    CHECK(r.status == 400);
+    CHECK_THAT(body_of(r)["error"]["message"].get<std::string>(), Catch::Contains("no tools here"));
+    std::filesystem::remove(file);
 }

@@ -8,7 +8,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <optional>
 
 namespace plinth::cli {
 
@@ -17,7 +21,7 @@ int run_serve(const std::vector<std::string>& args) {
         common_options common;
         common.default_log_level = "info";
         model_options model;
-        std::string host, api_key;
+        std::string host, api_key, chat_template_file;
         int port = -1;
         uint32_t parallel = 0, queue = 0, kv_tokens = 0;
         bool queue_set = false;
@@ -31,6 +35,8 @@ int run_serve(const std::vector<std::string>& args) {
              "requests that may wait beyond those; more get 503 (default: config, else 64)")
             ("kv-tokens", po::value(&kv_tokens)->value_name("N"),
              "tokens the KV cache holds for all requests, at least one context (default: config, else context x parallel)")
+            ("chat-template", po::value(&chat_template_file)->value_name("FILE"),
+             "render chat messages with this Jinja template (default: the model's tokenizer.chat_template, else a plain format)")
             ("api-key", po::value(&api_key)->value_name("KEY"), "require 'Authorization: Bearer KEY' on /v1/ (default: config)");
         add_common_options(options, common);
         if (!parse_arguments("serve", "-m MODEL [--host ADDRESS] [--port PORT] [--parallel N] [-c CTX] [--api-key KEY] [options]",
@@ -55,7 +61,18 @@ int run_serve(const std::vector<std::string>& args) {
         so.max_waiting = settings.queue;
         auto sched = std::make_unique<scheduler>(*m.eng, *m.tok, so);
         const std::string path = !model.model.empty() ? model.model : s->config.model.path;
-        server::api_context api{*m.tok, *sched, std::filesystem::path(path).stem().string(), settings.request_timeout};
+        // The chat template: --chat-template, else the model's own, else the built-in fallback.
+        std::optional<chat_template> tmpl;
+        if (!chat_template_file.empty()) {
+            std::ifstream in(chat_template_file, std::ios::binary);
+            if (!in || std::filesystem::is_directory(chat_template_file)) throw po::error("cannot read the chat template " + chat_template_file);
+            tmpl = chat_template::parse(std::string(std::istreambuf_iterator<char>(in), {}), chat_template_file);
+        } else if (auto source = m.eng->file().get_string("tokenizer.chat_template")) {
+            tmpl = chat_template::parse(std::move(*source), "tokenizer.chat_template");
+        }
+        spdlog::info("chat messages are rendered with {}", tmpl ? tmpl->name() : std::string("the built-in fallback format"));
+        server::api_context api{*m.tok, *sched, std::filesystem::path(path).stem().string(), settings.request_timeout,
+                                tmpl ? &*tmpl : nullptr};
         server::metrics stats(api.model_name);
         server::http_server http(api, stats, settings);
         spdlog::info("serving {} with {} slots, context {}, KV cache {} tokens", api.model_name, settings.parallel,
