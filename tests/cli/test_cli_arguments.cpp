@@ -81,3 +81,15 @@ TEST_CASE("perplexity and bench take the context from the config", "[cli][argume
     CHECK_THAT(bench.err, Catch::Contains("shorter than -p + -n"));
     std::filesystem::remove(config);
 }
+
+TEST_CASE("the common options may come before the verb, and plinth help help helps", "[cli][arguments]") {
+    const auto before = run_plinth("--log-level info run -m " + model_arg("stories260K.gguf") + " -p Once -n 2 --temp 0");
+    CHECK(before.exit_code == 0);
+    CHECK_THAT(before.err, Catch::Contains("[info]"));
+    const auto joined = run_plinth("--log-level=debug tokenize -m " + model_arg("stories260K.gguf") + " -p hi");
+    CHECK(joined.exit_code == 0);
+    CHECK_THAT(joined.err, Catch::Contains("[debug]"));
+    const auto help = run_plinth("help help");
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, Catch::Contains("usage: plinth VERB"));
+}

@@ -59,7 +59,18 @@ const verb* find_verb(const std::string& name) {
 
 int main(int argc, char** argv) {
     using namespace plinth::cli;
-    const std::vector<std::string> args(argv + 1, argv + argc);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    // The options every verb takes may also come before the verb (`plinth --log-level info run ...`):
+    // they are handed to the verb after its own arguments.
+    std::vector<std::string> common;
+    while (args.size() >= 2 && (args[0] == "--config" || args[0] == "--log-level")) {
+        common.insert(common.end(), args.begin(), args.begin() + 2);
+        args.erase(args.begin(), args.begin() + 2);
+    }
+    while (!args.empty() && (args[0].rfind("--config=", 0) == 0 || args[0].rfind("--log-level=", 0) == 0)) {
+        common.push_back(args[0]);
+        args.erase(args.begin());
+    }
     if (args.empty()) {
         print_overview(std::cerr);
         return 1;
@@ -74,7 +85,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (first == "help") {
-        if (args.size() == 1) {
+        if (args.size() == 1 || args[1] == "help") {
             print_overview(std::cout);
             return 0;
         }
@@ -91,5 +102,7 @@ int main(int argc, char** argv) {
         print_overview(std::cerr);
         return 1;
     }
-    return v->run({args.begin() + 1, args.end()});
+    std::vector<std::string> verb_args(args.begin() + 1, args.end());
+    verb_args.insert(verb_args.end(), common.begin(), common.end());
+    return v->run(verb_args);
 }
