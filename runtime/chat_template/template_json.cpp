@@ -36,7 +36,9 @@ value from_json(const nlohmann::ordered_json& j) {
 
 namespace {
 
-void write_string_ascii_char(std::string& out, char c) {
+// One byte below 0x80 as Python's json.dumps writes it. With ensure_ascii it also escapes DEL
+// (its pattern is "not printable ASCII"); without, only the control characters below 0x20.
+void write_string_byte(std::string& out, char c, bool escape_del) {
     switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
@@ -46,9 +48,9 @@ void write_string_ascii_char(std::string& out, char c) {
         case '\b': out += "\\b"; break;
         case '\f': out += "\\f"; break;
         default:
-            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            if (static_cast<unsigned char>(c) < 0x20 || (escape_del && c == 0x7f)) {
                 char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
                 out += buf;
             } else {
                 out += c;
@@ -61,8 +63,7 @@ void write_string(std::string& out, const std::string& s, bool ensure_ascii) {
     if (ensure_ascii) {
         for (char32_t cp : decode_utf8(s)) {
             if (cp < 0x80) {
-                const char c = static_cast<char>(cp);
-                write_string_ascii_char(out, c);
+                write_string_byte(out, static_cast<char>(cp), true);
                 continue;
             }
             char buf[16];
@@ -74,27 +75,8 @@ void write_string(std::string& out, const std::string& s, bool ensure_ascii) {
             }
             out += buf;
         }
-        out += '"';
-        return;
-    }
-    for (unsigned char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
+    } else {
+        for (char c : s) write_string_byte(out, c, false);
     }
     out += '"';
 }
