@@ -8,17 +8,6 @@
 
 using namespace plinth::test;
 
-namespace {
-
-std::string read_text(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-}  // namespace
-
 TEST_CASE("plinth run --temp 0 prints the reference's greedy continuation", "[cli][run]") {
     // The first golden prompt of the F32 model; every prompt and model is held to the goldens,
     // logits included, by test_golden.
@@ -51,9 +40,9 @@ TEST_CASE("plinth tokenize prints ids on one line", "[cli][tokenize]") {
     // The first vocabulary test vector of each kind, through the CLI (the library test runs them all).
     for (const std::string vocab : {"llama-spm", "llama-bpe", "gpt-2"}) {
         const auto base = shared_dir() / "vocab" / ("ggml-vocab-" + vocab + ".gguf");
-        const std::string inputs = read_text(base.string() + ".inp");
+        const std::string inputs = plinth::test::read_file(base.string() + ".inp");
         const std::string first = inputs.substr(0, inputs.find("\n__ggml_vocab_test__\n"));
-        const std::string outputs = read_text(base.string() + ".out");
+        const std::string outputs = plinth::test::read_file(base.string() + ".out");
         std::string expected = outputs.substr(0, outputs.find('\n'));
         while (!expected.empty() && expected.front() == ' ') expected.erase(0, 1);
         const auto t = run_plinth("tokenize --raw -m " + shell_quote(base.string()) + " -p " + shell_quote(first));

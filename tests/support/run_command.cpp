@@ -11,7 +11,7 @@
 namespace plinth::test {
 namespace {
 
-std::string slurp(const std::filesystem::path& path) {
+std::string read_file_impl(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -19,6 +19,8 @@ std::string slurp(const std::filesystem::path& path) {
 }
 
 }  // namespace
+
+std::string read_file(const std::filesystem::path& path) { return read_file_impl(path); }
 
 std::string shell_quote(const std::string& text) {
     std::string out = "'";
@@ -45,8 +47,8 @@ command_result run_command(const std::string& command) {
         r.signaled = true;
         r.signal = WTERMSIG(status);
     }
-    r.out = slurp(out_path);
-    r.err = slurp(err_path);
+    r.out = read_file(out_path);
+    r.err = read_file(err_path);
     std::filesystem::remove(out_path);
     std::filesystem::remove(err_path);
     return r;

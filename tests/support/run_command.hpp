@@ -1,5 +1,6 @@
 #pragma once
 // Runs a shell command for the CLI tests and captures what a user would see.
+#include <filesystem>
 #include <string>
 
 namespace plinth::test {
@@ -15,5 +16,7 @@ struct command_result {
 // `command` is run by /bin/sh; quote arguments with shell_quote.
 command_result run_command(const std::string& command);
 std::string shell_quote(const std::string& text);
+// A whole file's bytes ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& path);
 
 }  // namespace plinth::test

@@ -1,5 +1,6 @@
 // Every case of every template in ../shared/templates, rendered and compared byte for byte with
 // Python Jinja2 3.1.2's rendering in Hugging Face's settings (or its expected error).
+#include "run_command.hpp"
 #include "shared_dir.hpp"
 #include "template_test_support.hpp"
 
@@ -10,17 +11,6 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
-
-namespace {
-
-std::string slurp(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-}  // namespace
 
 TEST_CASE("every case of the reference chat templates renders exactly", "[template][corpus]") {
     const auto folder = plinth::test::shared_dir() / "templates";
@@ -35,7 +25,7 @@ TEST_CASE("every case of the reference chat templates renders exactly", "[templa
     options.fixed_time = plinth::test::reference_time;
     std::size_t passed = 0, total = 0;
     for (const auto& kit_path : kits) {
-        const auto kit = nlohmann::ordered_json::parse(slurp(kit_path));
+        const auto kit = nlohmann::ordered_json::parse(plinth::test::read_file(kit_path));
         const std::string template_file = kit.at("template").get<std::string>();
         std::size_t kit_passed = 0;
         const auto& cases = kit.at("cases");
@@ -45,7 +35,7 @@ TEST_CASE("every case of the reference chat templates renders exactly", "[templa
             INFO(where);
             std::string rendered, error;
             try {
-                const auto tmpl = plinth::chat_template::parse(slurp(folder / template_file), template_file);
+                const auto tmpl = plinth::chat_template::parse(plinth::test::read_file(folder / template_file), template_file);
                 rendered = tmpl.render(c.at("variables"), options);
             } catch (const plinth::template_error& e) {
                 error = e.message();

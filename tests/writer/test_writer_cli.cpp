@@ -35,12 +35,6 @@ void run_ok(const std::string& args) {
     REQUIRE(r.exit_code == 0);
 }
 
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 std::map<std::string, std::string> type_by_name(const model_file& f) {
     std::map<std::string, std::string> out;
@@ -128,9 +122,9 @@ TEST_CASE("make-model writes a Llama model that runs", "[cli]") {
 
     // The same seed gives the same file, whatever the thread count; another seed another file.
     run_ok("make-model " + q(dir / "again.gguf") + " " + tiny_shape + " --type F32 --seed 7 --threads 1");
-    CHECK(slurp(path) == slurp(dir / "again.gguf"));
+    CHECK(plinth::test::read_file(path) == plinth::test::read_file(dir / "again.gguf"));
     run_ok("make-model " + q(dir / "other.gguf") + " " + tiny_shape + " --type F32 --seed 8");
-    CHECK(slurp(path) != slurp(dir / "other.gguf"));
+    CHECK(plinth::test::read_file(path) != plinth::test::read_file(dir / "other.gguf"));
 }
 
 TEST_CASE("make-model refuses shapes that cannot work", "[cli]") {
