@@ -225,6 +225,9 @@ struct validator {
     // The op's type and shape rules (shared by every backend), with the weight types and the
     // attention size the shaders take.
     plinth_status check_shapes(node_view& n) const {
+        // ABI 1.1 extensions this backend has no shader for yet: refused, so they run elsewhere.
+        if (sdk::rope_has_factors(*n.node))
+            return PLINTH_NODE_UNSUPPORTED(n, "the Vulkan backend has no ROPE with frequency factors (src2)");
         const plinth_status st = sdk::check_op_rules(
             graph, *n.node, n.dst, n.src, [&](const char* message) { return PLINTH_NODE_ERROR(n, "%s", message); },
             [&](uint32_t, const tensor_view& w) { return weights(n, w); });
@@ -243,8 +246,7 @@ struct validator {
     // over memory it reads at other positions.
     plinth_status check_overlaps(const node_view& n) const {
         const uint32_t op = n.node->op;
-        const bool elementwise = op == PLINTH_OP_RMS_NORM || op == PLINTH_OP_ADD || op == PLINTH_OP_MUL ||
-                                 op == PLINTH_OP_ROPE || op == PLINTH_OP_SWIGLU || op == PLINTH_OP_COPY;
+        const bool elementwise = sdk::op_is_elementwise(op);
         const tensor_view& d = n.dst;
         for (int k = 0; k < sdk::op_sources(op); ++k) {
             const tensor_view& s = n.src[k];
@@ -263,8 +265,10 @@ struct validator {
         n.index = index;
         n.node = &graph.nodes[index];
         const plinth_node& node = *n.node;
-        if (node.op < PLINTH_OP_GET_ROWS || node.op > PLINTH_OP_COPY)
+        if (node.op < PLINTH_OP_GET_ROWS || node.op > PLINTH_OP_LAST)
             return PLINTH_NODE_ERROR(n, "unknown op %u", node.op);
+        if (node.op > PLINTH_OP_COPY)
+            return PLINTH_NODE_UNSUPPORTED(n, "the Vulkan backend has no shader for %s", plinth_op_name(node.op));
         plinth_status st = tensor(n, node.dst, "dst", n.dst);
         if (st != PLINTH_OK) return st;
         for (int k = 0; k < sdk::op_sources(node.op); ++k)
@@ -566,7 +570,9 @@ void plan(const node_view& n, uint32_t aux_off, dispatch& d) {
         pc.u[4] = uint32_t(s[5].ne0);
         pc.u[5] = uint32_t(s[5].rows);
         pc.u[6] = uint32_t(s[1].rows);
+        pc.u[7] = uint32_t(node.i[4]);  // sliding window (ABI 1.1)
         pc.f[0] = node.f[0];
+        pc.f[1] = node.f[1];            // soft-cap (ABI 1.1)
         break;
     case PLINTH_OP_COPY:
         d.kernel = K_COPY;

@@ -8,8 +8,8 @@ using namespace plinth::test;
 TEST_CASE("plinth plugins shows gguf and cpu loaded", "[cli]") {
     const auto r = run_plinth("plugins");
     REQUIRE(r.exit_code == 0);
-    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncpu +backend +\S+ +1\.0 +loaded [\s\S]*)"));
-    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ngguf +format +\S+ +1\.0 +loaded [\s\S]*)"));
+    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncpu +backend +\S+ +1\.1 +loaded [\s\S]*)"));
+    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ngguf +format +\S+ +1\.1 +loaded [\s\S]*)"));
 }
 
 TEST_CASE("broken plugins in a plugin folder are listed as refused, and the rest still works", "[cli]") {
@@ -41,7 +41,7 @@ TEST_CASE("plinth devices lists the CPU with its memory", "[cli]") {
 TEST_CASE("version, help and unknown verbs", "[cli]") {
     const auto version = run_plinth("--version");
     CHECK(version.exit_code == 0);
-    CHECK_THAT(version.out, Catch::StartsWith("plinth 0.") && Catch::Contains("plugin ABI 1.0"));
+    CHECK_THAT(version.out, Catch::StartsWith("plinth 0.") && Catch::Contains("plugin ABI 1.1"));
 
     const auto help = run_plinth("help inspect");
     CHECK(help.exit_code == 0);
@@ -63,5 +63,5 @@ TEST_CASE("version, help and unknown verbs", "[cli]") {
 TEST_CASE("a config can disable a plugin", "[cli]") {
     const auto r = run_plinth("plugins --config " + shell_quote(std::string(PLINTH_SOURCE_DIR) + "/tests/cli/data/no-cpu.yaml"));
     REQUIRE(r.exit_code == 0);
-    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncpu +backend +\S+ +1\.0 +disabled [\s\S]*)"));
+    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncpu +backend +\S+ +1\.1 +disabled [\s\S]*)"));
 }

@@ -163,9 +163,9 @@ void cases_elementwise(std::vector<test_case>& out, uint32_t op) {
     for (int64_t n : {3, 17, 69})
         for (int64_t T : batch_sizes)
             for (int variant = 0; variant < 3; ++variant) {
-                // 0: plain; 1: in place (dst = src0); 2: MUL only, src1 one row broadcast
+                // 0: plain; 1: in place (dst = src0); 2: MUL and ADD (a bias, ABI 1.1), src1 one row broadcast
                 if (variant == 1 && n != 17) continue;
-                if (variant == 2 && op != PLINTH_OP_MUL) continue;
+                if (variant == 2 && op != PLINTH_OP_MUL && op != PLINTH_OP_ADD) continue;
                 test_case c;
                 c.group = plinth_op_name(op);
                 c.name = std::string(plinth_op_name(op)) + " n=" + std::to_string(n) + " T=" + std::to_string(T) +
@@ -176,9 +176,60 @@ void cases_elementwise(std::vector<test_case>& out, uint32_t op) {
                 const uint32_t b = g.f32(shp(uint64_t(n), uint64_t(b_rows)), random_floats(size_t(n * b_rows), ++seed, -3, 3));
                 const uint32_t d = variant == 1 ? a : g.f32(shp(uint64_t(n), uint64_t(T)));
                 g.node(op, d, {a, b});
-                c.checks.push_back(close(d, f32_rel, f32_abs));
+                c.checks.push_back(op == PLINTH_OP_GEGLU ? close(d, 1e-6, 1e-7) : close(d, f32_rel, f32_abs));
                 out.push_back(std::move(c));
             }
+}
+
+// ---- SCALE, SOFTCAP (ABI 1.1)
+
+void cases_unary(std::vector<test_case>& out, uint32_t op) {
+    uint32_t seed = 450 + op * 10;
+    for (int64_t n : {17, 64})
+        for (int64_t T : batch_sizes) {
+            test_case c;
+            c.group = plinth_op_name(op);
+            c.name = std::string(plinth_op_name(op)) + " n=" + std::to_string(n) + " T=" + std::to_string(T);
+            graph_spec& g = c.graph;
+            const uint32_t a = g.f32(shp(uint64_t(n), uint64_t(T)), random_floats(size_t(n * T), ++seed, -60, 60));
+            const uint32_t d = g.f32(shp(uint64_t(n), uint64_t(T)));
+            g.node(op, d, {a}).f[0] = op == PLINTH_OP_SCALE ? 0.125f : 30.0f;
+            c.checks.push_back(op == PLINTH_OP_SCALE ? exact(d) : close(d, 1e-6, 1e-7));
+            out.push_back(std::move(c));
+        }
+}
+
+// ---- MOE_ROUTE, MATMUL_EXPERTS (ABI 1.1)
+
+void cases_moe(std::vector<test_case>& out) {
+    uint32_t seed = 950;
+    for (int64_t T : batch_sizes) {
+        const int64_t E = 4, k = 2, K = 64, N = 48;
+        test_case c;
+        c.group = "MOE";
+        c.name = "MOE_ROUTE top 2 of 4, MATMUL_EXPERTS products and weighted sum, T=" + std::to_string(T);
+        graph_spec& g = c.graph;
+        const uint32_t logits = g.f32(shp(E, uint64_t(T)), random_floats(size_t(E * T), ++seed, -3, 3));
+        const uint32_t route = g.f32(shp(E, uint64_t(T)));
+        plinth_node& r = g.node(PLINTH_OP_MOE_ROUTE, route, {logits});
+        r.i[0] = int32_t(k);
+        r.i[1] = 1;
+        const uint32_t w = g.f32(shp(K, N, E), random_floats(size_t(K * N * E), ++seed));
+        const uint32_t x = g.f32(shp(K, uint64_t(T)), random_floats(size_t(K * T), ++seed));
+        const uint32_t each = g.f32(shp(N, k, uint64_t(T)));
+        plinth_node& m0 = g.node(PLINTH_OP_MATMUL_EXPERTS, each, {w, x, route});
+        m0.i[0] = 0;
+        m0.i[1] = int32_t(k);
+        const uint32_t w2 = g.f32(shp(N, K, E), random_floats(size_t(N * K * E), ++seed));
+        const uint32_t sum = g.f32(shp(K, uint64_t(T)));
+        plinth_node& m1 = g.node(PLINTH_OP_MATMUL_EXPERTS, sum, {w2, each, route});
+        m1.i[0] = 1;
+        m1.i[1] = int32_t(k);
+        c.checks.push_back(close(route, 1e-6, 1e-7));
+        c.checks.push_back(close(each, 1e-6, 1e-6));
+        c.checks.push_back(close(sum, 1e-5, 1e-6));
+        out.push_back(std::move(c));
+    }
 }
 
 // ---- ROPE
@@ -217,6 +268,25 @@ void cases_rope(std::vector<test_case>& out) {
                     c.checks.push_back(std::move(k));
                     out.push_back(std::move(c));
                 }
+    // Llama 3's frequency factors (ABI 1.1: src2).
+    for (int mode : {0, 2}) {
+        test_case c;
+        c.group = "ROPE";
+        c.name = "ROPE mode " + std::to_string(mode) + " head_dim=8 with frequency factors, T=7";
+        graph_spec& g = c.graph;
+        const shape4 s = shp(8, 3, 7);
+        const uint32_t x = g.f32(s, random_floats(8 * 3 * 7, ++seed));
+        const uint32_t p = g.i32(positions);
+        const uint32_t f = g.f32(shp(4), {1.0f, 2.3391168f, 8.0f, 8.0f});
+        const uint32_t d = g.f32(s);
+        plinth_node& n = g.node(PLINTH_OP_ROPE, d, {x, p, f});
+        n.i[0] = 8;
+        n.i[1] = mode;
+        n.f[0] = 10000.0f;
+        n.f[1] = 1.0f;
+        c.checks.push_back(close(d, rope_rel, rope_abs));
+        out.push_back(std::move(c));
+    }
 }
 
 // ---- KV_STORE
@@ -287,7 +357,7 @@ attention_setup long_setup(int64_t heads, int64_t kv_heads, int64_t head_dim) {
 }
 
 test_case attention_case(const std::string& name, const attention_setup& a, uint32_t cache_type, bool flat_q,
-                         uint32_t seed) {
+                         uint32_t seed, int32_t window = 0, float softcap = 0.0f) {
     test_case c;
     c.group = "ATTENTION";
     c.name = name;
@@ -317,6 +387,8 @@ test_case attention_case(const std::string& name, const attention_setup& a, uint
     n.i[2] = int32_t(a.head_dim);
     n.i[3] = int32_t(a.block);
     n.f[0] = float(1.0 / std::sqrt(double(a.head_dim)));
+    n.i[4] = window;
+    n.f[1] = softcap;
     c.checks.push_back(close(d, attn_rel, attn_abs, cache_type == PLINTH_TYPE_F16 ? attn_f16_abs : 0.0));
     return c;
 }
@@ -340,6 +412,13 @@ void cases_attention(std::vector<test_case>& out) {
             const std::string name = std::string("ATTENTION ") + type_name(cache_type) + " cache, heads 8/2, head_dim " +
                                      std::to_string(head_dim) + ", T=3, context 153, block 16";
             out.push_back(attention_case(name, long_setup(8, 2, head_dim), cache_type, false, seed += 10));
+        }
+    // Gemma's sliding window and soft-cap (ABI 1.1: i[4], f[1]).
+    for (uint32_t cache_type : {PLINTH_TYPE_F32, PLINTH_TYPE_F16})
+        for (auto [window, softcap] : {std::pair<int32_t, float>{4, 0.0f}, {0, 1.5f}, {16, 1.5f}}) {
+            const std::string name = std::string("ATTENTION ") + type_name(cache_type) + " cache, heads 8/2, head_dim 64, T=3, " +
+                                     "context 153, window " + std::to_string(window) + ", soft-cap " + std::to_string(softcap);
+            out.push_back(attention_case(name, long_setup(8, 2, 64), cache_type, false, seed += 10, window, softcap));
         }
 }
 
@@ -582,6 +661,10 @@ const std::vector<std::pair<std::string, builder>>& builders() {
         {"KV_STORE", cases_kv_store},
         {"ATTENTION", cases_attention},
         {"COPY", cases_copy},
+        {"GEGLU", [](std::vector<test_case>& o) { cases_elementwise(o, PLINTH_OP_GEGLU); }},
+        {"SCALE", [](std::vector<test_case>& o) { cases_unary(o, PLINTH_OP_SCALE); }},
+        {"SOFTCAP", [](std::vector<test_case>& o) { cases_unary(o, PLINTH_OP_SOFTCAP); }},
+        {"MOE", cases_moe},
         {"GRAPH", cases_graph},
     };
     return list;

@@ -40,8 +40,9 @@ attention_case make_case(int64_t heads, int64_t kv_heads, int64_t head_dim, size
     return c;
 }
 
+// window: only positions p > pos - window (0: all); softcap: scores cap * tanh(s / cap) (0: none).
 std::vector<double> ref_attention(const attention_case& c, const std::vector<float>& q, const std::vector<float>& k,
-                                  const std::vector<float>& v, float scale) {
+                                  const std::vector<float>& v, float scale, int32_t window = 0, float softcap = 0) {
     const int64_t T = int64_t(c.pos.size()), kv_row = c.head_dim * c.kv_heads;
     std::vector<double> out(size_t(T * c.heads * c.head_dim));
     for (int64_t t = 0; t < T; ++t)
@@ -55,6 +56,8 @@ std::vector<double> ref_attention(const attention_case& c, const std::vector<flo
                 double d = 0;
                 for (int64_t i = 0; i < c.head_dim; ++i) d += double(qh[i]) * k[slot[p] * kv_row + g * c.head_dim + i];
                 s[p] = d * scale;
+                if (softcap > 0) s[p] = softcap * std::tanh(s[p] / softcap);
+                if (window > 0 && c.pos[t] - p >= window) s[p] = -INFINITY;
             }
             const double m = *std::max_element(s.begin(), s.end());
             double sum = 0;
@@ -69,7 +72,8 @@ std::vector<double> ref_attention(const attention_case& c, const std::vector<flo
 }
 
 std::vector<float> run_attention(const attention_case& c, uint32_t cache_type, const std::vector<float>& q,
-                                 const std::vector<float>& k, const std::vector<float>& v, float scale) {
+                                 const std::vector<float>& k, const std::vector<float>& v, float scale, int32_t window = 0,
+                                 float softcap = 0) {
     const uint64_t T = c.pos.size();
     const uint64_t hd = uint64_t(c.head_dim), kv_row = hd * uint64_t(c.kv_heads);
     graph_builder g;
@@ -91,6 +95,8 @@ std::vector<float> run_attention(const attention_case& c, uint32_t cache_type, c
     n.i[2] = int32_t(c.head_dim);
     n.i[3] = int32_t(c.block);
     n.f[0] = scale;
+    n.i[4] = window;
+    n.f[1] = softcap;
     g.run();
     return g.f32_data(dst);
 }
@@ -181,4 +187,32 @@ TEST_CASE("ATTENTION over an F16 cache: the same bits at every SIMD level", "[cp
     }
     REQUIRE(backend()->set_option("simd", "auto", &err) == PLINTH_OK);
     CHECK(backend()->set_option("simd", "sse9", &err) == PLINTH_ERR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("ATTENTION with a sliding window and a soft-cap, at every SIMD level", "[cpu][attention]") {
+    // Gemma's attention: only the last `window` positions (the token's own included), and scores
+    // bent by cap * tanh(s / cap) before the softmax. F32 against the double reference; F16 the
+    // same bits on the AVX2 and plain paths.
+    plinth_message err{};
+    for (int32_t window : {1, 3, 5})
+        for (float softcap : {0.0f, 2.0f})
+            for (int64_t D : {16, 69}) {
+                INFO("window " << window << " soft-cap " << softcap << " head size " << D);
+                const attention_case c = make_case(8, 2, D, 7);
+                const auto q = random_floats(size_t(D * 8 * 7), 21, -2.0f, 2.0f);
+                const auto k = random_floats(size_t(D * 2 * c.slots), 22, -2.0f, 2.0f);
+                const auto v = random_floats(size_t(D * 2 * c.slots), 23);
+                const float scale = 1.0f / std::sqrt(float(D));
+                set_threads(2);
+                check_close(run_attention(c, PLINTH_TYPE_F32, q, k, v, scale, window, softcap),
+                            ref_attention(c, q, k, v, scale, window, softcap), 2e-6, 2e-5);
+                REQUIRE(backend()->set_option("simd", "auto", &err) == PLINTH_OK);
+                const auto best = run_attention(c, PLINTH_TYPE_F16, q, k, v, scale, window, softcap);
+                const auto kh = from_f16(to_f16(k)), vh = from_f16(to_f16(v));
+                check_close(best, ref_attention(c, from_f16(to_f16(q)), kh, vh, scale, window, softcap), 4e-3, 4e-3);
+                if (backend()->set_option("simd", "scalar", &err) == PLINTH_OK) {
+                    CHECK(run_attention(c, PLINTH_TYPE_F16, q, k, v, scale, window, softcap) == best);
+                    REQUIRE(backend()->set_option("simd", "auto", &err) == PLINTH_OK);
+                }
+            }
 }

@@ -62,6 +62,15 @@
  *   sum = fma(sum, rescale, weight). dst = acc * (1 / sum). Over an F32 cache the same in float.
  *   Within 1e-6 relative + 1e-6 of the largest |value|; over an F16 cache plus 2^-11 of max|V|
  *   (a float-rounding difference in a weight may move one F16 rounding of acc by a step).
+ * GEGLU: dst = g(x) * u with g(x) = F16(gelu(F16(x))) for -10 < x < 10, x for x >= 10 and 0
+ *   for x <= -10, gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) in float (a 64K-entry
+ *   table of F16 values is the intended form; the reference's too). SCALE: x * f[0], exact. SOFTCAP: cap * tanh(x / cap), tanhf to ~1 ulp.
+ *   Within 1e-6 relative + 1e-7 of the largest |value|.
+ * MOE_ROUTE: softmax in float (exp to ~1 ulp, the sum in any order); the k largest probabilities
+ *   (ties: the lower expert), renormalised by one division by their float sum. Within 1e-6
+ *   relative; which experts are chosen may differ only where two probabilities are that close.
+ * MATMUL_EXPERTS: each expert's product exactly as MATMUL (same activation format and tolerance);
+ *   the weighted sum (i[0] = 1) adds gate * product over the chosen experts in expert order.
  * A whole Llama layer chained from these ops agrees within 1e-5 relative + 1e-5 of the largest
  *   |value| for every weight type and cache type (docs/backends.md; tests/conformance checks all
  *   of the above against the CPU backend).
@@ -95,14 +104,17 @@ typedef enum plinth_op {
     /* dst[j, t] = sum_k src0[k, j] * src1[k, t]. src0 weights [K, N] any type; src1 F32 [K, T];
      * dst F32 [N, T]. */
     PLINTH_OP_MATMUL = 3,
-    /* dst = src0 + src1, all F32 of one shape. */
+    /* dst = src0 + src1, all F32 of one shape. ABI 1.1: src1 may also be one row ([n]) added to
+     * every row of src0 (a bias). */
     PLINTH_OP_ADD = 4,
     /* dst = src0 * src1; src1 has src0's shape, or one row ([n]) broadcast over every row. */
     PLINTH_OP_MUL = 5,
     /* Rotary position embedding in place of a copy. src0 F32 [head_dim, heads, T]; src1 I32 [T]
      * positions; i[0] = rotated dims (<= head_dim, even), i[1] = mode (0: adjacent pairs, as
      * Llama GGUF files store q/k; 2: NeoX, halves); f[0] = frequency base, f[1] = frequency
-     * scale (positions are multiplied by it). */
+     * scale (positions are multiplied by it).
+     * ABI 1.1: optional src2 F32 [i[0] / 2] frequency factors (Llama 3 "rope_freqs"): pair i's
+     * angle is divided by src2[i] (PLINTH_NO_TENSOR: none). */
     PLINTH_OP_ROPE = 6,
     /* dst = silu(src0) * src1, F32 of one shape. */
     PLINTH_OP_SWIGLU = 7,
@@ -115,11 +127,37 @@ typedef enum plinth_op {
      * [max_blocks, sequences]: the slot of position p of sequence s is
      * table[s][p / block] * block + p % block. Token t attends to positions 0..positions[t] of its
      * sequence. dst F32 [head_dim * heads, T].
-     * i[0] = heads, i[1] = kv_heads, i[2] = head_dim, i[3] = block size; f[0] = scale. */
+     * i[0] = heads, i[1] = kv_heads, i[2] = head_dim, i[3] = block size; f[0] = scale.
+     * ABI 1.1: i[4] = sliding window W (0: none): token t sees only positions p with
+     * positions[t] - p < W; f[1] = soft-cap c (0: none): each score s (after the scale) becomes
+     * c * tanh(s / c) before the softmax. */
     PLINTH_OP_ATTENTION = 9,
     /* dst = src0 converted to dst's type (F32/F16), same number of elements. */
-    PLINTH_OP_COPY = 10
+    PLINTH_OP_COPY = 10,
+    /* ---- ABI 1.1 (a 1.0 plugin never receives these; they run on a backend that has them) ---- */
+    /* dst = gelu_tanh(src0) * src1, F32 of one shape (Gemma's gated FFN). */
+    PLINTH_OP_GEGLU = 11,
+    /* dst = src0 * f[0], F32 of one shape (Gemma's embedding scale). */
+    PLINTH_OP_SCALE = 12,
+    /* dst = f[0] * tanh(src0 / f[0]), F32 of one shape, f[0] > 0 (Gemma 2's final logits). */
+    PLINTH_OP_SOFTCAP = 13,
+    /* Mixture-of-experts routing. src0 F32 [experts, T] router logits; dst F32 [experts, T]: per
+     * token p = softmax(logits), the i[0] = k largest p kept (the lower index first on a tie),
+     * divided by their sum when i[1] = 1, every other expert 0. */
+    PLINTH_OP_MOE_ROUTE = 14,
+    /* Products with the chosen experts' weights. src0 weights [K, N, experts] (expert e is the
+     * e-th [K, N] matrix); src2 F32 [experts, T] routing weights (MOE_ROUTE's dst): expert e runs
+     * for token t iff src2[e, t] != 0, at most i[1] = k experts per token; a token's chosen
+     * experts, in expert order, fill its slots 0..k-1. src1 F32 activations: [K, T] (one per
+     * token, for every expert) or [K, k, T] (one per token and slot).
+     * i[0] = 0: dst F32 [N, k, T], each slot's product (0 in an unused slot);
+     * i[0] = 1: dst F32 [N, T] = sum over the slots, in order, of src2[e, t] * product. */
+    PLINTH_OP_MATMUL_EXPERTS = 15
 } plinth_op;
+
+/* The ABI minor that introduced op `op` (0 for the 1.0 ops); PLINTH_OP_LAST is the highest. */
+#define PLINTH_OP_LAST PLINTH_OP_MATMUL_EXPERTS
+static inline uint32_t plinth_op_abi_minor(uint32_t op) { return op >= PLINTH_OP_GEGLU ? 1u : 0u; }
 
 /* The op's name ("MATMUL"), for messages; "unknown op" for a number that is not an op. */
 static inline const char* plinth_op_name(uint32_t op) {
@@ -134,6 +172,11 @@ static inline const char* plinth_op_name(uint32_t op) {
     case PLINTH_OP_KV_STORE: return "KV_STORE";
     case PLINTH_OP_ATTENTION: return "ATTENTION";
     case PLINTH_OP_COPY: return "COPY";
+    case PLINTH_OP_GEGLU: return "GEGLU";
+    case PLINTH_OP_SCALE: return "SCALE";
+    case PLINTH_OP_SOFTCAP: return "SOFTCAP";
+    case PLINTH_OP_MOE_ROUTE: return "MOE_ROUTE";
+    case PLINTH_OP_MATMUL_EXPERTS: return "MATMUL_EXPERTS";
     default: return "unknown op";
     }
 }
@@ -157,6 +200,25 @@ typedef struct plinth_graph {
     uint32_t reserved0;
     const plinth_node* nodes; /* in execution order */
 } plinth_graph;
+
+/* The ABI minor a node needs: its op's, or 1 where a 1.0 op uses a 1.1 extension (a broadcast
+ * ADD, ROPE frequency factors, a sliding window or soft-cap in ATTENTION). The host sends a node
+ * only to a plugin that negotiated at least this minor. */
+static inline uint32_t plinth_node_abi_minor(const plinth_graph* graph, uint32_t index) {
+    const plinth_node* n = &graph->nodes[index];
+    if (plinth_op_abi_minor(n->op) > 0) return plinth_op_abi_minor(n->op);
+    switch (n->op) {
+    case PLINTH_OP_ADD: {
+        if (n->src[0] >= graph->n_tensors || n->src[1] >= graph->n_tensors) return 0;
+        const plinth_tensor* a = &graph->tensors[n->src[0]];
+        const plinth_tensor* b = &graph->tensors[n->src[1]];
+        return a->shape[1] * a->shape[2] * a->shape[3] != b->shape[1] * b->shape[2] * b->shape[3] ? 1u : 0u;
+    }
+    case PLINTH_OP_ROPE: return n->src[2] != PLINTH_NO_TENSOR ? 1u : 0u;
+    case PLINTH_OP_ATTENTION: return n->i[4] != 0 || n->f[1] != 0.0f ? 1u : 0u;
+    default: return 0;
+    }
+}
 
 #ifdef __cplusplus
 }

@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define PLINTH_ABI_MAJOR 1
-#define PLINTH_ABI_MINOR 0
+#define PLINTH_ABI_MINOR 1
 
 #define PLINTH_PLUGIN_ENTRY_SYMBOL "plinth_plugin_entry"
 

@@ -29,6 +29,10 @@ namespace {
 // score is replaced by its factor, a rescale negated: its sign bit marks it (the first position's
 // rescale is exp(-inf) = -0).
 void softmax_factors(const attention_unit& u) {
+    if (u.softcap > 0.0f) {  // Gemma 2: the scores are soft-capped before the softmax (by the reciprocal: faster)
+        const float inv = 1.0f / u.softcap;
+        for (int64_t i = 0; i < u.nh * u.count; ++i) u.scores[i] = u.softcap * std::tanh(u.scores[i] * inv);
+    }
     for (int64_t h = 0; h < u.nh; ++h) {
         float* s = u.scores + h * u.count;
         float max = -INFINITY;
@@ -55,7 +59,7 @@ inline softmax_step step(float factor) {
 // per position (the block size is a run-time value).
 struct position_cursor {
     const attention_unit& u;
-    int64_t b = 0, in = 0;
+    int64_t b = u.first / u.block, in = u.first % u.block;
     size_t at() const { return size_t(int64_t(u.blocks[b]) * u.block + in) * u.kv_row + u.head_offset; }
     void next() {
         if (++in == u.block) {
@@ -67,7 +71,10 @@ struct position_cursor {
 
 void attend_plain(const attention_unit& u) {
     const int64_t D = u.head_dim, count = u.count, block = u.block;
-    auto row_at = [&](int64_t j) { return size_t(int64_t(u.blocks[j / block]) * block + j % block) * u.kv_row + u.head_offset; };
+    auto row_at = [&](int64_t j) {
+        const int64_t p = u.first + j;
+        return size_t(int64_t(u.blocks[p / block]) * block + p % block) * u.kv_row + u.head_offset;
+    };
     const auto* k16 = static_cast<const uint16_t*>(u.k);
     const auto* kf = static_cast<const float*>(u.k);
 

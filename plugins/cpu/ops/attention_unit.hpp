@@ -12,7 +12,8 @@ constexpr int64_t kMaxHeadsPerUnit = 64;
 struct attention_unit {
     const float* q;           // nh query rows of head_dim; over an F16 cache, values already F16
     int64_t nh, head_dim;
-    int64_t count;            // positions 0 .. count - 1
+    int64_t first;            // the first position attended (> 0 with a sliding window)
+    int64_t count;            // positions first .. first + count - 1
     int64_t block;            // cache block size (positions)
     const int32_t* blocks;    // the sequence's cache blocks, in position order
     const void* k;            // cache bases: F16 (f16 true) or F32
@@ -20,6 +21,7 @@ struct attention_unit {
     size_t kv_row;            // elements per cache row (all KV heads)
     size_t head_offset;       // the KV head's first element in a row
     float scale;
+    float softcap;            // 0: none; else each score s becomes softcap * tanh(s / softcap)
     bool f16;
     float* scores;            // scratch: nh * count
     float* kbuf;              // scratch: 4 * head_dim

@@ -85,6 +85,9 @@ plinth_status fail(plinth_message* err, plinth_status status, const char* fmt, .
 bool is_weight_type(uint32_t type) { return quant::is_supported(type); }
 
 
+// The sources a node reads: its op's, and ROPE's optional frequency factors.
+int sources(const plinth_node& node) { return sdk::rope_has_factors(node) ? 3 : sdk::op_sources(node.op); }
+
 struct validator {
     const plinth_graph& graph;
     bool memory;  // also check buffers (graph_compute), not only types and shapes (supports_node)
@@ -155,10 +158,9 @@ struct validator {
     // layout (in place); no op may write over memory it reads at other positions.
     plinth_status check_overlaps(const node_view& n) const {
         const uint32_t op = n.node->op;
-        const bool elementwise = op == PLINTH_OP_RMS_NORM || op == PLINTH_OP_ADD || op == PLINTH_OP_MUL ||
-                                 op == PLINTH_OP_ROPE || op == PLINTH_OP_SWIGLU || op == PLINTH_OP_COPY;
+        const bool elementwise = sdk::op_is_elementwise(op);
         const tensor_view& d = n.dst;
-        for (int k = 0; k < sdk::op_sources(op); ++k) {
+        for (int k = 0; k < sources(*n.node); ++k) {
             const tensor_view& s = n.src[k];
             if (op == PLINTH_OP_KV_STORE && k == 1) continue;  // the cache is the destination
             if (!overlap(d, s)) continue;
@@ -175,11 +177,11 @@ struct validator {
         n.index = index;
         n.node = &graph.nodes[index];
         const plinth_node& node = *n.node;
-        if (node.op < PLINTH_OP_GET_ROWS || node.op > PLINTH_OP_COPY)
+        if (node.op < PLINTH_OP_GET_ROWS || node.op > PLINTH_OP_LAST)
             return node_error(err, n, "unknown op %u", node.op);
         plinth_status st = tensor(n, node.dst, "dst", n.dst);
         if (st != PLINTH_OK) return st;
-        for (int k = 0; k < sdk::op_sources(node.op); ++k)
+        for (int k = 0; k < sources(node); ++k)
             if ((st = tensor(n, node.src[k], sdk::kSourceRole[k], n.src[k])) != PLINTH_OK) return st;
         if ((st = check_shapes(n)) != PLINTH_OK) return st;
         return memory ? check_overlaps(n) : PLINTH_OK;
@@ -247,6 +249,11 @@ plinth_status run_node(compute_context& ctx, const node_view& n, plinth_message*
     case PLINTH_OP_KV_STORE: return op_kv_store(ctx, n, err);
     case PLINTH_OP_ATTENTION: return op_attention(ctx, n, err);
     case PLINTH_OP_COPY: return op_copy(ctx, n, err);
+    case PLINTH_OP_GEGLU: return op_geglu(ctx, n, err);
+    case PLINTH_OP_SCALE: return op_scale(ctx, n, err);
+    case PLINTH_OP_SOFTCAP: return op_softcap(ctx, n, err);
+    case PLINTH_OP_MOE_ROUTE: return op_moe_route(ctx, n, err);
+    case PLINTH_OP_MATMUL_EXPERTS: return op_matmul_experts(ctx, n, err);
     default: return node_error(err, n, "unknown op %u", n.node->op);
     }
 }

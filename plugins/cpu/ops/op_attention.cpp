@@ -14,6 +14,9 @@
 // sum is S = S * rescale + weight with two roundings, as the reference's C code does it (a fused
 // multiply-add there changes the last bit of whole heads). Over an F32 cache the same in F32.
 //
+// A sliding window (i[4]) starts each token's positions later; a soft-cap (f[1]) bends each score
+// before the softmax.
+//
 // Work units are (token, kv head, a range of that kv head's query heads); the threads take them
 // from a shared counter. The query heads of one unit read each K and V row once (an F16 K row is
 // widened once for all of them). With few tokens the query heads of a group are split across
@@ -38,6 +41,8 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
     const plinth_node& node = *n.node;
     const int64_t heads = node.i[0], kv_heads = node.i[1], head_dim = node.i[2], block = node.i[3];
     const float scale = node.f[0];
+    const int64_t window = node.i[4];  // 0: every earlier position
+    const float softcap = node.f[1];
     const tensor_view& kc = n.src[1];
     const tensor_view& vc = n.src[2];
     const int32_t* pos = n.src[3].as<const int32_t>();
@@ -124,7 +129,8 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
             const int64_t h0 = g * group + (u % splits) * per_unit;
             const int64_t h1 = std::min(h0 + per_unit, (g + 1) * group);
             const int64_t nh = h1 - h0;
-            const int64_t count = int64_t(pos[t]) + 1;  // positions 0..pos[t]
+            const int64_t first = window > 0 ? std::max<int64_t>(0, int64_t(pos[t]) - window + 1) : 0;
+            const int64_t count = int64_t(pos[t]) + 1 - first;  // positions first..pos[t]
             const int32_t* blocks = table + int64_t(seq[t]) * max_blocks;
             float* out = dst + t * q_row + h0 * head_dim;
             const float* q = q_all + t * q_row + h0 * head_dim;
@@ -134,10 +140,10 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
                 q = qbuf;
             }
 
-            attend(attention_unit{q, nh, head_dim, count, block, blocks, f16 ? static_cast<const void*>(kc.as<const uint16_t>()) : kc.as<const float>(),
+            attend(attention_unit{q, nh, head_dim, first, count, block, blocks, f16 ? static_cast<const void*>(kc.as<const uint16_t>()) : kc.as<const float>(),
                                   f16 ? static_cast<const void*>(vc.as<const uint16_t>()) : vc.as<const float>(), size_t(kv_row),
-                                  size_t(g * head_dim), scale, f16, scores_all, kbuf, acc16, out,
-                                  k_wide ? k_wide + size_t(seq[t] * longest * kv_row) : nullptr});
+                                  size_t(g * head_dim), scale, softcap, f16, scores_all, kbuf, acc16, out,
+                                  k_wide ? k_wide + size_t((seq[t] * longest + first) * kv_row) : nullptr});
         }
     });
     return PLINTH_OK;

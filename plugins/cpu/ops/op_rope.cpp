@@ -1,7 +1,7 @@
 // ROPE: rotary position embedding. For pair i < n_rot/2 of every head of token t,
 //   theta = positions[t] * scale * base^(-2i / n_rot)
 // rotates (x[2i], x[2i+1]) (mode 0, adjacent pairs) or (x[i], x[i + n_rot/2]) (mode 2, NeoX);
-// the dims past n_rot are copied. The cos/sin of each (token, pair) are computed once into a table
+// the dims past n_rot are copied. Optional frequency factors (src2) divide each pair's angle. The cos/sin of each (token, pair) are computed once into a table
 // every head then reads, in float the way the reference does it (theta = position, multiplied by
 // base^(-2 / n_rot) from one pair to the next; cosf / sinf of scale * theta), and each rotated
 // value with one fused multiply-add (x0 c - x1 s as fma(x0, c, -(x1 s))): a quantized model's
@@ -25,12 +25,13 @@ plinth_status op_rope(compute_context& ctx, const node_view& n, plinth_message*)
     const bool neox = n.node->i[1] == 2;
     const float base = n.node->f[0];
     const float scale = n.node->f[1];
+    const float* factors = n.node->src[2] != PLINTH_NO_TENSOR ? n.src[2].as<const float>() : nullptr;
 
     // table[t][i] = {cos, sin} of scale * theta_i, theta_0 = positions[t], theta_{i+1} = theta_i * step.
     float* table = static_cast<float*>(ctx.shared.get(size_t(tokens * half) * 2 * sizeof(float)));
     const float step = sdk::rope_step(base, uint32_t(2 * half));
     ctx.pool->parallel_for(tokens, half >= 1024 ? 1 : 1024 / half, [&](int64_t t0, int64_t t1, unsigned) {
-        for (int64_t t = t0; t < t1; ++t) sdk::rope_cos_sin(float(pos[t]), step, scale, uint32_t(half), table + t * half * 2);
+        for (int64_t t = t0; t < t1; ++t) sdk::rope_cos_sin(float(pos[t]), step, scale, uint32_t(half), table + t * half * 2, factors);
     });
 
     const float* src = x.as<const float>();

@@ -55,6 +55,7 @@ private:
 struct compute_context {
     thread_pool* pool = nullptr;
     scratch_buffer shared;                 // one node's data for all threads (quantized activations)
+    scratch_buffer experts;                // MATMUL_EXPERTS: gathered columns and products (op_matmul uses `shared`)
     std::vector<scratch_buffer> per_thread;  // pool->size() entries
 };
 
@@ -80,6 +81,11 @@ plinth_status op_swiglu(compute_context& ctx, const node_view& n, plinth_message
 plinth_status op_kv_store(compute_context& ctx, const node_view& n, plinth_message* err);
 plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_message* err);
 plinth_status op_copy(compute_context& ctx, const node_view& n, plinth_message* err);
+plinth_status op_geglu(compute_context& ctx, const node_view& n, plinth_message* err);
+plinth_status op_scale(compute_context& ctx, const node_view& n, plinth_message* err);
+plinth_status op_softcap(compute_context& ctx, const node_view& n, plinth_message* err);
+plinth_status op_moe_route(compute_context& ctx, const node_view& n, plinth_message* err);
+plinth_status op_matmul_experts(compute_context& ctx, const node_view& n, plinth_message* err);
 
 // Rows per chunk so that a chunk holds about `elements` elements (at least one row).
 inline int64_t rows_per_chunk(int64_t row_elements, int64_t elements = 16384) {

@@ -17,7 +17,8 @@
 // invocation walks the chunk's scores in order (the same scalar sequence in each) and updates the
 // dims it owns (head_dim / WG of them).
 //   u[0] = heads, u[1] = kv_heads, u[2] = head_dim, u[3] = block, u[4] = max_blocks (table row),
-//   u[5] = sequences (table rows), u[6] = cache slots; f[0] = scale; total = T * heads.
+//   u[5] = sequences (table rows), u[6] = cache slots, u[7] = sliding window (0: none);
+//   f[0] = scale, f[1] = soft-cap (0: none; scores become cap * tanh(s * (1 / cap))); total = T * heads.
 #include "common.glsl"
 
 #define MAX_HEAD_DIM 256u
@@ -100,10 +101,14 @@ void main() {
     float run_max = 0.0, run_sum = 0.0;
     float o[DIMS_PER_INV];
     for (uint r = 0u; r < DIMS_PER_INV; ++r) o[r] = 0.0;
-    uint n_pos = uint(pos) + 1u;
+    // A sliding window of W positions starts at pos - W + 1; n_pos positions from `first`.
+    uint window = pc.u[7];
+    uint first = window > 0u && uint(pos) + 1u > window ? uint(pos) + 1u - window : 0u;
+    uint n_pos = uint(pos) + 1u - first;
+    float cap = pc.f[1];
     for (uint base = 0u; base < n_pos; base += WG) {
-        uint j = base + tid;
-        if (j < n_pos) {
+        uint j = first + base + tid;
+        if (base + tid < n_pos) {
             uint slot = B[table + j / block] * block + j % block;
             slot_sh[tid] = slot;
 #if CACHE_F16
@@ -127,6 +132,7 @@ void main() {
             precise float dot_f = dot_qk.x + dot_qk.y;
 #endif
             precise float s = scale * dot_f;
+            if (cap > 0.0) s = cap * tanh_float(s * div_rn(1.0, cap));
 #else
             // 16 float lanes (the tail into the first ones), folded 16 -> 8 -> 4, then
             // (l0 + l2) + (l1 + l3): the CPU's vec_dot.
@@ -149,6 +155,7 @@ void main() {
             }
             precise float dot_f = (acc[0] + acc[2]) + (acc[1] + acc[3]);
             precise float s = scale * dot_f;
+            if (cap > 0.0) s = cap * tanh_float(s * div_rn(1.0, cap));
 #endif
             score_sh[tid] = s;
         }

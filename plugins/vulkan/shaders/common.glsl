@@ -171,8 +171,8 @@ float exp_acc(float x) {
 // (plugins/cpu/ops/vec.hpp), operation for operation, so both give the same bits: x clamped to
 // [-104, 88.8]; k = x log2(e) rounded to even in float; r = (x - k ln2_hi) - k ln2_lo (k ln2_hi
 // exact); exp(r) by its Taylor series to r^13 / 13! in Horner form; times 2^k.
-float exp_float(float x) {
 #if F64
+double exp_wide(float x) {
     x = x < -104.0 ? -104.0 : x;
     x = x > 88.8 ? 88.8 : x;
     precise float t = x * 1.44269504;
@@ -195,9 +195,37 @@ float exp_float(float x) {
     p = p * r + 1.0LF;
     p = p * r + 1.0LF;
     precise double e = p * packDouble2x32(uvec2(0u, uint(k_int + 1023) << 20));  // times 2^k
-    return float(e);
+    return e;
+}
+#endif
+
+float exp_float(float x) {
+#if F64
+    return float(exp_wide(x));
 #else
     return exp_acc(x);
+#endif
+}
+
+// tanh(x) in double, rounded once (F64 = 1; else GLSL's tanh): (e - 1) / (e + 1) with e = exp(2|x|),
+// x - x^3 / 3 where that cancels (|x| < 2^-12), 1 past 9.1 (where float tanh is 1): the soft-caps'
+// tanh, which the CPU takes from the C library (both within an ulp, nearly always the same bits).
+float tanh_float(float x) {
+#if F64
+    float a = abs(x);
+    double y;
+    if (a > 9.1) {
+        y = 1.0LF;
+    } else if (a < 0.000244140625) {
+        double d = double(a);
+        y = d - d * d * d / 3.0LF;
+    } else {
+        double e = exp_wide(2.0 * a);
+        y = (e - 1.0LF) / (e + 1.0LF);
+    }
+    return x < 0.0 ? -float(y) : float(y);
+#else
+    return tanh(x);
 #endif
 }
 

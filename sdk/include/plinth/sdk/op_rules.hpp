@@ -19,13 +19,28 @@ namespace plinth::sdk {
 
 inline const char* const kSourceRole[] = {"src0", "src1", "src2", "src3", "src4", "src5"};
 
-// How many of a node's sources an op reads.
+// How many of a node's sources an op reads (ROPE's optional third is not counted: a backend reads
+// it when src[2] is set, see rope_has_factors).
 inline int op_sources(uint32_t op) {
     switch (op) {
-    case PLINTH_OP_COPY: return 1;
-    case PLINTH_OP_KV_STORE: return 3;
+    case PLINTH_OP_COPY: case PLINTH_OP_SCALE: case PLINTH_OP_SOFTCAP: case PLINTH_OP_MOE_ROUTE: return 1;
+    case PLINTH_OP_KV_STORE: case PLINTH_OP_MATMUL_EXPERTS: return 3;
     case PLINTH_OP_ATTENTION: return 6;
     default: return 2;
+    }
+}
+
+inline bool rope_has_factors(const plinth_node& node) {
+    return node.op == PLINTH_OP_ROPE && node.src[2] != PLINTH_NO_TENSOR;
+}
+
+// Ops that read each source element at the position they write (so dst may be a source itself).
+inline bool op_is_elementwise(uint32_t op) {
+    switch (op) {
+    case PLINTH_OP_RMS_NORM: case PLINTH_OP_ADD: case PLINTH_OP_MUL: case PLINTH_OP_ROPE: case PLINTH_OP_SWIGLU:
+    case PLINTH_OP_COPY: case PLINTH_OP_GEGLU: case PLINTH_OP_SCALE: case PLINTH_OP_SOFTCAP:
+        return true;
+    default: return false;
     }
 }
 
@@ -130,14 +145,15 @@ plinth_status check_op_rules(const plinth_graph& graph, const plinth_node& node,
                         (long long)s[0].rows, (long long)s[1].rows);
         return PLINTH_OK;
 
-    case PLINTH_OP_ADD:
     case PLINTH_OP_SWIGLU:
+    case PLINTH_OP_GEGLU:
         PLINTH_TRY(need_type(s[0], "src0", {PLINTH_TYPE_F32}));
         PLINTH_TRY(need_type(s[1], "src1", {PLINTH_TYPE_F32}));
         PLINTH_TRY(need_type(d, "dst", {PLINTH_TYPE_F32}));
         PLINTH_TRY(same_shape(s[1], "src1", s[0], "src0"));
         return same_shape(d, "dst", s[0], "src0");
 
+    case PLINTH_OP_ADD:
     case PLINTH_OP_MUL:
         PLINTH_TRY(need_type(s[0], "src0", {PLINTH_TYPE_F32}));
         PLINTH_TRY(need_type(s[1], "src1", {PLINTH_TYPE_F32}));
@@ -167,6 +183,12 @@ plinth_status check_op_rules(const plinth_graph& graph, const plinth_node& node,
         if (!(node.f[1] > 0.0f) || !std::isfinite(node.f[1]))
             return fail("frequency scale f[1] = %g is not a finite number > 0 (1 for none)",
                         double(node.f[1]));
+        if (rope_has_factors(node)) {  // the factors' view is filled in by the backend as s[2]
+            PLINTH_TRY(need_type(s[2], "src2", {PLINTH_TYPE_F32}));
+            if (s[2].elements != n_rot / 2)
+                return fail("frequency factors src2 (tensor %u) have %lld elements; %d rotated dims need %d",
+                            s[2].index, (long long)s[2].elements, n_rot, n_rot / 2);
+        }
         return PLINTH_OK;
     }
 
@@ -219,6 +241,50 @@ plinth_status check_op_rules(const plinth_graph& graph, const plinth_node& node,
             return fail("dst (tensor %u) is [%lld, %lld], not [head_dim * heads = %lld, T = %lld]", d.index,
                         (long long)d.ne0, (long long)d.rows, (long long)q_row, (long long)tokens);
         if (!std::isfinite(node.f[0])) return fail("scale f[0] is not finite");
+        if (node.i[4] < 0) return fail("sliding window i[4] = %d is negative (0 for none)", node.i[4]);
+        if (!(node.f[1] >= 0.0f) || !std::isfinite(node.f[1]))
+            return fail("soft-cap f[1] = %g is not a finite number >= 0 (0 for none)", double(node.f[1]));
+        return PLINTH_OK;
+    }
+
+    case PLINTH_OP_SCALE:
+    case PLINTH_OP_SOFTCAP:
+        PLINTH_TRY(need_type(s[0], "src0", {PLINTH_TYPE_F32}));
+        PLINTH_TRY(need_type(d, "dst", {PLINTH_TYPE_F32}));
+        PLINTH_TRY(same_shape(d, "dst", s[0], "src0"));
+        if (!std::isfinite(node.f[0]) || (node.op == PLINTH_OP_SOFTCAP && !(node.f[0] > 0.0f)))
+            return fail("f[0] = %g is not a finite number%s", double(node.f[0]), node.op == PLINTH_OP_SOFTCAP ? " > 0" : "");
+        return PLINTH_OK;
+
+    case PLINTH_OP_MOE_ROUTE:
+        PLINTH_TRY(need_type(s[0], "src0", {PLINTH_TYPE_F32}));
+        PLINTH_TRY(need_type(d, "dst", {PLINTH_TYPE_F32}));
+        PLINTH_TRY(same_shape(d, "dst", s[0], "src0"));
+        if (node.i[0] < 1 || node.i[0] > s[0].ne0)
+            return fail("k i[0] = %d must be from 1 to the %lld experts", node.i[0], (long long)s[0].ne0);
+        if (node.i[1] != 0 && node.i[1] != 1) return fail("renormalise i[1] = %d is neither 0 nor 1", node.i[1]);
+        return PLINTH_OK;
+
+    case PLINTH_OP_MATMUL_EXPERTS: {
+        PLINTH_TRY(weights(PLINTH_OP_MATMUL, s[0]));
+        PLINTH_TRY(need_type(s[1], "src1", {PLINTH_TYPE_F32}));
+        PLINTH_TRY(need_type(s[2], "src2", {PLINTH_TYPE_F32}));
+        PLINTH_TRY(need_type(d, "dst", {PLINTH_TYPE_F32}));
+        const int64_t experts = s[2].ne0, tokens = s[2].rows, k = node.i[1];
+        const int64_t K = s[0].ne0, N = s[0].ne[1];
+        if (s[0].ne[2] != experts || s[0].ne[3] != 1)
+            return fail("the weights src0 (tensor %u) are [%lld, %lld, %lld, %lld], not [K, N, %lld experts]", s[0].index,
+                        (long long)s[0].ne[0], (long long)s[0].ne[1], (long long)s[0].ne[2], (long long)s[0].ne[3],
+                        (long long)experts);
+        if (k < 1 || k > experts) return fail("experts per token i[1] = %d must be from 1 to %lld", node.i[1], (long long)experts);
+        if (s[1].ne0 != K || (s[1].rows != tokens && s[1].rows != tokens * k))
+            return fail("src1 (tensor %u) is [%lld, %lld]; it must be [%lld, T = %lld] or [%lld, k = %lld x T]", s[1].index,
+                        (long long)s[1].ne0, (long long)s[1].rows, (long long)K, (long long)tokens, (long long)K, (long long)k);
+        if (node.i[0] != 0 && node.i[0] != 1) return fail("i[0] = %d is neither 0 (each product) nor 1 (their weighted sum)", node.i[0]);
+        const int64_t want_rows = node.i[0] == 1 ? tokens : tokens * k;
+        if (d.ne0 != N || d.rows != want_rows)
+            return fail("dst (tensor %u) is [%lld, %lld], not [%lld, %lld]", d.index, (long long)d.ne0, (long long)d.rows,
+                        (long long)N, (long long)want_rows);
         return PLINTH_OK;
     }
 

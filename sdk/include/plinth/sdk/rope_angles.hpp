@@ -15,12 +15,15 @@ namespace plinth::sdk {
 // The step from one pair's angle to the next for a rope over n_rot dims.
 inline float rope_step(float base, uint32_t n_rot) { return std::pow(base, -2.0f / float(2 * (n_rot / 2))); }
 
-// out[2 i] = cos, out[2 i + 1] = sin of pair i < half's angle at `position`.
-inline void rope_cos_sin(float position, float step, float scale, uint32_t half, float* out) {
+// out[2 i] = cos, out[2 i + 1] = sin of pair i < half's angle at `position`; with frequency
+// factors (ROPE's src2, Llama 3), pair i's angle scale * theta_i is divided by factors[i].
+inline void rope_cos_sin(float position, float step, float scale, uint32_t half, float* out,
+                         const float* factors = nullptr) {
     float theta = position;
     for (uint32_t i = 0; i < half; ++i) {
-        out[2 * i] = std::cos(scale * theta);
-        out[2 * i + 1] = std::sin(scale * theta);
+        const float angle = factors ? scale * theta / factors[i] : scale * theta;
+        out[2 * i] = std::cos(angle);
+        out[2 * i + 1] = std::sin(angle);
         theta *= step;
     }
 }
