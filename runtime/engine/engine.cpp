@@ -3,7 +3,6 @@
 #include "device_select.hpp"
 
 #include <plinth/error.hpp>
-#include <plinth/llama_graph.hpp>
 #include <plinth/plugin_host.hpp>
 #include <plinth/weight_types.h>
 
@@ -32,6 +31,7 @@ void check(plinth_status status, const plinth_message& msg, const std::string& w
 struct engine::device_slot {
     std::string id;
     const plinth_backend_api* api = nullptr;
+    uint32_t abi_minor = 0;  // what the plugin negotiated
     uint32_t index = 0;
     plinth_device_info info{};
     // Weights: the whole mapped file wrapped in place, or the tensors this device needs uploaded.
@@ -75,8 +75,8 @@ struct engine::device_slot {
 engine::engine(const plugin_host& host, const std::filesystem::path& model_path, const engine_options& options)
     : options_(options), kv_(1, 1) {
     file_ = model_file::open(host, model_path);
-    hparams_ = load_llama_hparams(*file_);
-    weights_ = load_llama_weights(*file_, hparams_);
+    arch_ = load_architecture(*file_);
+    const model_hparams& hparams_ = arch_->hparams();
 
     context_ = options.context ? options.context : std::min(hparams_.n_ctx_train, default_context_cap);
     if (options.kv_type != PLINTH_TYPE_F16 && options.kv_type != PLINTH_TYPE_F32)
@@ -91,12 +91,13 @@ engine::engine(const plugin_host& host, const std::filesystem::path& model_path,
     const uint64_t kv_layer_bytes = 2 * kv_row * kv_.slot_count() * kv_element;
 
     // The plan is complete, and checked, before any weight is placed.
-    plan_ = plan_placement(options.placement, options.device, host, *file_, hparams_, weights_, kv_layer_bytes);
+    plan_ = plan_placement(options.placement, options.device, host, *file_, *arch_, kv_layer_bytes);
     for (const auto& id : plan_.devices) {
         auto slot = std::make_unique<device_slot>();
         const auto [backend, index] = detail::select_device(host, id);
         slot->id = id;
         slot->api = backend->backend;
+        slot->abi_minor = backend->abi_minor;
         slot->index = index;
         if (slot->api->graph_compute == nullptr)
             throw error("the '" + backend->name + "' backend cannot compute graphs (it has no graph_compute)");
@@ -146,16 +147,21 @@ void engine::place_weights(const plugin_host& host) {
     // Which tensors each device reads, from a one-token graph of the planned placement.
     std::vector<std::set<const tensor_view*>> needs(devices_.size());
     {
-        std::vector<kv_layer_storage> kv(hparams_.n_layer);
-        for (uint32_t l = 0; l < hparams_.n_layer; ++l) kv[l].device = plan_.layer_device[l];
-        llama_batch_inputs in;
+        const uint32_t n_layer = arch_->hparams().n_layer;
+        std::vector<kv_layer_storage> kv(n_layer);
+        for (uint32_t l = 0; l < n_layer; ++l) {
+            kv[l].device = plan_.layer_device[l];
+            kv[l].type = options_.kv_type;
+            kv[l].slots = kv[l].block_size = 1;
+        }
+        batch_inputs in;
         in.n_tokens = in.n_outputs = in.n_seq_rows = in.max_blocks = 1;
-        llama_devices where{plan_.embedding_device, plan_.output_device, {}};
+        graph_devices where{plan_.embedding_device, plan_.output_device, {}};
         where.override_of = [&](const tensor_view& t) -> std::optional<uint32_t> {
             auto it = plan_.tensor_overrides.find(t.name);
             return it == plan_.tensor_overrides.end() ? std::nullopt : std::optional<uint32_t>(it->second);
         };
-        const auto g = build_llama_graph(hparams_, weights_, where, kv, in);
+        const auto g = arch_->build_graph(where, kv, in);
         for (const auto& n : g.graph.nodes())
             for (uint32_t s : n.op.src)
                 if (s != PLINTH_NO_TENSOR && g.graph.tensors()[s].weight) needs[n.device].insert(g.graph.tensors()[s].weight);
@@ -193,6 +199,7 @@ void engine::place_weights(const plugin_host& host) {
         const auto [backend, index] = detail::select_device(host, "cpu:0");
         slot->id = "cpu:0";
         slot->api = backend->backend;
+        slot->abi_minor = backend->abi_minor;
         slot->index = index;
         slot->info.struct_size = sizeof(slot->info);
         plinth_message msg{};
@@ -225,9 +232,9 @@ std::vector<float> engine::forward(std::span<const batch_item> items) {
 std::vector<float> engine::forward_chunk(std::span<const batch_item> items) {
     const uint32_t T = static_cast<uint32_t>(items.size());
     for (const auto& it : items)
-        if (it.token < 0 || static_cast<uint32_t>(it.token) >= hparams_.n_vocab)
+        if (it.token < 0 || static_cast<uint32_t>(it.token) >= hparams().n_vocab)
             throw error("token id " + std::to_string(it.token) + " is outside the vocabulary (" +
-                        std::to_string(hparams_.n_vocab) + ")");
+                        std::to_string(hparams().n_vocab) + ")");
 
     // Per-token inputs. Sequences get rows of the block table in order of first appearance.
     std::vector<int32_t> seqs;
@@ -261,7 +268,7 @@ std::vector<float> engine::forward_chunk(std::span<const batch_item> items) {
     if (!want_any) output_rows.push_back(static_cast<int32_t>(T - 1));  // the graph needs one output
 
     // Lay the inputs out in one block; every device gets a copy.
-    llama_batch_inputs in;
+    batch_inputs in;
     in.n_tokens = T;
     in.n_outputs = static_cast<uint32_t>(output_rows.size());
     in.n_seq_rows = static_cast<uint32_t>(seqs.size());
@@ -280,12 +287,12 @@ std::vector<float> engine::forward_chunk(std::span<const batch_item> items) {
     in.block_table = pack(table);
     in.output_rows = pack(output_rows);
 
-    llama_devices where{plan_.embedding_device, plan_.output_device, {}};
+    graph_devices where{plan_.embedding_device, plan_.output_device, {}};
     where.override_of = [&](const tensor_view& t) -> std::optional<uint32_t> {
         auto it = plan_.tensor_overrides.find(t.name);
         return it == plan_.tensor_overrides.end() ? std::nullopt : std::optional<uint32_t>(it->second);
     };
-    llama_graph lg = build_llama_graph(hparams_, weights_, where, kv_storage_, in);
+    model_graph lg = arch_->build_graph(where, kv_storage_, in);
     reassign_unsupported(lg.graph);
 
     std::vector<device_binding> bindings(devices_.size());
@@ -347,7 +354,9 @@ void engine::reassign_unsupported(logical_graph& g) const {
     auto& nodes = g.nodes();
     for (uint32_t i = 0; i < nodes.size(); ++i) {
         const device_slot& dev = *devices_[nodes[i].device];
-        if (dev.api->supports_node == nullptr || dev.api->supports_node(dev.index, &probe, i)) continue;
+        // A node needing a later ABI minor than the plugin negotiated is never sent to it.
+        const bool speaks = plinth_node_abi_minor(&probe, i) <= dev.abi_minor;
+        if (speaks && (dev.api->supports_node == nullptr || dev.api->supports_node(dev.index, &probe, i))) continue;
         const uint32_t op = nodes[i].op.op;
         if (op == PLINTH_OP_KV_STORE || op == PLINTH_OP_ATTENTION || cpu == UINT32_MAX)
             throw error(dev.id + " cannot run node " + std::to_string(i) + " (" + plinth_op_name(op) +

@@ -22,11 +22,10 @@ std::string at(const source_location& where) {
     return where.line ? where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " : "";
 }
 
-// Bytes of every weight of one layer.
-uint64_t layer_weight_bytes(const llama_layer_weights& l) {
+// Bytes of every weight of one layer, as its architecture lists them.
+uint64_t layer_weight_bytes(const architecture& arch, uint32_t layer) {
     uint64_t n = 0;
-    for (const tensor_view* t : {l.attn_norm, l.wq, l.wk, l.wv, l.wo, l.ffn_norm, l.ffn_gate, l.ffn_up, l.ffn_down})
-        n += t->size;
+    for (const weight_use& w : arch.layer_weights(layer)) n += w.tensor->size;
     return n;
 }
 
@@ -67,18 +66,24 @@ std::vector<std::pair<std::string, plinth_device_info>> auto_candidates(const pl
     return gpus;
 }
 
-// Whether `device` runs `op` (MATMUL, or GET_ROWS for the token embedding) on weight `w`: its
-// supports_node on a shape-only graph of that one node, with an F32 activation of one token.
+// Whether `device` runs `op` (MATMUL, MATMUL_EXPERTS, or GET_ROWS for the token embedding) on
+// weight `w`: its supports_node on a shape-only graph of that one node, with an F32 activation of
+// one token (and the plugin's ABI minor covers the op).
 bool device_runs(const plugin_host& host, const std::string& device, uint32_t op, const tensor_view& w) {
     const auto [backend, index] = detail::select_device(host, device);
     const plinth_backend_api* api = backend->backend;
+    if (plinth_op_abi_minor(op) > backend->abi_minor) return false;
     if (api->supports_node == nullptr) return true;
-    const uint64_t k = w.shape.at(0), n = w.shape.size() > 1 ? w.shape[1] : 1;
+    const uint64_t k = w.shape.at(0), n = w.shape.size() > 1 ? w.shape[1] : 1, experts = w.shape.size() > 2 ? w.shape[2] : 1;
     compute_graph g;
-    const tensor_id weight = g.bound(w.type, {k, n, 1, 1}, nullptr, 0);
+    const tensor_id weight = g.bound(w.type, {k, n, experts, 1}, nullptr, 0);
     if (op == PLINTH_OP_GET_ROWS) {
         const tensor_id ids = g.bound(PLINTH_TYPE_I32, {1, 1, 1, 1}, nullptr, 0);
         g.node(PLINTH_OP_GET_ROWS, g.bound(PLINTH_TYPE_F32, {k, 1, 1, 1}, nullptr, 0), {weight, ids});
+    } else if (op == PLINTH_OP_MATMUL_EXPERTS) {
+        const tensor_id x = g.bound(PLINTH_TYPE_F32, {k, 1, 1, 1}, nullptr, 0);
+        const tensor_id gate = g.bound(PLINTH_TYPE_F32, {experts, 1, 1, 1}, nullptr, 0);
+        g.node(PLINTH_OP_MATMUL_EXPERTS, g.bound(PLINTH_TYPE_F32, {n, 1, 1, 1}, nullptr, 0), {weight, x, gate}, {1, 1});
     } else {
         const tensor_id x = g.bound(PLINTH_TYPE_F32, {k, 1, 1, 1}, nullptr, 0);
         g.node(PLINTH_OP_MATMUL, g.bound(PLINTH_TYPE_F32, {n, 1, 1, 1}, nullptr, 0), {weight, x});
@@ -90,10 +95,14 @@ bool device_runs(const plugin_host& host, const std::string& device, uint32_t op
 }  // namespace
 
 placement_plan plan_placement(const placement_settings& settings, const std::string& default_device,
-                              const plugin_host& host, const model_file& file, const llama_hparams& hp,
-                              const llama_weights& weights, uint64_t kv_bytes_per_layer) {
+                              const plugin_host& host, const model_file& file, const architecture& arch,
+                              uint64_t kv_bytes_per_layer) {
     plan_builder b{{}, host};
-    const uint32_t n_layer = hp.n_layer;
+    const uint32_t n_layer = arch.hparams().n_layer;
+    const std::vector<weight_use> globals = arch.global_weights();
+    std::string embedding_name;
+    for (const auto& g : globals)
+        if (g.op == PLINTH_OP_GET_ROWS) embedding_name = g.tensor->name;
     std::vector<uint32_t> layer(n_layer, unplaced);
 
     // Layer rules.
@@ -134,7 +143,7 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
                     ++next;
                     continue;
                 }
-                const uint64_t need = layer_weight_bytes(weights.layers[next]) + kv_bytes_per_layer;
+                const uint64_t need = layer_weight_bytes(arch, next) + kv_bytes_per_layer;
                 if (need > budget) break;
                 budget -= need;
                 layer[next++] = b.slot(id);
@@ -143,7 +152,7 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
             if (explicit_budget && !took_any && next < n_layer)
                 throw error("the placement budget of " + id + " (" + std::to_string(budget_it->second) +
                             " bytes) is too small for a single layer (" +
-                            std::to_string(layer_weight_bytes(weights.layers[next]) + kv_bytes_per_layer) + " bytes)");
+                            std::to_string(layer_weight_bytes(arch, next) + kv_bytes_per_layer) + " bytes)");
         }
         for (uint32_t l = 0; l < n_layer; ++l)
             if (layer[l] == unplaced)
@@ -183,7 +192,7 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
     const auto device_by_layer = [&](const std::string& name) {
         const int l = layer_of(name);
         if (l >= 0 && static_cast<uint32_t>(l) < n_layer) return layer[static_cast<uint32_t>(l)];
-        return name == weights.token_embd->name ? b.plan.embedding_device : b.plan.output_device;
+        return name == embedding_name ? b.plan.embedding_device : b.plan.output_device;
     };
     const auto device_of_tensor = [&](const tensor_view& t) {
         if (auto it = b.plan.tensor_overrides.find(t.name); it != b.plan.tensor_overrides.end()) return it->second;
@@ -195,10 +204,11 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
     // so it is not uploaded and the copies it costs are counted. (The engine would move such nodes
     // anyway; this makes the plan say so.)
     std::vector<std::pair<const tensor_view*, uint32_t>> uses;  // weight, op
-    uses.emplace_back(weights.token_embd, PLINTH_OP_GET_ROWS);
-    uses.emplace_back(weights.output, PLINTH_OP_MATMUL);
-    for (const auto& l : weights.layers)
-        for (const tensor_view* t : {l.wq, l.wk, l.wv, l.wo, l.ffn_gate, l.ffn_up, l.ffn_down}) uses.emplace_back(t, PLINTH_OP_MATMUL);
+    for (const auto& g : globals)
+        if (g.op != 0) uses.emplace_back(g.tensor, g.op);
+    for (uint32_t l = 0; l < n_layer; ++l)
+        for (const auto& w : arch.layer_weights(l))
+            if (w.op != 0) uses.emplace_back(w.tensor, w.op);
     for (const auto& [t, op] : uses) {
         const std::string device = b.plan.devices[device_of_tensor(*t)];  // (a copy: slot() may grow the list)
         if (device.rfind("cpu:", 0) == 0 || device_runs(host, device, op, *t)) continue;

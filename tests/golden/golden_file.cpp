@@ -1,5 +1,7 @@
 #include "golden_file.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -40,7 +42,8 @@ std::string compare_step(const golden_step& golden, const std::vector<float>& lo
     }
     const int32_t golden_top = golden.top.at(0).first;
     if (chosen != golden_top) {
-        const bool near_tie = golden.top.size() > 1 && golden.top[0].second - golden.top[1].second < 0.05f;
+        // A near tie: within the tolerance, at least 0.05 (../shared/README.md).
+        const bool near_tie = golden.top.size() > 1 && golden.top[0].second - golden.top[1].second < std::max(tolerance, 0.05f);
         if (near_tie && chosen == golden.top[1].first && problems.str().empty()) return "tie";
         problems << "picked " << chosen << ", golden " << golden_top;
     }

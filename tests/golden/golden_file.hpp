@@ -23,8 +23,9 @@ struct golden_run {
 std::vector<golden_run> read_golden(const std::filesystem::path& file);
 
 // Holds one step to the rule of ../shared/README.md. `logits` are ours, `chosen` our greedy token.
-// Returns "" when the step agrees; "tie" when the golden top-2 are within 0.05 and we picked the
+// Returns "" when the step agrees; "tie" when the golden top-2 are within the near-tie threshold and we picked the
 // second (the comparison of this prompt legitimately ends); otherwise what differs.
+// (The near-tie threshold is the tolerance, at least 0.05.)
 std::string compare_step(const golden_step& golden, const std::vector<float>& logits, int32_t chosen, float tolerance);
 
 }  // namespace plinth::test

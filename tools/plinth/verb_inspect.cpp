@@ -1,7 +1,10 @@
-// plinth inspect MODEL: architecture, shape and weight-type mix of a model file.
+// plinth inspect MODEL: architecture, shape and weight-type mix of a model file, and what plinth's
+// graph for that architecture does (or why plinth cannot run it).
 #include "cli_common.hpp"
 #include "format_bytes.hpp"
 
+#include <plinth/architecture.hpp>
+#include <plinth/error.hpp>
 #include <plinth/model_file.hpp>
 #include <plinth/model_summary.hpp>
 #include <plinth/weight_types.h>
@@ -30,7 +33,23 @@ nlohmann::json optional_json(const std::optional<T>& v) {
     return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
-void print_json(const model_file& file, const model_summary& s, bool with_tensors) {
+// The architecture's own description, or the reason it does not load.
+struct graph_report {
+    std::vector<std::pair<std::string, std::string>> features;
+    std::string refusal;  // empty when plinth runs this model
+};
+
+graph_report describe_graph(const model_file& file) {
+    graph_report r;
+    try {
+        r.features = load_architecture(file)->describe();
+    } catch (const error& e) {
+        r.refusal = e.what();
+    }
+    return r;
+}
+
+void print_json(const model_file& file, const model_summary& s, const graph_report& g, bool with_tensors) {
     nlohmann::json j = {
         {"path", file.path().string()},
         {"format", s.format},
@@ -48,6 +67,10 @@ void print_json(const model_file& file, const model_summary& s, bool with_tensor
         {"ffn", optional_json(s.ffn)},
         {"vocab", optional_json(s.vocab)},
     };
+    j["runs"] = g.refusal.empty();
+    if (!g.refusal.empty()) j["refusal"] = g.refusal;
+    auto& graph = j["graph"] = nlohmann::json::object();
+    for (const auto& [k, v] : g.features) graph[k] = v;
     auto& mix = j["type_mix"] = nlohmann::json::array();
     for (const auto& t : s.type_mix)
         mix.push_back({{"type", t.type}, {"tensors", t.tensors}, {"parameters", t.parameters}, {"bytes", t.bytes}});
@@ -62,7 +85,7 @@ void print_json(const model_file& file, const model_summary& s, bool with_tensor
 
 std::string value_or_dash(const std::optional<uint64_t>& v) { return v ? std::to_string(*v) : "-"; }
 
-void print_text(const model_file& file, const model_summary& s, bool with_tensors) {
+void print_text(const model_file& file, const model_summary& s, const graph_report& g, bool with_tensors) {
     fmt::print("file:           {}\n", file.path().string());
     fmt::print("format:         {}\n", s.format);
     fmt::print("architecture:   {}\n", s.architecture);
@@ -77,6 +100,12 @@ void print_text(const model_file& file, const model_summary& s, bool with_tensor
     fmt::print("vocab:          {}\n", value_or_dash(s.vocab));
     fmt::print("file type:      {}\n", s.file_type.empty() ? "-" : s.file_type);
     fmt::print("tensors:        {} ({})\n", s.tensor_count, format_bytes(s.tensor_bytes));
+    if (g.refusal.empty()) {
+        fmt::print("graph:\n");
+        for (const auto& [k, v] : g.features) fmt::print("  {:<24} {}\n", k + ":", v);
+    } else {
+        fmt::print("runs:           no: {}\n", g.refusal);
+    }
     fmt::print("type mix:\n");
     for (const auto& t : s.type_mix)
         fmt::print("  {:<8} {:>4} tensors {:>12} params {:>10}\n", t.type, t.tensors, t.parameters, format_bytes(t.bytes));
@@ -108,8 +137,9 @@ int run_inspect(const std::vector<std::string>& args) {
 
         const auto file = model_file::open(s->host, model_path);
         const auto summary = summarize(*file);
-        if (json) print_json(*file, summary, tensors);
-        else print_text(*file, summary, tensors);
+        const auto graph = describe_graph(*file);
+        if (json) print_json(*file, summary, graph, tensors);
+        else print_text(*file, summary, graph, tensors);
         return 0;
     });
 }

@@ -1,10 +1,9 @@
 #pragma once
 // The inference engine: a model on a device, its paged KV cache, and forward passes over batches
 // of tokens from one or more sequences. Front ends (the CLI today, the server later) are clients.
+#include <plinth/architecture.hpp>
 #include <plinth/config.hpp>
 #include <plinth/kv_block_table.hpp>
-#include <plinth/llama_graph.hpp>
-#include <plinth/llama_model.hpp>
 #include <plinth/model_file.hpp>
 #include <plinth/placement.hpp>
 
@@ -53,7 +52,8 @@ public:
 
     const model_file& file() const { return *file_; }
     const placement_plan& placement() const { return plan_; }
-    const llama_hparams& hparams() const { return hparams_; }
+    const model_hparams& hparams() const { return arch_->hparams(); }
+    const architecture& model_architecture() const { return *arch_; }
     uint32_t context() const { return context_; }
 
     int32_t add_sequence() { return kv_.add_sequence(); }
@@ -81,8 +81,7 @@ private:
     uint32_t cpu_slot() const;
 
     std::unique_ptr<model_file> file_;
-    llama_hparams hparams_;
-    llama_weights weights_;
+    std::unique_ptr<architecture> arch_;
     uint32_t context_ = 0;
     engine_options options_;
     placement_plan plan_;

@@ -3,7 +3,7 @@
 // `tensors` rule: from the config's rules, from `auto` (as many layers as fit on the GPUs, the
 // rest on the CPU), or everything on one device. Checked and printable before any weight loads.
 #include <plinth/config.hpp>
-#include <plinth/llama_model.hpp>
+#include <plinth/architecture.hpp>
 
 #include <cstdint>
 #include <map>
@@ -38,7 +38,7 @@ struct placement_plan {
 // outside the model, layers no rule names, overlapping rules, a `tensors` rule that matches
 // nothing, or a budget too small for any layer.
 placement_plan plan_placement(const placement_settings& settings, const std::string& default_device,
-                              const plugin_host& host, const model_file& file, const llama_hparams& hp,
-                              const llama_weights& weights, uint64_t kv_bytes_per_layer);
+                              const plugin_host& host, const model_file& file, const architecture& arch,
+                              uint64_t kv_bytes_per_layer);
 
 }  // namespace plinth
