@@ -39,7 +39,7 @@ struct lower_priority {
 
 void tokenizer::impl::encode_bpe(std::string_view text, std::vector<int32_t>& out) const {
     std::string scratch;
-    for (const auto& [first, last] : pre_tokenize(pre, text)) encode_bpe_word(text.substr(first, last - first), out, scratch);
+    for (const auto& [first, last] : pre_tokenize(*pre, text)) encode_bpe_word(text.substr(first, last - first), out, scratch);
 }
 
 void tokenizer::impl::encode_bpe_word(std::string_view word, std::vector<int32_t>& out, std::string& key) const {

@@ -60,33 +60,33 @@ tokenizer::impl::impl(vocabulary v) : vocab(std::move(v)) {
     for (size_t id = 0; id < n; ++id) token_ids.emplace(vocab.tokens[id], static_cast<int32_t>(id));
 
     byte_tokens.fill(-1);
+    size_t byte_count = 0;
+    for (size_t id = 0; id < n; ++id) {
+        const auto t = type_of(static_cast<int32_t>(id));
+        if (t != token_type::byte && !vocab.types.empty()) continue;
+        const int b = parse_byte_token(vocab.tokens[id]);
+        if (b >= 0 && byte_tokens[static_cast<size_t>(b)] < 0) {
+            byte_tokens[static_cast<size_t>(b)] = static_cast<int32_t>(id);
+            ++byte_count;
+        }
+    }
+    all_byte_tokens = byte_count == 256;
+
     if (type == kind::spm) {
         pre_name.clear();
-        size_t found = 0;
-        for (size_t id = 0; id < n; ++id) {
-            const auto t = type_of(static_cast<int32_t>(id));
-            if (t != token_type::byte && !vocab.types.empty()) continue;
-            const int b = parse_byte_token(vocab.tokens[id]);
-            if (b >= 0 && byte_tokens[static_cast<size_t>(b)] < 0) {
-                byte_tokens[static_cast<size_t>(b)] = static_cast<int32_t>(id);
-                ++found;
-            }
-        }
-        all_byte_tokens = found == 256;
         add_bos = vocab.add_bos.value_or(true);
         add_eos = vocab.add_eos.value_or(false);
         add_space_prefix = vocab.add_space_prefix.value_or(true);
     } else {
-        if (vocab.merges.empty()) throw error("tokenizer: a 'gpt2' vocabulary needs tokenizer.ggml.merges");
+        if (vocab.merges.empty())
+            throw error("tokenizer: a '" + vocab.model + "' vocabulary needs tokenizer.ggml.merges");
         merge_ranks.reserve(vocab.merges.size());
         for (size_t rank = 0; rank < vocab.merges.size(); ++rank)
             merge_ranks.emplace(vocab.merges[rank], static_cast<int32_t>(rank));
-        auto [k, name] = resolve_pre_tokenizer(vocab.pre);
-        pre = k;
-        pre_name = std::move(name);
-        ignore_merges = pre == pre_tokenizer_kind::llama3;
-        // Llama 3 vocabularies want BOS even when the file does not say so.
-        add_bos = vocab.add_bos.value_or(pre == pre_tokenizer_kind::llama3);
+        pre = &find_pre_tokenizer(vocab.pre);
+        pre_name = pre->name;
+        ignore_merges = pre->ignore_merges;
+        add_bos = vocab.add_bos.value_or(pre->add_bos);
         add_eos = vocab.add_eos.value_or(false);
         add_space_prefix = false;
     }

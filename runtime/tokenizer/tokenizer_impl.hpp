@@ -2,6 +2,8 @@
 // The tokenizer's internals, shared by the files of runtime/tokenizer (not installed).
 #include <plinth/tokenizer.hpp>
 
+#include "pretokenizer.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -21,27 +23,12 @@ struct string_hash {
 };
 using string_map = std::unordered_map<std::string, int32_t, string_hash, std::equal_to<>>;
 
-// The regex-like splitters of byte-level BPE vocabularies.
-enum class pre_tokenizer_kind {
-    gpt2,    // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-    llama3,  // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
-    qwen2,   // as llama3 with \p{N} (one digit per piece)
-};
-
-// Maps a `tokenizer.ggml.pre` name to its splitter and canonical name; throws plinth::error for
-// an unknown name.
-std::pair<pre_tokenizer_kind, std::string> resolve_pre_tokenizer(const std::string& name);
-
-// Splits text into the pieces the pattern matches, as byte ranges [first, second) that cover the
-// text in order.
-std::vector<std::pair<size_t, size_t>> pre_tokenize(pre_tokenizer_kind kind, std::string_view text);
-
 struct tokenizer::impl {
-    enum class kind { spm, bpe };
+    enum class kind { spm, bpe, wordpiece, unigram };
 
     vocabulary vocab;
     kind type = kind::spm;
-    pre_tokenizer_kind pre = pre_tokenizer_kind::gpt2;
+    const plinth::pre_tokenizer* pre = nullptr;  // BPE: how the text is split before merging
     std::string pre_name;
     bool add_bos = false;
     bool add_eos = false;
@@ -50,7 +37,7 @@ struct tokenizer::impl {
 
     string_map token_ids;    // text -> id (the lowest id for duplicate texts)
     string_map merge_ranks;  // BPE: "left right" -> rank
-    std::array<int32_t, 256> byte_tokens{};  // SPM: <0xXX> -> id, -1 when missing
+    std::array<int32_t, 256> byte_tokens{};  // <0xXX> -> id, -1 when missing
     bool all_byte_tokens = false;
     // Tokens recognised in the input text by their text (user-defined always; control and
     // unknown only with parse_special), by first byte, longest first.

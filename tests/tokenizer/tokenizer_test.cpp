@@ -310,7 +310,7 @@ TEST_CASE("long inputs encode in near-linear time", "[tokenizer][performance]") 
     const std::string one_word(100000, 'a');
     const std::string spaces(100000, ' ');
 
-    for (const char* name : {"llama-spm", "llama-bpe", "gpt-2"}) {
+    for (const char* name : {"llama-spm", "llama-bpe", "gpt-2", "command-r", "deepseek-llm", "falcon", "qwen35"}) {
         const auto& tok = test::shared_tokenizer(name);
         for (const std::string* text : std::vector<const std::string*>{&story, &one_word, &spaces}) {
             const auto start = std::chrono::steady_clock::now();
@@ -330,7 +330,7 @@ TEST_CASE("arbitrary bytes, invalid UTF-8 included, encode without failing", "[t
     std::mt19937 rng(2026);
     std::uniform_int_distribution<int> length(0, 48), byte(0, 255), pick(0, 9);
     const char* interesting[] = {"\xC0\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82", "\x80", "\xFF", "\xF0\x9F", " ", "<s>", "\t"};
-    for (const char* name : {"llama-spm", "llama-bpe", "gpt-2"}) {
+    for (const char* name : {"llama-spm", "llama-bpe", "gpt-2", "command-r", "deepseek-llm", "falcon", "qwen35"}) {
         const auto& tok = test::shared_tokenizer(name);
         for (int i = 0; i < 400; ++i) {
             std::string text;
