@@ -46,7 +46,8 @@ std::string tokenizer::impl::piece(int32_t id) const {
 
     std::string out;
     out.reserve(text.size());
-    if (type == kind::spm) {
+    // SentencePiece and character-level BPE spell spaces as U+2581.
+    if (type == kind::spm || (type == kind::bpe && !byte_encode)) {
         for (size_t pos = 0; pos < text.size();) {
             if (text.compare(pos, spm_space.size(), spm_space) == 0) {
                 out += ' ';

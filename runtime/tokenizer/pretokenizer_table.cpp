@@ -22,6 +22,8 @@ constexpr char_class N{number};
 constexpr char_class L_or_M{letter | mark};
 constexpr char_class S{space};
 constexpr char_class CR_LF{cr_lf};
+constexpr char_class LF{lf};
+constexpr char_class not_LF{any_char, lf};
 constexpr char_class blank_only{blank};
 constexpr char_class other{any_char, space | letter | number};                // [^\s\p{L}\p{N}]
 constexpr char_class other_no_mark{any_char, space | letter | mark | number};  // [^\s\p{L}\p{M}\p{N}]
@@ -132,6 +134,9 @@ std::vector<pre_tokenizer> make_table() {
     t.push_back({"deepseek-coder",
                  {},
                  {{run(CR_LF, 1, 1)}, {optional(S, run(L))}, {optional(S, run(P))}, {run(han_hangul)}, {run(N, 1, 1)}}});
+    // Gemma 4 (tokenizer.ggml.model "gemma4", whatever its pre says): spaces are already U+2581
+    // and BPE runs on whole lines; only newlines are split off: [^\n]+|[\n]+
+    t.push_back({"gemma4", {}, {{run(not_LF), run(LF)}}});
     return t;
 }
 

@@ -49,11 +49,16 @@ tokenizer::impl::impl(vocabulary v) : vocab(std::move(v)) {
         type = kind::spm;
     } else if (vocab.model == "gpt2") {
         type = kind::bpe;
+    } else if (vocab.model == "gemma4") {
+        // BPE over characters rather than bytes; its own fixed split whatever tokenizer.ggml.pre says.
+        type = kind::bpe;
+        byte_encode = false;
     } else if (vocab.model.empty()) {
         throw error("tokenizer: the model does not name its tokenizer (no tokenizer.ggml.model)");
     } else {
         throw error("tokenizer: unsupported tokenizer model '" + vocab.model +
-                    "' (supported: 'llama' (SentencePiece-style), 'gpt2' (byte-level BPE))");
+                    "' (supported: 'llama' (SentencePiece-style), 'gpt2' (byte-level BPE), "
+                    "'gemma4' (character-level BPE))");
     }
 
     token_ids.reserve(n);
@@ -83,7 +88,7 @@ tokenizer::impl::impl(vocabulary v) : vocab(std::move(v)) {
         merge_ranks.reserve(vocab.merges.size());
         for (size_t rank = 0; rank < vocab.merges.size(); ++rank)
             merge_ranks.emplace(vocab.merges[rank], static_cast<int32_t>(rank));
-        pre = &find_pre_tokenizer(vocab.pre);
+        pre = &find_pre_tokenizer(byte_encode ? std::string_view(vocab.pre) : std::string_view("gemma4"));
         pre_name = pre->name;
         ignore_merges = pre->ignore_merges;
         add_bos = vocab.add_bos.value_or(pre->add_bos);

@@ -30,6 +30,9 @@ struct tokenizer::impl {
     kind type = kind::spm;
     const plinth::pre_tokenizer* pre = nullptr;  // BPE: how the text is split before merging
     std::string pre_name;
+    // BPE: symbols are bytes written as printable stand-ins (GPT-2 style) when true; whole UTF-8
+    // characters with spaces as U+2581 and <0xXX> byte fallback (Gemma 4) when false.
+    bool byte_encode = true;
     bool add_bos = false;
     bool add_eos = false;
     bool add_space_prefix = false;

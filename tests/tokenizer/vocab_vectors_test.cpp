@@ -88,3 +88,11 @@ TEST_CASE("qwen35 vocabulary: every test vector", "[tokenizer][vectors]") {
     CHECK(tok.vocab_size() == 151936);
     check_all_vectors("qwen35");
 }
+
+TEST_CASE("gemma-4 vocabulary: every test vector", "[tokenizer][vectors]") {
+    const auto& tok = test::shared_tokenizer("gemma-4");
+    CHECK(tok.model_type() == "gemma4");
+    CHECK(tok.pre_tokenizer() == "gemma4");
+    CHECK(tok.vocab_size() == 262144);
+    check_all_vectors("gemma-4");
+}
