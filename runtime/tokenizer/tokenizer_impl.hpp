@@ -37,6 +37,10 @@ struct tokenizer::impl {
     bool add_eos = false;
     bool add_space_prefix = false;
     bool ignore_merges = false;  // BPE: a pre-token that is itself a token is taken whole
+    size_t max_token_bytes = 0;  // the longest token text (WordPiece, Unigram: longest match bound)
+    bool wordpiece_hash_prefix = false;  // WordPiece: "##" continuations (else "▁" word starts)
+    bool wordpiece_lowercase = false;    // WordPiece: the vocabulary is uncased
+    double unigram_unknown_score = 0;    // Unigram: the score of the unknown token
 
     string_map token_ids;    // text -> id (the lowest id for duplicate texts)
     string_map merge_ranks;  // BPE: "left right" -> rank
@@ -63,6 +67,8 @@ struct tokenizer::impl {
     void encode_spm(std::string_view text, std::vector<int32_t>& out) const;  // spm_tokenizer.cpp
     void encode_bpe(std::string_view text, std::vector<int32_t>& out) const;  // bpe_tokenizer.cpp
     void encode_bpe_word(std::string_view word, std::vector<int32_t>& out, std::string& scratch) const;
+    void encode_wordpiece(std::string_view text, std::vector<int32_t>& out) const;  // wordpiece_tokenizer.cpp
+    void encode_unigram(std::string_view text, std::vector<int32_t>& out) const;    // unigram_tokenizer.cpp
 
     std::string piece(int32_t id) const;  // detokenizer.cpp
 };

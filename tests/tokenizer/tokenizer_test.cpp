@@ -288,8 +288,8 @@ TEST_CASE("pre-tokenizer names", "[tokenizer][bpe]") {
 
 TEST_CASE("unsupported or malformed vocabularies are clear errors", "[tokenizer][errors]") {
     auto v = tiny_spm();
-    v.model = "bert";
-    CHECK_THROWS_WITH(tokenizer::from_vocabulary(v), Catch::Contains("unsupported tokenizer model 'bert'"));
+    v.model = "rwkv";
+    CHECK_THROWS_WITH(tokenizer::from_vocabulary(v), Catch::Contains("unsupported tokenizer model 'rwkv'"));
     v.model = "";
     CHECK_THROWS_AS(tokenizer::from_vocabulary(v), plinth::error);
     v = tiny_spm();
