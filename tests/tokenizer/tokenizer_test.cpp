@@ -271,8 +271,17 @@ TEST_CASE("pre-tokenizer names", "[tokenizer][bpe]") {
     CHECK(tokenizer::from_vocabulary(tiny_bpe("llama3"))->pre_tokenizer() == "llama3");
     CHECK(tokenizer::from_vocabulary(tiny_bpe("qwen2"))->pre_tokenizer() == "qwen2");
     CHECK(tokenizer::from_vocabulary(tiny_bpe("gpt-2"))->pre_tokenizer() == "gpt-2");
+    CHECK(tokenizer::from_vocabulary(tiny_bpe("qwen35"))->pre_tokenizer() == "qwen35");
+    CHECK(tokenizer::from_vocabulary(tiny_bpe("command-r"))->pre_tokenizer() == "command-r");
+    CHECK(tokenizer::from_vocabulary(tiny_bpe("starcoder"))->pre_tokenizer() == "command-r");
+    CHECK(tokenizer::from_vocabulary(tiny_bpe("deepseek-llm"))->pre_tokenizer() == "deepseek-llm");
+    CHECK(tokenizer::from_vocabulary(tiny_bpe("falcon"))->pre_tokenizer() == "falcon");
     CHECK_THROWS_WITH(tokenizer::from_vocabulary(tiny_bpe("starcoder-9000")),
                       Catch::Contains("unsupported pre-tokenizer 'starcoder-9000'"));
+    // The message names what is known, from the same table.
+    CHECK_THROWS_WITH(tokenizer::from_vocabulary(tiny_bpe("starcoder-9000")),
+                      Catch::Contains("supported: default, gpt-2 (gpt2,") && Catch::Contains("qwen35") &&
+                          Catch::Contains("deepseek-llm") && Catch::Contains("falcon") && Catch::Contains("command-r"));
     // qwen2 splits digits one by one, llama3 in threes, gpt-2 not at all.
     auto digits = tiny_bpe("qwen2");
     digits.tokens.insert(digits.tokens.end(), {"1", "2", "3", "4", "12", "123", "1234"});
