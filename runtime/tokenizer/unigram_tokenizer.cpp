@@ -10,6 +10,7 @@
 #include "tokenizer_impl.hpp"
 #include "unicode.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace plinth {

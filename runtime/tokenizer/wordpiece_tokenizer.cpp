@@ -12,6 +12,8 @@
 #include "tokenizer_impl.hpp"
 #include "unicode.hpp"
 
+#include <algorithm>
+
 namespace plinth {
 
 namespace {
@@ -83,9 +85,7 @@ void tokenizer::impl::encode_wordpiece(std::string_view text, std::vector<int32_
             // The longest token that spells word[start, end), trying ends at character boundaries
             // from the longest down.
             matched = false;
-            size_t end = std::min(word.size(), start + max_token_bytes);
-            while (end > start && end < word.size() && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80) --end;
-            for (; end > start; --end) {
+            for (size_t end = std::min(word.size(), start + max_token_bytes); end > start; --end) {
                 if (end < word.size() && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80) continue;
                 key.clear();
                 if (start == 0 && !wordpiece_hash_prefix) key = word_start_mark;
