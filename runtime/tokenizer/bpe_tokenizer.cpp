@@ -1,9 +1,10 @@
-// Byte-level BPE ("gpt2" vocabularies).
+// BPE over ranked merges: byte-level ("gpt2" vocabularies) or over characters ("gemma4").
 //
-// The text is split into pre-tokens by the vocabulary's pattern (pretokenizer.cpp). Each
-// pre-token's bytes are written as their printable stand-in code points (space -> 'Ġ'), one symbol
-// per byte; then the adjacent pair with the lowest merge rank is merged (the leftmost on a tie)
-// until no pair has a rank. Symbols are a doubly linked list, candidate pairs sit in a priority
+// The text is split into pre-tokens by the vocabulary's pre-tokenizer (pretokenizer.hpp).
+// Byte-level: each pre-token's bytes are written as their printable stand-in code points
+// (space -> 'Ġ'), one symbol per byte. Character-level: spaces become U+2581 before the split and
+// each UTF-8 character is one symbol. Then the adjacent pair with the lowest merge rank is merged
+// (the leftmost on a tie) until no pair has a rank. Symbols are a doubly linked list, candidate pairs sit in a priority
 // queue and ranks in a hash map keyed by "left right", so a pre-token costs O(n log n).
 #include "tokenizer_impl.hpp"
 #include "unicode.hpp"
@@ -39,18 +40,35 @@ struct lower_priority {
 
 void tokenizer::impl::encode_bpe(std::string_view text, std::vector<int32_t>& out) const {
     std::string scratch;
-    for (const auto& [first, last] : pre_tokenize(pre, text)) encode_bpe_word(text.substr(first, last - first), out, scratch);
+    std::string escaped;
+    if (!byte_encode) {
+        escaped.reserve(text.size() + text.size() / 2);
+        for (const char c : text) {
+            if (c == ' ') escaped += "\xE2\x96\x81";
+            else escaped += c;
+        }
+        text = escaped;
+    }
+    for (const auto& [first, last] : pre_tokenize(*pre, text)) encode_bpe_word(text.substr(first, last - first), out, scratch);
 }
 
 void tokenizer::impl::encode_bpe_word(std::string_view word, std::vector<int32_t>& out, std::string& key) const {
-    // The word in stand-in code points, one symbol per original byte.
+    // Byte-level: the word in stand-in code points, one symbol per original byte. Otherwise the
+    // word as it is, one symbol per UTF-8 character (or invalid byte).
     std::string mapped;
     mapped.reserve(word.size() * 2);
     std::vector<symbol> symbols;
     symbols.reserve(word.size());
-    for (const char c : word) {
+    for (size_t pos = 0; pos < word.size();) {
         const auto start = static_cast<uint32_t>(mapped.size());
-        unicode::append_utf8(mapped, unicode::byte_to_code_point(static_cast<uint8_t>(c)));
+        if (byte_encode) {
+            unicode::append_utf8(mapped, unicode::byte_to_code_point(static_cast<uint8_t>(word[pos])));
+            ++pos;
+        } else {
+            const size_t len = unicode::sequence_length(word, pos);
+            mapped.append(word, pos, len);
+            pos += len;
+        }
         const auto index = static_cast<int32_t>(symbols.size());
         symbols.push_back({start, static_cast<uint32_t>(mapped.size()) - start, index - 1, index + 1});
     }
@@ -100,7 +118,16 @@ void tokenizer::impl::encode_bpe_word(std::string_view word, std::vector<int32_t
             out.push_back(id);
             continue;
         }
-        // A merge result the vocabulary lacks: its characters one by one.
+        // A merge result the vocabulary lacks: character-level BPE falls back to <0xXX> byte
+        // tokens, byte-level to its characters one by one.
+        if (!byte_encode) {
+            for (const char b : piece) {
+                const int32_t id = byte_tokens[static_cast<unsigned char>(b)];
+                if (id >= 0) out.push_back(id);
+                else if (vocab.unknown_id >= 0) out.push_back(vocab.unknown_id);
+            }
+            continue;
+        }
         for (size_t pos = 0; pos < piece.size();) {
             const size_t len = unicode::sequence_length(piece, pos);
             const int32_t id = find(piece.substr(pos, len));

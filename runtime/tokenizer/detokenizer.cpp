@@ -46,7 +46,13 @@ std::string tokenizer::impl::piece(int32_t id) const {
 
     std::string out;
     out.reserve(text.size());
-    if (type == kind::spm) {
+    // WordPiece in Hugging Face's spelling: "##" continues a word, anything else starts one.
+    if (type == kind::wordpiece && wordpiece_hash_prefix) {
+        if (text.size() > 2 && text.compare(0, 2, "##") == 0) return text.substr(2);
+        return " " + text;
+    }
+    // All but byte-level BPE spell spaces (or word starts) as U+2581.
+    if (type != kind::bpe || !byte_encode) {
         for (size_t pos = 0; pos < text.size();) {
             if (text.compare(pos, spm_space.size(), spm_space) == 0) {
                 out += ' ';

@@ -1,85 +1,74 @@
-// The pre-tokenizer patterns of byte-level BPE vocabularies, matched by hand.
+// The engine that applies a pre-tokenizer's split rules (pretokenizer.hpp) to a text.
 //
-// Each pattern is an alternation tried in order at the current position (the first alternative
-// that matches wins, quantifiers greedy with backtracking, as a regex engine does); the match is
-// one pre-token and matching resumes after it. The patterns:
-//   gpt2:   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-//   llama3: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}
-//           | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
-//   qwen2:  as llama3 with \p{N} instead of \p{N}{1,3}
-#include "tokenizer_impl.hpp"
+// The rules stand for regex alternatives; each is matched by hand, greedy, with the backtracking
+// a regex engine would do where it changes the outcome (`\s+(?!\S)`, `\s*[\r\n]+`), so a text
+// costs O(n) per stage whatever it holds.
+#include "pretokenizer.hpp"
 #include "unicode.hpp"
-
-#include <plinth/error.hpp>
 
 namespace plinth {
 
-std::pair<pre_tokenizer_kind, std::string> resolve_pre_tokenizer(const std::string& name) {
-    if (name.empty() || name == "default" || name == "gpt-2" || name == "gpt2" || name == "phi-2" || name == "roberta-bpe")
-        return {pre_tokenizer_kind::gpt2, name.empty() || name == "default" ? "default" : "gpt-2"};
-    if (name == "llama3" || name == "llama-bpe" || name == "llama-v3") return {pre_tokenizer_kind::llama3, "llama3"};
-    if (name == "qwen2") return {pre_tokenizer_kind::qwen2, "qwen2"};
-    throw error("tokenizer: unsupported pre-tokenizer '" + name +
-                "' (tokenizer.ggml.pre); supported: default, gpt-2 (gpt2, phi-2, roberta-bpe), "
-                "llama3 (llama-bpe, llama-v3), qwen2");
-}
-
 namespace {
 
-// Per code point: what the patterns ask about it.
-struct cp_class {
-    bool letter;
-    bool number;
-    bool space;  // \s
-    bool crlf;   // [\r\n]
-    bool other() const { return !letter && !number && !space; }  // [^\s\p{L}\p{N}]
-};
+uint32_t class_bits_of(const char_class& c) { return c.any | c.none; }
 
-class matcher {
+// The bits any rule of the pre-tokenizer looks at (to skip range-set lookups nobody needs).
+uint32_t wanted_bits(const pre_tokenizer& pre) {
+    uint32_t bits = 0;
+    for (const auto& stage : pre.stages)
+        for (const auto& r : stage) bits |= class_bits_of(r.prefix) | class_bits_of(r.body) | class_bits_of(r.suffix);
+    return bits;
+}
+
+uint32_t bits_of(uint32_t cp, uint32_t wanted_ranges) {
+    using namespace cp_bit;
+    uint32_t bits = any_char;
+    if (cp >= unicode::invalid_base) return bits;
+    switch (unicode::category_of(cp)) {
+    case unicode::category::letter: bits |= letter; break;
+    case unicode::category::number: bits |= number; break;
+    case unicode::category::mark: bits |= mark; break;
+    case unicode::category::punctuation: bits |= punctuation; break;
+    case unicode::category::symbol: bits |= symbol; break;
+    default: break;
+    }
+    if (unicode::is_whitespace(cp)) bits |= space;
+    if (cp == '\r' || cp == '\n') bits |= cr_lf;
+    if (cp == '\n') bits |= lf;
+    if (cp == ' ') bits |= blank;
+    if (cp >= '0' && cp <= '9') bits |= ascii_digit;
+    if (wanted_ranges) bits |= range_set_bits(cp, wanted_ranges);
+    return bits;
+}
+
+// Matches the rules of one stage inside one piece [begin, end) of code points.
+class piece_matcher {
 public:
-    matcher(std::string_view text, pre_tokenizer_kind kind) : kind_(kind) {
-        cps_ = unicode::decode(text);
-        classes_.reserve(cps_.size());
-        for (const auto& cp : cps_) {
-            const auto cat = unicode::category_of(cp.value);
-            classes_.push_back({cat == unicode::category::letter, cat == unicode::category::number,
-                                unicode::is_whitespace(cp.value), cp.value == '\r' || cp.value == '\n'});
+    piece_matcher(const std::vector<uint32_t>& cps, const std::vector<uint32_t>& bits, size_t end)
+        : cps_(cps), bits_(bits), end_(end) {}
+
+    // End of the match of rule r at i, or i when it does not match there.
+    size_t match(const split_rule& r, size_t i) const {
+        switch (r.what) {
+        case split_rule::kind::contraction: return contraction(i, r.ignore_case);
+        case split_rule::kind::run: return run_rule(r, i);
+        case split_rule::kind::spaces_before_text: return spaces_before_text(i);
+        case split_rule::kind::spaces_to_newline: return spaces_to_newline(i);
         }
-    }
-
-    size_t size() const { return cps_.size(); }
-    uint32_t offset(size_t i) const { return cps_[i].offset; }
-
-    // End (exclusive, in code points) of the pre-token starting at i.
-    size_t match(size_t i) const {
-        if (size_t e = contraction(i, kind_ != pre_tokenizer_kind::gpt2)) return e;
-        if (kind_ == pre_tokenizer_kind::gpt2) {
-            if (size_t e = space_then(i, &cp_class::letter)) return e;
-            if (size_t e = space_then(i, &cp_class::number)) return e;
-            if (size_t e = space_then_other(i, false)) return e;
-        } else {
-            if (size_t e = letters_with_prefix(i)) return e;
-            if (size_t e = digits(i, kind_ == pre_tokenizer_kind::qwen2 ? 1 : 3)) return e;
-            if (size_t e = space_then_other(i, true)) return e;
-            if (size_t e = spaces_then_newlines(i)) return e;
-        }
-        if (size_t e = spaces_not_before_text(i)) return e;
-        if (is(i, &cp_class::space)) return run(i, &cp_class::space);
-        return i + 1;  // not reached: every code point is a letter, number, space or other
-    }
-
-private:
-    bool is(size_t i, bool cp_class::*what) const { return i < classes_.size() && classes_[i].*what; }
-    bool is_other(size_t i) const { return i < classes_.size() && classes_[i].other(); }
-    uint32_t at(size_t i) const { return i < cps_.size() ? cps_[i].value : 0; }
-    size_t run(size_t i, bool cp_class::*what) const {
-        while (is(i, what)) ++i;
         return i;
     }
 
-    // 's|'t|'re|'ve|'m|'ll|'d, ASCII case-insensitively for llama3/qwen2.
+private:
+    bool is(size_t i, const char_class& c) const { return i < end_ && c.has(bits_[i]); }
+    uint32_t at(size_t i) const { return i < end_ ? cps_[i] : 0; }
+    size_t run(size_t i, const char_class& c, size_t max = SIZE_MAX) const {
+        const size_t start = i;
+        while (i - start < max && is(i, c)) ++i;
+        return i;
+    }
+
     size_t contraction(size_t i, bool ignore_case) const {
-        if (at(i) != '\'') return 0;
+        if (at(i) != '\'') return i;
         const auto lower = [&](size_t k) {
             const uint32_t c = at(k);
             return ignore_case && c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
@@ -88,75 +77,87 @@ private:
         if (a == 's' || a == 't' || a == 'm' || a == 'd') return i + 2;
         const uint32_t b = lower(i + 2);
         if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return i + 3;
-        return 0;
+        return i;
     }
 
-    // ` ?X+` for X = \p{L} or \p{N}.
-    size_t space_then(size_t i, bool cp_class::*what) const {
-        const size_t j = at(i) == ' ' ? i + 1 : i;
-        if (!is(j, what)) return 0;
-        return run(j, what);
+    // prefix? body{min,max} suffix* ($): first with the prefix, then without, as `?` backtracks.
+    size_t run_rule(const split_rule& r, size_t i) const {
+        const auto from = [&](size_t start) -> size_t {
+            const size_t body_end = run(start, r.body, r.max);
+            if (body_end - start < r.min) return 0;
+            const size_t e = r.suffix.empty() ? body_end : run(body_end, r.suffix);
+            if (r.at_end && e != end_) return 0;
+            return e;
+        };
+        if (!r.prefix.empty() && is(i, r.prefix))
+            if (const size_t e = from(i + 1)) return e;
+        if (const size_t e = from(i)) return e;
+        return i;
     }
 
-    // ` ?[^\s\p{L}\p{N}]+`, then `[\r\n]*` when trailing_newlines.
-    size_t space_then_other(size_t i, bool trailing_newlines) const {
-        const size_t j = at(i) == ' ' ? i + 1 : i;
-        if (!is_other(j)) return 0;
-        size_t e = j;
-        while (is_other(e)) ++e;
-        if (trailing_newlines) e = run(e, &cp_class::crlf);
-        return e;
+    // \s+(?!\S): a space run that ends the piece, or all of it but its last character when text
+    // follows (that character then leads the next piece, e.g. the space of " world").
+    size_t spaces_before_text(size_t i) const {
+        const size_t e = run(i, char_class{cp_bit::space});
+        if (e == i || e == end_) return e;
+        return e - i >= 2 ? e - 1 : i;
     }
 
-    // `[^\r\n\p{L}\p{N}]?\p{L}+`
-    size_t letters_with_prefix(size_t i) const {
-        if (i >= size()) return 0;
-        const auto& c = classes_[i];
-        if (!c.crlf && !c.letter && !c.number && is(i + 1, &cp_class::letter)) return run(i + 1, &cp_class::letter);
-        if (c.letter) return run(i, &cp_class::letter);
-        return 0;
+    // \s*[\r\n]+: the space run up to and including its last CR or LF.
+    size_t spaces_to_newline(size_t i) const {
+        const size_t e = run(i, char_class{cp_bit::space});
+        for (size_t k = e; k > i; --k)
+            if (bits_[k - 1] & cp_bit::cr_lf) return k;
+        return i;
     }
 
-    // `\p{N}{1,max}`
-    size_t digits(size_t i, size_t max) const {
-        size_t e = i;
-        while (e - i < max && is(e, &cp_class::number)) ++e;
-        return e == i ? 0 : e;
-    }
-
-    // `\s*[\r\n]+`: the whitespace run up to and including its last CR or LF.
-    size_t spaces_then_newlines(size_t i) const {
-        const size_t end = run(i, &cp_class::space);
-        for (size_t k = end; k > i; --k)
-            if (classes_[k - 1].crlf) return k;
-        return 0;
-    }
-
-    // `\s+(?!\S)`: a whitespace run at the end of the text, or all of it but its last character
-    // when text follows (that character then leads the next pre-token).
-    size_t spaces_not_before_text(size_t i) const {
-        const size_t end = run(i, &cp_class::space);
-        if (end == i) return 0;
-        if (end == size()) return end;
-        return end - i >= 2 ? end - 1 : 0;
-    }
-
-    pre_tokenizer_kind kind_;
-    std::vector<unicode::code_point> cps_;
-    std::vector<cp_class> classes_;
+    const std::vector<uint32_t>& cps_;
+    const std::vector<uint32_t>& bits_;
+    size_t end_;
 };
 
 }  // namespace
 
-std::vector<std::pair<size_t, size_t>> pre_tokenize(pre_tokenizer_kind kind, std::string_view text) {
-    std::vector<std::pair<size_t, size_t>> words;
-    const matcher m(text, kind);
-    const auto byte_offset = [&](size_t i) { return i < m.size() ? static_cast<size_t>(m.offset(i)) : text.size(); };
-    for (size_t i = 0; i < m.size();) {
-        const size_t e = m.match(i);
-        words.emplace_back(byte_offset(i), byte_offset(e));
-        i = e;
+std::vector<std::pair<size_t, size_t>> pre_tokenize(const pre_tokenizer& pre, std::string_view text) {
+    const auto decoded = unicode::decode(text);
+    const size_t n = decoded.size();
+    std::vector<uint32_t> cps(n), bits(n);
+    const uint32_t ranges = wanted_bits(pre) & cp_bit::range_sets;
+    for (size_t i = 0; i < n; ++i) {
+        cps[i] = decoded[i].value;
+        bits[i] = bits_of(cps[i], ranges);
     }
+
+    // Pieces as code point ranges; the whole text is one piece before the first stage.
+    std::vector<std::pair<size_t, size_t>> pieces;
+    if (n > 0) pieces.emplace_back(0, n);
+    std::vector<std::pair<size_t, size_t>> next;
+    for (const auto& stage : pre.stages) {
+        next.clear();
+        for (const auto& [begin, end] : pieces) {
+            const piece_matcher m(cps, bits, end);
+            size_t unmatched = begin;  // start of text no rule matched, kept as a piece of its own
+            for (size_t i = begin; i < end;) {
+                size_t e = i;
+                for (const auto& rule : stage)
+                    if ((e = m.match(rule, i)) > i) break;
+                if (e == i) {
+                    ++i;
+                    continue;
+                }
+                if (unmatched < i) next.emplace_back(unmatched, i);
+                next.emplace_back(i, e);
+                i = unmatched = e;
+            }
+            if (unmatched < end) next.emplace_back(unmatched, end);
+        }
+        pieces.swap(next);
+    }
+
+    std::vector<std::pair<size_t, size_t>> words;
+    words.reserve(pieces.size());
+    const auto offset = [&](size_t i) { return i < n ? static_cast<size_t>(decoded[i].offset) : text.size(); };
+    for (const auto& [begin, end] : pieces) words.emplace_back(offset(begin), offset(end));
     return words;
 }
 

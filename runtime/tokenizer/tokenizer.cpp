@@ -49,44 +49,83 @@ tokenizer::impl::impl(vocabulary v) : vocab(std::move(v)) {
         type = kind::spm;
     } else if (vocab.model == "gpt2") {
         type = kind::bpe;
+    } else if (vocab.model == "gemma4") {
+        // BPE over characters rather than bytes; its own fixed split whatever tokenizer.ggml.pre says.
+        type = kind::bpe;
+        byte_encode = false;
+    } else if (vocab.model == "bert") {
+        type = kind::wordpiece;
+    } else if (vocab.model == "t5") {
+        type = kind::unigram;
     } else if (vocab.model.empty()) {
         throw error("tokenizer: the model does not name its tokenizer (no tokenizer.ggml.model)");
     } else {
         throw error("tokenizer: unsupported tokenizer model '" + vocab.model +
-                    "' (supported: 'llama' (SentencePiece-style), 'gpt2' (byte-level BPE))");
+                    "' (supported: 'llama' (SentencePiece-style), 'gpt2' (byte-level BPE), "
+                    "'gemma4' (character-level BPE), 'bert' (WordPiece), 't5' (Unigram))");
     }
 
     token_ids.reserve(n);
-    for (size_t id = 0; id < n; ++id) token_ids.emplace(vocab.tokens[id], static_cast<int32_t>(id));
+    for (size_t id = 0; id < n; ++id) {
+        token_ids.emplace(vocab.tokens[id], static_cast<int32_t>(id));
+        max_token_bytes = std::max(max_token_bytes, vocab.tokens[id].size());
+    }
 
     byte_tokens.fill(-1);
-    if (type == kind::spm) {
-        pre_name.clear();
-        size_t found = 0;
-        for (size_t id = 0; id < n; ++id) {
-            const auto t = type_of(static_cast<int32_t>(id));
-            if (t != token_type::byte && !vocab.types.empty()) continue;
-            const int b = parse_byte_token(vocab.tokens[id]);
-            if (b >= 0 && byte_tokens[static_cast<size_t>(b)] < 0) {
-                byte_tokens[static_cast<size_t>(b)] = static_cast<int32_t>(id);
-                ++found;
-            }
+    size_t byte_count = 0;
+    for (size_t id = 0; id < n; ++id) {
+        const auto t = type_of(static_cast<int32_t>(id));
+        if (t != token_type::byte && !vocab.types.empty()) continue;
+        const int b = parse_byte_token(vocab.tokens[id]);
+        if (b >= 0 && byte_tokens[static_cast<size_t>(b)] < 0) {
+            byte_tokens[static_cast<size_t>(b)] = static_cast<int32_t>(id);
+            ++byte_count;
         }
-        all_byte_tokens = found == 256;
+    }
+    all_byte_tokens = byte_count == 256;
+
+    if (type == kind::wordpiece) {
+        // Which spelling marks word pieces, and whether the vocabulary is uncased, by its tokens.
+        size_t hash_continuations = 0;
+        size_t marked_starts = 0;
+        bool capitals = false;
+        for (size_t id = 0; id < n; ++id) {
+            const auto& t = vocab.tokens[id];
+            if (t.compare(0, 2, "##") == 0 && t.size() > 2) ++hash_continuations;
+            if (t.compare(0, 3, "\xE2\x96\x81") == 0) ++marked_starts;
+            if (type_of(static_cast<int32_t>(id)) == token_type::normal)
+                capitals = capitals || std::any_of(t.begin(), t.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+        }
+        wordpiece_hash_prefix = hash_continuations > marked_starts;
+        wordpiece_lowercase = !capitals;
+        // BERT wraps a text in [CLS] ... [SEP] (bos / eos here).
+        add_bos = vocab.add_bos.value_or(true);
+        add_eos = vocab.add_eos.value_or(true);
+        add_space_prefix = true;  // each word starts with a space when decoded; the first one's is dropped
+    } else if (type == kind::unigram) {
+        float lowest = 0.0f;
+        for (size_t id = 0; id < n; ++id)
+            if (type_of(static_cast<int32_t>(id)) == token_type::normal) lowest = std::min(lowest, score_of(static_cast<int32_t>(id)));
+        unigram_unknown_score = static_cast<double>(lowest) - 10.0;  // below every token
+        // T5 ends a text with </s> and starts it with nothing.
+        add_bos = vocab.add_bos.value_or(false);
+        add_eos = vocab.add_eos.value_or(true);
+        add_space_prefix = vocab.add_space_prefix.value_or(true);
+    } else if (type == kind::spm) {
+        pre_name.clear();
         add_bos = vocab.add_bos.value_or(true);
         add_eos = vocab.add_eos.value_or(false);
         add_space_prefix = vocab.add_space_prefix.value_or(true);
     } else {
-        if (vocab.merges.empty()) throw error("tokenizer: a 'gpt2' vocabulary needs tokenizer.ggml.merges");
+        if (vocab.merges.empty())
+            throw error("tokenizer: a '" + vocab.model + "' vocabulary needs tokenizer.ggml.merges");
         merge_ranks.reserve(vocab.merges.size());
         for (size_t rank = 0; rank < vocab.merges.size(); ++rank)
             merge_ranks.emplace(vocab.merges[rank], static_cast<int32_t>(rank));
-        auto [k, name] = resolve_pre_tokenizer(vocab.pre);
-        pre = k;
-        pre_name = std::move(name);
-        ignore_merges = pre == pre_tokenizer_kind::llama3;
-        // Llama 3 vocabularies want BOS even when the file does not say so.
-        add_bos = vocab.add_bos.value_or(pre == pre_tokenizer_kind::llama3);
+        pre = &find_pre_tokenizer(byte_encode ? std::string_view(vocab.pre) : std::string_view("gemma4"));
+        pre_name = pre->name;
+        ignore_merges = pre->ignore_merges;
+        add_bos = vocab.add_bos.value_or(pre->add_bos);
         add_eos = vocab.add_eos.value_or(false);
         add_space_prefix = false;
     }
@@ -149,7 +188,11 @@ std::vector<int32_t> tokenizer::encode(std::string_view text, bool add_special, 
     std::string prefixed;
     const auto encode_text = [&](std::string_view part) {
         if (part.empty()) return;
-        if (m.type == impl::kind::spm) {
+        if (m.type == impl::kind::wordpiece) {
+            m.encode_wordpiece(part, out);
+        } else if (m.type == impl::kind::unigram) {
+            m.encode_unigram(part, out);
+        } else if (m.type == impl::kind::spm) {
             if (m.add_space_prefix && after_special) {
                 prefixed.assign(1, ' ');
                 prefixed.append(part);

@@ -2,6 +2,8 @@
 // The tokenizer's internals, shared by the files of runtime/tokenizer (not installed).
 #include <plinth/tokenizer.hpp>
 
+#include "pretokenizer.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -21,36 +23,28 @@ struct string_hash {
 };
 using string_map = std::unordered_map<std::string, int32_t, string_hash, std::equal_to<>>;
 
-// The regex-like splitters of byte-level BPE vocabularies.
-enum class pre_tokenizer_kind {
-    gpt2,    // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-    llama3,  // (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
-    qwen2,   // as llama3 with \p{N} (one digit per piece)
-};
-
-// Maps a `tokenizer.ggml.pre` name to its splitter and canonical name; throws plinth::error for
-// an unknown name.
-std::pair<pre_tokenizer_kind, std::string> resolve_pre_tokenizer(const std::string& name);
-
-// Splits text into the pieces the pattern matches, as byte ranges [first, second) that cover the
-// text in order.
-std::vector<std::pair<size_t, size_t>> pre_tokenize(pre_tokenizer_kind kind, std::string_view text);
-
 struct tokenizer::impl {
-    enum class kind { spm, bpe };
+    enum class kind { spm, bpe, wordpiece, unigram };
 
     vocabulary vocab;
     kind type = kind::spm;
-    pre_tokenizer_kind pre = pre_tokenizer_kind::gpt2;
+    const plinth::pre_tokenizer* pre = nullptr;  // BPE: how the text is split before merging
     std::string pre_name;
+    // BPE: symbols are bytes written as printable stand-ins (GPT-2 style) when true; whole UTF-8
+    // characters with spaces as U+2581 and <0xXX> byte fallback (Gemma 4) when false.
+    bool byte_encode = true;
     bool add_bos = false;
     bool add_eos = false;
     bool add_space_prefix = false;
     bool ignore_merges = false;  // BPE: a pre-token that is itself a token is taken whole
+    size_t max_token_bytes = 0;  // the longest token text (WordPiece, Unigram: longest match bound)
+    bool wordpiece_hash_prefix = false;  // WordPiece: "##" continuations (else "▁" word starts)
+    bool wordpiece_lowercase = false;    // WordPiece: the vocabulary is uncased
+    double unigram_unknown_score = 0;    // Unigram: the score of the unknown token
 
     string_map token_ids;    // text -> id (the lowest id for duplicate texts)
     string_map merge_ranks;  // BPE: "left right" -> rank
-    std::array<int32_t, 256> byte_tokens{};  // SPM: <0xXX> -> id, -1 when missing
+    std::array<int32_t, 256> byte_tokens{};  // <0xXX> -> id, -1 when missing
     bool all_byte_tokens = false;
     // Tokens recognised in the input text by their text (user-defined always; control and
     // unknown only with parse_special), by first byte, longest first.
@@ -73,6 +67,8 @@ struct tokenizer::impl {
     void encode_spm(std::string_view text, std::vector<int32_t>& out) const;  // spm_tokenizer.cpp
     void encode_bpe(std::string_view text, std::vector<int32_t>& out) const;  // bpe_tokenizer.cpp
     void encode_bpe_word(std::string_view word, std::vector<int32_t>& out, std::string& scratch) const;
+    void encode_wordpiece(std::string_view text, std::vector<int32_t>& out) const;  // wordpiece_tokenizer.cpp
+    void encode_unigram(std::string_view text, std::vector<int32_t>& out) const;    // unigram_tokenizer.cpp
 
     std::string piece(int32_t id) const;  // detokenizer.cpp
 };

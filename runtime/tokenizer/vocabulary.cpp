@@ -50,6 +50,11 @@ vocabulary vocabulary::from_model(const model_file& file) {
     v.eos_id = token_id(file, "tokenizer.ggml.eos_token_id", n);
     v.unknown_id = token_id(file, "tokenizer.ggml.unknown_token_id", n);
     v.padding_id = token_id(file, "tokenizer.ggml.padding_token_id", n);
+    if (v.model == "bert") {
+        // BERT's [CLS] and [SEP] play the parts of BOS and EOS ("seperator" is the key's spelling).
+        if (v.bos_id < 0) v.bos_id = token_id(file, "tokenizer.ggml.cls_token_id", n);
+        if (v.eos_id < 0) v.eos_id = token_id(file, "tokenizer.ggml.seperator_token_id", n);
+    }
     v.eot_id = token_id(file, "tokenizer.ggml.eot_token_id", n);
     v.eom_id = token_id(file, "tokenizer.ggml.eom_token_id", n);
     v.add_bos = file.get_bool("tokenizer.ggml.add_bos_token");

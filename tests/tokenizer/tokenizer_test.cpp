@@ -271,8 +271,17 @@ TEST_CASE("pre-tokenizer names", "[tokenizer][bpe]") {
     CHECK(tokenizer::from_vocabulary(tiny_bpe("llama3"))->pre_tokenizer() == "llama3");
     CHECK(tokenizer::from_vocabulary(tiny_bpe("qwen2"))->pre_tokenizer() == "qwen2");
     CHECK(tokenizer::from_vocabulary(tiny_bpe("gpt-2"))->pre_tokenizer() == "gpt-2");
+    CHECK(tokenizer::from_vocabulary(tiny_bpe("qwen35"))->pre_tokenizer() == "qwen35");
+    CHECK(tokenizer::from_vocabulary(tiny_bpe("command-r"))->pre_tokenizer() == "command-r");
+    CHECK(tokenizer::from_vocabulary(tiny_bpe("starcoder"))->pre_tokenizer() == "command-r");
+    CHECK(tokenizer::from_vocabulary(tiny_bpe("deepseek-llm"))->pre_tokenizer() == "deepseek-llm");
+    CHECK(tokenizer::from_vocabulary(tiny_bpe("falcon"))->pre_tokenizer() == "falcon");
     CHECK_THROWS_WITH(tokenizer::from_vocabulary(tiny_bpe("starcoder-9000")),
                       Catch::Contains("unsupported pre-tokenizer 'starcoder-9000'"));
+    // The message names what is known, from the same table.
+    CHECK_THROWS_WITH(tokenizer::from_vocabulary(tiny_bpe("starcoder-9000")),
+                      Catch::Contains("supported: default, gpt-2 (gpt2,") && Catch::Contains("qwen35") &&
+                          Catch::Contains("deepseek-llm") && Catch::Contains("falcon") && Catch::Contains("command-r"));
     // qwen2 splits digits one by one, llama3 in threes, gpt-2 not at all.
     auto digits = tiny_bpe("qwen2");
     digits.tokens.insert(digits.tokens.end(), {"1", "2", "3", "4", "12", "123", "1234"});
@@ -288,8 +297,8 @@ TEST_CASE("pre-tokenizer names", "[tokenizer][bpe]") {
 
 TEST_CASE("unsupported or malformed vocabularies are clear errors", "[tokenizer][errors]") {
     auto v = tiny_spm();
-    v.model = "bert";
-    CHECK_THROWS_WITH(tokenizer::from_vocabulary(v), Catch::Contains("unsupported tokenizer model 'bert'"));
+    v.model = "rwkv";
+    CHECK_THROWS_WITH(tokenizer::from_vocabulary(v), Catch::Contains("unsupported tokenizer model 'rwkv'"));
     v.model = "";
     CHECK_THROWS_AS(tokenizer::from_vocabulary(v), plinth::error);
     v = tiny_spm();
@@ -310,7 +319,7 @@ TEST_CASE("long inputs encode in near-linear time", "[tokenizer][performance]") 
     const std::string one_word(100000, 'a');
     const std::string spaces(100000, ' ');
 
-    for (const char* name : {"llama-spm", "llama-bpe", "gpt-2"}) {
+    for (const char* name : {"llama-spm", "llama-bpe", "gpt-2", "command-r", "deepseek-llm", "falcon", "qwen35", "gemma-4"}) {
         const auto& tok = test::shared_tokenizer(name);
         for (const std::string* text : std::vector<const std::string*>{&story, &one_word, &spaces}) {
             const auto start = std::chrono::steady_clock::now();
@@ -326,11 +335,11 @@ TEST_CASE("long inputs encode in near-linear time", "[tokenizer][performance]") 
 TEST_CASE("arbitrary bytes, invalid UTF-8 included, encode without failing", "[tokenizer][robustness]") {
     // A prompt file may hold anything. Every vocabulary must encode random byte strings (mostly
     // invalid UTF-8: stray continuation bytes, truncated sequences, overlongs, 0xFF), and the
-    // byte-fallback SPM one must give the bytes back exactly.
+    // byte-fallback ones (SPM, Gemma 4's character BPE) must give the bytes back exactly.
     std::mt19937 rng(2026);
     std::uniform_int_distribution<int> length(0, 48), byte(0, 255), pick(0, 9);
     const char* interesting[] = {"\xC0\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82", "\x80", "\xFF", "\xF0\x9F", " ", "<s>", "\t"};
-    for (const char* name : {"llama-spm", "llama-bpe", "gpt-2"}) {
+    for (const char* name : {"llama-spm", "llama-bpe", "gpt-2", "command-r", "deepseek-llm", "falcon", "qwen35", "gemma-4"}) {
         const auto& tok = test::shared_tokenizer(name);
         for (int i = 0; i < 400; ++i) {
             std::string text;
@@ -345,7 +354,7 @@ TEST_CASE("arbitrary bytes, invalid UTF-8 included, encode without failing", "[t
             for (const int32_t id : ids) REQUIRE((id >= 0 && size_t(id) < tok.vocab_size()));
             // (Not with a literal U+2581 in the text: SentencePiece spells spaces with it, so it
             // decodes to a space; random bytes make it about once in 10^7 strings.)
-            if (std::string(name) == "llama-spm") CHECK(tok.decode(ids) == text);
+            if (std::string(name) == "llama-spm" || std::string(name) == "gemma-4") CHECK(tok.decode(ids) == text);
         }
     }
 }

@@ -56,3 +56,43 @@ TEST_CASE("gpt-2 vocabulary: every test vector", "[tokenizer][vectors]") {
     CHECK(tok.vocab_size() == 50257);
     check_all_vectors("gpt-2");
 }
+
+TEST_CASE("command-r vocabulary: every test vector", "[tokenizer][vectors]") {
+    const auto& tok = test::shared_tokenizer("command-r");
+    CHECK(tok.model_type() == "gpt2");
+    CHECK(tok.pre_tokenizer() == "command-r");
+    CHECK(tok.vocab_size() == 256000);
+    check_all_vectors("command-r");
+}
+
+TEST_CASE("deepseek-llm vocabulary: every test vector", "[tokenizer][vectors]") {
+    const auto& tok = test::shared_tokenizer("deepseek-llm");
+    CHECK(tok.model_type() == "gpt2");
+    CHECK(tok.pre_tokenizer() == "deepseek-llm");
+    CHECK(tok.vocab_size() == 102400);
+    check_all_vectors("deepseek-llm");
+}
+
+TEST_CASE("falcon vocabulary: every test vector", "[tokenizer][vectors]") {
+    const auto& tok = test::shared_tokenizer("falcon");
+    CHECK(tok.model_type() == "gpt2");
+    CHECK(tok.pre_tokenizer() == "falcon");
+    CHECK(tok.vocab_size() == 65024);
+    check_all_vectors("falcon");
+}
+
+TEST_CASE("qwen35 vocabulary: every test vector", "[tokenizer][vectors]") {
+    const auto& tok = test::shared_tokenizer("qwen35");
+    CHECK(tok.model_type() == "gpt2");
+    CHECK(tok.pre_tokenizer() == "qwen35");
+    CHECK(tok.vocab_size() == 151936);
+    check_all_vectors("qwen35");
+}
+
+TEST_CASE("gemma-4 vocabulary: every test vector", "[tokenizer][vectors]") {
+    const auto& tok = test::shared_tokenizer("gemma-4");
+    CHECK(tok.model_type() == "gemma4");
+    CHECK(tok.pre_tokenizer() == "gemma4");
+    CHECK(tok.vocab_size() == 262144);
+    check_all_vectors("gemma-4");
+}

@@ -2,7 +2,10 @@
 // Text <-> token ids for the vocabularies GGUF files carry (`tokenizer.ggml.*` metadata):
 //   - "llama": SentencePiece-style, merges by highest score, byte fallback <0xXX>, ▁ for spaces;
 //   - "gpt2":  byte-level BPE with ranked merges and a regex-like pre-tokenizer named by
-//              `tokenizer.ggml.pre` (default, gpt-2, llama-bpe/llama3, qwen2).
+//              `tokenizer.ggml.pre` (a table of split rules: gpt-2, llama3, qwen2, qwen35,
+//              command-r, falcon, deepseek-llm, ...);
+//   - "gemma4": BPE with ranked merges over characters, ▁ for spaces, byte fallback;
+//   - "bert":  WordPiece; "t5": Unigram.
 // See docs/tokenizer.md for what each model type does and what is not supported.
 #include <cstdint>
 #include <memory>
@@ -28,7 +31,7 @@ enum class token_type : int32_t {
 
 // Everything a tokenizer is built from, as plain data (what the GGUF metadata holds).
 struct vocabulary {
-    std::string model = "llama";        // tokenizer.ggml.model: "llama" or "gpt2"
+    std::string model = "llama";        // tokenizer.ggml.model: "llama", "gpt2", "gemma4", "bert", "t5"
     std::string pre;                    // tokenizer.ggml.pre; empty means "default"
     std::vector<std::string> tokens;    // tokenizer.ggml.tokens (id = index)
     std::vector<float> scores;          // tokenizer.ggml.scores; empty: all 0
