@@ -7,6 +7,7 @@ packages=(
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev catch2 libre2-dev
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools   # Vulkan plugin: headers, shader compiler, lavapipe
   python3-prometheus-client   # tests only: parses the server's /metrics
+  tmux                        # tests only: drives `plinth chat` in a terminal (Ctrl-C mid-reply)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -38,7 +38,9 @@ generation_timings generate(engine& eng, const tokenizer& tok, const generation_
     } guard{eng, seq};
 
     const auto start = std::chrono::steady_clock::now();
-    std::vector<float> logits = eng.evaluate(seq, request.prompt);
+    if (request.reuse_prefix) timings.cached_tokens = eng.attach_prefix(seq, request.prompt);
+    std::vector<float> logits =
+        eng.evaluate(seq, std::span<const int32_t>(request.prompt).subspan(timings.cached_tokens));
     timings.prompt_ms = ms_since(start);
 
     auto decode_start = start;
@@ -51,7 +53,7 @@ generation_timings generate(engine& eng, const tokenizer& tok, const generation_
         }
         ++timings.generated_tokens;
         if (!on_token(token, logits)) break;
-        if (tok.is_end_of_generation(token)) {
+        if (!request.ignore_end && tok.is_end_of_generation(token)) {
             timings.stopped_at_end = true;
             break;
         }

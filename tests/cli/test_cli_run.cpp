@@ -38,7 +38,8 @@ TEST_CASE("plinth tokenize prints ids on one line", "[cli][tokenize]") {
     CHECK(raw.out == "403 407 261 378\n");
 
     // The first vocabulary test vector of each kind, through the CLI (the library test runs them all).
-    for (const std::string vocab : {"llama-spm", "llama-bpe", "gpt-2"}) {
+    for (const std::string vocab :
+         {"llama-spm", "llama-bpe", "gpt-2", "command-r", "deepseek-llm", "falcon", "qwen35", "gemma-4"}) {
         const auto base = shared_dir() / "vocab" / ("ggml-vocab-" + vocab + ".gguf");
         const std::string inputs = plinth::test::read_file(base.string() + ".inp");
         const std::string first = inputs.substr(0, inputs.find("\n__ggml_vocab_test__\n"));

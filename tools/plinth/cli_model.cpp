@@ -5,6 +5,17 @@
 
 namespace plinth::cli {
 
+void add_sampling_options(po::options_description& options, sampling_settings& sampling) {
+    options.add_options()
+        ("temp", po::value(&sampling.temperature)->value_name("T"), "temperature; 0 = greedy (default 0.8)")
+        ("top-k", po::value(&sampling.top_k)->value_name("K"), "keep the K most likely tokens; 0 = off (default 40)")
+        ("top-p", po::value(&sampling.top_p)->value_name("P"), "nucleus sampling; 1 = off (default 0.95)")
+        ("min-p", po::value(&sampling.min_p)->value_name("P"), "drop tokens below P x the top probability; 0 = off (default 0.05)")
+        ("repeat-penalty", po::value(&sampling.repeat_penalty)->value_name("R"), "penalise recent tokens; 1 = off (default 1)")
+        ("seed", po::value<uint64_t>()->value_name("S")->notifier([&sampling](uint64_t v) { sampling.seed = v; }),
+         "random seed (default: random)");
+}
+
 void add_model_options(po::options_description& options, model_options& model) {
     options.add_options()
         ("model,m", po::value(&model.model)->value_name("MODEL"), "model file (default: the config's model.path)")

@@ -4,6 +4,7 @@
 #include "cli_common.hpp"
 
 #include <plinth/engine.hpp>
+#include <plinth/sampler.hpp>
 #include <plinth/tokenizer.hpp>
 
 #include <memory>
@@ -22,6 +23,8 @@ struct model_options {
 };
 
 void add_model_options(po::options_description& options, model_options& model);
+// --temp, --top-k, --top-p, --min-p, --repeat-penalty, --seed.
+void add_sampling_options(po::options_description& options, sampling_settings& sampling);
 
 struct loaded_model {
     std::unique_ptr<engine> eng;

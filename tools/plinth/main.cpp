@@ -12,6 +12,7 @@ int run_devices(const std::vector<std::string>& args);
 int run_inspect(const std::vector<std::string>& args);
 int run_config(const std::vector<std::string>& args);
 int run_run(const std::vector<std::string>& args);
+int run_chat(const std::vector<std::string>& args);
 int run_tokenize(const std::vector<std::string>& args);
 int run_perplexity(const std::vector<std::string>& args);
 int run_bench(const std::vector<std::string>& args);
@@ -23,6 +24,7 @@ int run_template(const std::vector<std::string>& args);
 const std::vector<verb>& verbs() {
     static const std::vector<verb> table = {
         {"run", "generate text from a prompt", run_run},
+        {"chat", "a conversation with a model in the terminal (one turn per line when scripted)", run_chat},
         {"serve", "an OpenAI-compatible HTTP server with continuous batching", run_serve},
         {"tokenize", "print the token ids of a text", run_tokenize},
         {"template", "render a chat template with a JSON file of variables", run_template},

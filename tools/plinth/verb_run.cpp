@@ -30,14 +30,8 @@ int run_run(const std::vector<std::string>& args) {
              "the prompt (may be empty: the model starts from its first token alone)")
             ("file,f", po::value(&prompt_file)->value_name("FILE"), "read the prompt from a file")
             ("n-predict,n", po::value(&n_predict)->value_name("N"), "tokens to generate (default 128)")
-            ("temp", po::value(&sampling.temperature)->value_name("T"), "temperature; 0 = greedy (default 0.8)")
-            ("top-k", po::value(&sampling.top_k)->value_name("K"), "keep the K most likely tokens; 0 = off (default 40)")
-            ("top-p", po::value(&sampling.top_p)->value_name("P"), "nucleus sampling; 1 = off (default 0.95)")
-            ("min-p", po::value(&sampling.min_p)->value_name("P"), "drop tokens below P x the top probability; 0 = off (default 0.05)")
-            ("repeat-penalty", po::value(&sampling.repeat_penalty)->value_name("R"), "penalise recent tokens; 1 = off (default 1)")
-            ("seed", po::value<uint64_t>()->value_name("S")->notifier([&](uint64_t v) { sampling.seed = v; }),
-             "random seed (default: random)")
             ("echo", po::bool_switch(&echo), "print the prompt before the continuation");
+        add_sampling_options(options, sampling);
         add_common_options(options, common);
         if (!parse_arguments("run", "-m MODEL -p PROMPT [-n N] [--temp T] [options]", args, options, {}, common)) return 0;
         if (prompt_given && !prompt_file.empty()) throw po::error("-p and -f both give the prompt: pass one of them");

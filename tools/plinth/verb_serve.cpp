@@ -1,4 +1,5 @@
 // plinth serve: an OpenAI-compatible HTTP server over one model (docs/server.md).
+#include "cli_chat_template.hpp"
 #include "cli_model.hpp"
 
 #include <api_error.hpp>
@@ -62,14 +63,7 @@ int run_serve(const std::vector<std::string>& args) {
         auto sched = std::make_unique<scheduler>(*m.eng, *m.tok, so);
         const std::string path = !model.model.empty() ? model.model : s->config.model.path;
         // The chat template: --chat-template, else the model's own, else the built-in fallback.
-        std::optional<chat_template> tmpl;
-        if (!chat_template_file.empty()) {
-            std::ifstream in(chat_template_file, std::ios::binary);
-            if (!in || std::filesystem::is_directory(chat_template_file)) throw po::error("cannot read the chat template " + chat_template_file);
-            tmpl = chat_template::parse(std::string(std::istreambuf_iterator<char>(in), {}), chat_template_file);
-        } else if (auto source = m.eng->file().get_string("tokenizer.chat_template")) {
-            tmpl = chat_template::parse(std::move(*source), "tokenizer.chat_template");
-        }
+        std::optional<chat_template> tmpl = choose_chat_template(m.eng->file(), chat_template_file);
         spdlog::info("chat messages are rendered with {}", tmpl ? tmpl->name() : std::string("the built-in fallback format"));
         server::api_context api{*m.tok, *sched, std::filesystem::path(path).stem().string(), settings.request_timeout,
                                 tmpl ? &*tmpl : nullptr};

@@ -15,11 +15,17 @@ struct generation_request {
     std::vector<int32_t> prompt;   // already tokenized, BOS included if wanted
     uint32_t max_tokens = 128;     // stop after this many generated tokens
     sampling_settings sampling;
+    // Start from the KV blocks an earlier request left for the same opening tokens (a chat's
+    // earlier turns), computing only the rest of the prompt.
+    bool reuse_prefix = false;
+    // Keep generating past an end-of-generation token (benchmarks, tests); max_tokens still ends it.
+    bool ignore_end = false;
 };
 
 // What the engine measured for one request (milliseconds).
 struct generation_timings {
     uint32_t prompt_tokens = 0;
+    uint32_t cached_tokens = 0;  // of prompt_tokens, taken from the cache (reuse_prefix)
     uint32_t generated_tokens = 0;
     double prompt_ms = 0;       // the prefill forward pass(es)
     double first_token_ms = 0;  // from the start to the first generated token
