@@ -55,5 +55,6 @@ std::string chat_template::render(const nlohmann::ordered_json& variables, const
 }
 
 const std::string& chat_template::name() const { return program_->name; }
+const std::string& chat_template::source() const { return program_->source; }
 
 }  // namespace plinth

@@ -202,3 +202,49 @@ TEST_CASE("a chat template that refuses the conversation is the client's 400, in
     CHECK_THAT(body_of(r)["error"]["message"].get<std::string>(), Catch::Contains("no tools here"));
     std::filesystem::remove(file);
 }
+
+TEST_CASE("tools reach the template with the conversation's tool calls and results; what cannot be honoured is a 400", "[server][api][tools]") {
+    const auto file = shared_dir() / "templates" / "Qwen-Qwen2.5-7B-Instruct.jinja";
+    const json tools = json::array({{{"type", "function"},
+                                     {"function", {{"name", "get_weather"},
+                                                   {"description", "The weather in a city"},
+                                                   {"parameters", {{"type", "object"}, {"properties", {{"city", {{"type", "string"}}}}}}}}}}});
+    const json history = json::array(
+        {{{"role", "user"}, {"content", "Weather in Paris?"}},
+         {{"role", "assistant"}, {"content", nullptr},
+          {"tool_calls", json::array({{{"id", "call-1"}, {"type", "function"},
+                                       {"function", {{"name", "get_weather"}, {"arguments", "{\"city\": \"Paris\"}"}}}}})}},
+         {{"role", "tool"}, {"tool_call_id", "call-1"}, {"content", "sunny, 21 C"}}});
+    // The prompt the template gives: the tool's definition, the call (arguments as an object) and its result.
+    std::ifstream in(file);
+    const auto tmpl = plinth::chat_template::parse(std::string(std::istreambuf_iterator<char>(in), {}));
+    nlohmann::ordered_json messages = nlohmann::ordered_json::parse(history.dump());
+    messages[1]["tool_calls"][0]["function"]["arguments"] = {{"city", "Paris"}};
+    const std::string rendered = tmpl.render({{"messages", messages}, {"tools", nlohmann::ordered_json::parse(tools.dump())},
+                                              {"add_generation_prompt", true}, {"bos_token", "<s>"}, {"eos_token", "</s>"}});
+    REQUIRE(rendered.find("\"name\": \"get_weather\"") != std::string::npos);
+    REQUIRE(rendered.find("<tool_response>\nsunny, 21 C\n</tool_response>") != std::string::npos);
+
+    server_process with_template({"-m", stories(), "--chat-template", file.string()});
+    const auto port = with_template.port();
+    const auto tokens = body_of(post_json(port, "/tokenize", json{{"content", rendered}, {"add_special", true}}.dump()))["tokens"];
+    const auto r = post_json(port, "/v1/chat/completions", json{{"messages", history}, {"tools", tools}, {"max_tokens", 4}}.dump());
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    CHECK(body_of(r)["usage"]["prompt_tokens"] == tokens.size());
+    CHECK(body_of(r)["choices"][0]["message"]["role"] == "assistant");
+
+    // Forcing a call needs constrained sampling: refused, not ignored.
+    const auto forced = post_json(port, "/v1/chat/completions",
+                                  json{{"messages", history}, {"tools", tools}, {"tool_choice", "required"}}.dump());
+    CHECK(forced.status == 400);
+    CHECK(body_of(forced)["error"]["param"] == "tool_choice");
+    const auto malformed = post_json(port, "/v1/chat/completions", json{{"messages", history}, {"tools", json::array({1})}}.dump());
+    CHECK(malformed.status == 400);
+
+    // A model without a template cannot be told about tools.
+    server_process plain({"-m", stories()});
+    const auto no_template = post_json(plain.port(), "/v1/chat/completions", json{{"messages", history}, {"tools", tools}}.dump());
+    CHECK(no_template.status == 400);
+    CHECK_THAT(body_of(no_template)["error"]["message"].get<std::string>(), Catch::Contains("chat template"));
+}

@@ -25,12 +25,20 @@ std::string special_text(const tokenizer& tok, int32_t id) { return id >= 0 ? to
 
 }  // namespace
 
-chat_prompt render_chat_prompt(const std::vector<chat_message>& messages, const chat_template* tmpl, const tokenizer& tok) {
+chat_prompt render_chat_prompt(const std::vector<chat_message>& messages, const chat_template* tmpl, const tokenizer& tok,
+                               const std::string& tools) {
     if (tmpl == nullptr) return {fallback_prompt(messages), false};
     // The variables Hugging Face's apply_chat_template gives a template.
     nlohmann::ordered_json vars;
     vars["messages"] = nlohmann::ordered_json::array();
-    for (const auto& m : messages) vars["messages"].push_back({{"role", m.role}, {"content", m.content}});
+    for (const auto& m : messages) {
+        nlohmann::ordered_json msg = {{"role", m.role}, {"content", m.content}};
+        if (!m.tool_calls.empty()) msg["tool_calls"] = nlohmann::ordered_json::parse(m.tool_calls);
+        if (!m.tool_call_id.empty()) msg["tool_call_id"] = m.tool_call_id;
+        if (!m.name.empty()) msg["name"] = m.name;
+        vars["messages"].push_back(std::move(msg));
+    }
+    if (!tools.empty()) vars["tools"] = nlohmann::ordered_json::parse(tools);
     vars["add_generation_prompt"] = true;
     vars["bos_token"] = special_text(tok, tok.bos());
     vars["eos_token"] = special_text(tok, tok.eos());

@@ -17,6 +17,8 @@ struct chat_prompt {
 };
 
 // `tmpl` null: the fallback. Throws api_error (400) when the template refuses the conversation.
-chat_prompt render_chat_prompt(const std::vector<chat_message>& messages, const chat_template* tmpl, const tokenizer& tok);
+// `tools`: the request's tools array as JSON text, given to the template as `tools` ("" for none).
+chat_prompt render_chat_prompt(const std::vector<chat_message>& messages, const chat_template* tmpl, const tokenizer& tok,
+                               const std::string& tools = "");
 
 }  // namespace plinth::server

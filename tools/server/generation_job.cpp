@@ -41,8 +41,14 @@ generation_job::generation_job(const api_context& ctx, std::string_view body, ap
     } else {
         if (kind == api_kind::chat) {
             // A template that writes BOS itself must not get a second one from the tokenizer.
-            const chat_prompt chat = render_chat_prompt(params_.messages, ctx.chat_format, ctx.tok);
+            if (!params_.tools.empty() && ctx.chat_format == nullptr)
+                throw api_error(400, "tools need a chat template, and this model has none (start the server with --chat-template)",
+                                "tools");
+            const chat_prompt chat = render_chat_prompt(params_.messages, ctx.chat_format, ctx.tok, params_.tools);
             prompt_ = ctx.tok.encode(chat.text, /*add_special=*/!chat.has_bos, /*parse_special=*/true);
+            format_ = detect_reply_format(ctx.chat_format ? std::string_view(ctx.chat_format->source()) : std::string_view(),
+                                          chat.text, params_.tool_calls_allowed);
+            parser_ = reply_parser(format_);
         } else {
             prompt_ = ctx.tok.encode(params_.prompt_text, /*add_special=*/true, /*parse_special=*/true);
         }
@@ -127,7 +133,34 @@ std::string generation_job::chunk(const std::string& text, const token_event* ev
     return "data: " + dump(c) + "\n\n";
 }
 
+json generation_job::tool_call_json(const tool_call& c, size_t index, bool with_index) const {
+    json j = {{"id", id_ + "-call-" + std::to_string(index)}, {"type", "function"},
+              {"function", {{"name", c.name}, {"arguments", c.arguments}}}};
+    if (with_index) j["index"] = index;
+    return j;
+}
+
+std::string generation_job::chat_chunks(const reply_parts& parts, const token_event* ev) {
+    json c = {{"id", id_}, {"object", "chat.completion.chunk"}, {"created", created_}, {"model", ctx_.model_name}};
+    std::string out;
+    const auto send = [&](json delta, bool with_logprobs) {
+        if (!role_sent_) delta["role"] = "assistant";
+        role_sent_ = true;
+        json choice = {{"index", 0}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", nullptr}};
+        if (with_logprobs && ev && params_.logprobs) choice["logprobs"] = {{"content", json::array({chat_logprob(ctx_.tok, *ev)})}};
+        c["choices"] = json::array({choice});
+        if (params_.include_usage) c["usage"] = nullptr;
+        out += "data: " + dump(c) + "\n\n";
+    };
+    if (!parts.reasoning.empty()) send({{"reasoning_content", parts.reasoning}}, false);
+    if (!parts.content.empty() || (ev && params_.logprobs && parts.empty()) || (!role_sent_ && parts.empty() && ev))
+        send({{"content", parts.content}}, true);
+    for (const auto& call : parts.calls) send({{"content", nullptr}, {"tool_calls", json::array({tool_call_json(call, calls_sent_++, true)})}}, false);
+    return out;
+}
+
 std::string generation_job::stream_token(const token_event& ev) {
+    if (params_.kind == api_kind::chat) return chat_chunks(parser_.push(ev.text), &ev);
     if (ev.text.empty() && !params_.logprobs && role_sent_) return {};
     std::string out = chunk(ev.text, &ev, nullptr);
     role_sent_ = true;
@@ -136,11 +169,20 @@ std::string generation_job::stream_token(const token_event& ev) {
 
 std::string generation_job::stream_end(const completion_result& r) {
     std::string out;
-    if (!r.tail.empty()) {
+    const char* finish = finish_reason_name(r.reason);
+    if (params_.kind == api_kind::chat) {
+        reply_parts parts = parser_.push(r.tail);
+        reply_parts rest = parser_.finish();
+        parts.content += rest.content;
+        parts.reasoning += rest.reasoning;
+        for (auto& call : rest.calls) parts.calls.push_back(std::move(call));
+        out += chat_chunks(parts, nullptr);
+        if (parser_.called() && r.reason == finish_reason::stop) finish = "tool_calls";
+    } else if (!r.tail.empty()) {
         out += chunk(r.tail, nullptr, nullptr);
         role_sent_ = true;
     }
-    out += chunk("", nullptr, finish_reason_name(r.reason));
+    out += chunk("", nullptr, finish);
     if (params_.include_usage) {
         json c = {{"id", id_},
                   {"object", params_.kind == api_kind::chat ? "chat.completion.chunk" : "text_completion"},
@@ -164,7 +206,21 @@ std::string generation_job::response_body(const completion_result& r) const {
     json choice = {{"index", 0}, {"logprobs", nullptr}, {"finish_reason", finish_reason_name(r.reason)}};
     json body;
     if (params_.kind == api_kind::chat) {
-        choice["message"] = {{"role", "assistant"}, {"content", text}};
+        reply_parser parser(format_);
+        reply_parts parts = parser.push(text);
+        reply_parts rest = parser.finish();
+        parts.content += rest.content;
+        parts.reasoning += rest.reasoning;
+        for (auto& call : rest.calls) parts.calls.push_back(std::move(call));
+        json message = {{"role", "assistant"}, {"content", parts.content}};
+        if (!parts.reasoning.empty()) message["reasoning_content"] = parts.reasoning;
+        if (!parts.calls.empty()) {
+            if (parts.content.empty()) message["content"] = nullptr;
+            message["tool_calls"] = json::array();
+            for (size_t i = 0; i < parts.calls.size(); ++i) message["tool_calls"].push_back(tool_call_json(parts.calls[i], i, false));
+            if (r.reason == finish_reason::stop) choice["finish_reason"] = "tool_calls";
+        }
+        choice["message"] = message;
         if (params_.logprobs) {
             json content = json::array();
             for (const auto& ev : events_) content.push_back(chat_logprob(ctx_.tok, ev));

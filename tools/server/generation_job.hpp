@@ -3,6 +3,7 @@
 // prompt tokens, the scheduler request made of them, and the OpenAI JSON it answers with, whole
 // or as server-sent-event chunks. Knows nothing of sockets.
 #include "generation_params.hpp"
+#include "reply_parser.hpp"
 
 #include <plinth/chat_template.hpp>
 #include <plinth/scheduler.hpp>
@@ -47,6 +48,9 @@ public:
 
 private:
     std::string chunk(const std::string& text, const token_event* ev, const char* finish) const;
+    // Chat streaming: the chunks of what the reply parser released (reasoning, content, tool calls).
+    std::string chat_chunks(const reply_parts& parts, const token_event* ev);
+    nlohmann::json tool_call_json(const tool_call& c, size_t index, bool with_index) const;
     nlohmann::json usage_json(const completion_result& r) const;
 
     const api_context& ctx_;
@@ -55,6 +59,9 @@ private:
     std::string id_;
     int64_t created_ = 0;
     bool role_sent_ = false;
+    reply_format format_;          // chat: how the model's reply splits (reasoning, tool calls)
+    reply_parser parser_{reply_format{}};
+    size_t calls_sent_ = 0;
     // Collected when not streaming.
     std::string text_;
     std::vector<token_event> events_;

@@ -112,8 +112,50 @@ void parse_messages(const json& body, generation_params& p) {
         if (r != "system" && r != "developer" && r != "user" && r != "assistant" && r != "tool")
             throw bad(name + ".role", "must be one of system, developer, user, assistant, tool");
         const json* content = field(m, "content");
-        if (!content && r != "assistant") throw bad(name + ".content", "is required");
-        p.messages.push_back({r, content ? message_content(*content, name + ".content") : std::string()});
+        const json* calls = r == "assistant" ? field(m, "tool_calls") : nullptr;
+        if ((!content || content->is_null()) && !(r == "assistant")) throw bad(name + ".content", "is required");
+        chat_message msg{r, content && !content->is_null() ? message_content(*content, name + ".content") : std::string()};
+        if (calls && !calls->is_null()) {
+            if (!calls->is_array()) throw bad(name + ".tool_calls", "must be an array");
+            // Templates read arguments as an object (Hugging Face's convention); OpenAI sends a JSON string.
+            json converted = *calls;
+            for (auto& c : converted) {
+                if (!c.is_object() || !c.contains("function") || !c["function"].is_object())
+                    throw bad(name + ".tool_calls", "each call needs a 'function' object");
+                json& f = c["function"];
+                if (f.contains("arguments") && f["arguments"].is_string()) {
+                    json parsed = json::parse(f["arguments"].get<std::string>(), nullptr, false);
+                    if (!parsed.is_discarded()) f["arguments"] = parsed;
+                }
+            }
+            msg.tool_calls = converted.dump();
+        }
+        if (const json* id = field(m, "tool_call_id"); id && id->is_string()) msg.tool_call_id = id->get<std::string>();
+        if (const json* n = field(m, "name"); n && n->is_string()) msg.name = n->get<std::string>();
+        p.messages.push_back(std::move(msg));
+    }
+}
+
+void parse_tools(const json& body, generation_params& p) {
+    const json* tools = field(body, "tools");
+    if (!tools || tools->is_null()) return;
+    if (!tools->is_array()) throw bad("tools", "must be an array");
+    for (size_t i = 0; i < tools->size(); ++i) {
+        const json& t = (*tools)[i];
+        const std::string name = "tools[" + std::to_string(i) + "]";
+        if (!t.is_object() || !t.contains("function") || !t["function"].is_object() || !t["function"].contains("name") ||
+            !t["function"]["name"].is_string())
+            throw bad(name, "must be {\"type\": \"function\", \"function\": {\"name\": ..., ...}}");
+    }
+    if (tools->empty()) return;
+    p.tools = tools->dump();
+    p.tool_calls_allowed = true;
+    if (const json* choice = field(body, "tool_choice")) {
+        if (choice->is_string() && choice->get<std::string>() == "none") p.tool_calls_allowed = false;
+        else if (!(choice->is_string() && choice->get<std::string>() == "auto"))
+            // Forcing a call needs grammar-constrained sampling, which this server does not have yet:
+            // refused rather than accepted and ignored.
+            throw bad("tool_choice", "may be \"auto\" or \"none\" (forcing a tool call is not supported yet)");
     }
 }
 
@@ -146,7 +188,10 @@ generation_params parse_generation_request(std::string_view text, api_kind kind)
         p.model = m->get<std::string>();
     }
     if (kind == api_kind::completion) parse_prompt(body, p);
-    else parse_messages(body, p);
+    else {
+        parse_messages(body, p);
+        parse_tools(body, p);
+    }
 
     // OpenAI's defaults: plain sampling at temperature 1, every filter and penalty off.
     sampling_settings& s = p.sampling;

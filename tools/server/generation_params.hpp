@@ -7,13 +7,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace plinth::server {
 
 struct chat_message {
+    chat_message(std::string r = {}, std::string c = {}) : role(std::move(r)), content(std::move(c)) {}
     std::string role;     // system, developer, user, assistant, tool
     std::string content;  // text parts joined
+    std::string tool_calls;    // assistant: its tool_calls array as JSON text ("" when none)
+    std::string tool_call_id;  // tool: the call it answers
+    std::string name;          // tool (or any role): the optional name
 };
 
 enum class api_kind { completion, chat };
@@ -27,6 +32,8 @@ struct generation_params {
     bool prompt_is_tokens = false;
     // chat
     std::vector<chat_message> messages;
+    std::string tools;                    // the tools array as JSON text ("" when none were given)
+    bool tool_calls_allowed = false;      // tools given and tool_choice is not "none"
 
     std::optional<uint32_t> max_tokens;   // absent: until the context ends
     sampling_settings sampling;           // OpenAI's defaults: temperature 1, every filter off

@@ -47,6 +47,7 @@ public:
     // ordered_json because templates see dicts in their keys' order (tojson, items()).
     std::string render(const nlohmann::ordered_json& variables, const render_options& options = {}) const;
     const std::string& name() const;
+    const std::string& source() const;  // the template's text (line ends normalized)
 
     struct program;  // the parsed template (internal)
 
