@@ -184,9 +184,12 @@ plinth_status buffer_download(plinth_buffer b, uint64_t offset, void* dst, uint6
                     (unsigned long long)size, (unsigned long long)offset);
     if (size == 0) return PLINTH_OK;
     if (!dst) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "download to a NULL pointer");
-    context& c = ctx();
-    std::lock_guard<std::mutex> lock(c.mutex);
-    if (b->mapped && !c.always_stage) {
+    std::lock_guard<std::mutex> lock(ctx().mutex);
+    return read_buffer(b, offset, dst, size, err);
+}
+
+plinth_status read_buffer(plinth_buffer_s* b, uint64_t offset, void* dst, uint64_t size, plinth_message* err) {
+    if (b->mapped && !ctx().always_stage) {
         std::memcpy(dst, static_cast<const char*>(b->mapped) + offset, size);
         return PLINTH_OK;
     }

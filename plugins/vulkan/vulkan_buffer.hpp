@@ -29,6 +29,9 @@ plinth_status buffer_download(plinth_buffer buffer, uint64_t offset, void* dst, 
 plinth_status allocate_buffer(device& dev, uint64_t size, plinth_buffer_s** out, plinth_message* err);
 void free_buffer(device& dev, plinth_buffer_s* b);
 
+// buffer_download with the lock already held (ROPE's frequency factors, read while planning a graph).
+plinth_status read_buffer(plinth_buffer_s* b, uint64_t offset, void* dst, uint64_t size, plinth_message* err);
+
 // Frees every buffer still alive on `dev` (device teardown). Caller holds the lock.
 void release_all_buffers(device& dev);
 

@@ -138,7 +138,8 @@ struct device {
     VkFence fence = VK_NULL_HANDLE;
     host_buffer staging;
     host_buffer aux;
-    std::vector<rope_table> aux_rope_tables;  // what the aux buffer holds after its header, in order
+    std::vector<rope_table> aux_rope_tables;  // what the aux buffer holds after the gelu table, in order
+    bool aux_gelu_table = false;              // GEGLU's table is in the aux buffer (vulkan_graph.cpp)
 
     // Compute objects (vulkan_graph.cpp), made on first use.
     VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;

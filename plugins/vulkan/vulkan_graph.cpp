@@ -11,6 +11,7 @@
 #include "vulkan_graph.hpp"
 
 #include "vulkan_buffer.hpp"
+#include "vulkan_gelu_table.hpp"
 #include "vulkan_shaders.hpp"
 
 #include <plinth/sdk/op_rules.hpp>
@@ -47,14 +48,18 @@ enum kernel : uint32_t {
     K_QUANTIZE_F16,   // activations for F16 weights
     K_QUANTIZE_Q8_0,  // ... for Q4_0 / Q8_0 weights
     K_QUANTIZE_Q8_K,  // ... for the K-quants
-    K_COUNT
+    K_MOE_ROUTE,
+    K_MATMUL_EXPERTS,                      // + weight slot (6 variants)
+    K_COUNT = K_MATMUL_EXPERTS + 6
 };
 
 const char* const kernel_names[K_COUNT] = {
     "get_rows_f32", "get_rows_f16", "get_rows_q4_0", "get_rows_q8_0", "get_rows_q4_k", "get_rows_q6_k",
     "matmul_f32",   "matmul_f16",   "matmul_q4_0",   "matmul_q8_0",   "matmul_q4_k",   "matmul_q6_k",
     "rms_norm",     "elementwise",  "rope",          "kv_store_f32",  "kv_store_f16",  "attention_f32",
-    "attention_f16", "copy",         "quantize_f16",  "quantize_q8_0", "quantize_q8_k"};
+    "attention_f16", "copy",         "quantize_f16",  "quantize_q8_0", "quantize_q8_k", "moe_route",
+    "matmul_experts_f32", "matmul_experts_f16", "matmul_experts_q4_0", "matmul_experts_q8_0", "matmul_experts_q4_k",
+    "matmul_experts_q6_k"};
 
 // The weight types the GET_ROWS and MATMUL shaders decode, in kernel order; -1 for the others.
 int weight_slot(uint32_t type) {
@@ -156,6 +161,22 @@ plinth_status node_fail(plinth_message* err, plinth_status status, const node_vi
 
 // ---- validation
 
+// The sources a node reads: the op's, and ROPE's optional frequency factors.
+int node_sources(const plinth_node& node) { return sdk::rope_has_factors(node) ? 3 : sdk::op_sources(node.op); }
+
+// Bytes [begin, end) of a graph tensor in its buffer (0, 0 for one the checks would refuse).
+void tensor_span(const plinth_tensor& t, uint64_t& begin, uint64_t& end) {
+    const plinth_weight_type_traits traits = plinth_weight_type_info(t.type);
+    begin = end = 0;
+    if (!traits.name || traits.block_size == 0) return;
+    uint64_t rows = 1;
+    for (int d = 1; d < 4; ++d) {
+        if (t.shape[d] == 0 || __builtin_mul_overflow(rows, t.shape[d], &rows)) return;
+    }
+    begin = t.offset;
+    end = t.offset + t.shape[0] / traits.block_size * traits.block_bytes * rows;
+}
+
 
 
 
@@ -225,9 +246,23 @@ struct validator {
     // The op's type and shape rules (shared by every backend), with the weight types and the
     // attention size the shaders take.
     plinth_status check_shapes(node_view& n) const {
-        // ABI 1.1 extensions this backend has no shader for yet: refused, so they run elsewhere.
-        if (sdk::rope_has_factors(*n.node))
-            return PLINTH_NODE_UNSUPPORTED(n, "the Vulkan backend has no ROPE with frequency factors (src2)");
+        // ROPE's factors are read on the host when the graph is planned (the cos / sin tables are
+        // made there): a graph that writes them before the ROPE runs elsewhere.
+        if (sdk::rope_has_factors(*n.node)) {
+            const plinth_tensor& f = graph.tensors[n.node->src[2]];
+            uint64_t fb = 0, fe = 0;
+            tensor_span(f, fb, fe);
+            for (uint32_t i = 0; i < n.index; ++i) {
+                const uint32_t w = graph.nodes[i].dst;
+                if (w >= graph.n_tensors || graph.tensors[w].buffer != f.buffer) continue;
+                uint64_t wb = 0, we = 0;
+                tensor_span(graph.tensors[w], wb, we);
+                if (wb < fe && fb < we)
+                    return PLINTH_NODE_UNSUPPORTED(n, "the frequency factors src2 (tensor %u) are written by node %u of the "
+                                                      "same graph; the Vulkan backend reads them before the graph runs",
+                                                   n.node->src[2], i);
+            }
+        }
         const plinth_status st = sdk::check_op_rules(
             graph, *n.node, n.dst, n.src, [&](const char* message) { return PLINTH_NODE_ERROR(n, "%s", message); },
             [&](uint32_t, const tensor_view& w) { return weights(n, w); });
@@ -248,7 +283,7 @@ struct validator {
         const uint32_t op = n.node->op;
         const bool elementwise = sdk::op_is_elementwise(op);
         const tensor_view& d = n.dst;
-        for (int k = 0; k < sdk::op_sources(op); ++k) {
+        for (int k = 0; k < node_sources(*n.node); ++k) {
             const tensor_view& s = n.src[k];
             if (op == PLINTH_OP_KV_STORE && k == 1) continue;  // the cache is the destination
             if (!overlap(d, s)) continue;
@@ -267,11 +302,9 @@ struct validator {
         const plinth_node& node = *n.node;
         if (node.op < PLINTH_OP_GET_ROWS || node.op > PLINTH_OP_LAST)
             return PLINTH_NODE_ERROR(n, "unknown op %u", node.op);
-        if (node.op > PLINTH_OP_COPY)
-            return PLINTH_NODE_UNSUPPORTED(n, "the Vulkan backend has no shader for %s", plinth_op_name(node.op));
         plinth_status st = tensor(n, node.dst, "dst", n.dst);
         if (st != PLINTH_OK) return st;
-        for (int k = 0; k < sdk::op_sources(node.op); ++k)
+        for (int k = 0; k < node_sources(node); ++k)
             if ((st = tensor(n, node.src[k], sdk::kSourceRole[k], n.src[k])) != PLINTH_OK) return st;
         if ((st = check_shapes(n)) != PLINTH_OK) return st;
         return dev ? check_overlaps(n) : PLINTH_OK;
@@ -528,13 +561,51 @@ void plan(const node_view& n, uint32_t aux_off, dispatch& d) {
     case PLINTH_OP_ADD:
     case PLINTH_OP_MUL:
     case PLINTH_OP_SWIGLU:
+    case PLINTH_OP_GEGLU:
+    case PLINTH_OP_SCALE:
+    case PLINTH_OP_SOFTCAP: {
         d.kernel = K_ELEMENTWISE;
         pc.total = uint32_t(s[0].elements);
         d.groups = groups_for(pc.total);
-        pc.u[0] = node.op == PLINTH_OP_ADD ? 0 : node.op == PLINTH_OP_MUL ? 1 : 2;
+        const uint32_t ops[] = {PLINTH_OP_ADD, PLINTH_OP_MUL, PLINTH_OP_SWIGLU, PLINTH_OP_GEGLU, PLINTH_OP_SCALE, PLINTH_OP_SOFTCAP};
+        pc.u[0] = uint32_t(std::find(std::begin(ops), std::end(ops), node.op) - std::begin(ops));
         pc.u[1] = uint32_t(s[0].elements);
-        pc.u[2] = uint32_t(s[1].elements);
+        // The one-source ops bind src0 again as src1 (the caller): every element its own.
+        pc.u[2] = uint32_t(sdk::op_sources(node.op) == 2 ? s[1].elements : s[0].elements);
+        pc.f[0] = node.f[0];
+        pc.f[1] = node.op == PLINTH_OP_SOFTCAP ? 1.0f / node.f[0] : 0.0f;  // rounded once, as op_softcap
         break;
+    }
+    case PLINTH_OP_MOE_ROUTE:
+        d.kernel = K_MOE_ROUTE;
+        pc.total = uint32_t(s[0].rows);
+        d.groups = groups_for(pc.total);
+        pc.u[0] = uint32_t(s[0].ne0);
+        pc.u[1] = uint32_t(node.i[0]);
+        pc.u[2] = uint32_t(node.i[1]);
+        break;
+    case PLINTH_OP_MATMUL_EXPERTS: {
+        // The weighted sum: one dispatch per slot (the caller copies this one, u[7] = the slot).
+        d.kernel = K_MATMUL_EXPERTS + uint32_t(weight_slot(s[0].type));
+        const uint64_t N = uint64_t(s[0].ne[1]), T = uint64_t(s[2].rows), k = uint64_t(node.i[1]);
+        const bool weighted = node.i[0] == 1;
+        const uint64_t row_tiles = (N + workgroup - 1) / workgroup;
+        const uint64_t slots = weighted ? 1 : k;
+        d.groups = uint32_t(row_tiles * T * slots);
+        pc.total = d.groups;
+        pc.u[0] = uint32_t(N);
+        pc.u[1] = uint32_t(s[0].ne0);
+        pc.u[2] = uint32_t(T);
+        pc.u[3] = uint32_t(s[0].row_bytes);
+        pc.u[4] = s[0].type == PLINTH_TYPE_Q4_0 && N % 8 == 0 ? 1u : 0u;  // as MATMUL over one expert's N rows
+        pc.u[5] = uint32_t(row_tiles);
+        pc.u[7] = 0;
+        pc.u[8] = uint32_t(slots);
+        pc.u[9] = uint32_t(k);
+        pc.u[10] = uint32_t(s[2].ne0);
+        pc.u[11] = (weighted ? 1u : 0u) | (uint64_t(s[1].rows) == T * k && k > 1 ? 2u : 0u);
+        break;
+    }
     case PLINTH_OP_ROPE: {
         d.kernel = K_ROPE;
         const uint32_t head_dim = uint32_t(s[0].ne0), n_rot = uint32_t(node.i[0]);
@@ -599,6 +670,9 @@ const char* index_meaning(uint32_t op) {
     switch (op) {
     case PLINTH_OP_GET_ROWS: return "a row id in src1 is outside src0's rows";
     case PLINTH_OP_KV_STORE: return "a slot in src2 is outside the cache";
+    case PLINTH_OP_MATMUL_EXPERTS:
+        return "a token has more experts with a nonzero routing weight (src2) than i[1] allows (that token's "
+               "outputs are 0)";
     case PLINTH_OP_ATTENTION:
         return "a token's sequence row (src4) or position (src3) is outside the block table, or a block the "
                "token reads is outside the cache";
@@ -627,23 +701,38 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
         if ((st = check.node(i, sc.views[i])) != PLINTH_OK) return st;
     if (graph.n_nodes == 0) return PLINTH_OK;
 
-    // The aux buffer: the error word, then ROPE's cos / sin tables (vulkan_rope_table.hpp), one per
-    // rope setting of the graph, as long as the longest sequence an ATTENTION node can read.
+    // The aux buffer: the error word, GEGLU's F16 gelu table (vulkan_gelu_table.hpp; its place is
+    // kept in every graph, so that the tables after it stay put), then ROPE's cos / sin tables
+    // (vulkan_rope_table.hpp), one per rope setting of the graph, as long as the longest sequence
+    // an ATTENTION node can read.
     uint32_t positions = rope_table_default_positions;
     for (const node_view& n : sc.views)
         if (n.node->op == PLINTH_OP_ATTENTION)
             positions = uint32_t(std::clamp<int64_t>(n.src[5].ne0 * n.node->i[3], positions, rope_table_max_positions));
     rope_table_set& rope = sc.rope;
     rope.clear(graph.n_nodes);
+    bool geglu = false;
     for (uint32_t i = 0; i < graph.n_nodes; ++i) {
-        const plinth_node& node = *sc.views[i].node;
-        if (node.op == PLINTH_OP_ROPE) rope.add(i, uint32_t(node.i[0]), node.f[0], node.f[1], positions);
+        const node_view& n = sc.views[i];
+        const plinth_node& node = *n.node;
+        geglu = geglu || node.op == PLINTH_OP_GEGLU;
+        if (node.op != PLINTH_OP_ROPE) continue;
+        std::vector<float> factors;
+        if (sdk::rope_has_factors(node)) {  // a few floats, read before the graph runs
+            factors.resize(size_t(n.src[2].elements));
+            if ((st = read_buffer(const_cast<plinth_buffer_s*>(n.src[2].buffer), n.src[2].offset, factors.data(),
+                                  n.src[2].bytes, err)) != PLINTH_OK)
+                return st;
+        }
+        rope.add(i, uint32_t(node.i[0]), node.f[0], node.f[1], positions, std::move(factors));
     }
-    const uint64_t aux_words = rope.lay_out(aux_header_words);
+    const uint64_t gelu_word = aux_header_words;
+    const uint64_t aux_words = rope.lay_out(gelu_word + gelu_table_words);
     if ((st = ensure_layouts(dev, err)) != PLINTH_OK) return st;
     if (dev.aux.size < aux_words * 4) {
         destroy_host_buffer(dev, dev.aux);
         dev.aux_rope_tables.clear();
+        dev.aux_gelu_table = false;
         if ((st = create_host_buffer(dev, std::max<uint64_t>(aux_words * 4 * 2, 4096), dev.aux, err)) != PLINTH_OK)
             return st;
     }
@@ -653,6 +742,10 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
         for (size_t k = 0; k < rope.tables.size(); ++k)
             fill_rope_table(rope.tables[k], reinterpret_cast<float*>(aux + rope.word[k]));
         dev.aux_rope_tables = rope.tables;
+    }
+    if (geglu && !dev.aux_gelu_table) {  // once per aux buffer
+        fill_gelu_table(reinterpret_cast<uint16_t*>(aux + gelu_word));
+        dev.aux_gelu_table = true;
     }
 
     const uint64_t alignment = std::max<uint64_t>(dev.phys->properties.limits.minStorageBufferOffsetAlignment, 4);
@@ -664,7 +757,7 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
     uint64_t region_bytes = 0;
     for (uint32_t i = 0; i < graph.n_nodes; ++i) {
         const node_view& n = sc.views[i];
-        if (n.node->op != PLINTH_OP_MATMUL) continue;
+        if (n.node->op != PLINTH_OP_MATMUL && n.node->op != PLINTH_OP_MATMUL_EXPERTS) continue;
         const uint32_t k = activation_kernel(n.src[0].type);
         if (k == K_COUNT) continue;
         region_bytes = std::max(region_bytes, activation_bytes(k, n.src[1].ne0, n.src[1].rows));
@@ -696,12 +789,15 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
             const uint32_t t = sc.rope.table_of[i];
             d.pc.aux_off = sc.rope.word[t];
             d.pc.u[5] = sc.rope.tables[t].positions;
+            d.pc.u[6] = sc.rope.tables[t].factors.empty() ? 0u : 1u;
         }
+        if (n.node->op == PLINTH_OP_GEGLU) d.pc.aux_off = uint32_t(gelu_word);
         d.bindings[0] = bind(n.dst, alignment);
         for (int k = 0; k < sources; ++k) d.bindings[1 + k] = bind(n.src[k], alignment);
+        if (d.kernel == K_ELEMENTWISE && sources == 1) d.bindings[2] = d.bindings[1];  // SCALE, SOFTCAP
         for (int b = 0; b < 7; ++b)
             if (d.bindings[b].buffer) {
-                const tensor_view& t = b == 0 ? n.dst : n.src[b - 1];
+                const tensor_view& t = b == 0 ? n.dst : b - 1 < sources ? n.src[b - 1] : n.src[0];
                 d.pc.off[b] = uint32_t(t.offset - d.bindings[b].offset);
             }
         if (n.node->op == PLINTH_OP_COPY && n.dst.type == PLINTH_TYPE_F16) {
@@ -715,7 +811,8 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
         for (int k = 0; k < sources; ++k)
             d.reads[d.n_reads++] = byte_range{n.src[k].buffer->id, n.src[k].offset, n.src[k].offset + n.src[k].bytes};
 
-        const uint32_t qk = n.node->op == PLINTH_OP_MATMUL ? activation_kernel(n.src[0].type) : K_COUNT;
+        const bool matmul = n.node->op == PLINTH_OP_MATMUL || n.node->op == PLINTH_OP_MATMUL_EXPERTS;
+        const uint32_t qk = matmul ? activation_kernel(n.src[0].type) : K_COUNT;
         if (qk != K_COUNT) {
             const tensor_view& x = n.src[1];
             const byte_range source{x.buffer->id, x.offset, x.offset + x.bytes};
@@ -760,6 +857,12 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
             if (reg.valid && reg.source.id == d.write.id && reg.source.begin < d.write.end && d.write.begin < reg.source.end)
                 reg.valid = false;
         sc.dispatches.push_back(d);
+        // MATMUL_EXPERTS' weighted sum: the later slots, each adding onto the one before.
+        if (n.node->op == PLINTH_OP_MATMUL_EXPERTS && n.node->i[0] == 1)
+            for (int32_t slot = 1; slot < n.node->i[1]; ++slot) {
+                d.pc.u[7] = uint32_t(slot);
+                sc.dispatches.push_back(d);
+            }
     }
 
     if ((st = begin_commands(dev, err)) != PLINTH_OK) return st;

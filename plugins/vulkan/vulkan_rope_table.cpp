@@ -2,16 +2,22 @@
 
 #include <plinth/sdk/rope_angles.hpp>
 
+#include <algorithm>
 #include <cstddef>
+#include <utility>
 
 namespace plinth::vk {
 
 void fill_rope_table(const rope_table& t, float* out) {
-    for (uint32_t p = 0; p < t.positions; ++p) sdk::rope_cos_sin(float(p), t.step, t.scale, t.half, out + size_t(p) * t.half * 2);
+    const float* factors = t.factors.empty() ? nullptr : t.factors.data();
+    for (uint32_t p = 0; p < t.positions; ++p)
+        sdk::rope_cos_sin(float(p), t.step, t.scale, t.half, out + size_t(p) * t.half * 2, factors);
+    std::copy(t.factors.begin(), t.factors.end(), out + size_t(t.positions) * t.half * 2);
 }
 
-void rope_table_set::add(uint32_t node, uint32_t n_rot, float base, float scale, uint32_t positions) {
-    const rope_table t{sdk::rope_step(base, n_rot), scale, n_rot / 2, positions};
+void rope_table_set::add(uint32_t node, uint32_t n_rot, float base, float scale, uint32_t positions,
+                         std::vector<float> factors) {
+    const rope_table t{sdk::rope_step(base, n_rot), scale, n_rot / 2, positions, std::move(factors)};
     uint32_t k = 0;
     while (k < tables.size() && !(tables[k] == t)) ++k;
     if (k == tables.size()) tables.push_back(t);

@@ -230,6 +230,38 @@ void cases_moe(std::vector<test_case>& out) {
         c.checks.push_back(close(sum, 1e-5, 1e-6));
         out.push_back(std::move(c));
     }
+    // Quantized experts (the types MoE model files use; each product is MATMUL's, activation
+    // quantization included), per-slot inputs into the second product as in a model's FFN.
+    for (uint32_t type : {PLINTH_TYPE_F16, PLINTH_TYPE_Q4_0, PLINTH_TYPE_Q8_0, PLINTH_TYPE_Q4_K, PLINTH_TYPE_Q6_K})
+        for (int64_t T : {1, 7}) {
+            const int64_t E = 4, k = 2, K = 256, N = 256;
+            test_case c;
+            c.group = "MOE";
+            c.name = std::string("MATMUL_EXPERTS ") + type_name(type) + " top 2 of 4, T=" + std::to_string(T);
+            graph_spec& g = c.graph;
+            const uint32_t logits = g.f32(shp(E, uint64_t(T)), random_floats(size_t(E * T), ++seed, -3, 3));
+            const uint32_t route = g.f32(shp(E, uint64_t(T)));
+            plinth_node& r = g.node(PLINTH_OP_MOE_ROUTE, route, {logits});
+            r.i[0] = int32_t(k);
+            r.i[1] = 0;
+            const auto w_data = encode(type, random_floats(size_t(K * N * E), ++seed), K);
+            const uint32_t w = g.add(type, shp(K, N, E), w_data.data());
+            const uint32_t x = g.f32(shp(K, uint64_t(T)), random_floats(size_t(K * T), ++seed));
+            const uint32_t each = g.f32(shp(N, k, uint64_t(T)));
+            plinth_node& m0 = g.node(PLINTH_OP_MATMUL_EXPERTS, each, {w, x, route});
+            m0.i[0] = 0;
+            m0.i[1] = int32_t(k);
+            const auto w2_data = encode(type, random_floats(size_t(N * K * E), ++seed), N);
+            const uint32_t w2 = g.add(type, shp(N, K, E), w2_data.data());
+            const uint32_t sum = g.f32(shp(K, uint64_t(T)));
+            plinth_node& m1 = g.node(PLINTH_OP_MATMUL_EXPERTS, sum, {w2, each, route});
+            m1.i[0] = 1;
+            m1.i[1] = int32_t(k);
+            c.checks.push_back(close(route, 1e-6, 1e-7));
+            c.checks.push_back(close(each, 1e-6, 1e-6));
+            c.checks.push_back(close(sum, 1e-5, 1e-6));
+            out.push_back(std::move(c));
+        }
 }
 
 // ---- ROPE

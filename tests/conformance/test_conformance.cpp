@@ -99,7 +99,7 @@ struct registrar {
                 for (const auto& g : plinth::conformance::groups()) add("vulkan", d, g);
                 for (const char* g : {"GRAPH", "KV_STORE", "COPY"}) add("vulkan", d, g, {"staging", "always", "auto"});
                 // The shaders built without doubles, which devices without shaderFloat64 run.
-                for (const char* g : {"MATMUL", "ATTENTION", "ROPE", "SWIGLU", "GRAPH"})
+                for (const char* g : {"MATMUL", "ATTENTION", "ROPE", "SWIGLU", "GEGLU", "SOFTCAP", "MOE", "GRAPH"})
                     add("vulkan", d, g, {"float64", "off", "auto"});
             }
         } catch (const std::exception& e) {

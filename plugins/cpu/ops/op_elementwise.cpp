@@ -2,6 +2,8 @@
 #include "ops.hpp"
 #include "vec.hpp"
 
+#include <plinth/sdk/gelu.hpp>
+
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -38,8 +40,7 @@ const uint16_t* gelu_table() {
             const uint16_t h = uint16_t(i);
             float x = 0;
             f16_to_f32(&h, &x, 1);
-            const float k = 0.7978845608028654f;  // sqrt(2 / pi)
-            const float y = 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
+            const float y = sdk::gelu_tanh(x);
             f32_to_f16(&y, &t[i], 1);
         }
         return t;

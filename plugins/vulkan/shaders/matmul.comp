@@ -28,11 +28,26 @@
 //   u[0] = N (weight rows), u[1] = K, u[2] = T, u[3] = weight row bytes, u[4] = Q4_0 whole-block
 //   order, u[5] = row tiles, u[6] = word offset of the activation scales from the codes (quantized
 //   X); total = row tiles * column tiles.
+//
+// EXPERTS = 1: MATMUL_EXPERTS, each product exactly as above with the chosen expert's matrix (the
+// weights are [K, N, experts]). One invocation per (weight row, token, slot): the slot's expert is
+// the token's s-th with a nonzero routing weight (binding 3, [experts, T]), so the columns of one
+// tile would need different matrices; a tile is one column here. X holds all of src1's columns
+// ([K, T] or [K, k, T]), quantized as for MATMUL (each column on its own, so the same codes).
+//   u[2] = tokens, u[7] = first slot, u[8] = slots in this dispatch, u[9] = k, u[10] = experts,
+//   u[11] = mode (bit 0: the weighted sum, bit 1: one input column per slot);
+//   total = row tiles * tokens * slots. The weighted sum runs one dispatch per slot, in slot order,
+//   each adding gate * product to dst (slot 0 onto 0), as the CPU adds them.
 #include "common.glsl"
 
 #define TILE_T 8u
 
+#if EXPERTS
+layout(std430, set = 0, binding = 0) buffer DstBuffer { uint D[]; };
+layout(std430, set = 0, binding = 3) readonly buffer GBuffer { uint G[]; };
+#else
 layout(std430, set = 0, binding = 0) writeonly buffer DstBuffer { uint D[]; };
+#endif
 layout(std430, set = 0, binding = 1) readonly buffer WBuffer { uint W[]; };
 layout(std430, set = 0, binding = 2) readonly buffer XBuffer { uint X[]; };
 
@@ -51,6 +66,23 @@ float reduce16(float v[16]) {
 }
 
 float x_f32(uint w) { return uintBitsToFloat(X[w]); }
+
+#if EXPERTS
+float expert_gate = 0.0;  // this invocation's routing weight (set by main)
+#endif
+
+// One product into dst: as it is, or (EXPERTS, the weighted sum) dst + gate * product.
+void store(uint w, float r) {
+#if EXPERTS
+    if ((pc.u[11] & 1u) != 0u) {
+        precise float before = pc.u[7] == 0u ? 0.0 : uintBitsToFloat(D[w]);
+        precise float sum = before + expert_gate * r;
+        D[w] = floatBitsToUint(sum);
+        return;
+    }
+#endif
+    D[w] = floatBitsToUint(r);
+}
 
 #if WTYPE == 0
 float dot_row(uint row, uint K, uint x) {
@@ -119,16 +151,45 @@ void main() {
     if (g >= pc.total) return;
     uint N = pc.u[0], K = pc.u[1], T = pc.u[2];
     uint row_tile = g % pc.u[5];
-    uint t0 = (g / pc.u[5]) * TILE_T;
-    uint nt = min(TILE_T, T - t0);
     uint j = row_tile * WG + gl_LocalInvocationID.x;
     if (j >= N) return;
+#if EXPERTS
+    uint col = g / pc.u[5];
+    uint token = col / pc.u[8], slot = pc.u[7] + col % pc.u[8];
+    uint k_slots = pc.u[9], E = pc.u[10];
+    bool weighted = (pc.u[11] & 1u) != 0u;
+    uint gate_w = (pc.off[3] >> 2) + token * E;
+    int expert = -1;
+    uint used = 0u;
+    for (uint e = 0u; e < E; ++e) {
+        float v = uintBitsToFloat(G[gate_w + e]);
+        if (v != 0.0) {
+            if (used == slot) {
+                expert = int(e);
+                expert_gate = v;
+            }
+            ++used;
+        }
+    }
+    if (used > k_slots) flag_error();  // more experts than slots: the token is skipped
+    uint out_w = (pc.off[0] >> 2) + (weighted ? token : token * k_slots + slot) * N + j;
+    if (expert < 0 || used > k_slots) {
+        if (!weighted || slot == 0u) D[out_w] = 0u;  // an unused slot is 0; a sum starts at 0
+        return;
+    }
+    uint t0 = (pc.u[11] & 2u) != 0u ? token * k_slots + slot : token;  // the input column
+    uint nt = 1u;
+    uint row = pc.off[1] + (uint(expert) * N + j) * pc.u[3];
+#else
+    uint t0 = (g / pc.u[5]) * TILE_T;
+    uint nt = min(TILE_T, T - t0);
     uint row = pc.off[1] + j * pc.u[3];
     uint out_w = (pc.off[0] >> 2) + t0 * N + j;
+#endif
 
 #if WTYPE < 2
     uint xw = (pc.off[2] >> 2) + t0 * K;
-    for (uint t = 0u; t < nt; ++t) D[out_w + t * N] = floatBitsToUint(dot_row(row, K, xw + t * K));
+    for (uint t = 0u; t < nt; ++t) store(out_w + t * N, dot_row(row, K, xw + t * K));
 #else
     // Quantized activations: codes at word (column * K + k) / 4, scales after them.
     uint chunks = K / 32u;
@@ -211,7 +272,7 @@ void main() {
         precise float r = ((lane[t][0] + lane[t][4]) + (lane[t][2] + lane[t][6])) +
                           ((lane[t][1] + lane[t][5]) + (lane[t][3] + lane[t][7]));
 #endif
-        D[out_w + t * N] = floatBitsToUint(r);
+        store(out_w + t * N, r);
     }
 #endif
 }

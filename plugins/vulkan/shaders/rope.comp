@@ -14,8 +14,10 @@
 //
 // One invocation per (row, item): items 0 .. n_rot/2 - 1 are pairs, the rest the copied dims.
 //   u[0] = head_dim, u[1] = n_rot, u[2] = mode, u[3] = heads (rows per token), u[4] = items per row,
-//   u[5] = positions in the table (at word aux_off: cos, sin per position and pair);
-//   f[0] = step, f[1] = scale; total = rows * items. dst may be src0 (in place).
+//   u[5] = positions in the table (at word aux_off: cos, sin per position and pair), u[6] = 1 when
+//   the angles have frequency factors (ROPE's src2, after the table: pair i's angle divided by
+//   factor i, correctly rounded, as the CPU); f[0] = step, f[1] = scale; total = rows * items.
+//   dst may be src0 (in place).
 #include "common.glsl"
 
 layout(std430, set = 0, binding = 0) buffer DstBuffer { uint D[]; };
@@ -73,6 +75,7 @@ void main() {
             theta = next;
         }
         precise float angle = pc.f[1] * theta;
+        if (pc.u[6] != 0u) angle = div_rn(angle, uintBitsToFloat(aux[pc.aux_off + 2u * pc.u[5] * half_rot + e]));
         sincos_df(vec2(angle, 0.0), sn, cs);
     }
     uint i0 = pc.u[2] == 2u ? e : 2u * e;
