@@ -20,8 +20,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
-# Tests only: the official OpenAI client for Node, pinned by its lock file (needs Node.js 20).
+# Tests only: the official OpenAI and Anthropic clients for Node, pinned by the lock file (Node.js 20).
 node_tests="$(dirname "$0")/../tests/server/node"
-if command -v npm >/dev/null && [ ! -d "$node_tests/node_modules/openai" ]; then
+if command -v npm >/dev/null && { [ ! -d "$node_tests/node_modules/openai" ] || [ ! -d "$node_tests/node_modules/@anthropic-ai/sdk" ]; }; then
   (cd "$node_tests" && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi

@@ -2,6 +2,7 @@
 // One completion or chat completion request from parse to answer: its checked parameters and
 // prompt tokens, the scheduler request made of them, and the OpenAI JSON it answers with, whole
 // or as server-sent-event chunks. Knows nothing of sockets.
+#include "api_job.hpp"
 #include "generation_params.hpp"
 #include "reply_parser.hpp"
 
@@ -28,23 +29,24 @@ struct api_context {
     const chat_template* chat_format = nullptr;  // the chat template; null: the built-in fallback format
 };
 
-class generation_job {
+class generation_job final : public api_job {
 public:
     // Parses and checks the body, renders and tokenizes the prompt. Throws api_error.
     generation_job(const api_context& ctx, std::string_view body, api_kind kind, uint64_t serial);
 
-    completion_request make_request() const;
-    bool streaming() const { return params_.stream; }
-    const std::string& id() const { return id_; }
+    completion_request make_request() const override;
+    bool streaming() const override { return params_.stream; }
+    const std::string& id() const override { return id_; }
     uint32_t prompt_size() const { return static_cast<uint32_t>(prompt_.size()); }
 
     // Streaming: the SSE text for one token ("" when it releases nothing), and for the end
     // (the rest of the text, the finish reason, usage when asked, then [DONE]).
-    std::string stream_token(const token_event& ev);
-    std::string stream_end(const completion_result& r);
+    std::string stream_token(const token_event& ev) override;
+    std::string stream_end(const completion_result& r) override;
+    std::string stream_error(const api_error& e) const override { return "data: " + e.body() + "\n\ndata: [DONE]\n\n"; }
     // Not streaming: collect, then the whole response body.
-    void add(const token_event& ev);
-    std::string response_body(const completion_result& r) const;
+    void add(const token_event& ev) override;
+    std::string response_body(const completion_result& r) const override;
 
 private:
     std::string chunk(const std::string& text, const token_event* ev, const char* finish) const;

@@ -1,7 +1,9 @@
 #include "http_session.hpp"
 
 #include "api_error.hpp"
+#include "anthropic_job.hpp"
 #include "endpoints.hpp"
+#include "generation_job.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -68,7 +70,7 @@ private:
     std::string origin_;
     // A generation in flight: its job, the scheduler's id, and `generation_` to tell its
     // callbacks from a finished request's.
-    std::unique_ptr<generation_job> job_;
+    std::unique_ptr<api_job> job_;
     uint64_t request_ = 0;
     uint64_t generation_ = 0;
     bool gone_ = false;
@@ -128,7 +130,12 @@ private:
             }
             if (path == "/v1/completions" || path == "/v1/chat/completions") {
                 if (req.method() != http::verb::post) throw api_error(405, "use POST for " + std::string(path));
-                return start_generation(req.body(), path == "/v1/completions" ? api_kind::completion : api_kind::chat);
+                const api_kind kind = path == "/v1/completions" ? api_kind::completion : api_kind::chat;
+                return start_generation(std::make_unique<generation_job>(state_.api, req.body(), kind, state_.next_serial++));
+            }
+            if (path == "/v1/messages") {  // Anthropic's Messages API
+                if (req.method() != http::verb::post) throw api_error(405, "use POST for " + std::string(path));
+                return start_generation(std::make_unique<anthropic_job>(state_.api, req.body(), state_.next_serial++));
             }
             auto answer = answer_simple(state_, method, path, req.body());
             if (!answer) throw api_error(404, "no such endpoint: " + std::string(method) + " " + std::string(path), {}, "not_found_error");
@@ -186,8 +193,8 @@ private:
 
     // ---- generation ----
 
-    void start_generation(const std::string& body, api_kind kind) {
-        job_ = std::make_unique<generation_job>(state_.api, body, kind, state_.next_serial++);
+    void start_generation(std::unique_ptr<api_job> job) {
+        job_ = std::move(job);
         const uint64_t generation = ++generation_;
         gone_ = false;
         stream_done_ = false;
@@ -295,7 +302,7 @@ private:
 
     void on_done(uint64_t generation, const completion_result& r) {
         if (generation != generation_ || !job_) return;
-        std::unique_ptr<generation_job> job = std::move(job_);
+        std::unique_ptr<api_job> job = std::move(job_);
         if (gone_) return close();
         std::optional<api_error> failed;
         if (r.reason == finish_reason::timeout)
@@ -307,7 +314,7 @@ private:
             failed.emplace(503, "the server is shutting down", std::string(), "server_error");
         if (job->streaming()) {
             // An error after the stream began: one error event, then the end of the stream.
-            if (failed) queue_event("data: " + failed->body() + "\n\ndata: [DONE]\n\n");
+            if (failed) queue_event(job->stream_error(*failed));
             else queue_event(job->stream_end(r));
             stream_done_ = true;
             if (!writing_) write_next();
