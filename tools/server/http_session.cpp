@@ -4,6 +4,7 @@
 #include "anthropic_job.hpp"
 #include "endpoints.hpp"
 #include "generation_job.hpp"
+#include "responses_job.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -132,6 +133,10 @@ private:
                 if (req.method() != http::verb::post) throw api_error(405, "use POST for " + std::string(path));
                 const api_kind kind = path == "/v1/completions" ? api_kind::completion : api_kind::chat;
                 return start_generation(std::make_unique<generation_job>(state_.api, req.body(), kind, state_.next_serial++));
+            }
+            if (path == "/v1/responses") {  // OpenAI's Responses API
+                if (req.method() != http::verb::post) throw api_error(405, "use POST for " + std::string(path));
+                return start_generation(std::make_unique<responses_job>(state_.api, req.body(), state_.next_serial++));
             }
             if (path == "/v1/messages") {  // Anthropic's Messages API
                 if (req.method() != http::verb::post) throw api_error(405, "use POST for " + std::string(path));

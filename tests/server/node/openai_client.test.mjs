@@ -112,6 +112,35 @@ describe('plinth serve with the openai client', { timeout: 60_000 }, () => {
       });
   });
 
+  test('responses.create and responses.stream: output_text, status and usage agree', async () => {
+    const params = { model, instructions: 'Tell a story.', input: PROMPT, max_output_tokens: 10, temperature: 0 };
+    const whole = await openai.responses.create(params);
+    assert.equal(whole.object, 'response');
+    assert.equal(whole.status, 'incomplete');  // cut by max_output_tokens
+    assert.equal(whole.incomplete_details.reason, 'max_output_tokens');
+    assert.equal(whole.output[0].type, 'message');
+    assert.ok(whole.output_text.length > 0);
+    assert.equal(whole.usage.output_tokens, 10);
+    const stream = openai.responses.stream(params);
+    let deltas = '';
+    const kinds = [];
+    for await (const event of stream) {
+      kinds.push(event.type);
+      if (event.type === 'response.output_text.delta') deltas += event.delta;
+    }
+    const final = await stream.finalResponse();
+    assert.equal(kinds[0], 'response.created');
+    assert.equal(kinds.at(-1), 'response.incomplete');
+    assert.equal(deltas, whole.output_text);
+    assert.equal(final.output_text, whole.output_text);
+    // Input items: a conversation of messages, and what cannot be honoured is a 400.
+    const items = await openai.responses.create({ model, max_output_tokens: 4, temperature: 0,
+      input: [{ role: 'user', content: [{ type: 'input_text', text: PROMPT }] }] });
+    assert.equal(items.usage.output_tokens, 4);
+    await assert.rejects(openai.responses.create({ model, input: PROMPT, text: { format: { type: 'json_object' } } }),
+      (e) => e instanceof OpenAI.BadRequestError && /text.format/.test(e.message));
+  });
+
   test('n: 2 is a 400', async () => {
     await assert.rejects(
       openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hi' }], max_tokens: 4, n: 2 }),
