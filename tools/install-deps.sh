@@ -8,6 +8,7 @@ packages=(
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools   # Vulkan plugin: headers, shader compiler, lavapipe
   python3-prometheus-client   # tests only: parses the server's /metrics
   tmux                        # tests only: drives `plinth chat` in a terminal (Ctrl-C mid-reply)
+  chromium                    # tests only: the chat page in a headless browser (via npm playwright-core)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -20,8 +21,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
-# Tests only: the official OpenAI and Anthropic clients for Node, pinned by the lock file (Node.js 20).
+# Tests only: the official OpenAI and Anthropic clients and playwright-core for Node, pinned by the
+# lock file (Node.js 20). playwright-core never downloads a browser: the tests use Debian's chromium.
 node_tests="$(dirname "$0")/../tests/server/node"
-if command -v npm >/dev/null && { [ ! -d "$node_tests/node_modules/openai" ] || [ ! -d "$node_tests/node_modules/@anthropic-ai/sdk" ]; }; then
+if command -v npm >/dev/null && { [ ! -d "$node_tests/node_modules/openai" ] || [ ! -d "$node_tests/node_modules/@anthropic-ai/sdk" ] ||
+                                 [ ! -d "$node_tests/node_modules/playwright-core" ]; }; then
   (cd "$node_tests" && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi

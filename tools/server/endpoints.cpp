@@ -1,5 +1,7 @@
 #include "endpoints.hpp"
 
+#include "web_page.hpp"
+
 #include "api_error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -62,6 +64,18 @@ std::optional<simple_response> answer_simple(const server_state& state, std::str
     if (path == "/metrics") {
         only("GET");
         return simple_response{200, "text/plain; version=0.0.4; charset=utf-8", state.stats.render(state.api.sched.stats())};
+    }
+    if (path == "/" || path == "/index.html") {  // the chat page
+        only("GET");
+        simple_response page{200, "text/html; charset=utf-8", std::string(chat_page()), {}};
+        // Revalidated on every load (a new binary may bring a new page); nothing it runs comes
+        // from elsewhere.
+        page.headers = {{"Cache-Control", "no-cache"},
+                        {"X-Content-Type-Options", "nosniff"},
+                        {"Referrer-Policy", "no-referrer"},
+                        {"Content-Security-Policy",
+                         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'"}};
+        return page;
     }
     if (path == "/v1/models") {
         only("GET");

@@ -5,14 +5,19 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 #include <string_view>
 
 namespace plinth::server {
 
 struct simple_response {
+    simple_response(int s, std::string type, std::string b, std::vector<std::pair<std::string, std::string>> h = {})
+        : status(s), content_type(std::move(type)), body(std::move(b)), headers(std::move(h)) {}
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // beyond the common ones
 };
 
 // The answer for GET/POST `path`, or nullopt when the path is not one of these endpoints.

@@ -144,7 +144,7 @@ private:
             }
             auto answer = answer_simple(state_, method, path, req.body());
             if (!answer) throw api_error(404, "no such endpoint: " + std::string(method) + " " + std::string(path), {}, "not_found_error");
-            send(answer->status, answer->content_type, std::move(answer->body));
+            send(answer->status, answer->content_type, std::move(answer->body), false, nullptr, answer->headers);
         } catch (const api_error& e) {
             send_error(e, false);
         }
@@ -162,10 +162,11 @@ private:
     }
 
     void send(int status, const std::string& content_type, std::string body, bool close_after = false,
-              const char* retry_after = nullptr) {
+              const char* retry_after = nullptr, const std::vector<std::pair<std::string, std::string>>& extra = {}) {
         auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), version_);
         add_common_headers(*res);
         res->set(http::field::content_type, content_type);
+        for (const auto& [name, value] : extra) res->set(name, value);
         if (retry_after) res->set(http::field::retry_after, retry_after);
         res->body() = std::move(body);
         res->keep_alive(keep_alive_ && !close_after);

@@ -12,10 +12,10 @@ export const modelFile = path.join(shared, 'models/stories260K.gguf');
 export const STARTUP_MS = 30_000;
 export const PROMPT = 'Once upon a time';
 
-// Starts `plinth serve` and resolves with {url, stop} once it prints its `listening on` line.
+// Starts `plinth serve` (on `model`, stories260K by default) and resolves with {url, stop} once it prints its `listening on` line.
 // Rejects (never hangs) if the process cannot start, exits first, or stays silent for STARTUP_MS.
-export function startServer(extraArgs = []) {
-  const args = ['serve', '-m', modelFile, '--port', '0', '--parallel', '4', ...extraArgs];
+export function startServer(extraArgs = [], model = modelFile) {
+  const args = ['serve', '-m', model, '--port', '0', '--parallel', '4', ...extraArgs];
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });  // kept for error messages

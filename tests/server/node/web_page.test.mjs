@@ -1,0 +1,90 @@
+// The chat page at GET / of `plinth serve`, in Debian's headless Chromium driven by playwright-core
+// (never a downloaded browser): type a message, watch the reply stream in, press Stop mid-reply.
+// A screenshot goes to $PLINTH_TEST_ARTIFACTS (default: the system's temp folder).
+//
+//   (cd tests/server/node && npm ci) && node --test tests/server/node/web_page.test.mjs
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+import { cli, modelFile, startServer } from './plinth_server.mjs';
+
+const browserPath = process.env.PLINTH_CHROMIUM ?? '/usr/bin/chromium';
+const artifacts = process.env.PLINTH_TEST_ARTIFACTS ?? os.tmpdir();
+
+// Random weights over the stories vocabulary: replies that run on (no early end-of-text) and take
+// long enough to be stopped.
+const slowModel = path.join(os.tmpdir(), `plinth-web-test-${process.pid}.gguf`);
+
+describe('the chat page in a headless browser', { skip: !existsSync(browserPath) && `no browser at ${browserPath}` }, () => {
+  let server, browser;
+  before(async () => {
+    execFileSync(cli, ['make-model', slowModel, '--embd', '512', '--layers', '8', '--heads', '8', '--ffn', '1408',
+      '--type', 'Q8_0', '--vocab-from', modelFile], { stdio: 'ignore' });
+    server = await startServer(['-c', '4096']);
+    browser = await chromium.launch({ executablePath: browserPath, args: ['--no-sandbox'] });
+  }, { timeout: 120_000 });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(slowModel, { force: true });
+  });
+
+  test('GET / is the page, with the headers a page needs', async () => {
+    const r = await fetch(server.url + '/');
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type'), /^text\/html; charset=utf-8/);
+    assert.equal(r.headers.get('cache-control'), 'no-cache');
+    assert.match(r.headers.get('content-security-policy'), /connect-src 'self'/);
+    assert.match(await r.text(), /<title>plinth chat<\/title>/);
+  });
+
+  test('a reply streams in, and Stop ends it mid-reply', { timeout: 120_000 }, async () => {
+    await server.stop();
+    server = await startServer(['-c', '4096'], slowModel);
+    const page = await browser.newPage();
+    await page.goto(server.url + '/');
+    await page.waitForFunction(() => document.getElementById('model').textContent.includes('context 4096'));
+    await page.click('#settings-button');
+    await page.fill('#max-tokens', '3000');
+    await page.dispatchEvent('#max-tokens', 'change');
+    await page.fill('#input', 'Once upon a time');
+    await page.press('#input', 'Enter');
+    // Streaming: some text, then more text, while the reply is still open.
+    await page.waitForFunction(() => document.querySelector('.msg.assistant .body')?.textContent.length > 0);
+    const first = await page.textContent('.msg.assistant .body');
+    await page.waitForFunction((n) => document.querySelector('.msg.assistant .body').textContent.length > n, first.length);
+    assert.equal(await page.getAttribute('.msg.assistant', 'data-state'), 'streaming');
+    assert.equal(await page.isDisabled('#stop'), false);
+    await page.click('#stop');
+    await page.waitForSelector('.msg.assistant[data-state="stopped"]');
+    const stopped = await page.textContent('.msg.assistant .body');
+    await page.waitForTimeout(700);
+    assert.equal(await page.textContent('.msg.assistant .body'), stopped);  // nothing arrives after Stop
+    assert.match(await page.textContent('.msg.assistant .stats'), /stopped/);
+    assert.equal(await page.isDisabled('#send'), false);
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: path.join(artifacts, 'chat-page.png'), fullPage: true });
+    await page.close();
+  });
+
+  test('a server with an API key: the page asks for it, then works', { timeout: 60_000 }, async () => {
+    await server.stop();
+    server = await startServer(['--api-key', 'secret']);
+    const page = await browser.newPage();
+    await page.goto(server.url + '/');
+    await page.waitForFunction(() => document.getElementById('error').textContent.includes('API key'));
+    await page.fill('#api-key', 'secret');
+    await page.dispatchEvent('#api-key', 'change');
+    await page.waitForFunction(() => document.getElementById('model').textContent.includes('context'));
+    await page.fill('#input', 'Once upon a time');
+    await page.press('#input', 'Enter');
+    await page.waitForSelector('.msg.assistant[data-state="done"]');
+    assert.ok((await page.textContent('.msg.assistant .body')).length > 0);
+    await page.close();
+  });
+});
