@@ -88,6 +88,11 @@ TEST_CASE("bad values are refused naming the field", "[server][parser]") {
     CHECK(refused_field(R"({"prompt": "x", "stop": [1]})") == "stop");
     CHECK(refused_field(R"({"prompt": "x", "stream": "yes"})") == "stream");
     CHECK(refused_field(R"({"prompt": "x", "logprobs": 9})") == "logprobs");
+    // Constrained output is refused by name until it exists, never silently ignored.
+    CHECK(refused_field(R"({"prompt": "x", "response_format": {"type": "json_object"}})") == "response_format");
+    CHECK(refused_field(R"({"prompt": "x", "response_format": {"type": "json_schema", "json_schema": {}}})") == "response_format");
+    CHECK(refused_field(R"({"prompt": "x", "response_format": {"type": "text"}})").empty());
+    CHECK(refused_field(R"({"prompt": "x", "grammar": "root ::= \"a\""})") == "grammar");
     CHECK(refused_field(R"({"prompt": "x", "presence_penalty": 3})") == "presence_penalty");
     CHECK(refused_field(R"({"prompt": "x", "seed": 1.5})") == "seed");
     CHECK(refused_field(R"({"messages": []})", api_kind::chat) == "messages");

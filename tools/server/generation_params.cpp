@@ -217,6 +217,18 @@ generation_params parse_generation_request(std::string_view text, api_kind kind)
     if (const auto n = integer(body, "best_of", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()); n && *n != 1)
         throw bad("best_of", "must be 1");
     parse_stop(body, p);
+    // Constrained output is not implemented yet: a request for it is refused by name, never
+    // accepted and answered with unconstrained text.
+    if (const json* rf = field(body, "response_format"); rf && !rf->is_null()) {
+        if (!rf->is_object() || !rf->contains("type") || !(*rf)["type"].is_string())
+            throw bad("response_format", "must be an object with a type");
+        const std::string type = (*rf)["type"];
+        if (type != "text")
+            throw bad("response_format", "of type '" + type + "' is not supported yet (JSON output needs constrained sampling)");
+    }
+    for (const char* name : {"grammar", "json_schema", "guided_json", "guided_grammar", "guided_regex", "guided_choice"})
+        if (const json* g = field(body, name); g && !g->is_null())
+            throw bad(name, "is not supported yet (constrained sampling)");
 
     p.stream = boolean(body, "stream", false);
     if (const json* so = field(body, "stream_options")) {
