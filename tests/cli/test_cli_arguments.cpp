@@ -93,3 +93,20 @@ TEST_CASE("the common options may come before the verb, and plinth help help hel
     CHECK(help.exit_code == 0);
     CHECK_THAT(help.out, Catch::Contains("usage: plinth VERB"));
 }
+
+TEST_CASE("bench --bandwidth gives decode as a fraction of the machine's read bandwidth", "[cli][bench]") {
+    const auto r = run_plinth("bench -m " + model_arg("stories260K.gguf") + " -p 0 -n 16 -r 1 --bandwidth --output json");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto number_after = [&](const std::string& key) {
+        const auto at = r.out.find("\"" + key + "\": ");
+        REQUIRE(at != std::string::npos);
+        return std::stod(r.out.substr(at + key.size() + 4));
+    };
+    const double read = number_after("read_bandwidth_gb_s"), decode = number_after("decode_weight_gb_s");
+    CHECK(read > 0.1);  // any machine reads more than 100 MB/s
+    CHECK(decode > 0);
+    CHECK(number_after("decode_bandwidth_fraction") == Approx(decode / read).epsilon(1e-6));
+    const auto md = run_plinth("bench -m " + model_arg("stories260K.gguf") + " -p 0 -n 8 -r 1 --bandwidth");
+    CHECK_THAT(md.out, Catch::Contains("GB/s of weights; the machine reads"));
+}

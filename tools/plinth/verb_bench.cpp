@@ -1,6 +1,7 @@
 // plinth bench: prefill (pp) and decode (tg) speed as llama-bench measures them, plus load time
 // and peak memory. Each repetition uses a fresh sequence; results are mean ± standard deviation.
 #include "cli_model.hpp"
+#include "read_bandwidth.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +13,8 @@
 #include <cstdio>
 #include <iostream>
 #include <random>
+#include <set>
+#include <thread>
 
 namespace plinth::cli {
 namespace {
@@ -39,6 +42,23 @@ stats summarize(const std::vector<double>& v) {
     return s;
 }
 
+// Bytes of weights one decoded token reads: every matrix a matmul reads (each once, the experts'
+// stacks whole: an upper bound for a mixture of experts), the norms and biases; the embedding
+// table gives one row.
+double weight_bytes_per_token(const architecture& arch) {
+    std::set<const void*> seen;
+    double bytes = 0;
+    const auto count = [&](const weight_use& w) {
+        if (!seen.insert(w.tensor->data).second && w.op != PLINTH_OP_GET_ROWS) return;
+        if (w.op == PLINTH_OP_GET_ROWS) bytes += double(w.tensor->size) / double(w.tensor->shape.size() > 1 ? w.tensor->shape[1] : 1);
+        else bytes += double(w.tensor->size);
+    };
+    for (const auto& w : arch.global_weights()) count(w);
+    for (uint32_t l = 0; l < arch.hparams().n_layer; ++l)
+        for (const auto& w : arch.layer_weights(l)) count(w);
+    return bytes;
+}
+
 double peak_rss_mib() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
@@ -52,6 +72,7 @@ int run_bench(const std::vector<std::string>& args) {
         common_options common;
         model_options model;
         uint32_t n_prompt = 128, n_gen = 64, reps = 5, batch = 1;
+        bool bandwidth = false;
         std::string output = "md";
         po::options_description options("options");
         add_model_options(options, model);
@@ -62,9 +83,11 @@ int run_bench(const std::vector<std::string>& args) {
              "decode B sequences together, one token of each per forward pass, as a server batches them; "
              "tg is then the tokens of all B per second (default 1)")
             ("repetitions,r", po::value(&reps)->value_name("N"), "repetitions of each test (default 5)")
+            ("bandwidth", po::bool_switch(&bandwidth),
+             "also measure the memory read bandwidth with the same threads, and give decode as a fraction of it")
             ("output,o", po::value(&output)->value_name("FORMAT"), "md or json (default md)");
         add_common_options(options, common);
-        if (!parse_arguments("bench", "-m MODEL [-t THREADS] [-p 128] [-n 64] [-r REPS] [--output md|json]", args,
+        if (!parse_arguments("bench", "-m MODEL [-t THREADS] [-p 128] [-n 64] [-r REPS] [--bandwidth] [--output md|json]", args,
                              options, {}, common))
             return 0;
         if (output != "md" && output != "json") throw po::error("--output must be md or json");
@@ -118,6 +141,13 @@ int run_bench(const std::vector<std::string>& args) {
         if (tty) std::fprintf(stderr, "\r%*s\r", 30, "");
 
         const stats pps = summarize(pp), tgs = summarize(tg);
+        // Decode against the machine's read bandwidth, measured now with the same thread count.
+        double read_bw = 0, decode_bw = 0;
+        if (bandwidth) {
+            const unsigned threads = model.threads ? model.threads : std::max(1u, std::thread::hardware_concurrency());
+            read_bw = measure_read_bandwidth(threads);
+            decode_bw = weight_bytes_per_token(m.eng->model_architecture()) * (batch > 1 ? tgs.mean / batch : tgs.mean);
+        }
         const double rss = peak_rss_mib();
         if (output == "json") {
             nlohmann::json j = {{"model", m.eng->file().path().string()},
@@ -132,6 +162,11 @@ int run_bench(const std::vector<std::string>& args) {
                                 {"tg_tok_s_stddev", tgs.stddev},
                                 {"load_s", load_s},
                                 {"peak_rss_mib", rss}};
+            if (bandwidth) {
+                j["read_bandwidth_gb_s"] = read_bw / 1e9;
+                j["decode_weight_gb_s"] = decode_bw / 1e9;
+                j["decode_bandwidth_fraction"] = read_bw > 0 ? decode_bw / read_bw : 0.0;
+            }
             std::cout << j.dump(2) << "\n";
         } else {
             std::printf("| model | test | t/s |\n|---|---|---|\n");
@@ -140,6 +175,9 @@ int run_bench(const std::vector<std::string>& args) {
             const std::string tg_name = "tg" + std::to_string(n_gen) + (batch > 1 ? " x" + std::to_string(batch) : "");
             if (n_gen) std::printf("| %s | %s | %.2f ± %.2f |\n", name.c_str(), tg_name.c_str(), tgs.mean, tgs.stddev);
             std::printf("\nload %.3f s, peak RSS %.1f MiB\n", load_s, rss);
+            if (bandwidth && n_gen)
+                std::printf("decode reads %.2f GB/s of weights; the machine reads %.2f GB/s: %.0f%%\n", decode_bw / 1e9,
+                            read_bw / 1e9, read_bw > 0 ? 100.0 * decode_bw / read_bw : 0.0);
         }
         return 0;
     });
