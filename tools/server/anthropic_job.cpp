@@ -1,6 +1,6 @@
 #include "anthropic_job.hpp"
 
-#include "chat_prompt.hpp"
+#include "chat_request.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -160,16 +160,9 @@ anthropic_job::anthropic_job(const api_context& ctx, std::string_view text, uint
     const std::vector<chat_message> messages = convert_messages(body);
     bool tools_allowed = false;
     const std::string tools = convert_tools(body, tools_allowed);
-    if (!tools.empty() && ctx.chat_format == nullptr)
-        throw api_error(400, "tools need a chat template, and this model has none (start the server with --chat-template)", "tools");
-    const chat_prompt chat = render_chat_prompt(messages, ctx.chat_format, ctx.tok, tools);
-    prompt_ = ctx.tok.encode(chat.text, /*add_special=*/!chat.has_bos, /*parse_special=*/true);
-    if (prompt_.empty()) throw api_error(400, "the prompt is empty", "messages");
-    if (prompt_.size() >= ctx.sched.context())
-        throw api_error(400, "the prompt has " + std::to_string(prompt_.size()) + " tokens; the context holds " +
-                                 std::to_string(ctx.sched.context()) + " (with room for at least one generated token)", "messages");
-    format_ = detect_reply_format(ctx.chat_format ? std::string_view(ctx.chat_format->source()) : std::string_view(), chat.text,
-                                  tools_allowed);
+    prepared_chat chat = prepare_chat(ctx, messages, tools, tools_allowed, "messages");
+    prompt_ = std::move(chat.prompt);
+    format_ = chat.format;
     parser_ = reply_parser(format_);
 }
 
@@ -264,12 +257,7 @@ std::string anthropic_job::stream_error(const api_error& e) const {
 }
 
 std::string anthropic_job::response_body(const completion_result& r) const {
-    reply_parser parser(format_);
-    reply_parts parts = parser.push(text_ + r.tail);
-    reply_parts rest = parser.finish();
-    parts.content += rest.content;
-    parts.reasoning += rest.reasoning;
-    for (auto& c : rest.calls) parts.calls.push_back(std::move(c));
+    const reply_parts parts = parse_reply(format_, text_ + r.tail);
     json content = json::array();
     if (!parts.reasoning.empty()) content.push_back({{"type", "thinking"}, {"thinking", parts.reasoning}, {"signature", ""}});
     if (!parts.content.empty() || (parts.calls.empty() && parts.reasoning.empty()))

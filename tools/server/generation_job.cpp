@@ -1,7 +1,7 @@
 #include "generation_job.hpp"
 
 #include "api_error.hpp"
-#include "chat_prompt.hpp"
+#include "chat_request.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -40,14 +40,9 @@ generation_job::generation_job(const api_context& ctx, std::string_view body, ap
                                          std::to_string(ctx.tok.vocab_size()) + " tokens)", field);
     } else {
         if (kind == api_kind::chat) {
-            // A template that writes BOS itself must not get a second one from the tokenizer.
-            if (!params_.tools.empty() && ctx.chat_format == nullptr)
-                throw api_error(400, "tools need a chat template, and this model has none (start the server with --chat-template)",
-                                "tools");
-            const chat_prompt chat = render_chat_prompt(params_.messages, ctx.chat_format, ctx.tok, params_.tools);
-            prompt_ = ctx.tok.encode(chat.text, /*add_special=*/!chat.has_bos, /*parse_special=*/true);
-            format_ = detect_reply_format(ctx.chat_format ? std::string_view(ctx.chat_format->source()) : std::string_view(),
-                                          chat.text, params_.tool_calls_allowed);
+            prepared_chat chat = prepare_chat(ctx, params_.messages, params_.tools, params_.tool_calls_allowed, field);
+            prompt_ = std::move(chat.prompt);
+            format_ = chat.format;
             parser_ = reply_parser(format_);
         } else {
             prompt_ = ctx.tok.encode(params_.prompt_text, /*add_special=*/true, /*parse_special=*/true);
@@ -172,10 +167,7 @@ std::string generation_job::stream_end(const completion_result& r) {
     const char* finish = finish_reason_name(r.reason);
     if (params_.kind == api_kind::chat) {
         reply_parts parts = parser_.push(r.tail);
-        reply_parts rest = parser_.finish();
-        parts.content += rest.content;
-        parts.reasoning += rest.reasoning;
-        for (auto& call : rest.calls) parts.calls.push_back(std::move(call));
+        merge_parts(parts, parser_.finish());
         out += chat_chunks(parts, nullptr);
         if (parser_.called() && r.reason == finish_reason::stop) finish = "tool_calls";
     } else if (!r.tail.empty()) {
@@ -206,12 +198,7 @@ std::string generation_job::response_body(const completion_result& r) const {
     json choice = {{"index", 0}, {"logprobs", nullptr}, {"finish_reason", finish_reason_name(r.reason)}};
     json body;
     if (params_.kind == api_kind::chat) {
-        reply_parser parser(format_);
-        reply_parts parts = parser.push(text);
-        reply_parts rest = parser.finish();
-        parts.content += rest.content;
-        parts.reasoning += rest.reasoning;
-        for (auto& call : rest.calls) parts.calls.push_back(std::move(call));
+        const reply_parts parts = parse_reply(format_, text);
         json message = {{"role", "assistant"}, {"content", parts.content}};
         if (!parts.reasoning.empty()) message["reasoning_content"] = parts.reasoning;
         if (!parts.calls.empty()) {
