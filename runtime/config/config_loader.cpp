@@ -494,9 +494,14 @@ private:
 
     void walk_model(const YAML::Node& node, config& cfg) {
         if (!is_section(node, "model")) return;
-        for (const auto& e : entries(node, section{"model", {}, {}}, {"path", "context"})) {
+        for (const auto& e : entries(node, section{"model", {}, {}}, {"path", "context", "chat_template"})) {
             if (e.value.IsNull()) continue;
-            if (e.key == "path") {
+            if (e.key == "chat_template") {
+                if (auto path = string(e.value, e.key)) {
+                    cfg.model.chat_template = resolve(*path);
+                    cfg.set_by_file.insert("model.chat_template");
+                }
+            } else if (e.key == "path") {
                 if (auto path = string(e.value, e.key)) {
                     cfg.model.path = resolve(*path);
                     cfg.set_by_file.insert("model.path");

@@ -91,6 +91,15 @@ TEST_CASE("plinth chat reports bad input and carries on; bad options exit 1", "[
     const auto missing = run_plinth("chat -m " + model_arg("stories260K.gguf") + " --chat-template /nonexistent.jinja < /dev/null");
     CHECK(missing.exit_code == 1);
     CHECK_THAT(missing.err, Catch::Contains("cannot read the chat template /nonexistent.jinja"));
+
+    // The config's model.chat_template, when no flag gives one.
+    const auto config = temp_file("config.yaml");
+    std::ofstream(config) << "model:\n  chat_template: /nonexistent-from-config.jinja\n";
+    const auto from_config = run_plinth("chat --config " + shell_quote(config.string()) + " -m " + model_arg("stories260K.gguf") +
+                                        " < /dev/null");
+    CHECK(from_config.exit_code == 1);
+    CHECK_THAT(from_config.err, Catch::Contains("cannot read the chat template /nonexistent-from-config.jinja"));
+    std::filesystem::remove(config);
 }
 
 TEST_CASE("plinth chat in a terminal: Ctrl-C in the middle of the second reply stops it and the prompt returns", "[cli][chat][tmux]") {

@@ -187,13 +187,15 @@ TEST_CASE("load_config_file resolves relative paths against the file's folder", 
     temp_dir dir;
     fs::create_directories(dir.path / "deploy");
     const fs::path file = dir.path / "deploy" / "site.yaml";
-    write_file(file, "plugins:\n  paths: [plugins, ../shared-plugins, /abs/plugins]\nmodel:\n  path: ../models/m.gguf\n");
+    write_file(file, "plugins:\n  paths: [plugins, ../shared-plugins, /abs/plugins]\nmodel:\n  path: ../models/m.gguf\n"
+                     "  chat_template: templates/chatml.jinja\n");
     const auto cfg = plinth::load_config_file(file);
     CHECK(cfg.source_file == file.string());
     CHECK(cfg.plugins.paths == std::vector<std::string>{(dir.path / "deploy" / "plugins").string(),
                                                         (dir.path / "shared-plugins").string(),
                                                         "/abs/plugins"});
     CHECK(cfg.model.path == (dir.path / "models" / "m.gguf").string());
+    CHECK(cfg.model.chat_template == (dir.path / "deploy" / "templates" / "chatml.jinja").string());
 
     SECTION("load_config_text without a base folder leaves them as written") {
         const auto text_cfg = load_config_text("model:\n  path: ../models/m.gguf\n", "t.yaml");
@@ -314,7 +316,7 @@ TEST_CASE("unknown keys get the nearest valid key, or the list of valid keys", "
     CHECK(diagnostics_of("plugins: {disabled: [x]}").at(0).message ==
           "unknown key 'disabled' in 'plugins'; did you mean 'disable'?");
     CHECK(diagnostics_of("model: {size: 3}").at(0).message ==
-          "unknown key 'size' in 'model' (expected one of: path, context)");
+          "unknown key 'size' in 'model' (expected one of: path, context, chat_template)");
     CHECK(diagnostics_of("placement: [{layers: 0, devcie: cpu:0}]").at(0).message ==
           "unknown key 'devcie' in a placement rule; did you mean 'device'?");
     // The typo is the one problem: the rule is not also said to lack a device.

@@ -98,7 +98,7 @@ int run_chat(const std::vector<std::string>& args) {
 
         auto s = open_session(common);
         auto m = load_model(*s, model);
-        const std::optional<chat_template> tmpl = choose_chat_template(m.eng->file(), chat_template_file);
+        const std::optional<chat_template> tmpl = choose_chat_template(m.eng->file(), chat_template_file.empty() ? s->config.model.chat_template : chat_template_file);
         chat_conversation conv(*m.tok, tmpl ? &*tmpl : nullptr, system);
         const bool interactive = isatty(STDIN_FILENO) != 0;
         install_interrupt_handler();

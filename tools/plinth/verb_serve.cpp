@@ -63,7 +63,7 @@ int run_serve(const std::vector<std::string>& args) {
         auto sched = std::make_unique<scheduler>(*m.eng, *m.tok, so);
         const std::string path = !model.model.empty() ? model.model : s->config.model.path;
         // The chat template: --chat-template, else the model's own, else the built-in fallback.
-        std::optional<chat_template> tmpl = choose_chat_template(m.eng->file(), chat_template_file);
+        std::optional<chat_template> tmpl = choose_chat_template(m.eng->file(), chat_template_file.empty() ? s->config.model.chat_template : chat_template_file);
         spdlog::info("chat messages are rendered with {}", tmpl ? tmpl->name() : std::string("the built-in fallback format"));
         server::api_context api{*m.tok, *sched, std::filesystem::path(path).stem().string(), settings.request_timeout,
                                 tmpl ? &*tmpl : nullptr};
