@@ -194,18 +194,20 @@ void engine::place_weights(const plugin_host& host) {
         if (tty) std::fprintf(stderr, "\n");
     }
     // Nodes a device cannot run fall back to the CPU, which reads every weight from the mapping.
-    if (cpu_slot() == UINT32_MAX && host.find(PLINTH_PLUGIN_BACKEND, "cpu")) {
+    // Nodes a device cannot run fall back to a host-memory device, which reads every weight from
+    // the mapping.
+    if (const auto fallback = detail::host_memory_device(host); cpu_slot() == UINT32_MAX && fallback) {
         auto slot = std::make_unique<device_slot>();
-        const auto [backend, index] = detail::select_device(host, "cpu:0");
-        slot->id = "cpu:0";
+        const auto [backend, index] = detail::select_device(host, *fallback);
+        slot->id = *fallback;
         slot->api = backend->backend;
         slot->abi_minor = backend->abi_minor;
         slot->index = index;
         slot->info.struct_size = sizeof(slot->info);
         plinth_message msg{};
-        check(slot->api->device_info(index, &slot->info, &msg), msg, "reading device cpu:0");
+        check(slot->api->device_info(index, &slot->info, &msg), msg, "reading device " + *fallback);
         check(slot->api->buffer_wrap_host(index, const_cast<void*>(map.base), map.size, &slot->weights, &msg), msg,
-              "mapping the weights for cpu:0");
+              "mapping the weights for " + *fallback);
         slot->mapped_base = static_cast<const char*>(map.base);
         devices_.push_back(std::move(slot));
     }

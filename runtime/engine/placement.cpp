@@ -203,6 +203,7 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
     // for) runs on the CPU instead, which reads it from the mapping: placed there as an override,
     // so it is not uploaded and the copies it costs are counted. (The engine would move such nodes
     // anyway; this makes the plan say so.)
+    const std::string fallback = detail::host_memory_device(host).value_or("");
     std::vector<std::pair<const tensor_view*, uint32_t>> uses;  // weight, op
     for (const auto& g : globals)
         if (g.op != 0) uses.emplace_back(g.tensor, g.op);
@@ -211,13 +212,9 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
             if (w.op != 0) uses.emplace_back(w.tensor, w.op);
     for (const auto& [t, op] : uses) {
         const std::string device = b.plan.devices[device_of_tensor(*t)];  // (a copy: slot() may grow the list)
-        if (device.rfind("cpu:", 0) == 0 || device_runs(host, device, op, *t)) continue;
-        uint32_t cpu = 0;
-        try {
-            cpu = b.slot("cpu:0");
-        } catch (const error&) {
-            continue;  // no CPU backend: the engine reports the node it cannot place
-        }
+        if (device == fallback || device_runs(host, device, op, *t)) continue;
+        if (fallback.empty()) continue;  // no host-memory backend: the engine reports the node it cannot place
+        const uint32_t cpu = b.slot(fallback);
         b.plan.tensor_overrides[t->name] = cpu;
         b.plan.refused[t->name] = {device, plinth_weight_type_info(t->type).name};
     }
