@@ -18,17 +18,7 @@ public:
         final_softcap_ = r.real("final_logit_softcapping", 30.0f);
         window_ = r.count("attention.sliding_window", 4096);
         if (!(attn_softcap_ >= 0.0f) || !(final_softcap_ >= 0.0f)) r.fail("the soft-caps must not be negative");
-        for (uint32_t l = 0; l < hp_.n_layer; ++l) {
-            layer_weights lw;
-            const uint64_t E = hp_.n_embd;
-            lw.attn_norm = use(l, r.f32_tensor(reader::layer_tensor(l, "attn_norm"), {E}), 0);
-            lw.attn = read_attention(r, l, false, qk_norm_kind::none);
-            lw.post_attn_norm = use(l, r.f32_tensor(reader::layer_tensor(l, "post_attention_norm"), {E}), 0);
-            lw.ffn_norm = use(l, r.f32_tensor(reader::layer_tensor(l, "ffn_norm"), {E}), 0);
-            lw.ffn = read_ffn(r, l, t_.n_ff);
-            lw.post_ffn_norm = use(l, r.f32_tensor(reader::layer_tensor(l, "post_ffw_norm"), {E}), 0);
-            layers_w_.push_back(lw);
-        }
+        for (uint32_t l = 0; l < hp_.n_layer; ++l) layers_w_.push_back(read_sandwich_layer(r, l, qk_norm_kind::none, t_.n_ff));
         describe_common(t_, "NeoX halves");
         feature("feed-forward activation", "GELU (tanh form)");
         feature("norms", "pre and post each block; embedding scaled by sqrt(n_embd)");
@@ -46,13 +36,9 @@ public:
         ap.softcap = attn_softcap_;
         tensor_id x = b.scale(b.embed(ends_.token_embd), std::sqrt(float(hp_.n_embd)));
         for (uint32_t l = 0; l < hp_.n_layer; ++l) {
-            const layer_weights& lw = layers_w_[l];
             b.at_layer(kv[l]);
             ap.window = l % 2 == 0 ? window_ : 0;
-            const tensor_id a = b.self_attention(b.rms_norm(x, lw.attn_norm, t_.rms_eps), lw.attn, kv[l], ap, t_.rms_eps);
-            x = b.add(x, b.rms_norm(a, lw.post_attn_norm, t_.rms_eps));
-            const tensor_id f = b.gated_ffn(b.rms_norm(x, lw.ffn_norm, t_.rms_eps), lw.ffn.gate, lw.ffn.up, lw.ffn.down, true);
-            x = b.add(x, b.rms_norm(f, lw.post_ffn_norm, t_.rms_eps));
+            x = sandwich_layer(b, x, layers_w_[l], kv[l], ap, t_.rms_eps);
         }
         tensor_id logits = b.output(x, ends_.output_norm, t_.rms_eps, ends_.output);
         if (final_softcap_ > 0.0f) logits = b.softcap(logits, final_softcap_);
@@ -60,19 +46,11 @@ public:
     }
 
 private:
-    struct layer_weights {
-        const tensor_view* attn_norm = nullptr;
-        attention_weights attn;
-        const tensor_view* post_attn_norm = nullptr;
-        const tensor_view* ffn_norm = nullptr;
-        ffn_weights ffn;
-        const tensor_view* post_ffn_norm = nullptr;
-    };
     transformer_hparams t_;
     end_weights ends_;
     float attn_softcap_ = 0.0f, final_softcap_ = 0.0f;
     uint32_t window_ = 0;
-    std::vector<layer_weights> layers_w_;
+    std::vector<sandwich_weights> layers_w_;
 };
 
 }  // namespace

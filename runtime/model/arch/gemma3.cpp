@@ -21,17 +21,7 @@ public:
         if (f.get_string("gemma3.rope.scaling.type").value_or("") == "linear")
             global_scale_ = 1.0f / r.real("rope.scaling.factor", 1.0f);
         if (!(local_base_ > 0.0f) || !(global_scale_ > 0.0f)) r.fail("rope.freq_base_swa and rope.scaling.factor must be positive");
-        for (uint32_t l = 0; l < hp_.n_layer; ++l) {
-            layer_weights lw;
-            const uint64_t E = hp_.n_embd;
-            lw.attn_norm = use(l, r.f32_tensor(reader::layer_tensor(l, "attn_norm"), {E}), 0);
-            lw.attn = read_attention(r, l, false, qk_norm_kind::per_head);
-            lw.post_attn_norm = use(l, r.f32_tensor(reader::layer_tensor(l, "post_attention_norm"), {E}), 0);
-            lw.ffn_norm = use(l, r.f32_tensor(reader::layer_tensor(l, "ffn_norm"), {E}), 0);
-            lw.ffn = read_ffn(r, l, t_.n_ff);
-            lw.post_ffn_norm = use(l, r.f32_tensor(reader::layer_tensor(l, "post_ffw_norm"), {E}), 0);
-            layers_w_.push_back(lw);
-        }
+        for (uint32_t l = 0; l < hp_.n_layer; ++l) layers_w_.push_back(read_sandwich_layer(r, l, qk_norm_kind::per_head, t_.n_ff));
         describe_common(t_, "NeoX halves");
         feature("feed-forward activation", "GELU (tanh form)");
         feature("norms", "pre and post each block, RMS per q/k head; embedding scaled by sqrt(n_embd)");
@@ -50,32 +40,20 @@ public:
         ap.scale_q = true;
         tensor_id x = b.scale(b.embed(ends_.token_embd), std::sqrt(float(hp_.n_embd)));
         for (uint32_t l = 0; l < hp_.n_layer; ++l) {
-            const layer_weights& lw = layers_w_[l];
             b.at_layer(kv[l]);
             ap.window = local(l) ? window_ : 0;
             ap.rope = {t_.n_rot, 2, local(l) ? local_base_ : global_base_, local(l) ? 1.0f : global_scale_, nullptr};
-            const tensor_id a = b.self_attention(b.rms_norm(x, lw.attn_norm, t_.rms_eps), lw.attn, kv[l], ap, t_.rms_eps);
-            x = b.add(x, b.rms_norm(a, lw.post_attn_norm, t_.rms_eps));
-            const tensor_id f = b.gated_ffn(b.rms_norm(x, lw.ffn_norm, t_.rms_eps), lw.ffn.gate, lw.ffn.up, lw.ffn.down, true);
-            x = b.add(x, b.rms_norm(f, lw.post_ffn_norm, t_.rms_eps));
+            x = sandwich_layer(b, x, layers_w_[l], kv[l], ap, t_.rms_eps);
         }
         return b.finish(b.output(x, ends_.output_norm, t_.rms_eps, ends_.output));
     }
 
 private:
-    struct layer_weights {
-        const tensor_view* attn_norm = nullptr;
-        attention_weights attn;
-        const tensor_view* post_attn_norm = nullptr;
-        const tensor_view* ffn_norm = nullptr;
-        ffn_weights ffn;
-        const tensor_view* post_ffn_norm = nullptr;
-    };
     transformer_hparams t_;
     end_weights ends_;
     uint32_t window_ = 0, pattern_ = 6;
     float global_base_ = 1e6f, local_base_ = 1e4f, global_scale_ = 1.0f;
-    std::vector<layer_weights> layers_w_;
+    std::vector<sandwich_weights> layers_w_;
 };
 
 }  // namespace

@@ -70,6 +70,26 @@ transformer::moe_weights transformer::read_moe(const reader& r, uint32_t l, cons
     return w;
 }
 
+transformer::sandwich_weights transformer::read_sandwich_layer(const reader& r, uint32_t l, qk_norm_kind norm, uint32_t n_ff) {
+    const uint64_t E = hp_.n_embd;
+    sandwich_weights lw;
+    lw.attn_norm = use(l, r.f32_tensor(reader::layer_tensor(l, "attn_norm"), {E}), 0);
+    lw.attn = read_attention(r, l, false, norm);
+    lw.post_attn_norm = use(l, r.f32_tensor(reader::layer_tensor(l, "post_attention_norm"), {E}), 0);
+    lw.ffn_norm = use(l, r.f32_tensor(reader::layer_tensor(l, "ffn_norm"), {E}), 0);
+    lw.ffn = read_ffn(r, l, n_ff);
+    lw.post_ffn_norm = use(l, r.f32_tensor(reader::layer_tensor(l, "post_ffw_norm"), {E}), 0);
+    return lw;
+}
+
+tensor_id transformer::sandwich_layer(graph_builder& b, tensor_id x, const sandwich_weights& lw, const kv_layer_storage& kv,
+                                      const attention_params& ap, float eps) {
+    const tensor_id a = b.self_attention(b.rms_norm(x, lw.attn_norm, eps), lw.attn, kv, ap, eps);
+    x = b.add(x, b.rms_norm(a, lw.post_attn_norm, eps));
+    const tensor_id f = b.gated_ffn(b.rms_norm(x, lw.ffn_norm, eps), lw.ffn.gate, lw.ffn.up, lw.ffn.down, true);
+    return b.add(x, b.rms_norm(f, lw.post_ffn_norm, eps));
+}
+
 transformer::end_weights transformer::read_ends(const reader& r) {
     const uint64_t E = hp_.n_embd, V = hp_.n_vocab;
     end_weights w;

@@ -56,6 +56,20 @@ protected:
     };
     end_weights read_ends(const reader& r);
 
+    // Gemma's "sandwich" layer: a norm before and after both the attention and the GEGLU FFN.
+    struct sandwich_weights {
+        const tensor_view* attn_norm = nullptr;
+        attention_weights attn;
+        const tensor_view* post_attn_norm = nullptr;
+        const tensor_view* ffn_norm = nullptr;
+        ffn_weights ffn;
+        const tensor_view* post_ffn_norm = nullptr;
+    };
+    sandwich_weights read_sandwich_layer(const reader& r, uint32_t layer, qk_norm_kind norm, uint32_t n_ff);
+    // x + post_norm(attn(norm(x))), then the same for the FFN; returns the new residual stream.
+    static tensor_id sandwich_layer(graph_builder& b, tensor_id x, const sandwich_weights& lw, const kv_layer_storage& kv,
+                                    const attention_params& ap, float eps);
+
     std::vector<std::vector<weight_use>> layers_;
     std::vector<weight_use> globals_;
     std::deque<tensor_view> slices_;  // stable addresses
