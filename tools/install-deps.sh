@@ -5,9 +5,11 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libboost-program-options-dev   # Boost.DLL (header-only) and Program_options
   libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev catch2 libre2-dev
+  libcurl4-openssl-dev libssl-dev   # plinth pull: downloads (libcurl) and SHA-256 (OpenSSL)
   libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools   # Vulkan plugin: headers, shader compiler, lavapipe
   python3-prometheus-client   # tests only: parses the server's /metrics
   tmux                        # tests only: drives `plinth chat` in a terminal (Ctrl-C mid-reply)
+  nginx                       # tests only: a local HTTPS model endpoint for plinth pull
   chromium                    # tests only: the chat page in a headless browser (via npm playwright-core)
 )
 missing=()
