@@ -406,11 +406,14 @@ private:
                             describe(root));
             return;
         }
-        for (const auto& e : entries(root, section{}, {"plugins", "model", "backends", "placement", "server", "log"})) {
+        for (const auto& e : entries(root, section{}, {"plugins", "model", "models", "backends", "placement", "server", "log"})) {
             if (e.key == "plugins") walk_plugins(e.value, cfg);
+            else if (e.key == "models") walk_models(e.value, cfg);
             else if (e.key == "model") walk_model(e.value, cfg);
             else if (e.key == "backends") walk_backends(e.value, cfg);
-            else if (e.key == "placement") walk_placement(e.value, cfg);
+            else if (e.key == "placement") {
+                if (walk_placement(e.value, cfg.placement)) cfg.set_by_file.insert("placement");
+            }
             else if (e.key == "server") walk_server(e.value, cfg);
             else if (e.key == "log") walk_log(e.value, cfg);
         }
@@ -421,7 +424,7 @@ private:
         if (!is_section(node, "server")) return;
         server_settings& s = cfg.server;
         const std::vector<std::string_view> keys = {"host", "port", "parallel", "queue", "kv_tokens", "api_key", "cors_origins",
-                                                    "request_timeout", "read_timeout", "body_limit"};
+                                                    "request_timeout", "read_timeout", "body_limit", "memory_budget", "keep_alive"};
         for (const auto& e : entries(node, section{"server", {}, {}}, keys)) {
             if (e.value.IsNull()) continue;
             const std::string subject = quoted_name(e.key);
@@ -442,16 +445,21 @@ private:
                 auto v = integer(e.value, subject, 1, 1 << 28, "between 1 and 268435456");
                 if (!(ok = v.has_value())) continue;
                 s.kv_tokens = static_cast<uint32_t>(*v);
+            } else if (e.key == "keep_alive") {
+                auto v = integer(e.value, subject, 0, 31 * 86400, "a number of seconds between 0 (never idle out) and 2678400");
+                if (!(ok = v.has_value())) continue;
+                s.keep_alive = static_cast<uint32_t>(*v);
             } else if (e.key == "request_timeout" || e.key == "read_timeout") {
                 auto v = integer(e.value, subject, 1, 86400, "a number of seconds between 1 and 86400");
                 if (!(ok = v.has_value())) continue;
                 (e.key == "request_timeout" ? s.request_timeout : s.read_timeout) = static_cast<uint32_t>(*v);
-            } else if (e.key == "body_limit") {
+            } else if (e.key == "body_limit" || e.key == "memory_budget") {
                 try {
                     if (!e.value.IsScalar()) throw std::invalid_argument("not a size");
-                    s.body_limit = parse_size(e.value.Scalar());
+                    (e.key == "body_limit" ? s.body_limit : s.memory_budget) = parse_size(e.value.Scalar());
                 } catch (const std::exception&) {
-                    error(e.value, subject + " must be a size such as 16MiB, got " + describe(e.value));
+                    error(e.value, subject + " must be a size such as " + (e.key == "body_limit" ? "16MiB" : "8GiB") + ", got " +
+                                       describe(e.value));
                     continue;
                 }
             } else if (e.key == "cors_origins") {
@@ -490,6 +498,70 @@ private:
                 error(d.mark, "plugin " + quoted_name(d.text) + " is both enabled and disabled (see 'enable' at line " +
                                   std::to_string(position_of(both->mark).line) + ")");
         }
+    }
+
+    // models: the models a multi-model server may load, each a map with a unique name and exactly
+    // one of 'path' (a file) or 'store' (a store name), plus its own settings.
+    void walk_models(const YAML::Node& node, config& cfg) {
+        if (node.IsNull()) return;
+        if (!node.IsSequence()) {
+            error(node, "'models' must be a list of models (each with 'name' and 'path' or 'store'), got " + describe(node));
+            return;
+        }
+        std::map<std::string, int> first_line;
+        for (const auto& item : node) {
+            if (!item.IsMap()) {
+                error(item, "each entry of 'models' must be a map with 'name' and 'path' or 'store', got " + describe(item));
+                continue;
+            }
+            served_model_settings m;
+            m.where = {file_, position_of(item.Mark()).line, position_of(item.Mark()).column};
+            bool named = false, located = false;
+            const std::vector<std::string_view> keys = {"name", "path", "store", "context", "chat_template", "placement",
+                                                        "threads", "parallel", "kv_tokens"};
+            for (const auto& e : entries(item, section{"", "a 'models' entry", {}}, keys)) {
+                if (e.value.IsNull()) continue;
+                const std::string subject = quoted_name(e.key);
+                if (e.key == "name") {
+                    auto text = string(e.value, e.key);
+                    if (!text) continue;
+                    m.name = *text;
+                    named = true;
+                    const auto [seen, inserted] = first_line.emplace(m.name, position_of(e.value.Mark()).line);
+                    if (!inserted)
+                        error(e.value, "model name " + shown(m.name) + " is used twice (first at line " + std::to_string(seen->second) + ")");
+                } else if (e.key == "path" || e.key == "store") {
+                    auto text = string(e.value, e.key);
+                    if (!text) continue;
+                    if (located) {
+                        error(e.key_node, "a 'models' entry takes one of 'path' (a file) or 'store' (a store name), not both");
+                        continue;
+                    }
+                    located = true;
+                    m.from_store = e.key == "store";
+                    m.path = m.from_store ? *text : resolve(*text);
+                } else if (e.key == "chat_template") {
+                    if (auto text = string(e.value, e.key)) m.chat_template = resolve(*text);
+                } else if (e.key == "placement") {
+                    placement_settings p;
+                    if (walk_placement(e.value, p)) m.placement = std::move(p);
+                } else if (e.key == "context") {
+                    const std::string range = "between 1 and " + std::to_string(max_context) + " (or 0 for the model's own)";
+                    if (auto v = integer(e.value, subject, 0, max_context, range)) m.context = static_cast<uint32_t>(*v);
+                } else if (e.key == "threads") {
+                    if (auto v = integer(e.value, subject, 1, max_threads, "between 1 and " + std::to_string(max_threads)))
+                        m.threads = static_cast<uint32_t>(*v);
+                } else if (e.key == "parallel") {
+                    if (auto v = integer(e.value, subject, 1, 4096, "between 1 and 4096")) m.parallel = static_cast<uint32_t>(*v);
+                } else if (e.key == "kv_tokens") {
+                    if (auto v = integer(e.value, subject, 1, 1 << 28, "between 1 and 268435456")) m.kv_tokens = static_cast<uint32_t>(*v);
+                }
+            }
+            if (!named) error(item, "a 'models' entry needs a 'name' (what requests put in their 'model' field)");
+            if (!located) error(item, "a 'models' entry needs 'path' (a model file) or 'store' (a store name)");
+            cfg.models.push_back(std::move(m));
+        }
+        cfg.set_by_file.insert("models");
     }
 
     void walk_model(const YAML::Node& node, config& cfg) {
@@ -580,41 +652,42 @@ private:
     }
 
     // placement: auto | [rule, ...] | {auto: bool, budget: {device: size}, rules: [rule, ...]}
-    void walk_placement(const YAML::Node& node, config& cfg) {
-        if (node.IsNull()) return;
+    // Fills `placement`; false when there was nothing to read or it was wrong.
+    bool walk_placement(const YAML::Node& node, placement_settings& placement) {
+        if (node.IsNull()) return false;
         const std::string expected = "'placement' must be 'auto', a list of rules or a map with 'auto', 'budget' and 'rules'";
         if (node.IsScalar()) {
             if (node.Scalar() != "auto") {
                 error(node, expected + ", got " + describe(node));
-                return;
+                return false;
             }
-            cfg.placement.automatic = true;
+            placement.automatic = true;
         } else if (node.IsSequence()) {
-            cfg.placement.rules = rules(node);
+            placement.rules = rules(node);
         } else if (node.IsMap()) {
             std::optional<YAML::Node> budget_key;
             for (const auto& e : entries(node, section{"placement", {}, {}}, {"auto", "budget", "rules"})) {
                 if (e.value.IsNull()) continue;
                 if (e.key == "auto") {
-                    if (auto automatic = boolean(e.value, e.key)) cfg.placement.automatic = *automatic;
+                    if (auto automatic = boolean(e.value, e.key)) placement.automatic = *automatic;
                 } else if (e.key == "budget") {
-                    cfg.placement.budget = budget(e.value);
+                    placement.budget = budget(e.value);
                     budget_key = e.key_node;
                 } else if (e.key == "rules") {
                     if (!e.value.IsSequence()) {
                         error(e.value, "'rules' must be a list of placement rules, got " + describe(e.value));
                         continue;
                     }
-                    cfg.placement.rules = rules(e.value);
+                    placement.rules = rules(e.value);
                 }
             }
-            if (budget_key && !cfg.placement.budget.empty() && !cfg.placement.automatic)
+            if (budget_key && !placement.budget.empty() && !placement.automatic)
                 error(*budget_key, "'budget' applies only to automatic placement; add 'auto: true'");
         } else {
             error(node, expected + ", got " + describe(node));
-            return;
+            return false;
         }
-        cfg.set_by_file.insert("placement");
+        return true;
     }
 
     std::map<std::string, uint64_t> budget(const YAML::Node& node) {

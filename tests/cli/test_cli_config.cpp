@@ -45,7 +45,8 @@ TEST_CASE("plinth config validate reports what the file names but this machine l
     std::filesystem::create_directories(dir);
     const auto file = dir / "deploy.yaml";
     std::ofstream(file) << "model:\n  path: nothere.gguf\nplugins:\n  paths: [nofolder]\n  enable: [cpu, gguf, cuda9]\n"
-                           "placement:\n  - layers: 0-\n    device: cpu:7\n";
+                           "placement:\n  - layers: 0-\n    device: cpu:7\n"
+                           "models:\n  - name: other\n    path: missing.gguf\n    placement:\n      - layers: 0-\n        device: cpu:5\n";
     const auto r = run_plinth("config validate " + shell_quote(file.string()));
     CHECK(r.exit_code == 1);
     CHECK(r.out.empty());
@@ -53,6 +54,8 @@ TEST_CASE("plinth config validate reports what the file names but this machine l
     CHECK_THAT(r.err, Catch::Contains("plugins.paths: the folder") && Catch::Contains("nofolder does not exist"));
     CHECK_THAT(r.err, Catch::Contains("plugins.enable names 'cuda9', but no plugin of that name was found"));
     CHECK_THAT(r.err, Catch::Contains("deploy.yaml:7:5: device cpu:7 does not exist here"));
+    CHECK_THAT(r.err, Catch::Contains("deploy.yaml:10:5: model 'other': ") && Catch::Contains("missing.gguf is not a file"));
+    CHECK_THAT(r.err, Catch::Contains("deploy.yaml:13:9: device cpu:5 does not exist here"));
     // A run with the same plugin settings refuses them too, rather than ignoring them.
     const auto run = run_plinth("run --config " + shell_quote(file.string()) + " -m " + model_arg("stories260K.gguf") + " -p Once -n 1");
     CHECK(run.exit_code == 1);

@@ -26,19 +26,26 @@ void add_model_options(po::options_description& options, model_options& model) {
         ("show-placement", po::bool_switch(&model.show_placement), "print the placement plan to stderr before running");
 }
 
+std::string resolve_model_path(const std::string& name_or_path, const plinth::config&) { return name_or_path; }
+
 loaded_model load_model(const session& s, const model_options& flags, uint32_t kv_sequences, uint32_t kv_tokens) {
-    const std::string path = !flags.model.empty() ? flags.model : s.config.model.path;
+    return load_model(s.host, s.config, flags, kv_sequences, kv_tokens);
+}
+
+loaded_model load_model(const plugin_host& host, const plinth::config& config, const model_options& flags, uint32_t kv_sequences,
+                        uint32_t kv_tokens) {
+    const std::string path = !flags.model.empty() ? flags.model : config.model.path;
     if (path.empty()) throw po::error("no model given: pass -m MODEL or set model.path in --config");
     engine_options options;
-    options.context = flags.context ? flags.context : s.config.model.context;
+    options.context = flags.context ? flags.context : config.model.context;
     // The backends' options, from the config; -t overrides its CPU threads.
     auto& cpu = options.backend_options["cpu"];
-    const std::optional<uint32_t> threads = flags.threads ? std::optional<uint32_t>(flags.threads) : s.config.backends.cpu.threads;
+    const std::optional<uint32_t> threads = flags.threads ? std::optional<uint32_t>(flags.threads) : config.backends.cpu.threads;
     if (threads) cpu["threads"] = std::to_string(*threads);
-    if (!s.config.backends.cpu.simd.empty()) cpu["simd"] = s.config.backends.cpu.simd;
-    if (!s.config.backends.vulkan.staging.empty()) options.backend_options["vulkan"]["staging"] = s.config.backends.vulkan.staging;
-    if (!s.config.backends.vulkan.float64.empty()) options.backend_options["vulkan"]["float64"] = s.config.backends.vulkan.float64;
-    options.placement = s.config.placement;
+    if (!config.backends.cpu.simd.empty()) cpu["simd"] = config.backends.cpu.simd;
+    if (!config.backends.vulkan.staging.empty()) options.backend_options["vulkan"]["staging"] = config.backends.vulkan.staging;
+    if (!config.backends.vulkan.float64.empty()) options.backend_options["vulkan"]["float64"] = config.backends.vulkan.float64;
+    options.placement = config.placement;
     if (!flags.device.empty() && !flags.placement.empty())
         throw po::error("--device and --placement both say where to run: pass one of them");
     if (!flags.device.empty()) {
@@ -56,7 +63,7 @@ loaded_model load_model(const session& s, const model_options& flags, uint32_t k
     options.kv_sequences = kv_sequences;
     options.kv_tokens = kv_tokens;
     loaded_model m;
-    m.eng = std::make_unique<engine>(s.host, path, options);
+    m.eng = std::make_unique<engine>(host, path, options);
     if (flags.show_placement) std::cerr << m.eng->placement().describe() << std::flush;
     m.tok = tokenizer::from_model(m.eng->file());
     return m;

@@ -26,6 +26,9 @@ void add_model_options(po::options_description& options, model_options& model);
 // --temp, --top-k, --top-p, --min-p, --repeat-penalty, --seed.
 void add_sampling_options(po::options_description& options, sampling_settings& sampling);
 
+// The model file a -m argument or a config names.
+std::string resolve_model_path(const std::string& name_or_path, const plinth::config& config);
+
 struct loaded_model {
     std::unique_ptr<engine> eng;
     std::unique_ptr<tokenizer> tok;
@@ -33,5 +36,8 @@ struct loaded_model {
 // The KV cache holds kv_tokens tokens when set, else kv_sequences whole contexts (one per sequence
 // served together).
 loaded_model load_model(const session& s, const model_options& flags, uint32_t kv_sequences = 1, uint32_t kv_tokens = 0);
+// The same with another config than the session's (a served model's own settings applied).
+loaded_model load_model(const plugin_host& host, const plinth::config& config, const model_options& flags, uint32_t kv_sequences,
+                        uint32_t kv_tokens);
 
 }  // namespace plinth::cli

@@ -20,12 +20,14 @@ int run_quantize(const std::vector<std::string>& args);
 int run_make_model(const std::vector<std::string>& args);
 int run_serve(const std::vector<std::string>& args);
 int run_template(const std::vector<std::string>& args);
+int run_ps(const std::vector<std::string>& args);
 
 const std::vector<verb>& verbs() {
     static const std::vector<verb> table = {
         {"run", "generate text from a prompt", run_run},
         {"chat", "a conversation with a model in the terminal (one turn per line when scripted)", run_chat},
         {"serve", "an OpenAI-compatible HTTP server with continuous batching", run_serve},
+        {"ps", "the models a running server has loaded", run_ps},
         {"tokenize", "print the token ids of a text", run_tokenize},
         {"template", "render a chat template with a JSON file of variables", run_template},
         {"perplexity", "perplexity of a text file, as the reference computes it", run_perplexity},

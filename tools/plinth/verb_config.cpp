@@ -15,6 +15,10 @@ std::vector<std::string> what_is_missing(const plinth::config& cfg) {
     const std::string where = cfg.source_file + ": ";
     if (!cfg.model.path.empty() && !std::filesystem::is_regular_file(cfg.model.path))
         problems.push_back(where + "model.path: " + cfg.model.path + " is not a file");
+    for (const auto& m : cfg.models)
+        if (!m.from_store && !std::filesystem::is_regular_file(m.path))
+            problems.push_back(m.where.file + ":" + std::to_string(m.where.line) + ":" + std::to_string(m.where.column) + ": model '" +
+                               m.name + "': " + m.path + " is not a file");
     plugin_host host;
     plugin_search search;
     for (const auto& p : cfg.plugins.paths) search.folders.emplace_back(p);
@@ -34,6 +38,10 @@ std::vector<std::string> what_is_missing(const plinth::config& cfg) {
         check_device(rule.device, rule.where.line ? rule.where.file + ":" + std::to_string(rule.where.line) + ":" +
                                                         std::to_string(rule.where.column) + ": " : where);
     for (const auto& [device, bytes] : cfg.placement.budget) check_device(parse_device_id(device), where + "placement.budget: ");
+    for (const auto& m : cfg.models)
+        if (m.placement)
+            for (const auto& rule : m.placement->rules)
+                check_device(rule.device, rule.where.file + ":" + std::to_string(rule.where.line) + ":" + std::to_string(rule.where.column) + ": ");
     return problems;
 }
 

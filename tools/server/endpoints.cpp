@@ -29,25 +29,25 @@ bool flag(const json& j, const char* name, bool fallback) {
     return it->get<bool>();
 }
 
-simple_response tokenize(const server_state& state, std::string_view body) {
+simple_response tokenize(const api_context& api, std::string_view body) {
     const json j = parse_object(body);
     const auto content = j.find("content");
     if (content == j.end() || !content->is_string()) throw api_error(400, "'content' must be a string", "content");
-    const auto ids = state.api.tok.encode(content->get<std::string>(), flag(j, "add_special", false), flag(j, "parse_special", true));
+    const auto ids = api.tok.encode(content->get<std::string>(), flag(j, "add_special", false), flag(j, "parse_special", true));
     return {200, "application/json", dump(json{{"tokens", ids}})};
 }
 
-simple_response detokenize(const server_state& state, std::string_view body) {
+simple_response detokenize(const api_context& api, std::string_view body) {
     const json j = parse_object(body);
     const auto tokens = j.find("tokens");
     if (tokens == j.end() || !tokens->is_array()) throw api_error(400, "'tokens' must be an array of token ids", "tokens");
     std::vector<int32_t> ids;
     for (const auto& t : *tokens) {
-        if (!t.is_number_integer() || t.get<int64_t>() < 0 || static_cast<uint64_t>(t.get<int64_t>()) >= state.api.tok.vocab_size())
+        if (!t.is_number_integer() || t.get<int64_t>() < 0 || static_cast<uint64_t>(t.get<int64_t>()) >= api.tok.vocab_size())
             throw api_error(400, "'tokens' holds something that is not a token id of this model", "tokens");
         ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
     }
-    return {200, "application/json", dump(json{{"content", state.api.tok.decode(ids)}})};
+    return {200, "application/json", dump(json{{"content", api.tok.decode(ids)}})};
 }
 
 }  // namespace
@@ -63,7 +63,10 @@ std::optional<simple_response> answer_simple(const server_state& state, std::str
     }
     if (path == "/metrics") {
         only("GET");
-        return simple_response{200, "text/plain; version=0.0.4; charset=utf-8", state.stats.render(state.api.sched.stats())};
+        std::vector<metrics_source> sources;
+        for (const auto& m : state.models.states())
+            sources.push_back({m.stats, m.running.value_or(scheduler_stats{}), m.running.has_value()});
+        return simple_response{200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(sources)};
     }
     if (path == "/" || path == "/index.html") {  // the chat page
         only("GET");
@@ -79,22 +82,31 @@ std::optional<simple_response> answer_simple(const server_state& state, std::str
     }
     if (path == "/v1/models") {
         only("GET");
-        const json model = {{"id", state.api.model_name},
-                            {"object", "model"},
-                            {"created", static_cast<int64_t>(std::time(nullptr))},
-                            {"owned_by", "plinth"},
-                            {"max_model_len", state.api.sched.context()}};
-        return simple_response{200, "application/json", dump(json{{"object", "list"}, {"data", json::array({model})}})};
-    }
-    if (path == "/tokenize") {
-        only("POST");
-        return tokenize(state, body);
-    }
-    if (path == "/detokenize") {
-        only("POST");
-        return detokenize(state, body);
+        json data = json::array();
+        const auto created = static_cast<int64_t>(std::time(nullptr));
+        for (const auto& m : state.models.states()) {
+            // OpenAI's fields, then what this server knows of the model's state.
+            json model = {{"id", m.name}, {"object", "model"}, {"created", created}, {"owned_by", "plinth"},
+                          {"state", m.state}, {"in_use", m.in_use}, {"loads", m.loads}};
+            if (m.memory_bytes) model["memory_bytes"] = m.memory_bytes;
+            if (m.state == "loaded") {
+                model["max_model_len"] = m.context;
+                model["idle_seconds"] = m.idle_seconds;
+            }
+            data.push_back(std::move(model));
+        }
+        json list = {{"object", "list"}, {"data", std::move(data)}};
+        if (state.models.memory_budget()) list["memory_budget_bytes"] = state.models.memory_budget();
+        return simple_response{200, "application/json", dump(list)};
     }
     return std::nullopt;
+}
+
+bool needs_model(std::string_view path) { return path == "/tokenize" || path == "/detokenize"; }
+
+simple_response answer_with_model(const api_context& api, std::string_view method, std::string_view path, std::string_view body) {
+    if (method != "POST") throw api_error(405, "use POST for " + std::string(path), {}, "invalid_request_error");
+    return path == "/tokenize" ? tokenize(api, body) : detokenize(api, body);
 }
 
 }  // namespace plinth::server

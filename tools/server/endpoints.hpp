@@ -1,6 +1,7 @@
 #pragma once
-// The endpoints answered at once on the I/O thread (no generation): health, models, metrics,
-// tokenize, detokenize. Generation requests go through generation_job instead.
+// The endpoints answered at once on the I/O thread (no generation): health, models, metrics and
+// the chat page; tokenize and detokenize once their model is at hand. Generation requests go
+// through an api_job instead.
 #include "server_state.hpp"
 
 #include <optional>
@@ -24,5 +25,9 @@ struct simple_response {
 // Throws api_error for bad requests.
 std::optional<simple_response> answer_simple(const server_state& state, std::string_view method, std::string_view path,
                                              std::string_view body);
+
+// Endpoints that read a model's tokenizer (/tokenize, /detokenize).
+bool needs_model(std::string_view path);
+simple_response answer_with_model(const api_context& api, std::string_view method, std::string_view path, std::string_view body);
 
 }  // namespace plinth::server

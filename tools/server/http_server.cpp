@@ -21,7 +21,7 @@ struct http_server::impl {
     net::signal_set signals{io, SIGINT, SIGTERM};
     server_state state;
 
-    impl(const api_context& api, metrics& stats, const server_settings& settings) : state{api, stats, settings} {}
+    impl(model_pool& models, const server_settings& settings) : state{models, settings} {}
 
     void accept() {
         acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
@@ -38,8 +38,8 @@ struct http_server::impl {
     }
 };
 
-http_server::http_server(const api_context& api, metrics& stats, const server_settings& settings)
-    : impl_(std::make_unique<impl>(api, stats, settings)) {
+http_server::http_server(model_pool& models, const server_settings& settings)
+    : impl_(std::make_unique<impl>(models, settings)) {
     boost::system::error_code ec;
     const auto address = net::ip::make_address(settings.host, ec);
     if (ec) throw error("server.host '" + settings.host + "' is not an IP address (e.g. 127.0.0.1, 0.0.0.0, ::1)");

@@ -11,6 +11,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -45,6 +47,22 @@ bool same_key(std::string_view a, std::string_view b) {
     return diff == 0;
 }
 
+// The model a request names (empty: none, the server's first). The body is checked here as the
+// jobs check it, so that a malformed request loads no model.
+std::string requested_model(std::string_view body) {
+    const auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded()) throw api_error(400, "the request body is not valid JSON");
+    if (!j.is_object()) throw api_error(400, "the request body must be a JSON object");
+    const auto m = j.find("model");
+    if (m == j.end() || m->is_null()) return {};
+    if (!m->is_string()) throw api_error(400, "'model' must be a string", "model");
+    return m->get<std::string>();
+}
+
+bool is_generation(std::string_view path) {
+    return path == "/v1/completions" || path == "/v1/chat/completions" || path == "/v1/responses" || path == "/v1/messages";
+}
+
 void log_finished(const std::string& id, const completion_result& r) {
     const double decode = r.timings.total - r.timings.first_token;
     const double rate = r.completion_tokens > 1 && decode > 0 ? (r.completion_tokens - 1) / decode : 0.0;
@@ -69,6 +87,8 @@ private:
     unsigned version_ = 11;
     bool keep_alive_ = true;
     std::string origin_;
+    // The model the request at hand uses: held until its answer is written.
+    model_pool::lease lease_;
     // A generation in flight: its job, the scheduler's id, and `generation_` to tell its
     // callbacks from a finished request's.
     std::unique_ptr<api_job> job_;
@@ -129,23 +149,48 @@ private:
                 if (!type.empty() && !iequals_prefix(type, "application/json"))
                     throw api_error(415, "the request body must be JSON (Content-Type: application/json)");
             }
-            if (path == "/v1/completions" || path == "/v1/chat/completions") {
+            if (is_generation(path) || needs_model(path)) {
                 if (req.method() != http::verb::post) throw api_error(405, "use POST for " + std::string(path));
-                const api_kind kind = path == "/v1/completions" ? api_kind::completion : api_kind::chat;
-                return start_generation(std::make_unique<generation_job>(state_.api, req.body(), kind, state_.next_serial++));
-            }
-            if (path == "/v1/responses") {  // OpenAI's Responses API
-                if (req.method() != http::verb::post) throw api_error(405, "use POST for " + std::string(path));
-                return start_generation(std::make_unique<responses_job>(state_.api, req.body(), state_.next_serial++));
-            }
-            if (path == "/v1/messages") {  // Anthropic's Messages API
-                if (req.method() != http::verb::post) throw api_error(405, "use POST for " + std::string(path));
-                return start_generation(std::make_unique<anthropic_job>(state_.api, req.body(), state_.next_serial++));
+                const std::string name = requested_model(req.body());
+                // The model may have to load first: on the pool's thread, then back on this one.
+                auto request = std::make_shared<http::request<http::string_body>>(std::move(req));
+                state_.models.acquire(name, [self = shared_from_this(), request](model_pool::lease lease, std::optional<api_error> failed) {
+                    net::post(self->stream_.get_executor(), [self, request, lease = std::move(lease), failed = std::move(failed)]() mutable {
+                        self->with_model(*request, std::move(lease), std::move(failed));
+                    });
+                });
+                return;
             }
             auto answer = answer_simple(state_, method, path, req.body());
             if (!answer) throw api_error(404, "no such endpoint: " + std::string(method) + " " + std::string(path), {}, "not_found_error");
             send(answer->status, answer->content_type, std::move(answer->body), false, nullptr, answer->headers);
         } catch (const api_error& e) {
+            send_error(e, false);
+        }
+    }
+
+    void with_model(const http::request<http::string_body>& req, model_pool::lease lease, std::optional<api_error> failed) {
+        std::string_view target(req.target().data(), req.target().size());
+        const std::string_view path = target.substr(0, target.find('?'));
+        const std::string_view method(req.method_string().data(), req.method_string().size());
+        try {
+            if (failed) throw *failed;
+            lease_ = std::move(lease);
+            const api_context& api = lease_.model().api();
+            if (needs_model(path)) {
+                auto answer = answer_with_model(api, method, path, req.body());
+                lease_ = {};
+                return send(answer.status, answer.content_type, std::move(answer.body), false, nullptr, answer.headers);
+            }
+            const uint64_t serial = state_.next_serial++;
+            if (path == "/v1/responses")  // OpenAI's Responses API
+                return start_generation(std::make_unique<responses_job>(api, req.body(), serial));
+            if (path == "/v1/messages")  // Anthropic's Messages API
+                return start_generation(std::make_unique<anthropic_job>(api, req.body(), serial));
+            const api_kind kind = path == "/v1/completions" ? api_kind::completion : api_kind::chat;
+            return start_generation(std::make_unique<generation_job>(api, req.body(), kind, serial));
+        } catch (const api_error& e) {
+            lease_ = {};
             send_error(e, false);
         }
     }
@@ -211,12 +256,13 @@ private:
             net::post(self->stream_.get_executor(), [self, generation, ev] { self->on_token(generation, ev); });
         };
         const std::string id = job_->id();
-        callbacks.on_done = [self, generation, id](const completion_result& r) {
-            self->state_.stats.record(r);
+        metrics* stats = &lease_.stats();
+        callbacks.on_done = [self, generation, id, stats](const completion_result& r) {
+            stats->record(r);
             log_finished(id, r);
             net::post(self->stream_.get_executor(), [self, generation, r] { self->on_done(generation, r); });
         };
-        const auto submitted = state_.api.sched.submit(job_->make_request(), std::move(callbacks));
+        const auto submitted = lease_.model().sched().submit(job_->make_request(), std::move(callbacks));
         if (submitted.refused != scheduler::refusal::none) {
             job_.reset();
             if (submitted.refused == scheduler::refusal::queue_full)
@@ -242,7 +288,7 @@ private:
         if (gone_) return;
         gone_ = true;
         spdlog::info("{}: client {}; cancelling", job_ ? job_->id() : std::string("request"), why);
-        state_.api.sched.cancel(request_);
+        lease_.model().sched().cancel(request_);
     }
 
     void start_event_stream() {
@@ -308,6 +354,9 @@ private:
 
     void on_done(uint64_t generation, const completion_result& r) {
         if (generation != generation_ || !job_) return;
+        // The model stays leased until this answer is made (the job reads its tokenizer), no longer.
+        const model_pool::lease held = std::move(lease_);
+        lease_ = {};
         std::unique_ptr<api_job> job = std::move(job_);
         if (gone_) return close();
         std::optional<api_error> failed;

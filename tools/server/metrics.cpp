@@ -71,38 +71,49 @@ void metrics::record(const completion_result& r) {
     ++finished_[static_cast<int>(r.reason)];
 }
 
-std::string metrics::render(const scheduler_stats& s) const {
+std::string render_metrics(const std::vector<metrics_source>& models) {
     std::string out;
-    const auto gauge = [&](const char* name, const char* help, double v) {
-        header(out, std::string("plinth:") + name, "gauge", help);
-        out += std::string("plinth:") + name + "{" + labels_ + "} " + number(v) + "\n";
+    const auto family = [&](const char* name, const char* type, const char* help, const auto& sample) {
+        header(out, std::string("plinth:") + name, type, help);
+        for (const auto& m : models) sample(m);
     };
-    const auto counter = [&](const char* name, const char* help, uint64_t v) {
-        header(out, std::string("plinth:") + name, "counter", help);
-        out += std::string("plinth:") + name + "{" + labels_ + "} " + std::to_string(v) + "\n";
+    const auto gauge = [&](const char* name, const char* help, auto value) {
+        family(name, "gauge", help, [&](const metrics_source& m) {
+            out += std::string("plinth:") + name + "{" + m.requests->labels_ + "} " + number(static_cast<double>(value(m))) + "\n";
+        });
     };
-    gauge("num_requests_running", "Requests in the running batch.", s.running);
-    gauge("num_requests_waiting", "Requests waiting to be admitted.", s.waiting);
-    gauge("kv_cache_usage_perc", "Fraction of KV-cache blocks in use (1 = full).", s.kv_usage);
-    counter("prompt_tokens_total", "Prompt tokens of admitted requests.", s.prompt_tokens);
-    counter("generation_tokens_total", "Generated tokens.", s.generation_tokens);
-    counter("prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache.", s.prefix_queries);
-    counter("prefix_cache_hits_total", "Prompt tokens found in the prefix cache.", s.prefix_hits);
-    counter("num_preemptions_total", "Sequences preempted for lack of KV cache.", s.preemptions);
+    const auto counter = [&](const char* name, const char* help, auto value) {
+        family(name, "counter", help, [&](const metrics_source& m) {
+            out += std::string("plinth:") + name + "{" + m.requests->labels_ + "} " + std::to_string(value(m)) + "\n";
+        });
+    };
+    gauge("model_loaded", "1 while the model is loaded.", [](const metrics_source& m) { return m.loaded ? 1 : 0; });
+    gauge("num_requests_running", "Requests in the running batch.", [](const metrics_source& m) { return m.running.running; });
+    gauge("num_requests_waiting", "Requests waiting to be admitted.", [](const metrics_source& m) { return m.running.waiting; });
+    gauge("kv_cache_usage_perc", "Fraction of KV-cache blocks in use (1 = full).", [](const metrics_source& m) { return m.running.kv_usage; });
+    // The scheduler's counters restart with each load of a model.
+    counter("prompt_tokens_total", "Prompt tokens of admitted requests.", [](const metrics_source& m) { return m.running.prompt_tokens; });
+    counter("generation_tokens_total", "Generated tokens.", [](const metrics_source& m) { return m.running.generation_tokens; });
+    counter("prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache.",
+            [](const metrics_source& m) { return m.running.prefix_queries; });
+    counter("prefix_cache_hits_total", "Prompt tokens found in the prefix cache.", [](const metrics_source& m) { return m.running.prefix_hits; });
+    counter("num_preemptions_total", "Sequences preempted for lack of KV cache.", [](const metrics_source& m) { return m.running.preemptions; });
 
-    std::lock_guard lock(mutex_);
-    header(out, "plinth:request_success_total", "counter", "Finished requests, by finish reason.");
-    for (int i = 0; i < 5; ++i)
-        out += "plinth:request_success_total{" + labels_ + ",finished_reason=\"" + finish_reason_name(finish_reason(i)) + "\"} " +
-               std::to_string(finished_[i]) + "\n";
-    const auto hist = [&](const char* name, const char* help, const histogram& h) {
-        header(out, std::string("plinth:") + name, "histogram", help);
-        h.render(out, std::string("plinth:") + name, labels_);
+    std::vector<std::unique_lock<std::mutex>> locks;
+    for (const auto& m : models) locks.emplace_back(m.requests->mutex_);
+    family("request_success_total", "counter", "Finished requests, by finish reason.", [&](const metrics_source& m) {
+        for (int i = 0; i < 5; ++i)
+            out += "plinth:request_success_total{" + m.requests->labels_ + ",finished_reason=\"" + finish_reason_name(finish_reason(i)) +
+                   "\"} " + std::to_string(m.requests->finished_[i]) + "\n";
+    });
+    const auto hist = [&](const char* name, const char* help, histogram metrics::*h) {
+        family(name, "histogram", help,
+               [&](const metrics_source& m) { (m.requests->*h).render(out, std::string("plinth:") + name, m.requests->labels_); });
     };
-    hist("time_to_first_token_seconds", "Time from arrival to the first generated token.", ttft_);
-    hist("inter_token_latency_seconds", "Time between successive generated tokens.", itl_);
-    hist("e2e_request_latency_seconds", "Time from arrival to the end of the request.", e2e_);
-    hist("request_queue_time_seconds", "Time a request waited before its first admission.", queue_);
+    hist("time_to_first_token_seconds", "Time from arrival to the first generated token.", &metrics::ttft_);
+    hist("inter_token_latency_seconds", "Time between successive generated tokens.", &metrics::itl_);
+    hist("e2e_request_latency_seconds", "Time from arrival to the end of the request.", &metrics::e2e_);
+    hist("request_queue_time_seconds", "Time a request waited before its first admission.", &metrics::queue_);
     return out;
 }
 

@@ -23,14 +23,27 @@ private:
     uint64_t count_ = 0;
 };
 
+class metrics;
+
+// One model's share of the page: its request metrics and its scheduler's counters (zero while
+// it is not loaded).
+struct metrics_source {
+    const metrics* requests;
+    scheduler_stats running;
+    bool loaded = false;
+};
+// The whole page: each metric family once, with one sample per model.
+std::string render_metrics(const std::vector<metrics_source>& models);
+
+// The request metrics of one model, kept across its loads.
 class metrics {
 public:
     explicit metrics(std::string model_name);
     // A request the scheduler finished (every accepted request, exactly once).
     void record(const completion_result& r);
-    std::string render(const scheduler_stats& s) const;
 
 private:
+    friend std::string render_metrics(const std::vector<metrics_source>& models);
     mutable std::mutex mutex_;
     std::string labels_;
     histogram ttft_, itl_, e2e_, queue_;

@@ -1,7 +1,6 @@
 #pragma once
 // What every connection of the server shares.
-#include "generation_job.hpp"
-#include "metrics.hpp"
+#include "model_pool.hpp"
 
 #include <plinth/config.hpp>
 
@@ -11,8 +10,7 @@
 namespace plinth::server {
 
 struct server_state {
-    const api_context& api;
-    metrics& stats;
+    model_pool& models;
     const server_settings& settings;
     std::atomic<uint64_t> next_serial{1};  // request ids
 };

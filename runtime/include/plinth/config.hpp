@@ -108,6 +108,24 @@ struct server_settings {
     uint32_t request_timeout = 600;          // seconds a request may take, from arrival
     uint32_t read_timeout = 30;              // seconds to receive one request (headers and body)
     uint64_t body_limit = 16ull << 20;       // bytes of a request body
+    uint64_t memory_budget = 0;              // bytes the loaded models may take together; 0: no limit
+    uint32_t keep_alive = 0;                 // seconds an idle model stays loaded; 0: until the budget needs it
+};
+
+// One model of a multi-model server (`models:`): what a request's `model` field names, where the
+// weights are, and the settings used each time it is loaded. Unset values fall back to the
+// top-level sections (model, backends.cpu, placement, server).
+struct served_model_settings {
+    std::string name;
+    std::string path;                        // a file (resolved against the config's folder) or, with from_store, a store name
+    bool from_store = false;
+    uint32_t context = 0;                    // 0: model.context, else the model's own
+    std::string chat_template;               // empty: model.chat_template, else the model's own
+    std::optional<placement_settings> placement;
+    std::optional<uint32_t> threads;         // the CPU backend's threads
+    uint32_t parallel = 0;                   // 0: server.parallel
+    uint32_t kv_tokens = 0;                  // 0: server.kv_tokens
+    source_location where;                   // the entry in the file
 };
 
 struct log_settings {
@@ -120,6 +138,7 @@ struct config {
     backend_settings backends;
     placement_settings placement;
     server_settings server;
+    std::vector<served_model_settings> models;  // `models:`, for plinth serve; empty: model.path alone
     log_settings log;
     std::string source_file;  // the file name given to the loader; empty for built-in defaults
 
