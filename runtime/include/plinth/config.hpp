@@ -110,6 +110,12 @@ struct server_settings {
     uint64_t body_limit = 16ull << 20;       // bytes of a request body
 };
 
+// The local model store of `plinth pull` (docs/models.md); the environment overrides these.
+struct store_settings {
+    std::string path;      // resolved against the config file's folder; empty = the default cache folder
+    std::string endpoint;  // a Hugging Face-compatible server, "https://..." or "http://..."; empty = huggingface.co
+};
+
 struct log_settings {
     std::string level = "info";  // trace|debug|info|warn|error|off
 };
@@ -120,6 +126,7 @@ struct config {
     backend_settings backends;
     placement_settings placement;
     server_settings server;
+    store_settings store;
     log_settings log;
     std::string source_file;  // the file name given to the loader; empty for built-in defaults
 
