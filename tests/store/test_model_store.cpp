@@ -94,9 +94,9 @@ TEST_CASE("resolve_model: an existing path wins, else the store name, else an er
     const fs::path local = t.root / "tiny-Q8_0";  // a file with the same name as a store name
     std::ofstream(local) << "x";
     CHECK(resolve_model(local.string(), t.root) == local);
-    CHECK_THROWS_WITH(resolve_model("no/such:Q4_0", t.root), Catch::Contains("neither a file nor a model in the store") &&
+    CHECK_THROWS_WITH(resolve_model("no/such:Q4_0", t.root), Catch::Contains("no such file, and no model in the store") &&
                                                                   Catch::Contains(t.root.string()));
-    CHECK_THROWS_WITH(resolve_model("x", t.root / "missing"), Catch::Contains("neither a file"));
+    CHECK_THROWS_WITH(resolve_model("x", t.root / "missing"), Catch::Contains("no such file, and no model in the store"));
 }
 
 TEST_CASE("the store root: PLINTH_STORE, then the config, then the XDG cache, then HOME", "[store][resolve]") {

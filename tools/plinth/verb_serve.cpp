@@ -61,7 +61,7 @@ int run_serve(const std::vector<std::string>& args) {
         so.max_running = settings.parallel;
         so.max_waiting = settings.queue;
         auto sched = std::make_unique<scheduler>(*m.eng, *m.tok, so);
-        const std::string path = !model.model.empty() ? model.model : s->config.model.path;
+        const std::string path = m.eng->file().path().string();
         // The chat template: --chat-template, else the model's own, else the built-in fallback.
         std::optional<chat_template> tmpl = choose_chat_template(m.eng->file(), chat_template_file.empty() ? s->config.model.chat_template : chat_template_file);
         spdlog::info("chat messages are rendered with {}", tmpl ? tmpl->name() : std::string("the built-in fallback format"));

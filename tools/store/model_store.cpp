@@ -156,8 +156,8 @@ fs::path resolve_model(const std::string& name_or_path, const fs::path& store_ro
     std::error_code ec;
     if (fs::exists(name_or_path, ec)) return name_or_path;
     if (const auto m = model_store(store_root).find(name_or_path)) return m->path();
-    throw std::runtime_error("'" + name_or_path + "' is neither a file nor a model in the store (" + store_root.string() +
-                             "); `plinth ls` lists the store, `plinth pull OWNER/REPO[:QUANT]` fetches a model");
+    throw std::runtime_error(name_or_path + ": cannot open: no such file, and no model in the store (" + store_root.string() +
+                             ") has that name; `plinth ls` lists the store, `plinth pull OWNER/REPO[:QUANT]` fetches a model");
 }
 
 }  // namespace plinth::store
