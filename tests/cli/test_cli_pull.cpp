@@ -58,7 +58,7 @@ std::vector<repo_file> split_parts(const hub_endpoint& hub, const fs::path& mode
 
 }  // namespace
 
-TEST_CASE("pull by repository, by quantization and a split model; ls, show, rm and run on the store", "[cli][pull]") {
+TEST_CASE("pull: by repository and by quantization and a split model whole; then ls and show and rm and run on the store", "[cli][pull]") {
     if (!have_nginx()) return;
     hub_endpoint hub;
     hub.add_repo("org/f32-GGUF", {{"stories260K.gguf", shared_model("stories260K.gguf"), ""}});
@@ -132,7 +132,7 @@ TEST_CASE("pull by repository, by quantization and a split model; ls, show, rm a
     CHECK(std::count(after.begin(), after.end(), '\n') == 3);
 }
 
-TEST_CASE("a pull cut by Ctrl-C resumes where it stopped, without fetching those bytes again", "[cli][pull]") {
+TEST_CASE("pull: a download cut by Ctrl-C resumes where it stopped without fetching those bytes again", "[cli][pull]") {
     if (!have_nginx()) return;
     hub_endpoint hub;
     const fs::path model = shared_model("stories260K.gguf");
@@ -181,7 +181,7 @@ TEST_CASE("a pull cut by Ctrl-C resumes where it stopped, without fetching those
     CHECK(bytes_sent < size - kept + 1024);
 }
 
-TEST_CASE("a file whose checksum does not match is refused and nothing is left in the store", "[cli][pull]") {
+TEST_CASE("pull: a file whose checksum does not match is refused and nothing is left in the store", "[cli][pull]") {
     if (!have_nginx()) return;
     hub_endpoint hub;
     hub.add_repo("org/bad-GGUF", {{"stories260K-Q4_0.gguf", shared_model("stories260K-Q4_0.gguf"), std::string(64, 'e')}});
@@ -192,7 +192,7 @@ TEST_CASE("a file whose checksum does not match is refused and nothing is left i
     CHECK_FALSE(fs::exists(hub.store() / "org"));
 }
 
-TEST_CASE("network, HTTP and listing errors are clear messages and exit 1", "[cli][pull]") {
+TEST_CASE("pull: network and HTTP and listing errors are clear messages and exit 1", "[cli][pull]") {
     if (!have_nginx()) return;
     hub_endpoint hub;
     hub.add_repo("org/tiny-GGUF", {{"stories260K-Q8_0.gguf", shared_model("stories260K-Q8_0.gguf"), ""}});

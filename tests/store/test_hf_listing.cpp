@@ -10,7 +10,7 @@ namespace {
 const std::string sha = "c4b0d0f1e2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d";
 }
 
-TEST_CASE("a listing gives files with their LFS checksum and size; folders are skipped", "[store][listing]") {
+TEST_CASE("store: a listing gives files with their LFS checksum and size; folders are skipped", "[store][listing]") {
     const std::string json = R"([
       {"type": "file", "oid": "1a2b", "size": 1519, "path": ".gitattributes"},
       {"type": "directory", "oid": "3c4d", "size": 0, "path": "sub"},
@@ -27,9 +27,9 @@ TEST_CASE("a listing gives files with their LFS checksum and size; folders are s
     CHECK(files[1].sha256 == sha);
 }
 
-TEST_CASE("an empty listing is no files", "[store][listing]") { CHECK(parse_listing("[]").empty()); }
+TEST_CASE("store: an empty listing is no files", "[store][listing]") { CHECK(parse_listing("[]").empty()); }
 
-TEST_CASE("malformed listings are refused with a clear message", "[store][listing]") {
+TEST_CASE("store: malformed listings are refused with a clear message", "[store][listing]") {
     CHECK_THROWS_WITH(parse_listing("[{\"type\": \"file\""), Catch::Contains("malformed") && Catch::Contains("not valid JSON"));
     CHECK_THROWS_WITH(parse_listing(""), Catch::Contains("not valid JSON"));
     CHECK_THROWS_WITH(parse_listing("<html>404</html>"), Catch::Contains("not valid JSON"));
@@ -42,7 +42,7 @@ TEST_CASE("malformed listings are refused with a clear message", "[store][listin
                       Catch::Contains("SHA-256"));
 }
 
-TEST_CASE("paths that would leave the store are refused", "[store][listing]") {
+TEST_CASE("store: paths that would leave the store are refused", "[store][listing]") {
     for (const char* path : {"../evil.gguf", "/etc/passwd", "a/../../b.gguf", "a//b.gguf", "./a.gguf", "a\\\\b.gguf", ""}) {
         const std::string json = std::string(R"([{"type": "file", "size": 1, "path": ")") + path + "\"}]";
         CHECK_THROWS_WITH(parse_listing(json), Catch::Contains("unsafe path"));

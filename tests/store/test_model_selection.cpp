@@ -22,7 +22,7 @@ std::vector<std::string> paths_of(const std::vector<remote_file>& files) {
 
 }  // namespace
 
-TEST_CASE("references are OWNER/REPO with an optional :QUANT or :FILE", "[store][selection]") {
+TEST_CASE("store: references are OWNER/REPO with an optional :QUANT or :FILE", "[store][selection]") {
     CHECK(parse_reference("ggml-org/gemma-3-1b-it-GGUF").repo == "ggml-org/gemma-3-1b-it-GGUF");
     CHECK(parse_reference("ggml-org/gemma-3-1b-it-GGUF").selector.empty());
     const auto r = parse_reference("a/b:Q4_K_M");
@@ -33,7 +33,7 @@ TEST_CASE("references are OWNER/REPO with an optional :QUANT or :FILE", "[store]
         CHECK_THROWS_AS(parse_reference(bad), std::invalid_argument);
 }
 
-TEST_CASE("split names: name-NNNNN-of-NNNNN.gguf", "[store][selection]") {
+TEST_CASE("store: split names: name-NNNNN-of-NNNNN.gguf", "[store][selection]") {
     const auto s = parse_split_name("dir/model-Q8_0-00002-of-00003.gguf");
     REQUIRE(s);
     CHECK(s->stem == "dir/model-Q8_0");
@@ -46,7 +46,7 @@ TEST_CASE("split names: name-NNNNN-of-NNNNN.gguf", "[store][selection]") {
     CHECK_FALSE(parse_split_name("-00001-of-00003.gguf"));
 }
 
-TEST_CASE("split parts are grouped into one model, in order; a missing part is an error", "[store][selection]") {
+TEST_CASE("store: split parts are grouped into one model, in order; a missing part is an error", "[store][selection]") {
     const auto models = group_models(repo({"README.md", "big-00002-of-00003.gguf", "small.gguf", "big-00003-of-00003.gguf",
                                            "big-00001-of-00003.gguf"}));
     REQUIRE(models.size() == 2);
@@ -55,7 +55,7 @@ TEST_CASE("split parts are grouped into one model, in order; a missing part is a
     CHECK_THROWS_WITH(group_models(repo({"big-00001-of-00003.gguf", "big-00003-of-00003.gguf"})), Catch::Contains("part 2 of 3"));
 }
 
-TEST_CASE("a quantization picks the one model whose file name contains it, ignoring case", "[store][selection]") {
+TEST_CASE("store: a quantization picks the one model whose file name contains it, ignoring case", "[store][selection]") {
     const auto files = repo({"m-Q4_K_M.gguf", "m-Q4_K_S.gguf", "m-Q8_0.gguf", "README.md", "m-f16-00001-of-00002.gguf", "m-f16-00002-of-00002.gguf"});
     CHECK(paths_of(select_model(files, "Q4_K_M")) == std::vector<std::string>{"m-Q4_K_M.gguf"});
     CHECK(paths_of(select_model(files, "q8_0")) == std::vector<std::string>{"m-Q8_0.gguf"});
@@ -65,7 +65,7 @@ TEST_CASE("a quantization picks the one model whose file name contains it, ignor
     CHECK_THROWS_WITH(select_model(files, "Q5_K_M"), Catch::Contains("no model") && Catch::Contains("m-Q8_0.gguf"));
 }
 
-TEST_CASE("a file picks its model; a split part picks every part", "[store][selection]") {
+TEST_CASE("store: a file picks its model; a split part picks every part", "[store][selection]") {
     const auto files = repo({"a/m-Q4_0.gguf", "b/m-Q4_0.gguf", "m-00001-of-00002.gguf", "m-00002-of-00002.gguf"});
     CHECK(paths_of(select_model(files, "b/m-Q4_0.gguf")) == std::vector<std::string>{"b/m-Q4_0.gguf"});
     CHECK(select_model(files, "m-00002-of-00002.gguf").size() == 2);
@@ -73,7 +73,7 @@ TEST_CASE("a file picks its model; a split part picks every part", "[store][sele
     CHECK_THROWS_WITH(select_model(files, "Q4_0"), Catch::Contains("several"));
 }
 
-TEST_CASE("a bare repository needs exactly one model", "[store][selection]") {
+TEST_CASE("store: a bare repository needs exactly one model", "[store][selection]") {
     CHECK(paths_of(select_model(repo({"README.md", "only.gguf"}), "")) == std::vector<std::string>{"only.gguf"});
     CHECK(select_model(repo({"x-00001-of-00002.gguf", "x-00002-of-00002.gguf"}), "").size() == 2);
     CHECK_THROWS_WITH(select_model(repo({"a.gguf", "b.gguf"}), ""), Catch::Contains("several models") && Catch::Contains("a.gguf") && Catch::Contains("b.gguf"));

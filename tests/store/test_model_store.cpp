@@ -45,7 +45,7 @@ struct scoped_env {
 
 }  // namespace
 
-TEST_CASE("a recorded model is listed and found by each of its names", "[store][names]") {
+TEST_CASE("store: a recorded model is listed and found by each of its names", "[store][names]") {
     temp_store t;
     t.add("org/tiny-GGUF", {"tiny-Q8_0.gguf"});
     t.add("org/tiny-GGUF", {"sub/tiny-Q4_0.gguf"});
@@ -69,7 +69,7 @@ TEST_CASE("a recorded model is listed and found by each of its names", "[store][
     CHECK_THROWS_WITH(t.store.find("org/tiny-GGUF"), Catch::Contains("several") && Catch::Contains("tiny-Q8_0.gguf") && Catch::Contains("tiny-Q4_0.gguf"));
 }
 
-TEST_CASE("removing a model deletes its files, its record and the folders left empty", "[store][names]") {
+TEST_CASE("store: removing a model deletes its files, its record and the folders left empty", "[store][names]") {
     temp_store t;
     const auto a = t.add("org/tiny-GGUF", {"sub/tiny-Q4_0.gguf"});
     t.add("org/other-GGUF", {"o.gguf"});
@@ -80,14 +80,14 @@ TEST_CASE("removing a model deletes its files, its record and the folders left e
     CHECK(fs::exists(t.root));
 }
 
-TEST_CASE("a damaged record is skipped, not fatal", "[store][names]") {
+TEST_CASE("store: a damaged record is skipped, not fatal", "[store][names]") {
     temp_store t;
     t.add("org/tiny-GGUF", {"tiny-Q8_0.gguf"});
     std::ofstream(t.root / "org/tiny-GGUF/x.gguf.plinth.json") << "{not json";
     CHECK(t.store.list().size() == 1);
 }
 
-TEST_CASE("resolve_model: an existing path wins, else the store name, else an error naming both", "[store][resolve]") {
+TEST_CASE("store: resolve_model: an existing path wins, else the store name, else an error naming both", "[store][resolve]") {
     temp_store t;
     t.add("org/tiny-GGUF", {"tiny-Q8_0.gguf"});
     CHECK(resolve_model("org/tiny-GGUF:Q8_0", t.root) == t.root / "org/tiny-GGUF/tiny-Q8_0.gguf");
@@ -99,7 +99,7 @@ TEST_CASE("resolve_model: an existing path wins, else the store name, else an er
     CHECK_THROWS_WITH(resolve_model("x", t.root / "missing"), Catch::Contains("no such file, and no model in the store"));
 }
 
-TEST_CASE("the store root: PLINTH_STORE, then the config, then the XDG cache, then HOME", "[store][resolve]") {
+TEST_CASE("store: the store root: PLINTH_STORE, then the config, then the XDG cache, then HOME", "[store][resolve]") {
     plinth::config config;
     scoped_env store("PLINTH_STORE", nullptr), xdg("XDG_CACHE_HOME", nullptr), home("HOME", "/home/u");
     CHECK(default_root(config) == "/home/u/.cache/plinth/models");
@@ -116,7 +116,7 @@ TEST_CASE("the store root: PLINTH_STORE, then the config, then the XDG cache, th
     CHECK_THROWS_WITH(default_root(config), Catch::Contains("PLINTH_STORE"));
 }
 
-TEST_CASE("the endpoint: PLINTH_HF_ENDPOINT, then the config, then huggingface.co", "[store][resolve]") {
+TEST_CASE("store: the endpoint: PLINTH_HF_ENDPOINT, then the config, then huggingface.co", "[store][resolve]") {
     plinth::config config;
     scoped_env e("PLINTH_HF_ENDPOINT", nullptr);
     CHECK(default_endpoint(config) == "https://huggingface.co");
@@ -126,7 +126,7 @@ TEST_CASE("the endpoint: PLINTH_HF_ENDPOINT, then the config, then huggingface.c
     CHECK(default_endpoint(config) == "http://127.0.0.1:9");
 }
 
-TEST_CASE("the config's store section is validated with positions", "[store][config]") {
+TEST_CASE("store: the config's store section is validated with positions", "[store][config]") {
     const auto cfg = plinth::load_config_text("store:\n  path: models\n  endpoint: https://hf-mirror.example/\n", "c.yaml", "/etc/plinth");
     CHECK(cfg.store.path == "/etc/plinth/models");
     CHECK(cfg.store.endpoint == "https://hf-mirror.example");

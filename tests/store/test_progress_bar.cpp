@@ -10,7 +10,7 @@
 
 using namespace plinth::store;
 
-TEST_CASE("sizes and durations", "[store][progress]") {
+TEST_CASE("store: sizes and durations", "[store][progress]") {
     CHECK(format_size(0) == "0 B");
     CHECK(format_size(1023) == "1023 B");
     CHECK(format_size(1536) == "1.5 KiB");
@@ -23,7 +23,7 @@ TEST_CASE("sizes and durations", "[store][progress]") {
     CHECK(format_duration(1.0 / 0.0) == "--");
 }
 
-TEST_CASE("the terminal bar shows the fraction, the sizes, the rate and the time left", "[store][progress]") {
+TEST_CASE("store: the terminal bar shows the fraction, the sizes, the rate and the time left", "[store][progress]") {
     CHECK(format_bar("m.gguf", 0, 1000, 0, 10) == "m.gguf  [>         ]   0%  0 B/1000 B  -- B/s  -- left");
     CHECK(format_bar("m.gguf", 500, 1000, 100, 10) == "m.gguf  [=====>    ]  50%  500 B/1000 B  100 B/s  5s left");
     CHECK(format_bar("m.gguf", 1000, 1000, 100, 10) == "m.gguf  [==========] 100%  1000 B/1000 B  100 B/s  0s left");
@@ -31,12 +31,12 @@ TEST_CASE("the terminal bar shows the fraction, the sizes, the rate and the time
     CHECK(format_bar("m", 2000, 1000, 1, 4) == "m  [====] 100%  2.0 KiB/1000 B  1 B/s  0s left");  // more than announced: no overflow
 }
 
-TEST_CASE("the plain line says the same in words", "[store][progress]") {
+TEST_CASE("store: the plain line says the same in words", "[store][progress]") {
     CHECK(format_line("m.gguf", 256, 1024, 64) == "m.gguf: 25% (256 B of 1.0 KiB), 64 B/s, 12s left");
     CHECK(format_line("m.gguf", 256, 0, 0) == "m.gguf: ?% (256 B of ?), -- B/s, -- left");
 }
 
-TEST_CASE("off a terminal the reporter prints whole lines: at the start and at the end", "[store][progress]") {
+TEST_CASE("store: off a terminal the reporter prints whole lines: at the start and at the end", "[store][progress]") {
     char* text = nullptr;
     std::size_t size = 0;
     std::FILE* out = open_memstream(&text, &size);
@@ -55,7 +55,7 @@ TEST_CASE("off a terminal the reporter prints whole lines: at the start and at t
     CHECK(std::count(printed.begin(), printed.end(), '\n') == 2);
 }
 
-TEST_CASE("on a terminal the reporter redraws one line and ends it", "[store][progress]") {
+TEST_CASE("store: on a terminal the reporter redraws one line and ends it", "[store][progress]") {
     char* text = nullptr;
     std::size_t size = 0;
     std::FILE* out = open_memstream(&text, &size);
