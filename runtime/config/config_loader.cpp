@@ -406,7 +406,7 @@ private:
                             describe(root));
             return;
         }
-        for (const auto& e : entries(root, section{}, {"plugins", "model", "models", "backends", "placement", "server", "log"})) {
+        for (const auto& e : entries(root, section{}, {"plugins", "model", "models", "backends", "placement", "server", "store", "log"})) {
             if (e.key == "plugins") walk_plugins(e.value, cfg);
             else if (e.key == "models") walk_models(e.value, cfg);
             else if (e.key == "model") walk_model(e.value, cfg);
@@ -415,7 +415,29 @@ private:
                 if (walk_placement(e.value, cfg.placement)) cfg.set_by_file.insert("placement");
             }
             else if (e.key == "server") walk_server(e.value, cfg);
+            else if (e.key == "store") walk_store(e.value, cfg);
             else if (e.key == "log") walk_log(e.value, cfg);
+        }
+    }
+
+    // store: where `plinth pull` keeps models and which server it asks.
+    void walk_store(const YAML::Node& node, config& cfg) {
+        if (!is_section(node, "store")) return;
+        for (const auto& e : entries(node, section{"store", {}, {}}, {"path", "endpoint"})) {
+            if (e.value.IsNull()) continue;
+            auto text = string(e.value, e.key);
+            if (!text) continue;
+            if (e.key == "path") {
+                cfg.store.path = resolve(*text);
+            } else {
+                if (text->rfind("https://", 0) != 0 && text->rfind("http://", 0) != 0) {
+                    error(e.value, "'endpoint' must be a URL starting with https:// or http://, got " + shown(*text));
+                    continue;
+                }
+                while (text->size() > 8 && text->back() == '/') text->pop_back();
+                cfg.store.endpoint = *text;
+            }
+            cfg.set_by_file.insert("store." + e.key);
         }
     }
 

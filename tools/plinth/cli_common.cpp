@@ -11,6 +11,8 @@
 #include <plinth/error.hpp>
 #include <plinth/logging.hpp>
 
+#include <store/model_store.hpp>
+
 #include <iostream>
 
 namespace boost {
@@ -136,6 +138,15 @@ void catch_interrupts() {
 
 void check_interrupted() {
     if (interrupt_flag) throw interrupted();
+}
+
+bool interrupt_requested() { return interrupt_flag != 0; }
+
+std::string resolve_model_argument(const plinth::config& config, const std::string& model) {
+    if (model.empty()) return config.model.path;
+    std::error_code ec;
+    if (std::filesystem::exists(model, ec)) return model;  // before default_root, which may need HOME
+    return store::resolve_model(model, store::default_root(config)).string();
 }
 
 int guarded(const std::string& verb_name, const std::function<int()>& body) {

@@ -66,11 +66,17 @@ plinth::config load_config_and_logging(const common_options& common);
 // itself is written beside its final path and moved over it only when complete.
 std::filesystem::path output_path(const std::string& out, bool force);
 
+// The model file a verb's MODEL argument (-m) names: an existing path as given, else a model of the
+// store (docs/models.md); an empty argument means the config's model.path. Every verb that reads
+// a model goes through here. Throws std::runtime_error naming both possibilities.
+std::string resolve_model_argument(const plinth::config& config, const std::string& model);
+
 // Ctrl-C or SIGTERM while a verb writes a file: the handler only raises a flag; long loops call
 // check_interrupted(), which throws `interrupted`, so the writer discards its partial file and the
 // verb exits 130.
 void catch_interrupts();
 void check_interrupted();
+bool interrupt_requested();  // the same flag, for code that stops by itself (a download)
 struct interrupted : std::runtime_error {
     interrupted() : std::runtime_error("interrupted; nothing was written") {}
 };

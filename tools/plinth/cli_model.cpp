@@ -18,7 +18,7 @@ void add_sampling_options(po::options_description& options, sampling_settings& s
 
 void add_model_options(po::options_description& options, model_options& model) {
     options.add_options()
-        ("model,m", po::value(&model.model)->value_name("MODEL"), "model file (default: the config's model.path)")
+        ("model,m", po::value(&model.model)->value_name("MODEL"), "model file or store name (default: the config's model.path)")
         ("ctx-size,c", po::value(&model.context)->value_name("N"), "context size in tokens (default: config, else the model's, at most 4096)")
         ("threads,t", po::value(&model.threads)->value_name("N"), "CPU threads (default: config, else physical cores)")
         ("device", po::value(&model.device)->value_name("ID"), "run everything on this device, e.g. vulkan:0 (overrides the config's placement)")
@@ -26,15 +26,13 @@ void add_model_options(po::options_description& options, model_options& model) {
         ("show-placement", po::bool_switch(&model.show_placement), "print the placement plan to stderr before running");
 }
 
-std::string resolve_model_path(const std::string& name_or_path, const plinth::config&) { return name_or_path; }
-
 loaded_model load_model(const session& s, const model_options& flags, uint32_t kv_sequences, uint32_t kv_tokens) {
     return load_model(s.host, s.config, flags, kv_sequences, kv_tokens);
 }
 
 loaded_model load_model(const plugin_host& host, const plinth::config& config, const model_options& flags, uint32_t kv_sequences,
                         uint32_t kv_tokens) {
-    const std::string path = !flags.model.empty() ? flags.model : config.model.path;
+    const std::string path = resolve_model_argument(config, flags.model);
     if (path.empty()) throw po::error("no model given: pass -m MODEL or set model.path in --config");
     engine_options options;
     options.context = flags.context ? flags.context : config.model.context;

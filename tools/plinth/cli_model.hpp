@@ -26,9 +26,6 @@ void add_model_options(po::options_description& options, model_options& model);
 // --temp, --top-k, --top-p, --min-p, --repeat-penalty, --seed.
 void add_sampling_options(po::options_description& options, sampling_settings& sampling);
 
-// The model file a -m argument or a config names.
-std::string resolve_model_path(const std::string& name_or_path, const plinth::config& config);
-
 struct loaded_model {
     std::unique_ptr<engine> eng;
     std::unique_ptr<tokenizer> tok;

@@ -21,6 +21,10 @@ int run_make_model(const std::vector<std::string>& args);
 int run_serve(const std::vector<std::string>& args);
 int run_template(const std::vector<std::string>& args);
 int run_ps(const std::vector<std::string>& args);
+int run_pull(const std::vector<std::string>& args);
+int run_ls(const std::vector<std::string>& args);
+int run_rm(const std::vector<std::string>& args);
+int run_show(const std::vector<std::string>& args);
 
 const std::vector<verb>& verbs() {
     static const std::vector<verb> table = {
@@ -34,6 +38,10 @@ const std::vector<verb>& verbs() {
         {"bench", "prefill and decode speed, load time and peak memory", run_bench},
         {"plugins", "list every plugin found: loaded, disabled or refused (and why)", run_plugins},
         {"devices", "list the devices of every loaded backend", run_devices},
+        {"pull", "fetch a GGUF model from Hugging Face into the local store", run_pull},
+        {"ls", "list the models in the local store", run_ls},
+        {"show", "where a stored model came from, and what inspect says about it", run_show},
+        {"rm", "delete a model from the local store", run_rm},
         {"inspect", "show a model file's architecture, shape and weight types", run_inspect},
         {"quantize", "rewrite a model with its weights in another type (Q4_K_M, Q8_0, ...)", run_quantize},
         {"make-model", "write a Llama model of any shape with random weights", run_make_model},

@@ -124,7 +124,7 @@ int run_inspect(const std::vector<std::string>& args) {
         bool tensors = false, json = false;
         po::options_description options("options");
         options.add_options()
-            ("model,m", po::value(&model_path)->value_name("MODEL"), "model file (also the first positional argument)")
+            ("model,m", po::value(&model_path)->value_name("MODEL"), "model file or store name (also the first positional argument)")
             ("tensors", po::bool_switch(&tensors), "add the tensor table")
             ("json", po::bool_switch(&json), "machine-readable output");
         add_common_options(options, common);
@@ -132,7 +132,7 @@ int run_inspect(const std::vector<std::string>& args) {
         positional.add("model", 1);
         if (!parse_arguments("inspect", "MODEL [--tensors] [--json] [options]", args, options, positional, common)) return 0;
         auto s = open_session(common);
-        if (model_path.empty()) model_path = s->config.model.path;
+        model_path = resolve_model_argument(s->config, model_path);
         if (model_path.empty()) throw po::error("no model given: pass MODEL or set model.path in --config");
 
         const auto file = model_file::open(s->host, model_path);

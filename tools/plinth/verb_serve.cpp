@@ -124,15 +124,18 @@ int run_serve(const std::vector<std::string>& args) {
                 !chat_template_file.empty())
                 throw po::error("with a models list (config or --models-dir), set -m, -c, -t, --device, --placement and --chat-template "
                                 "per model in the config's models: entries");
-            for (const auto& m : models)
+            // A file or store name that is not there fails now, not on the first request.
+            for (const auto& m : models) {
                 if (!m.from_store && !std::filesystem::is_regular_file(m.path))
                     throw po::error("model '" + m.name + "': no such model file: " + m.path);
+                if (m.from_store) resolve_model_argument(s->config, m.path);
+            }
             po_options.memory_budget = settings.memory_budget;
             po_options.keep_alive = std::chrono::seconds(settings.keep_alive);
             loader = [&s, &settings](const served_model_settings& m) {
                 const plinth::config c = config_for(s->config, m);
                 model_options flags;
-                flags.model = resolve_model_path(m.path, c);
+                flags.model = m.path;  // load_model resolves store names
                 const uint32_t slots = m.parallel ? m.parallel : settings.parallel;
                 auto lm = load_model(s->host, c, flags, slots, m.kv_tokens ? m.kv_tokens : settings.kv_tokens);
                 std::optional<chat_template> tmpl = choose_chat_template(lm.eng->file(), c.model.chat_template);
@@ -146,7 +149,7 @@ int run_serve(const std::vector<std::string>& args) {
             // By default every slot may hold a whole context: the KV cache is the context times the
             // slots. A smaller cache is shared as needed (sequences wait, or are preempted and recomputed).
             auto m = load_model(*s, model, settings.parallel, settings.kv_tokens);
-            const std::string path = !model.model.empty() ? model.model : s->config.model.path;
+            const std::string path = m.eng->file().path().string();
             // The chat template: --chat-template, else the model's own, else the built-in fallback.
             std::optional<chat_template> tmpl =
                 choose_chat_template(m.eng->file(), chat_template_file.empty() ? s->config.model.chat_template : chat_template_file);

@@ -87,7 +87,7 @@ int run_template(const std::vector<std::string>& args) {
             name = files[0];
         } else {
             auto s = open_session(common);
-            const auto file = model_file::open(s->host, model);
+            const auto file = model_file::open(s->host, resolve_model_argument(s->config, model));
             const std::string key = variant.empty() ? "tokenizer.chat_template" : "tokenizer.chat_template." + variant;
             auto text = file->get_string(key);
             if (!text) throw plinth::error(model + " has no chat template (no '" + key + "' in its metadata)");

@@ -35,7 +35,7 @@ int run_tokenize(const std::vector<std::string>& args) {
             if (!given) throw po::error("no text: pass -p TEXT or -f FILE");
         }
         auto s = open_session(common);
-        if (model.empty()) model = s->config.model.path;
+        model = resolve_model_argument(s->config, model);
         if (model.empty()) throw po::error("no model given: pass -m MODEL");
         const auto f = model_file::open(s->host, model);
         const auto tok = tokenizer::from_model(*f);

@@ -128,6 +128,12 @@ struct served_model_settings {
     source_location where;                   // the entry in the file
 };
 
+// The local model store of `plinth pull` (docs/models.md); the environment overrides these.
+struct store_settings {
+    std::string path;      // resolved against the config file's folder; empty = the default cache folder
+    std::string endpoint;  // a Hugging Face-compatible server, "https://..." or "http://..."; empty = huggingface.co
+};
+
 struct log_settings {
     std::string level = "info";  // trace|debug|info|warn|error|off
 };
@@ -139,6 +145,7 @@ struct config {
     placement_settings placement;
     server_settings server;
     std::vector<served_model_settings> models;  // `models:`, for plinth serve; empty: model.path alone
+    store_settings store;
     log_settings log;
     std::string source_file;  // the file name given to the loader; empty for built-in defaults
 
