@@ -588,8 +588,23 @@ private:
 
     void walk_model(const YAML::Node& node, config& cfg) {
         if (!is_section(node, "model")) return;
-        for (const auto& e : entries(node, section{"model", {}, {}}, {"path", "context", "chat_template"})) {
+        std::optional<YAML::Node> first_source;  // path or store: one of them
+        for (const auto& e : entries(node, section{"model", {}, {}}, {"path", "store", "context", "chat_template"})) {
             if (e.value.IsNull()) continue;
+            if (e.key == "path" || e.key == "store") {
+                if (first_source) {
+                    error(e.key_node, "'model' takes one of 'path' (a file) or 'store' (a store name), not both");
+                    continue;
+                }
+                first_source = e.key_node;
+            }
+            if (e.key == "store") {
+                if (auto name = string(e.value, e.key)) {
+                    cfg.model.store = *name;
+                    cfg.set_by_file.insert("model.store");
+                }
+                continue;
+            }
             if (e.key == "chat_template") {
                 if (auto path = string(e.value, e.key)) {
                     cfg.model.chat_template = resolve(*path);

@@ -6,6 +6,8 @@
 #include "cli.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 using namespace plinth::test;
 
@@ -48,5 +50,31 @@ TEST_CASE("an installed plinth swaps backends by plugin file alone", "[cli][inst
     CHECK(hybrid.exit_code == 1);
     CHECK_THAT(hybrid.err, Catch::Contains("device 'vulkan:0' needs the 'vulkan' backend plugin, which is not loaded"));
     CHECK(hybrid.out.empty());
+    std::filesystem::remove_all(prefix);
+}
+
+TEST_CASE("the installed example configs name a store model, not the repository's ../shared", "[cli][install]") {
+    const auto prefix = std::filesystem::temp_directory_path() / ("plinth-install-configs-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(prefix);
+    const auto install = run_command(shell_quote(PLINTH_CMAKE) + " --install " + shell_quote(PLINTH_BUILD_DIR) +
+                                     " --prefix " + shell_quote(prefix.string()));
+    REQUIRE(install.exit_code == 0);
+    const auto configs = prefix / "share" / "plinth" / "configs";
+    const std::string empty_store = (prefix / "empty-store").string();
+    int count = 0;
+    for (const auto& e : std::filesystem::directory_iterator(configs)) {
+        ++count;
+        std::ifstream in(e.path());
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        INFO(e.path().string());
+        CHECK(text.find("shared") == std::string::npos);
+        CHECK_THAT(text, Catch::Contains("store: Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M"));
+        // Before the model is pulled, validating says how to get it.
+        const auto v = run_command("env -u PLINTH_PLUGIN_PATH PLINTH_STORE=" + shell_quote(empty_store) + " " +
+                                   shell_quote((prefix / "bin" / "plinth").string()) + " config validate " + shell_quote(e.path().string()));
+        CHECK(v.exit_code == 1);
+        CHECK_THAT(v.err, Catch::Contains("`plinth pull Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M` fetches it"));
+    }
+    CHECK(count == 5);
     std::filesystem::remove_all(prefix);
 }

@@ -143,7 +143,7 @@ void check_interrupted() {
 bool interrupt_requested() { return interrupt_flag != 0; }
 
 std::string resolve_model_argument(const plinth::config& config, const std::string& model) {
-    if (model.empty()) return config.model.path;
+    if (model.empty()) return config.model.store.empty() ? config.model.path : store::resolve_model(config.model.store, store::default_root(config)).string();
     std::error_code ec;
     if (std::filesystem::exists(model, ec)) return model;  // before default_root, which may need HOME
     return store::resolve_model(model, store::default_root(config)).string();

@@ -67,7 +67,7 @@ plinth::config load_config_and_logging(const common_options& common);
 std::filesystem::path output_path(const std::string& out, bool force);
 
 // The model file a verb's MODEL argument (-m) names: an existing path as given, else a model of the
-// store (docs/models.md); an empty argument means the config's model.path. Every verb that reads
+// store (docs/models.md); an empty argument means the config's model.path or model.store. Every verb that reads
 // a model goes through here. Throws std::runtime_error naming both possibilities.
 std::string resolve_model_argument(const plinth::config& config, const std::string& model);
 

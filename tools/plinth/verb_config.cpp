@@ -1,6 +1,8 @@
 // plinth config validate FILE...: check deployment files without running anything.
 #include "cli_common.hpp"
 
+#include <store/model_store.hpp>
+
 #include <filesystem>
 
 #include <iostream>
@@ -15,6 +17,19 @@ std::vector<std::string> what_is_missing(const plinth::config& cfg) {
     const std::string where = cfg.source_file + ": ";
     if (!cfg.model.path.empty() && !std::filesystem::is_regular_file(cfg.model.path))
         problems.push_back(where + "model.path: " + cfg.model.path + " is not a file");
+    // A store name must be in this machine's store (plinth pull puts it there).
+    const auto check_store = [&](const std::string& name, const std::string& at) {
+        try {
+            store::resolve_model(name, store::default_root(cfg));
+        } catch (const std::exception&) {
+            problems.push_back(at + name + " is not in the model store here (" + store::default_root(cfg).string() + "): `plinth pull " +
+                               name + "` fetches it");
+        }
+    };
+    if (!cfg.model.store.empty()) check_store(cfg.model.store, where + "model.store: ");
+    for (const auto& m : cfg.models)
+        if (m.from_store)
+            check_store(m.path, m.where.file + ":" + std::to_string(m.where.line) + ":" + std::to_string(m.where.column) + ": model '" + m.name + "': ");
     for (const auto& m : cfg.models)
         if (!m.from_store && !std::filesystem::is_regular_file(m.path))
             problems.push_back(m.where.file + ":" + std::to_string(m.where.line) + ":" + std::to_string(m.where.column) + ": model '" +

@@ -34,6 +34,7 @@ struct plugin_settings {
 
 struct model_settings {
     std::string path;       // resolved against the config file's folder; empty = not given
+    std::string store;      // a model store name instead of a file (`plinth pull`); empty = not given
     uint32_t context = 0;   // 0 = the model's own context length
     std::string chat_template;  // a Jinja file for chat front ends (resolved like path); empty = the model's own
 };
