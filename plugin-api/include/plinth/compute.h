@@ -59,7 +59,9 @@
  *   weight 1; otherwise rescale 1, weight exp(s - M). The accumulator acc of V rows: when
  *   rescale != 1, acc = acc * rescale; then acc = fma(v, weight, acc); over an F16 cache acc is
  *   F16 and both results are rounded to F16 (F16(acc * rescale), F16(fma(v, weight, acc))).
- *   sum = fma(sum, rescale, weight). dst = acc * (1 / sum). Over an F32 cache the same in float.
+ *   sum = sum * rescale + weight, two float roundings (not one fused multiply-add: the reference
+ *   and every backend so far round the product first). dst = acc * (1 / sum). Over an F32 cache
+ *   the same in float.
  *   Within 1e-6 relative + 1e-6 of the largest |value|; over an F16 cache plus 2^-11 of max|V|
  *   (a float-rounding difference in a weight may move one F16 rounding of acc by a step).
  * GEGLU: dst = g(x) * u with g(x) = F16(gelu(F16(x))) for -10 < x < 10, x for x >= 10 and 0
@@ -94,7 +96,10 @@ typedef struct plinth_tensor {
     uint64_t offset;   /* bytes into the buffer */
 } plinth_tensor;
 
-/* Shapes below are written [shape0, shape1, ...]; T = tokens in the batch; "row" = shape0. */
+/* Shapes below are written [shape0, shape1, ...]; T = tokens in the batch; "row" = shape0.
+ * Every tensor is dense with no strides: shape0 varies fastest, so element (i0, i1, i2, i3) is at
+ * ((i3 * shape2 + i2) * shape1 + i1) * shape0 + i0, and a quantized row is shape0 / block-size
+ * whole blocks (weight_types.h). A shape written with fewer dimensions has the rest 1. */
 typedef enum plinth_op {
     /* dst[:, t] = src0[:, src1[t]] as F32. src0 [n, rows] any type; src1 I32 [T]; dst F32 [n, T]. */
     PLINTH_OP_GET_ROWS = 1,
@@ -122,7 +127,8 @@ typedef enum plinth_op {
      * dst is src1 (updated in place). */
     PLINTH_OP_KV_STORE = 8,
     /* Causal attention with grouped-query heads over the paged KV cache.
-     * src0 q F32 [head_dim, heads, T]; src1 K cache, src2 V cache [head_dim * kv_heads, slots];
+     * src0 q F32 [head_dim, heads, T], or the same elements as [head_dim * heads, T] (one row per
+     * token: both layouts are the same bytes); src1 K cache, src2 V cache [head_dim * kv_heads, slots];
      * src3 I32 positions [T]; src4 I32 sequence row of each token [T]; src5 I32 block table
      * [max_blocks, sequences]: the slot of position p of sequence s is
      * table[s][p / block] * block + p % block. Token t attends to positions 0..positions[t] of its
