@@ -59,6 +59,20 @@ plinth_status device_info(uint32_t device, plinth_device_info* out, plinth_messa
     return PLINTH_OK;
 }
 
+// What set_option takes (compute.cpp applies them), for the host's checks and listings.
+const plinth_option_info* options(uint32_t* count) {
+    static const char* const simd_levels[] = {"auto", "avx512", "avx2", "neon", "scalar", nullptr};
+    static const plinth_option_info list[] = {
+        {sizeof(plinth_option_info), PLINTH_OPTION_INTEGER, "threads", "worker threads of the CPU kernels", "the physical cores", 1, 4096,
+         nullptr},
+        {sizeof(plinth_option_info), PLINTH_OPTION_CHOICE, "simd",
+         "the kernels' instruction set: auto is the best this CPU runs; a lower level is for comparing or working around a kernel",
+         "auto", 0, 0, simd_levels},
+    };
+    *count = sizeof(list) / sizeof(list[0]);
+    return list;
+}
+
 const plinth_backend_api backend_api = [] {
     plinth_backend_api api{};
     api.struct_size = sizeof(api);
@@ -74,6 +88,7 @@ const plinth_backend_api backend_api = [] {
     api.set_option = set_option;
     api.supports_node = supports_node;
     api.graph_compute = graph_compute;
+    api.options = options;
     return api;
 }();
 

@@ -118,6 +118,22 @@ plinth_status api_buffer_download(plinth_buffer b, uint64_t offset, void* dst, u
     }
 }
 
+// What set_option takes (vulkan_graph.cpp applies them), for the host's checks and listings.
+const plinth_option_info* options(uint32_t* count) {
+    static const char* const staging_values[] = {"auto", "always", nullptr};
+    static const char* const float64_values[] = {"auto", "off", nullptr};
+    static const plinth_option_info list[] = {
+        {sizeof(plinth_option_info), PLINTH_OPTION_CHOICE, "staging",
+         "always: every upload and download goes through the staging buffer, even where device memory maps (for testing that path)",
+         "auto", 0, 0, staging_values},
+        {sizeof(plinth_option_info), PLINTH_OPTION_CHOICE, "float64",
+         "off: run the shaders built without doubles, as devices without shaderFloat64 always do (for working around a driver)", "auto",
+         0, 0, float64_values},
+    };
+    *count = sizeof(list) / sizeof(list[0]);
+    return list;
+}
+
 const plinth_backend_api backend_api = [] {
     plinth_backend_api api{};
     api.struct_size = sizeof(api);
@@ -133,6 +149,7 @@ const plinth_backend_api backend_api = [] {
     api.set_option = set_option;
     api.supports_node = supports_node;
     api.graph_compute = graph_compute;
+    api.options = options;
     return api;
 }();
 

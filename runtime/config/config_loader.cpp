@@ -30,7 +30,6 @@ constexpr int64_t max_threads = 1024;
 constexpr std::size_t max_pattern_length = 512;
 const std::vector<std::string_view> log_levels{"trace", "debug", "info", "warn", "error", "off"};
 // The CPU backend's kernel levels (its 'simd' option); whether this CPU runs one is the backend's call.
-const std::vector<std::string_view> simd_levels{"auto", "avx512", "avx2", "neon", "scalar"};
 
 struct position {
     int line = 0;
@@ -638,43 +637,58 @@ private:
         return std::nullopt;
     }
 
+    // backends: one map of options per backend plugin, kept as text with positions. Which
+    // plugins and options exist, and what values they take, the plugins themselves declare: that
+    // is checked once they are loaded.
     void walk_backends(const YAML::Node& node, config& cfg) {
         if (!is_section(node, "backends")) return;
-        const section where{"backends", {}, "only the 'cpu' and 'vulkan' backends have settings in this version"};
-        for (const auto& e : entries(node, where, {"cpu", "vulkan"})) {
-            if (e.key == "vulkan") {
-                walk_vulkan(e.value, cfg);
+        if (node.IsNull()) return;
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            const YAML::Node key = it->first, value = it->second;
+            if (!key.IsScalar() || !is_plugin_name(key.Scalar())) {
+                error(key, "keys of 'backends' must be backend plugin names such as cpu, got " + describe(key));
                 continue;
             }
-            if (!is_section(e.value, "cpu")) continue;
-            for (const auto& c : entries(e.value, section{"backends.cpu", {}, {}}, {"threads", "simd"})) {
-                if (c.value.IsNull()) continue;
-                if (c.key == "simd") {
-                    if (auto level = choice(c.value, c.key, simd_levels)) {
-                        cfg.backends.cpu.simd = *level;
-                        cfg.set_by_file.insert("backends.cpu.simd");
-                    }
-                    continue;
-                }
-                const std::string range = "between 1 and " + std::to_string(max_threads);
-                if (auto threads = integer(c.value, quoted_name(c.key), 1, max_threads, range)) {
-                    cfg.backends.cpu.threads = static_cast<uint32_t>(*threads);
-                    cfg.set_by_file.insert("backends.cpu.threads");
-                }
+            const std::string name = key.Scalar();
+            const std::string dotted = "backends." + name;
+            if (cfg.backends.count(name)) {
+                error(key, "duplicate key " + quoted_name(name) + " in 'backends'");
+                continue;
             }
+            backend_section section_settings;
+            section_settings.at = located(key);
+            if (!is_section(value, dotted)) continue;
+            if (!value.IsNull())
+                for (auto o = value.begin(); o != value.end(); ++o) {
+                    const YAML::Node option = o->first, setting = o->second;
+                    if (!option.IsScalar() || !is_plugin_name(option.Scalar())) {
+                        error(option, "keys of " + quoted_name(dotted) + " must be option names, got " + describe(option));
+                        continue;
+                    }
+                    if (setting.IsNull()) continue;
+                    if (!setting.IsScalar()) {
+                        error(setting, quoted_name(option.Scalar()) + " must be a single value, got " + describe(setting));
+                        continue;
+                    }
+                    if (section_settings.options.count(option.Scalar())) {
+                        error(option, "duplicate key " + quoted_name(option.Scalar()) + " in " + quoted_name(dotted));
+                        continue;
+                    }
+                    section_settings.options[option.Scalar()] = backend_option_setting{setting.Scalar(), located(option), located(setting)};
+                    cfg.set_by_file.insert(dotted + "." + option.Scalar());
+                }
+            cfg.backends.emplace(name, std::move(section_settings));
         }
     }
 
-    // backends.vulkan: the Vulkan plugin's options, each "auto" or its one other value.
-    void walk_vulkan(const YAML::Node& node, config& cfg) {
-        if (!is_section(node, "vulkan")) return;
-        for (const auto& c : entries(node, section{"backends.vulkan", {}, {}}, {"staging", "float64"})) {
-            if (c.value.IsNull()) continue;
-            auto value = choice(c.value, c.key, {"auto", c.key == "staging" ? "always" : "off"});
-            if (!value) continue;
-            (c.key == "staging" ? cfg.backends.vulkan.staging : cfg.backends.vulkan.float64) = *value;
-            cfg.set_by_file.insert("backends.vulkan." + c.key);
-        }
+    source_location located(const YAML::Node& node) const {
+        const position p = position_of(node.Mark());
+        return source_location{file_, p.line, p.column};
+    }
+
+    static bool is_plugin_name(const std::string& s) {
+        if (s.empty() || s[0] < 'a' || s[0] > 'z') return false;
+        return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
     }
 
     void walk_log(const YAML::Node& node, config& cfg) {

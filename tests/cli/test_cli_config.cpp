@@ -40,6 +40,26 @@ TEST_CASE("plinth config validate reports broken files with file:line:column and
     CHECK(count >= 10);
 }
 
+TEST_CASE("plinth config validate judges backends sections by what the loaded plugins declare", "[cli][config]") {
+    int count = 0;
+    for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(PLINTH_SOURCE_DIR) / "tests/config/broken-backends")) {
+        ++count;
+        const std::string file = e.path().string();
+        const auto r = run_plinth("config validate " + shell_quote(file));
+        INFO(file << "\n" << r.err);
+        CHECK(r.exit_code == 1);
+        std::ifstream in(e.path());
+        int expectations = 0;
+        for (std::string line; std::getline(in, line);) {
+            if (line.rfind("# expect: ", 0) != 0) continue;
+            ++expectations;
+            CHECK_THAT(r.err, Catch::Contains(file + ":" + line.substr(10)));
+        }
+        CHECK(expectations > 0);
+    }
+    CHECK(count == 4);
+}
+
 TEST_CASE("plinth config validate reports what the file names but this machine lacks", "[cli][config]") {
     const auto dir = std::filesystem::temp_directory_path() / ("plinth-validate-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);

@@ -3,13 +3,16 @@
 
 #include "cli.hpp"
 
+#include <filesystem>
+#include <fstream>
+
 using namespace plinth::test;
 
 TEST_CASE("plinth plugins shows gguf and cpu loaded", "[cli]") {
     const auto r = run_plinth("plugins");
     REQUIRE(r.exit_code == 0);
-    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncpu +backend +\S+ +1\.1 +loaded [\s\S]*)"));
-    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ngguf +format +\S+ +1\.1 +loaded [\s\S]*)"));
+    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncpu +backend +\S+ +1\.2 +loaded [\s\S]*)"));
+    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ngguf +format +\S+ +1\.2 +loaded [\s\S]*)"));
 }
 
 TEST_CASE("broken plugins in a plugin folder are listed as refused, and the rest still works", "[cli]") {
@@ -41,7 +44,7 @@ TEST_CASE("plinth devices lists the CPU with its memory", "[cli]") {
 TEST_CASE("version, help and unknown verbs", "[cli]") {
     const auto version = run_plinth("--version");
     CHECK(version.exit_code == 0);
-    CHECK_THAT(version.out, Catch::StartsWith("plinth 0.") && Catch::Contains("plugin ABI 1.1"));
+    CHECK_THAT(version.out, Catch::StartsWith("plinth 0.") && Catch::Contains("plugin ABI 1.2"));
 
     const auto help = run_plinth("help inspect");
     CHECK(help.exit_code == 0);
@@ -63,5 +66,32 @@ TEST_CASE("version, help and unknown verbs", "[cli]") {
 TEST_CASE("a config can disable a plugin", "[cli]") {
     const auto r = run_plinth("plugins --config " + shell_quote(std::string(PLINTH_SOURCE_DIR) + "/tests/cli/data/no-cpu.yaml"));
     REQUIRE(r.exit_code == 0);
-    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncpu +backend +\S+ +1\.1 +disabled [\s\S]*)"));
+    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncpu +backend +\S+ +1\.2 +disabled [\s\S]*)"));
+}
+
+TEST_CASE("backends declare their options: listed, checked in the config with positions, set by --backend-option", "[cli][options]") {
+    const auto listed = run_plinth("plugins --options");
+    REQUIRE(listed.exit_code == 0);
+    CHECK_THAT(listed.out, Catch::Contains("cpu:\n  threads    an integer from 1 to 4096"));
+    CHECK_THAT(listed.out, Catch::Contains("  simd       one of auto, avx512, avx2, neon, scalar; default: auto"));
+
+    const auto dir = std::filesystem::temp_directory_path() / ("plinth-options-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto typo = dir / "typo.yaml";
+    std::ofstream(typo) << "backends:\n  cpu:\n    thraeds: 3\n";
+    const std::string run = "run -m " + model_arg("stories260K.gguf") + " -p Once -n 4 --temp 0";
+    const auto refused = run_plinth(run + " --config " + shell_quote(typo.string()));
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains(typo.string() + ":3:5: unknown option 'thraeds' of the 'cpu' backend; did you mean 'threads'?"));
+    CHECK(refused.out.empty());
+
+    const auto plain = run_plinth(run);
+    const auto set = run_plinth(run + " --backend-option cpu.simd=scalar --backend-option cpu.threads=1");
+    CHECK(set.exit_code == 0);
+    CHECK(set.out == plain.out);  // the kernels' level changes no greedy token
+    const auto bad = run_plinth(run + " --backend-option cpu.simd=avx9");
+    CHECK(bad.exit_code == 1);
+    CHECK_THAT(bad.err, Catch::Contains("'simd' of the 'cpu' backend must be one of auto, avx512, avx2, neon, scalar, got 'avx9'"));
+    CHECK(run_plinth(run + " --backend-option nosuch.key=1").exit_code == 1);
+    std::filesystem::remove_all(dir);
 }

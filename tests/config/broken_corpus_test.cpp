@@ -56,8 +56,8 @@ std::vector<fs::path> corpus() {
 TEST_CASE("the broken corpus covers the required kinds of mistakes", "[config][broken]") {
     const std::vector<std::string> required{
         "syntax-unclosed-bracket", "syntax-bad-indentation", "syntax-tab", "unknown-top-level-key",
-        "typo-contxt", "typo-thread", "typo-plugin", "wrong-type-context-string",
-        "wrong-type-paths-map", "wrong-type-level-list", "out-of-range-threads-zero",
+        "typo-contxt", "typo-plugin", "wrong-type-context-string",
+        "wrong-type-paths-map", "wrong-type-level-list",
         "out-of-range-context-negative", "out-of-range-context-huge", "invalid-log-level",
         "bad-device-id", "bad-layer-range-reversed", "bad-layer-range-letters", "overlapping-layers",
         "rule-layers-and-tensors", "rule-neither", "bad-regex", "budget-parsecs", "budget-zero",

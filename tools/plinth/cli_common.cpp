@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include <plinth/backend_options.hpp>
 #include <plinth/error.hpp>
 #include <plinth/logging.hpp>
 
@@ -87,6 +88,7 @@ std::unique_ptr<session> open_session(const common_options& common) {
     search.disable = s->config.plugins.disable;
     s->host.load(search);
     for (const auto& problem : plugin_setting_problems(s->config, s->host)) throw error(problem);
+    if (auto problems = check_backend_settings(s->config.backends, s->host); !problems.empty()) throw config_error(std::move(problems));
     return s;
 }
 

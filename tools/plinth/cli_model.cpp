@@ -1,5 +1,7 @@
 #include "cli_model.hpp"
 
+#include <plinth/backend_options.hpp>
+
 #include <iostream>
 #include <optional>
 
@@ -20,7 +22,10 @@ void add_model_options(po::options_description& options, model_options& model) {
     options.add_options()
         ("model,m", po::value(&model.model)->value_name("MODEL"), "model file or store name (default: the config's model.path)")
         ("ctx-size,c", po::value(&model.context)->value_name("N"), "context size in tokens (default: config, else the model's, at most 4096)")
-        ("threads,t", po::value(&model.threads)->value_name("N"), "CPU threads (default: config, else physical cores)")
+        ("threads,t", po::value(&model.threads)->value_name("N"),
+         "threads of every backend with a 'threads' option, e.g. the CPU's (default: config, else the backend's own)")
+        ("backend-option", po::value(&model.backend_options)->value_name("PLUGIN.KEY=VALUE")->composing(),
+         "set a backend plugin's option, e.g. cpu.simd=avx2 (`plinth plugins --options` lists them; repeatable)")
         ("device", po::value(&model.device)->value_name("ID"), "run everything on this device, e.g. vulkan:0 (overrides the config's placement)")
         ("placement", po::value(&model.placement)->value_name("RULES"), "layer placement, e.g. \"0-2:vulkan:0,3-:cpu:0\" (overrides the config's)")
         ("show-placement", po::bool_switch(&model.show_placement), "print the placement plan to stderr before running");
@@ -36,13 +41,22 @@ loaded_model load_model(const plugin_host& host, const plinth::config& config, c
     if (path.empty()) throw po::error("no model given: pass -m MODEL or set model.path in --config");
     engine_options options;
     options.context = flags.context ? flags.context : config.model.context;
-    // The backends' options, from the config; -t overrides its CPU threads.
-    auto& cpu = options.backend_options["cpu"];
-    const std::optional<uint32_t> threads = flags.threads ? std::optional<uint32_t>(flags.threads) : config.backends.cpu.threads;
-    if (threads) cpu["threads"] = std::to_string(*threads);
-    if (!config.backends.cpu.simd.empty()) cpu["simd"] = config.backends.cpu.simd;
-    if (!config.backends.vulkan.staging.empty()) options.backend_options["vulkan"]["staging"] = config.backends.vulkan.staging;
-    if (!config.backends.vulkan.float64.empty()) options.backend_options["vulkan"]["float64"] = config.backends.vulkan.float64;
+    // The backends' options: the config's sections, then --backend-option, then -t (threads of
+    // every backend that has that option), each checked against what the plugin declares.
+    auto backends = config.backends;
+    for (const auto& assignment : flags.backend_options) {
+        try {
+            add_backend_option(backends, assignment);
+            const std::string plugin = assignment.substr(0, assignment.find('.'));
+            if (!host.find(PLINTH_PLUGIN_BACKEND, plugin))
+                throw std::invalid_argument("no backend plugin named '" + plugin + "' is loaded (see `plinth plugins`)");
+        } catch (const std::invalid_argument& e) {
+            throw po::error(std::string("--backend-option: ") + e.what());
+        }
+    }
+    if (flags.threads) set_where_declared(backends, host, "threads", std::to_string(flags.threads));
+    if (auto problems = check_backend_settings(backends, host); !problems.empty()) throw config_error(std::move(problems));
+    options.backend_options = backend_option_values(backends);
     options.placement = config.placement;
     if (!flags.device.empty() && !flags.placement.empty())
         throw po::error("--device and --placement both say where to run: pass one of them");

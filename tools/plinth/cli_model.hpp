@@ -19,6 +19,7 @@ struct model_options {
     uint32_t threads = 0;
     std::string device;
     std::string placement;  // "0-2:vulkan:0,3-:cpu:0"
+    std::vector<std::string> backend_options;  // --backend-option PLUGIN.KEY=VALUE
     bool show_placement = false;
 };
 

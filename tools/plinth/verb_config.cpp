@@ -1,8 +1,11 @@
 // plinth config validate FILE...: check deployment files without running anything.
 #include "cli_common.hpp"
 
+#include <plinth/backend_options.hpp>
+
 #include <store/model_store.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <iostream>
@@ -41,6 +44,13 @@ std::vector<std::string> what_is_missing(const plinth::config& cfg) {
     search.disable = cfg.plugins.disable;
     host.load(search);
     for (auto& p : plugin_setting_problems(cfg, host)) problems.push_back(std::move(p));
+    for (const auto& d : check_backend_settings(cfg.backends, host)) problems.push_back(d.str());
+    for (const auto& [plugin, section] : cfg.backends)
+        if (!host.find(PLINTH_PLUGIN_BACKEND, plugin) &&
+            std::none_of(problems.begin(), problems.end(), [&](const std::string& p) { return p.find("'" + plugin + "' is loaded") != std::string::npos; }))
+            problems.push_back(config_diagnostic{section.at.file, section.at.line, section.at.column,
+                                                 "no backend plugin named '" + plugin + "' is loaded here; its options cannot be checked"}
+                                   .str());
     const auto check_device = [&](const device_id& id, const std::string& at) {
         const loaded_plugin* backend = host.find(PLINTH_PLUGIN_BACKEND, id.backend);
         if (backend == nullptr)

@@ -8,6 +8,7 @@
 #include <http_server.hpp>
 #include <model_pool.hpp>
 
+#include <plinth/backend_options.hpp>
 #include <plinth/scheduler.hpp>
 
 #include <spdlog/spdlog.h>
@@ -42,11 +43,11 @@ std::vector<served_model_settings> models_in(const std::filesystem::path& dir) {
 }
 
 // A served model's own settings over the config's top-level ones.
-plinth::config config_for(const plinth::config& base, const served_model_settings& m) {
+plinth::config config_for(const plinth::config& base, const served_model_settings& m, const plugin_host& host) {
     plinth::config c = base;
     if (m.context) c.model.context = m.context;
     if (m.placement) c.placement = *m.placement;
-    if (m.threads) c.backends.cpu.threads = m.threads;
+    if (m.threads) set_where_declared(c.backends, host, "threads", std::to_string(*m.threads));
     if (!m.chat_template.empty()) c.model.chat_template = m.chat_template;
     return c;
 }
@@ -121,8 +122,8 @@ int run_serve(const std::vector<std::string>& args) {
         std::unique_ptr<server::served_model> preloaded;
         if (several) {
             if (!model.model.empty() || model.context || model.threads || !model.device.empty() || !model.placement.empty() ||
-                !chat_template_file.empty())
-                throw po::error("with a models list (config or --models-dir), set -m, -c, -t, --device, --placement and --chat-template "
+                !chat_template_file.empty() || !model.backend_options.empty())
+                throw po::error("with a models list (config or --models-dir), set -m, -c, -t, --device, --placement, --backend-option and --chat-template "
                                 "per model in the config's models: entries");
             // A file or store name that is not there fails now, not on the first request.
             for (const auto& m : models) {
@@ -133,7 +134,7 @@ int run_serve(const std::vector<std::string>& args) {
             po_options.memory_budget = settings.memory_budget;
             po_options.keep_alive = std::chrono::seconds(settings.keep_alive);
             loader = [&s, &settings](const served_model_settings& m) {
-                const plinth::config c = config_for(s->config, m);
+                const plinth::config c = config_for(s->config, m, s->host);
                 model_options flags;
                 flags.model = m.path;  // load_model resolves store names
                 const uint32_t slots = m.parallel ? m.parallel : settings.parallel;

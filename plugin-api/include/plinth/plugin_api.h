@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define PLINTH_ABI_MAJOR 1
-#define PLINTH_ABI_MINOR 1
+#define PLINTH_ABI_MINOR 2
 
 #define PLINTH_PLUGIN_ENTRY_SYMBOL "plinth_plugin_entry"
 
@@ -117,6 +117,25 @@ typedef struct plinth_device_info {
 
 /* plinth_buffer (compute.h): opaque, owned by the backend. */
 
+/* ---- backend options (ABI 1.2) ----
+ * A backend describes the settings set_option takes, so that the host can check a deployment
+ * file's `backends.<plugin>:` section, list them (`plinth plugins --options`) and take them on the
+ * command line without knowing any backend by name. */
+typedef enum plinth_option_type {
+    PLINTH_OPTION_INTEGER = 0, /* a decimal integer within [min, max] */
+    PLINTH_OPTION_CHOICE = 1   /* one of `choices` */
+} plinth_option_type;
+
+typedef struct plinth_option_info {
+    uint32_t struct_size;
+    uint32_t type;                 /* plinth_option_type */
+    const char* name;              /* [a-z][a-z0-9_]*, as set_option takes it */
+    const char* help;              /* one line: what it changes */
+    const char* default_text;      /* what applies when it is not set, in words ("auto", "physical cores") */
+    int64_t min, max;              /* INTEGER */
+    const char* const* choices;    /* CHOICE: NULL-terminated list */
+} plinth_option_info;
+
 typedef struct plinth_backend_api {
     uint32_t struct_size;
     uint32_t reserved0;
@@ -146,7 +165,9 @@ typedef struct plinth_backend_api {
      * buffers. Returns when the results are visible to buffer_download. */
     plinth_status (*graph_compute)(uint32_t device, const plinth_graph* graph, plinth_message* err);
 
-    void* reserved[8];
+    /* ABI 1.2, optional: the options set_option takes, `*count` of them, in static storage. */
+    const plinth_option_info* (*options)(uint32_t* count);
+    void* reserved[7];
 } plinth_backend_api;
 
 /* ---- model-format interface ---- */

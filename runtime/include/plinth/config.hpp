@@ -39,19 +39,19 @@ struct model_settings {
     std::string chat_template;  // a Jinja file for chat front ends (resolved like path); empty = the model's own
 };
 
-struct cpu_backend_settings {
-    std::optional<uint32_t> threads;  // absent = number of physical cores
-    std::string simd;                 // kernels' instruction set: "" (= auto), auto, avx512, avx2, neon, scalar
+// One setting of a backend plugin's section (`backends.<plugin>.<key>: value`). The loader keeps
+// the text; what the plugin declares (ABI 1.2 options) checks it once the plugins are loaded
+// (check_backend_settings in plinth/backend_options.hpp).
+struct backend_option_setting {
+    std::string value;
+    source_location key_at;    // the key in the file (line 0: from the command line)
+    source_location value_at;
 };
 
-struct vulkan_backend_settings {
-    std::string staging;  // "" (= auto), auto, always: uploads through the staging buffer even where memory maps
-    std::string float64;  // "" (= auto), auto, off: off runs the shaders built without doubles
-};
-
-struct backend_settings {
-    cpu_backend_settings cpu;
-    vulkan_backend_settings vulkan;
+// `backends.<plugin>:` - the plugin's options by name.
+struct backend_section {
+    source_location at;  // the plugin's name in the file
+    std::map<std::string, backend_option_setting> options;
 };
 
 // "<backend>:<index>", e.g. "cpu:0", "vulkan:1".
@@ -123,7 +123,7 @@ struct served_model_settings {
     uint32_t context = 0;                    // 0: model.context, else the model's own
     std::string chat_template;               // empty: model.chat_template, else the model's own
     std::optional<placement_settings> placement;
-    std::optional<uint32_t> threads;         // the CPU backend's threads
+    std::optional<uint32_t> threads;         // `threads` of every backend that declares it (as -t)
     uint32_t parallel = 0;                   // 0: server.parallel
     uint32_t kv_tokens = 0;                  // 0: server.kv_tokens
     source_location where;                   // the entry in the file
@@ -142,7 +142,7 @@ struct log_settings {
 struct config {
     plugin_settings plugins;
     model_settings model;
-    backend_settings backends;
+    std::map<std::string, backend_section> backends;  // plugin name -> its options
     placement_settings placement;
     server_settings server;
     std::vector<served_model_settings> models;  // `models:`, for plinth serve; empty: model.path alone
