@@ -1,0 +1,174 @@
+// The grammar's state machine over bytes: parse stacks advanced by whole code points, with the
+// bytes of an unfinished UTF-8 character held in the state. States are interned so that a
+// (state, byte) transition is computed once and then costs a table lookup.
+#include <plinth/grammar.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace plinth {
+namespace {
+
+constexpr size_t max_stacks = 4096;     // per state: an ambiguous grammar's stack sets stay bounded
+constexpr size_t max_depth = 2048;      // nesting a stack may reach (deeper paths are dropped)
+constexpr size_t max_expansion = 200000;  // work items one expansion may take
+
+using stack = std::vector<uint32_t>;
+
+// Pops finished alternatives and expands rule references until every stack's top is a
+// character class (or the stack is empty: the root is complete). Left recursion is refused by
+// the parser, so this terminates; the limits bound pathological grammars.
+void expand(const grammar& g, stack start, std::vector<stack>& out) {
+    std::vector<stack> work;
+    work.push_back(std::move(start));
+    size_t steps = 0;
+    while (!work.empty() && ++steps < max_expansion) {
+        stack s = std::move(work.back());
+        work.pop_back();
+        while (!s.empty() && g.elements[s.back()].k == grammar::kind::end) s.pop_back();
+        if (s.empty() || g.elements[s.back()].k == grammar::kind::chars) {
+            if (out.size() < max_stacks) out.push_back(std::move(s));
+            continue;
+        }
+        if (s.size() > max_depth) continue;
+        const uint32_t rule = g.elements[s.back()].arg;
+        s.back() += 1;  // where to return to
+        // A reference at the end of an alternative returns straight to the caller (a tail
+        // call): repetitions, which are right-recursive, then keep the stack flat.
+        if (g.elements[s.back()].k == grammar::kind::end) s.pop_back();
+        const auto& alts = g.alternatives[rule];
+        for (size_t i = alts.size(); i-- > 0;) {
+            stack t = s;
+            t.push_back(alts[i]);
+            work.push_back(std::move(t));
+        }
+    }
+}
+
+void sort_unique(std::vector<stack>& stacks) {
+    std::sort(stacks.begin(), stacks.end());
+    stacks.erase(std::unique(stacks.begin(), stacks.end()), stacks.end());
+}
+
+int utf8_length(uint8_t lead) {
+    if (lead >= 0xC2 && lead <= 0xDF) return 2;
+    if (lead >= 0xE0 && lead <= 0xEF) return 3;
+    if (lead >= 0xF0 && lead <= 0xF4) return 4;
+    return 0;  // ASCII, a continuation byte, or a lead byte no valid character starts with
+}
+
+// The code points a UTF-8 prefix can still become: [lo, hi], or lo > hi when none.
+std::pair<uint32_t, uint32_t> utf8_range(const std::string& prefix) {
+    const auto lead = static_cast<uint8_t>(prefix[0]);
+    const int len = utf8_length(lead);
+    uint32_t lo = lead & (0x7F >> len), hi = lo;
+    for (int i = 1; i < len; ++i) {
+        const bool known = size_t(i) < prefix.size();
+        const uint32_t b = known ? static_cast<uint8_t>(prefix[size_t(i)]) & 0x3Fu : 0;
+        lo = (lo << 6) | b;
+        hi = (hi << 6) | (known ? b : 0x3Fu);
+    }
+    const uint32_t least = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;  // shorter forms are overlong
+    return {std::max(lo, least), std::min(hi, uint32_t(0x10FFFF))};
+}
+
+}  // namespace
+
+grammar_automaton::grammar_automaton(std::shared_ptr<const grammar> g) : grammar_(std::move(g)) {
+    compact(dead);
+}
+
+uint32_t grammar_automaton::compact(uint32_t keep) {
+    state_data kept = keep < data_.size() ? data_[keep] : state_data{};
+    const bool had_start = !data_.empty();
+    data_.clear();
+    transitions_.clear();
+    accepting_.clear();
+    ids_.clear();
+    // State 0: dead, every byte leads back to it.
+    data_.emplace_back();
+    transitions_.assign(256, int32_t(dead));
+    accepting_.push_back(0);
+    std::vector<stack> stacks;
+    for (uint32_t alt : grammar_->alternatives[grammar_->root]) expand(*grammar_, stack{alt}, stacks);
+    sort_unique(stacks);
+    start_ = intern({std::move(stacks), {}});
+    return had_start && keep != dead ? intern(std::move(kept)) : dead;
+}
+
+uint32_t grammar_automaton::intern(state_data s) {
+    if (s.stacks.empty()) return dead;
+    std::string key = s.partial;
+    key.push_back('\xFF');  // never inside a UTF-8 prefix
+    for (const stack& st : s.stacks) {
+        const auto n = static_cast<uint32_t>(st.size());
+        key.append(reinterpret_cast<const char*>(&n), sizeof n);
+        key.append(reinterpret_cast<const char*>(st.data()), st.size() * sizeof(uint32_t));
+    }
+    const auto [it, added] = ids_.emplace(std::move(key), static_cast<uint32_t>(data_.size()));
+    if (!added) return it->second;
+    bool accepts = false;
+    if (s.partial.empty())
+        for (const stack& st : s.stacks) accepts = accepts || st.empty();
+    data_.push_back(std::move(s));
+    transitions_.resize(transitions_.size() + 256, -1);
+    accepting_.push_back(accepts ? 1 : 0);
+    return it->second;
+}
+
+uint32_t grammar_automaton::compute(uint32_t state, uint8_t byte) {
+    const grammar& g = *grammar_;
+    // Copies: interning below may move data_.
+    const std::vector<stack> stacks = data_[state].stacks;
+    std::string partial = data_[state].partial;
+    uint32_t result = dead;
+    const auto tops_meet = [&](uint32_t lo, uint32_t hi, std::vector<stack>& kept) {
+        for (const stack& s : stacks)
+            if (!s.empty() && g.classes[g.elements[s.back()].arg].intersects(lo, hi)) kept.push_back(s);
+    };
+    const auto advance = [&](uint32_t cp) {
+        std::vector<stack> out;
+        for (const stack& s : stacks) {
+            if (s.empty() || !g.classes[g.elements[s.back()].arg].matches(cp)) continue;
+            stack t = s;
+            t.back() += 1;
+            expand(g, std::move(t), out);
+        }
+        sort_unique(out);
+        return intern({std::move(out), {}});
+    };
+
+    if (partial.empty()) {
+        if (byte < 0x80) {
+            result = advance(byte);
+        } else if (utf8_length(byte) != 0) {
+            partial.push_back(char(byte));
+            const auto [lo, hi] = utf8_range(partial);
+            std::vector<stack> kept;
+            if (lo <= hi) tops_meet(lo, hi, kept);
+            result = intern({std::move(kept), std::move(partial)});
+        }
+    } else if ((byte & 0xC0) == 0x80) {
+        partial.push_back(char(byte));
+        const auto [lo, hi] = utf8_range(partial);
+        if (lo <= hi) {
+            if (partial.size() == size_t(utf8_length(static_cast<uint8_t>(partial[0])))) {
+                result = advance(lo);  // complete: lo == hi
+            } else {
+                std::vector<stack> kept;
+                tops_meet(lo, hi, kept);
+                result = intern({std::move(kept), std::move(partial)});
+            }
+        }
+    }
+    transitions_[size_t(state) * 256 + byte] = int32_t(result);
+    return result;
+}
+
+bool grammar_automaton::can_continue(uint32_t state) {
+    for (int b = 0; b < 256; ++b)
+        if (next(state, uint8_t(b)) != dead) return true;
+    return false;
+}
+
+}  // namespace plinth
