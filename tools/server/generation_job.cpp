@@ -64,6 +64,7 @@ completion_request generation_job::make_request() const {
     r.ignore_eos = params_.ignore_eos;
     r.logprobs = params_.logprobs;
     r.top_logprobs = params_.top_logprobs;
+    r.constraint = params_.constraint;
     r.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ctx_.request_timeout);
     return r;
 }
