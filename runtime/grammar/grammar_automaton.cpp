@@ -72,9 +72,27 @@ std::pair<uint32_t, uint32_t> utf8_range(const std::string& prefix) {
     return {std::max(lo, least), std::min(hi, uint32_t(0x10FFFF))};
 }
 
+// A representative of an unfinished UTF-8 character that keeps only what still matters when the
+// code point it becomes does not (every class in reach treats all non-ASCII alike): how many
+// bytes are missing, and the lead bytes whose next byte is restricted (E0, ED, F0, F4).
+std::string representative(const std::string& partial) {
+    const auto lead = static_cast<uint8_t>(partial[0]);
+    if (partial.size() == 1) {
+        if (lead == 0xE0 || lead == 0xED || lead == 0xF0 || lead == 0xF4) return partial;
+        return std::string(1, char(lead <= 0xDF ? 0xC2 : lead <= 0xEF ? 0xE1 : 0xF1));
+    }
+    return std::string(1, char(lead <= 0xEF ? 0xE1 : 0xF1)) + std::string(partial.size() - 1, char(0x80));
+}
+
 }  // namespace
 
 grammar_automaton::grammar_automaton(std::shared_ptr<const grammar> g) : grammar_(std::move(g)) {
+    for (const auto& cls : grammar_->classes) {
+        // Uniform: no code point >= 0x80 matches, or every one does.
+        grammar::char_class inverse = cls;
+        inverse.negated = !cls.negated;
+        uniform_high_.push_back(!cls.intersects(0x80, 0x10FFFF) || !inverse.intersects(0x80, 0x10FFFF));
+    }
     compact(dead);
 }
 
@@ -122,9 +140,16 @@ uint32_t grammar_automaton::compute(uint32_t state, uint8_t byte) {
     const std::vector<stack> stacks = data_[state].stacks;
     std::string partial = data_[state].partial;
     uint32_t result = dead;
+    // The stacks whose next class may still match; the partial bytes canonicalised when the exact
+    // code point cannot matter to them, so that texts differing only there share states.
     const auto tops_meet = [&](uint32_t lo, uint32_t hi, std::vector<stack>& kept) {
+        bool uniform = true;
         for (const stack& s : stacks)
-            if (!s.empty() && g.classes[g.elements[s.back()].arg].intersects(lo, hi)) kept.push_back(s);
+            if (!s.empty() && g.classes[g.elements[s.back()].arg].intersects(lo, hi)) {
+                kept.push_back(s);
+                uniform = uniform && uniform_high_[g.elements[s.back()].arg];
+            }
+        if (uniform) partial = representative(partial);
     };
     const auto advance = [&](uint32_t cp) {
         std::vector<stack> out;

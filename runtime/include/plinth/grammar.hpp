@@ -104,6 +104,7 @@ private:
     std::vector<int32_t> transitions_;  // states x 256; -1: not computed yet
     std::vector<uint8_t> accepting_;
     std::unordered_map<std::string, uint32_t> ids_;  // a state's serialised form -> its id
+    std::vector<uint8_t> uniform_high_;  // per class: holds all code points >= 0x80 or none of them
     uint32_t start_ = dead;
 };
 
