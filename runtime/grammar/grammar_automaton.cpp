@@ -5,29 +5,51 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
+#include <string>
+#include <unordered_set>
 
 namespace plinth {
 namespace {
 
-constexpr size_t max_stacks = 4096;     // per state: an ambiguous grammar's stack sets stay bounded
-constexpr size_t max_depth = 2048;      // nesting a stack may reach (deeper paths are dropped)
-constexpr size_t max_expansion = 200000;  // work items one expansion may take
+constexpr size_t max_stacks = 4096;     // parse stacks one state may hold
+constexpr size_t max_depth = 2048;      // nesting a stack may reach (deeper paths are not followed)
+constexpr size_t max_expansion = 100000;  // work items one transition's expansions may take
 
 using stack = std::vector<uint32_t>;
+
+struct stack_hash {
+    size_t operator()(const stack& s) const {
+        uint64_t h = 1469598103934665603ull;
+        for (uint32_t v : s) h = (h ^ v) * 1099511628211ull;
+        return static_cast<size_t>(h);
+    }
+};
+
+[[noreturn]] void too_ambiguous(const char* what) {
+    throw std::runtime_error(std::string("the grammar is too ambiguous to follow (") + what + ")");
+}
 
 // Pops finished alternatives and expands rule references until every stack's top is a
 // character class (or the stack is empty: the root is complete). Left recursion is refused by
 // the parser, so this terminates; the limits bound pathological grammars.
-void expand(const grammar& g, stack start, std::vector<stack>& out) {
+// `steps` counts the work items and `seen` the stacks met, both shared by every expansion of one
+// transition: a stack reached along two paths is expanded once, so nullable items in a row cost
+// what their distinct stacks cost, not the number of ways to skip them. Throws std::runtime_error
+// past the limits rather than follow the grammar only partly.
+void expand(const grammar& g, stack start, std::vector<stack>& out, size_t& steps,
+            std::unordered_set<stack, stack_hash>& seen) {
     std::vector<stack> work;
     work.push_back(std::move(start));
-    size_t steps = 0;
-    while (!work.empty() && ++steps < max_expansion) {
+    while (!work.empty()) {
+        if (++steps > max_expansion) too_ambiguous("over 100000 parse steps for one character");
         stack s = std::move(work.back());
         work.pop_back();
         while (!s.empty() && g.elements[s.back()].k == grammar::kind::end) s.pop_back();
+        if (!seen.insert(s).second) continue;
         if (s.empty() || g.elements[s.back()].k == grammar::kind::chars) {
-            if (out.size() < max_stacks) out.push_back(std::move(s));
+            if (out.size() >= max_stacks) too_ambiguous("over 4096 parses of one text");
+            out.push_back(std::move(s));
             continue;
         }
         if (s.size() > max_depth) continue;
@@ -108,7 +130,9 @@ uint32_t grammar_automaton::compact(uint32_t keep) {
     transitions_.assign(256, int32_t(dead));
     accepting_.push_back(0);
     std::vector<stack> stacks;
-    for (uint32_t alt : grammar_->alternatives[grammar_->root]) expand(*grammar_, stack{alt}, stacks);
+    size_t steps = 0;
+    std::unordered_set<stack, stack_hash> seen;
+    for (uint32_t alt : grammar_->alternatives[grammar_->root]) expand(*grammar_, stack{alt}, stacks, steps, seen);
     sort_unique(stacks);
     start_ = intern({std::move(stacks), {}});
     return had_start && keep != dead ? intern(std::move(kept)) : dead;
@@ -153,12 +177,15 @@ uint32_t grammar_automaton::compute(uint32_t state, uint8_t byte) {
     };
     const auto advance = [&](uint32_t cp) {
         std::vector<stack> out;
+        size_t steps = 0;
+        std::unordered_set<stack, stack_hash> seen;
         for (const stack& s : stacks) {
             if (s.empty() || !g.classes[g.elements[s.back()].arg].matches(cp)) continue;
             stack t = s;
             t.back() += 1;
-            expand(g, std::move(t), out);
+            expand(g, std::move(t), out, steps, seen);
         }
+        work_ += steps;
         sort_unique(out);
         return intern({std::move(out), {}});
     };

@@ -11,8 +11,8 @@ namespace plinth {
 namespace {
 
 constexpr uint32_t max_codepoint = 0x10FFFF;
-constexpr uint32_t max_repeat = 100000;        // {m,n} bounds at most this
-constexpr size_t max_elements = 4'000'000;     // the compiled grammar's size at most
+constexpr uint32_t max_repeat = 10000;         // {m,n} bounds at most this
+constexpr size_t max_elements = 1'000'000;     // the compiled grammar's size at most
 constexpr int max_nesting = 200;               // parentheses deep at most (the parser recurses)
 
 using elements = std::vector<grammar::element>;

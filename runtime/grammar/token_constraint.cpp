@@ -91,7 +91,11 @@ const std::vector<uint64_t>& token_constraint::mask() {
     const auto& nodes = index_->nodes;
     const auto& tokens = index_->tokens;
     walk_[0] = state_;
-    for (size_t i = 0; i < nodes.size();) {
+    const uint64_t work_at_start = automaton_.work();
+    for (size_t i = 0, checked = 0; i < nodes.size();) {
+        if (++checked % 4096 == 0 && automaton_.work() - work_at_start > max_mask_work)
+            throw std::runtime_error("the grammar is too ambiguous to follow (one token's mask took over " +
+                                     std::to_string(max_mask_work) + " parse steps)");
         const token_index::node& n = nodes[i];
         const uint32_t s = automaton_.next(walk_[n.depth - 1u], n.byte);
         if (s == grammar_automaton::dead) {

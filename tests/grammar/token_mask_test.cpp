@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <random>
 
@@ -97,4 +98,27 @@ TEST_CASE("token mask: end of generation only where the grammar is complete", "[
     CHECK(c.apply(logits) == 1);  // only EOS
     CHECK(std::isfinite(logits[size_t(tok.eos())]));
     CHECK_THROWS_AS(c.accept(tok.find("<0x61>")), std::invalid_argument);
+}
+
+TEST_CASE("token mask: nullable items in a row cost their distinct stacks, not their parses", "[grammar]") {
+    // 1000 optional pairs in a row: 2^2000 ways to read "b" alone, ~2000 distinct stacks.
+    const tokenizer& tok = test::shared_tokenizer("llama-spm");
+    const auto start = std::chrono::steady_clock::now();
+    token_constraint c(test::compile("root ::= (\"a\"? \"a\"?){1,1000} \"b\""), token_index::build(tok));
+    std::vector<float> logits(tok.vocab_size(), 0.0f);
+    c.apply(logits);
+    CHECK(std::isfinite(logits[size_t(tok.find("<0x61>"))]));
+    CHECK(std::isfinite(logits[size_t(tok.find("<0x62>"))]));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
+}
+
+TEST_CASE("token mask: a grammar too ambiguous to follow is refused, not followed in part", "[grammar]") {
+    // 6001 places the first character may be read at: over the 4096 parses a state may hold.
+    const auto g = test::compile("root ::= (\"a\"? \"a\"?){1,3000} \"b\"");
+    try {
+        grammar_automaton a(g);
+        FAIL("followed");
+    } catch (const std::runtime_error& e) {
+        CHECK_THAT(e.what(), Catch::Contains("too ambiguous"));
+    }
 }

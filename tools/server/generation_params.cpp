@@ -179,11 +179,20 @@ void parse_stop(const json& body, generation_params& p) {
 }  // namespace
 
 std::shared_ptr<const grammar> compile_grammar(const std::string& text, const std::string& name) {
+    std::shared_ptr<const grammar> g;
     try {
-        return std::make_shared<const grammar>(grammar::parse(text));
+        g = std::make_shared<const grammar>(grammar::parse(text));
     } catch (const grammar_error& e) {
         throw bad(name, std::string("is not a valid grammar: ") + e.what());
     }
+    // Its start state, here rather than on the scheduler's thread: a grammar too ambiguous to
+    // follow is the client's 400, not a failed generation.
+    try {
+        grammar_automaton start(g);
+    } catch (const std::runtime_error& e) {
+        throw bad(name, std::string("cannot be used: ") + e.what());
+    }
+    return g;
 }
 
 std::shared_ptr<const grammar> response_format_grammar(const nlohmann::ordered_json& rf, const std::string& name, bool flat) {

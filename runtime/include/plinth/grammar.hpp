@@ -87,6 +87,8 @@ public:
     // Some byte leads on (the grammar can continue after this prefix).
     bool can_continue(uint32_t state);
     size_t states() const { return accepting_.size(); }
+    // Expansion steps taken so far: what following the grammar has cost (bounds hostile grammars).
+    uint64_t work() const { return work_; }
     // Forgets every state but `keep`, which gets a new id (returned): bounds memory on long runs.
     uint32_t compact(uint32_t keep);
     const grammar& rules() const { return *grammar_; }
@@ -106,6 +108,7 @@ private:
     std::unordered_map<std::string, uint32_t> ids_;  // a state's serialised form -> its id
     std::vector<uint8_t> uniform_high_;  // per class: holds all code points >= 0x80 or none of them
     uint32_t start_ = dead;
+    uint64_t work_ = 0;
 };
 
 // The vocabulary's token texts (token_piece) as a trie laid out in preorder: node i has a byte,
@@ -131,10 +134,13 @@ struct token_index {
 // One sequence's constraint: the grammar's state after the tokens accepted so far, and the mask.
 class token_constraint {
 public:
+    static constexpr uint64_t max_mask_work = 20'000'000;
     token_constraint(std::shared_ptr<const grammar> g, std::shared_ptr<const token_index> index);
 
     // Sets the logit of every token that cannot continue the grammar to -inf. End-of-generation
     // tokens stay only where the grammar is complete. Returns how many tokens stay allowed.
+    // Throws std::runtime_error when one mask would take more than `max_mask_work` expansion
+    // steps (a grammar so ambiguous that following it would stall the caller).
     size_t apply(std::span<float> logits);
     // Whether `token` keeps the grammar viable (what apply() leaves finite).
     bool allows(int32_t token);
