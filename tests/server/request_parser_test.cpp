@@ -142,6 +142,8 @@ TEST_CASE("structured output: what cannot be enforced is a 400 naming it", "[ser
     const std::string bad_grammar = refusal(chat + R"("grammar": "root ::= [a-"})");
     CHECK_THAT(bad_grammar, Catch::StartsWith("grammar: "));
     CHECK_THAT(bad_grammar, Catch::Contains("unterminated character class (line 1, column 10)"));
+    // One the automaton cannot follow: refused here, not failed on the scheduler's thread.
+    CHECK_THAT(refusal(chat + R"("grammar": "root ::= (\"a\"? \"a\"?){1,3000} \"b\""})"), Catch::Contains("too ambiguous"));
     CHECK_THAT(refusal(chat + R"("grammar": "root ::= \"a\"", "response_format": {"type": "json_object"}})"),
                Catch::StartsWith("grammar: "));
     for (const char* other : {"guided_json", "guided_regex", "json_schema"})
