@@ -313,6 +313,7 @@ void scheduler::step() {
 
 void scheduler::on_logits(active& a, std::span<const float> logits) {
     token_event ev;
+    bool grammar_done = false;  // complete, and nothing may follow
     try {
         if (a.constraint) {
             // The mask goes before the sampler's stages, so whatever they keep is allowed.
@@ -323,6 +324,7 @@ void scheduler::on_logits(active& a, std::span<const float> logits) {
             }
             ev.token = a.sample->sample(a.masked);
             a.constraint->accept(ev.token);
+            grammar_done = a.constraint->finished();
         } else {
             ev.token = a.sample->sample(logits);
         }
@@ -374,7 +376,7 @@ void scheduler::on_logits(active& a, std::span<const float> logits) {
     if (stopped) {
         a.stopped_by_text = true;
         finish(a, finish_reason::stop);
-    } else if (end_token || (a.constraint && a.constraint->finished())) {
+    } else if (end_token || grammar_done) {
         // A complete grammar that nothing can follow ends the request as an EOS would.
         finish(a, finish_reason::stop);
     } else if (a.generated >= a.req.max_tokens || a.tokens.size() >= eng_.context()) {
