@@ -149,3 +149,19 @@ TEST_CASE("structured output: what cannot be enforced is a 400 naming it", "[ser
     for (const char* other : {"guided_json", "guided_regex", "json_schema"})
         CHECK_THAT(refusal(chat + "\"" + other + "\": {}}"), Catch::StartsWith(std::string(other) + ": "));
 }
+
+TEST_CASE("tool_choice required or a named function forces a call; a conflict or an unknown name is a 400", "[server][parser]") {
+    const std::string base = R"({"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function",
+        "function": {"name": "f", "parameters": {"type": "object"}}}], )";
+    const auto required = parse_generation_request(base + R"("tool_choice": "required"})", api_kind::chat);
+    CHECK(required.tool_call_forced);
+    CHECK(required.forced_function.empty());
+    const auto named = parse_generation_request(base + R"("tool_choice": {"type": "function", "function": {"name": "f"}}})", api_kind::chat);
+    CHECK(named.tool_call_forced);
+    CHECK(named.forced_function == "f");
+    CHECK_FALSE(parse_generation_request(base + R"("tool_choice": "auto"})", api_kind::chat).tool_call_forced);
+    CHECK_THAT(refusal(base + R"("tool_choice": {"type": "function", "function": {"name": "g"}}})"), Catch::Contains("'g', which is not among the tools"));
+    CHECK_THAT(refusal(base + R"("tool_choice": "always"})"), Catch::StartsWith("tool_choice: "));
+    CHECK_THAT(refusal(base + R"("tool_choice": "required", "response_format": {"type": "json_object"}})"), Catch::StartsWith("tool_choice: "));
+    CHECK_THAT(refusal(base + R"("tool_choice": "required", "grammar": "root ::= \"a\""})"), Catch::StartsWith("grammar: "));
+}

@@ -153,11 +153,22 @@ void parse_tools(const json& body, generation_params& p) {
     p.tools = tools->dump();
     p.tool_calls_allowed = true;
     if (const json* choice = field(body, "tool_choice")) {
-        if (choice->is_string() && choice->get<std::string>() == "none") p.tool_calls_allowed = false;
-        else if (!(choice->is_string() && choice->get<std::string>() == "auto"))
-            // Forcing a call needs grammar-constrained sampling, which this server does not have yet:
-            // refused rather than accepted and ignored.
-            throw bad("tool_choice", "may be \"auto\" or \"none\" (forcing a tool call is not supported yet)");
+        // "required" and a named function are enforced: a grammar (tool_choice.cpp) makes the reply a call.
+        if (choice->is_string() && choice->get<std::string>() == "none") {
+            p.tool_calls_allowed = false;
+        } else if (choice->is_string() && choice->get<std::string>() == "required") {
+            p.tool_call_forced = true;
+        } else if (choice->is_object() && choice->value("type", "") == "function" && choice->contains("function") &&
+                   (*choice)["function"].is_object() && (*choice)["function"].contains("name") &&
+                   (*choice)["function"]["name"].is_string()) {
+            p.forced_function = (*choice)["function"]["name"].get<std::string>();
+            bool known = false;
+            for (const auto& t : *tools) known = known || t["function"]["name"] == p.forced_function;
+            if (!known) throw bad("tool_choice", "names '" + p.forced_function + "', which is not among the tools");
+            p.tool_call_forced = true;
+        } else if (!(choice->is_string() && choice->get<std::string>() == "auto")) {
+            throw bad("tool_choice", "must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}");
+        }
     }
 }
 
@@ -269,8 +280,11 @@ generation_params parse_generation_request(std::string_view text, api_kind kind)
         const auto ordered = nlohmann::ordered_json::parse(text);
         p.constraint = response_format_grammar(ordered["response_format"], "response_format", false);
     }
+    if (p.tool_call_forced && p.constraint)
+        throw bad("tool_choice", "forces a tool call, and 'response_format' asks for other output: pass one of them");
     if (const json* g = field(body, "grammar")) {
         if (p.constraint) throw bad("grammar", "and 'response_format' both constrain the output: pass one of them");
+        if (p.tool_call_forced) throw bad("grammar", "and a forcing 'tool_choice' both constrain the output: pass one of them");
         if (!g->is_string()) throw bad("grammar", "must be a string (grammar text, see docs/sampling.md)");
         p.constraint = compile_grammar(g->get<std::string>(), "grammar");
     }

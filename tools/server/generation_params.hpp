@@ -38,6 +38,8 @@ struct generation_params {
     std::vector<chat_message> messages;
     std::string tools;                    // the tools array as JSON text ("" when none were given)
     bool tool_calls_allowed = false;      // tools given and tool_choice is not "none"
+    bool tool_call_forced = false;        // tool_choice "required" or a named function: the reply is a call
+    std::string forced_function;          // the named function ("" : any of the tools)
 
     std::optional<uint32_t> max_tokens;   // absent: until the context ends
     sampling_settings sampling;           // OpenAI's defaults: temperature 1, every filter off

@@ -1,6 +1,6 @@
 // Structured output enforced by constrained sampling, seen through the official openai client:
 // response_format json_schema / json_object and the `grammar` extension, whole and streamed, and a
-// tool round trip whose call a grammar forces into the Hermes <tool_call> form.
+// tool round trip whose call a grammar forces into the Hermes <tool_call> form, and tool_choice required.
 //
 //   (cd tests/server/node && npm ci) && node --test tests/server/node/structured_output.test.mjs
 //
@@ -143,6 +143,23 @@ describe('a tool round trip forced by a grammar', { timeout: 120_000 }, () => {
       parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
   }];
   const callGrammar = String.raw`root ::= "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"" [A-Za-z]{1,12} "\"}}\n</tool_call>"`;
+
+  test('tool_choice required: a call whose arguments validate against the parameters schema', async () => {
+    const validate = new Ajv({ strict: true }).compile(tools[0].function.parameters);
+    let calls = 0;
+    for (const seed of [1, 2, 3, 4]) {
+      const r = await openai.chat.completions.create({ model, tools, tool_choice: 'required', temperature: 1.0, seed, max_tokens: 200,
+        messages: [{ role: 'user', content: 'What is the weather in Oslo?' }] });
+      const [choice] = r.choices;
+      if (choice.finish_reason === 'length') continue;  // an argument string the tiny model never closed
+      assert.equal(choice.finish_reason, 'tool_calls');
+      assert.equal(choice.message.tool_calls[0].function.name, 'get_weather');
+      const args = JSON.parse(choice.message.tool_calls[0].function.arguments);
+      assert.ok(validate(args), `${JSON.stringify(args)}: ${JSON.stringify(validate.errors)}`);
+      ++calls;
+    }
+    assert.ok(calls >= 1, 'no seed gave a finished call');
+  });
 
   test('the forced call comes back as tool_calls, and the tool result goes back in', async () => {
     const ask = [{ role: 'user', content: 'What is the weather in Paris?' }];
