@@ -23,10 +23,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
-# Tests only: the official OpenAI and Anthropic clients and playwright-core for Node, pinned by the
-# lock file (Node.js 20). playwright-core never downloads a browser: the tests use Debian's chromium.
+# Tests only: the official OpenAI and Anthropic clients, playwright-core and ajv (JSON Schema
+# validation of structured output) for Node, pinned by the lock file (Node.js 20). playwright-core never downloads a browser: the tests use Debian's chromium.
 node_tests="$(dirname "$0")/../tests/server/node"
 if command -v npm >/dev/null && { [ ! -d "$node_tests/node_modules/openai" ] || [ ! -d "$node_tests/node_modules/@anthropic-ai/sdk" ] ||
-                                 [ ! -d "$node_tests/node_modules/playwright-core" ]; }; then
+                                 [ ! -d "$node_tests/node_modules/playwright-core" ] || [ ! -d "$node_tests/node_modules/ajv" ]; }; then
   (cd "$node_tests" && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi

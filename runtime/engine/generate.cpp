@@ -29,6 +29,13 @@ generation_timings generate(engine& eng, const tokenizer& tok, const generation_
     for (int32_t t : request.prompt) sample.accept(t);
 
     generation_timings timings;
+    std::unique_ptr<token_constraint> constraint;
+    std::vector<float> masked;
+    if (request.constraint) {
+        const auto built = std::chrono::steady_clock::now();
+        constraint = std::make_unique<token_constraint>(request.constraint, token_index::build(tok));
+        timings.index_ms = ms_since(built);
+    }
     timings.prompt_tokens = static_cast<uint32_t>(request.prompt.size());
     const int32_t seq = eng.add_sequence();
     struct sequence_guard {
@@ -45,7 +52,19 @@ generation_timings generate(engine& eng, const tokenizer& tok, const generation_
 
     auto decode_start = start;
     for (uint32_t n = 0; n < request.max_tokens; ++n) {
-        const int32_t token = sample.sample(logits);
+        int32_t token;
+        if (constraint) {
+            // The mask goes before the sampler's stages, so the token drawn is always allowed.
+            const auto masking = std::chrono::steady_clock::now();
+            masked.assign(logits.begin(), logits.end());
+            const size_t allowed = constraint->apply(masked);
+            timings.mask_ms += ms_since(masking);
+            if (allowed == 0) throw error("the grammar allows no token of this vocabulary here");
+            token = sample.sample(masked);
+            constraint->accept(token);
+        } else {
+            token = sample.sample(logits);
+        }
         sample.accept(token);
         if (n == 0) {
             timings.first_token_ms = ms_since(start);
@@ -54,6 +73,10 @@ generation_timings generate(engine& eng, const tokenizer& tok, const generation_
         ++timings.generated_tokens;
         if (!on_token(token, logits)) break;
         if (!request.ignore_end && tok.is_end_of_generation(token)) {
+            timings.stopped_at_end = true;
+            break;
+        }
+        if (constraint && constraint->finished()) {
             timings.stopped_at_end = true;
             break;
         }

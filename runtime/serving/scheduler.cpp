@@ -38,6 +38,8 @@ struct scheduler::active {
     completion_request req;
     request_callbacks cb;
     std::unique_ptr<sampler> sample;
+    std::unique_ptr<token_constraint> constraint;  // with a grammar
+    std::vector<float> masked;                     // the logits with the mask applied (reused)
     std::unique_ptr<text_stream> text;
     std::vector<int32_t> tokens;   // prompt, then generated tokens
     int32_t seq = -1;              // the engine's sequence while it holds KV
@@ -72,6 +74,7 @@ scheduler::submitted scheduler::submit(completion_request request, request_callb
     if (request.prompt.empty() || request.prompt.size() >= eng_.context()) return {0, refusal::too_long};
     auto a = std::make_unique<active>();
     a->sample = std::make_unique<sampler>(request.sampling);
+    if (request.constraint) a->constraint = std::make_unique<token_constraint>(request.constraint, vocabulary_index());
     for (int32_t t : request.prompt) a->sample->accept(t);
     a->text = std::make_unique<text_stream>(tok_, request.stop);
     a->tokens = request.prompt;
@@ -88,6 +91,13 @@ scheduler::submitted scheduler::submit(completion_request request, request_callb
     ++waiting_count_;
     wake_.notify_one();
     return {id, refusal::none};
+}
+
+std::shared_ptr<const token_index> scheduler::vocabulary_index() {
+    // The vocabulary's trie, for every constrained request: built once, by whichever thread
+    // submits the first one.
+    std::call_once(index_once_, [this] { index_ = token_index::build(tok_); });
+    return index_;
 }
 
 void scheduler::cancel(uint64_t id) {
@@ -303,8 +313,21 @@ void scheduler::step() {
 
 void scheduler::on_logits(active& a, std::span<const float> logits) {
     token_event ev;
+    bool grammar_done = false;  // complete, and nothing may follow
     try {
-        ev.token = a.sample->sample(logits);
+        if (a.constraint) {
+            // The mask goes before the sampler's stages, so whatever they keep is allowed.
+            a.masked.assign(logits.begin(), logits.end());
+            if (a.constraint->apply(a.masked) == 0) {
+                finish(a, finish_reason::error, "the grammar allows no token of this vocabulary here");
+                return;
+            }
+            ev.token = a.sample->sample(a.masked);
+            a.constraint->accept(ev.token);
+            grammar_done = a.constraint->finished();
+        } else {
+            ev.token = a.sample->sample(logits);
+        }
     } catch (const std::exception& e) {
         finish(a, finish_reason::error, std::string("sampling failed: ") + e.what());
         return;
@@ -353,7 +376,8 @@ void scheduler::on_logits(active& a, std::span<const float> logits) {
     if (stopped) {
         a.stopped_by_text = true;
         finish(a, finish_reason::stop);
-    } else if (end_token) {
+    } else if (end_token || grammar_done) {
+        // A complete grammar that nothing can follow ends the request as an EOS would.
         finish(a, finish_reason::stop);
     } else if (a.generated >= a.req.max_tokens || a.tokens.size() >= eng_.context()) {
         finish(a, finish_reason::length);

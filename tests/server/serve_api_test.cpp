@@ -234,11 +234,26 @@ TEST_CASE("tools reach the template with the conversation's tool calls and resul
     CHECK(body_of(r)["usage"]["prompt_tokens"] == tokens.size());
     CHECK(body_of(r)["choices"][0]["message"]["role"] == "assistant");
 
-    // Forcing a call needs constrained sampling: refused, not ignored.
-    const auto forced = post_json(port, "/v1/chat/completions",
-                                  json{{"messages", history}, {"tools", tools}, {"tool_choice", "required"}}.dump());
-    CHECK(forced.status == 400);
-    CHECK(body_of(forced)["error"]["param"] == "tool_choice");
+    // Forcing a call: a grammar makes the reply one call of the tool, its arguments under the
+    // tool's parameters schema, at any temperature.
+    for (const json& choice : {json("required"), json{{"type", "function"}, {"function", {{"name", "get_weather"}}}}}) {
+        const auto forced = post_json(port, "/v1/chat/completions",
+                                      json{{"messages", history}, {"tools", tools}, {"tool_choice", choice}, {"temperature", 1.0},
+                                           {"seed", 4}, {"max_tokens", 200}}.dump());
+        INFO(forced.body);
+        REQUIRE(forced.status == 200);
+        const json choice0 = body_of(forced)["choices"][0];
+        CHECK(choice0["finish_reason"] == "tool_calls");
+        REQUIRE(choice0["message"]["tool_calls"].size() == 1);
+        CHECK(choice0["message"]["tool_calls"][0]["function"]["name"] == "get_weather");
+        const json args = json::parse(choice0["message"]["tool_calls"][0]["function"]["arguments"].get<std::string>());
+        CHECK(args.is_object());
+    }
+    const auto unknown = post_json(port, "/v1/chat/completions",
+                                   json{{"messages", history}, {"tools", tools},
+                                        {"tool_choice", {{"type", "function"}, {"function", {{"name", "nope"}}}}}}.dump());
+    CHECK(unknown.status == 400);
+    CHECK(body_of(unknown)["error"]["param"] == "tool_choice");
     const auto malformed = post_json(port, "/v1/chat/completions", json{{"messages", history}, {"tools", json::array({1})}}.dump());
     CHECK(malformed.status == 400);
 

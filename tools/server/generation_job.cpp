@@ -2,6 +2,7 @@
 
 #include "api_error.hpp"
 #include "chat_request.hpp"
+#include "tool_choice.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,8 @@ generation_job::generation_job(const api_context& ctx, std::string_view body, ap
             prompt_ = std::move(chat.prompt);
             format_ = chat.format;
             parser_ = reply_parser(format_);
+            if (params_.tool_call_forced)
+                params_.constraint = compile_grammar(forced_call_grammar(params_.tools, params_.forced_function, format_), "tool_choice");
         } else {
             prompt_ = ctx.tok.encode(params_.prompt_text, /*add_special=*/true, /*parse_special=*/true);
         }
@@ -64,6 +67,7 @@ completion_request generation_job::make_request() const {
     r.ignore_eos = params_.ignore_eos;
     r.logprobs = params_.logprobs;
     r.top_logprobs = params_.top_logprobs;
+    r.constraint = params_.constraint;
     r.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ctx_.request_timeout);
     return r;
 }

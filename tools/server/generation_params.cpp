@@ -2,6 +2,8 @@
 
 #include "api_error.hpp"
 
+#include <plinth/json_schema.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -151,11 +153,22 @@ void parse_tools(const json& body, generation_params& p) {
     p.tools = tools->dump();
     p.tool_calls_allowed = true;
     if (const json* choice = field(body, "tool_choice")) {
-        if (choice->is_string() && choice->get<std::string>() == "none") p.tool_calls_allowed = false;
-        else if (!(choice->is_string() && choice->get<std::string>() == "auto"))
-            // Forcing a call needs grammar-constrained sampling, which this server does not have yet:
-            // refused rather than accepted and ignored.
-            throw bad("tool_choice", "may be \"auto\" or \"none\" (forcing a tool call is not supported yet)");
+        // "required" and a named function are enforced: a grammar (tool_choice.cpp) makes the reply a call.
+        if (choice->is_string() && choice->get<std::string>() == "none") {
+            p.tool_calls_allowed = false;
+        } else if (choice->is_string() && choice->get<std::string>() == "required") {
+            p.tool_call_forced = true;
+        } else if (choice->is_object() && choice->value("type", "") == "function" && choice->contains("function") &&
+                   (*choice)["function"].is_object() && (*choice)["function"].contains("name") &&
+                   (*choice)["function"]["name"].is_string()) {
+            p.forced_function = (*choice)["function"]["name"].get<std::string>();
+            bool known = false;
+            for (const auto& t : *tools) known = known || t["function"]["name"] == p.forced_function;
+            if (!known) throw bad("tool_choice", "names '" + p.forced_function + "', which is not among the tools");
+            p.tool_call_forced = true;
+        } else if (!(choice->is_string() && choice->get<std::string>() == "auto")) {
+            throw bad("tool_choice", "must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}");
+        }
     }
 }
 
@@ -175,6 +188,51 @@ void parse_stop(const json& body, generation_params& p) {
 }
 
 }  // namespace
+
+std::shared_ptr<const grammar> compile_grammar(const std::string& text, const std::string& name) {
+    std::shared_ptr<const grammar> g;
+    try {
+        g = std::make_shared<const grammar>(grammar::parse(text));
+    } catch (const grammar_error& e) {
+        throw bad(name, std::string("is not a valid grammar: ") + e.what());
+    }
+    // Its start state, here rather than on the scheduler's thread: a grammar too ambiguous to
+    // follow is the client's 400, not a failed generation.
+    try {
+        grammar_automaton start(g);
+    } catch (const std::runtime_error& e) {
+        throw bad(name, std::string("cannot be used: ") + e.what());
+    }
+    return g;
+}
+
+std::shared_ptr<const grammar> response_format_grammar(const nlohmann::ordered_json& rf, const std::string& name, bool flat) {
+    using ojson = nlohmann::ordered_json;
+    const auto member = [](const ojson& o, const char* key) -> const ojson* {
+        const auto it = o.find(key);
+        return it == o.end() || it->is_null() ? nullptr : &*it;
+    };
+    if (!rf.is_object() || !rf.contains("type") || !rf["type"].is_string()) throw bad(name, "must be an object with a string 'type'");
+    const std::string type = rf["type"];
+    if (type == "text") return nullptr;
+    if (type == "json_object") return compile_grammar(json_object_grammar(), name);
+    if (type != "json_schema")
+        throw bad(name + ".type", "must be 'text', 'json_object' or 'json_schema', not '" + type + "'");
+    const ojson* spec = flat ? &rf : member(rf, "json_schema");
+    const std::string at = flat ? name : name + ".json_schema";
+    if (!spec || !spec->is_object()) throw bad(at, "must be an object with 'name' and 'schema'");
+    if (const ojson* n = member(*spec, "name"); n && !n->is_string()) throw bad(at + ".name", "must be a string");
+    if (const ojson* strict = member(*spec, "strict"); strict && !strict->is_boolean()) throw bad(at + ".strict", "must be a boolean");
+    const ojson* schema = member(*spec, "schema");
+    // OpenAI lets the schema be left out (any JSON); the output is still held to JSON.
+    std::string text;
+    try {
+        text = schema ? json_schema_grammar(*schema) : json_schema_grammar(ojson::object());
+    } catch (const schema_error& e) {
+        throw api_error(400, std::string(e.what()) + " (in '" + at + ".schema')", at + ".schema");
+    }
+    return compile_grammar(text, at + ".schema");
+}
 
 generation_params parse_generation_request(std::string_view text, api_kind kind) {
     json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -217,18 +275,22 @@ generation_params parse_generation_request(std::string_view text, api_kind kind)
     if (const auto n = integer(body, "best_of", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()); n && *n != 1)
         throw bad("best_of", "must be 1");
     parse_stop(body, p);
-    // Constrained output is not implemented yet: a request for it is refused by name, never
-    // accepted and answered with unconstrained text.
-    if (const json* rf = field(body, "response_format"); rf && !rf->is_null()) {
-        if (!rf->is_object() || !rf->contains("type") || !(*rf)["type"].is_string())
-            throw bad("response_format", "must be an object with a type");
-        const std::string type = (*rf)["type"];
-        if (type != "text")
-            throw bad("response_format", "of type '" + type + "' is not supported yet (JSON output needs constrained sampling)");
+    if (field(body, "response_format")) {
+        // Parsed again keeping key order: a schema's properties are generated in declared order.
+        const auto ordered = nlohmann::ordered_json::parse(text);
+        p.constraint = response_format_grammar(ordered["response_format"], "response_format", false);
     }
-    for (const char* name : {"grammar", "json_schema", "guided_json", "guided_grammar", "guided_regex", "guided_choice"})
-        if (const json* g = field(body, name); g && !g->is_null())
-            throw bad(name, "is not supported yet (constrained sampling)");
+    if (p.tool_call_forced && p.constraint)
+        throw bad("tool_choice", "forces a tool call, and 'response_format' asks for other output: pass one of them");
+    if (const json* g = field(body, "grammar")) {
+        if (p.constraint) throw bad("grammar", "and 'response_format' both constrain the output: pass one of them");
+        if (p.tool_call_forced) throw bad("grammar", "and a forcing 'tool_choice' both constrain the output: pass one of them");
+        if (!g->is_string()) throw bad("grammar", "must be a string (grammar text, see docs/sampling.md)");
+        p.constraint = compile_grammar(g->get<std::string>(), "grammar");
+    }
+    // Other servers' spellings of the same idea: refused by name rather than ignored.
+    for (const char* name : {"json_schema", "guided_json", "guided_grammar", "guided_regex", "guided_choice"})
+        if (field(body, name)) throw bad(name, "is not supported (use 'response_format' or 'grammar')");
 
     p.stream = boolean(body, "stream", false);
     if (const json* so = field(body, "stream_options")) {

@@ -145,9 +145,14 @@ responses_job::responses_job(const api_context& ctx, std::string_view text, uint
         if (!s->is_boolean()) throw bad("stream", "must be true or false");
         stream_ = s->get<bool>();
     }
-    if (const json* t = field(body, "text"); t && t->contains("format")) {
-        const std::string type = (*t)["format"].is_object() ? (*t)["format"].value("type", "") : "";
-        if (type != "text") throw bad("text.format", "may only be {\"type\": \"text\"} (structured output is not supported yet)");
+    if (const json* t = field(body, "text")) {
+        if (!t->is_object()) throw bad("text", "must be an object");
+        // The Responses API puts json_schema's name, schema and strict in the format object itself.
+        if (field(*t, "format")) {
+            // Parsed again keeping key order: a schema's properties are generated in declared order.
+            const auto ordered = nlohmann::ordered_json::parse(text);
+            grammar_ = response_format_grammar(ordered["text"]["format"], "text.format", /*flat=*/true);
+        }
     }
     try {
         sampling_.validate();
@@ -169,6 +174,7 @@ completion_request responses_job::make_request() const {
     r.prompt = prompt_;
     r.max_tokens = max_tokens_.value_or(ctx_.sched.context());
     r.sampling = sampling_;
+    r.constraint = grammar_;
     r.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ctx_.request_timeout);
     return r;
 }

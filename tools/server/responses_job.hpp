@@ -43,6 +43,7 @@ private:
     bool stream_ = false;
     std::optional<uint32_t> max_tokens_;
     sampling_settings sampling_;
+    std::shared_ptr<const grammar> grammar_;  // text.format json_object / json_schema
     reply_format format_;
     reply_parser parser_{reply_format{}};
     std::string text_;  // collected when not streaming

@@ -1,11 +1,13 @@
 #pragma once
 // Running a prompt and the decode loop on an engine: the one generation path every front end uses.
 #include <plinth/engine.hpp>
+#include <plinth/grammar.hpp>
 #include <plinth/sampler.hpp>
 #include <plinth/tokenizer.hpp>
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -20,6 +22,9 @@ struct generation_request {
     bool reuse_prefix = false;
     // Keep generating past an end-of-generation token (benchmarks, tests); max_tokens still ends it.
     bool ignore_end = false;
+    // Constrained sampling (docs/sampling.md): tokens that would leave the grammar are masked
+    // before sampling, and generation ends once the grammar is complete and nothing can follow.
+    std::shared_ptr<const grammar> constraint;
 };
 
 // What the engine measured for one request (milliseconds).
@@ -31,6 +36,8 @@ struct generation_timings {
     double first_token_ms = 0;  // from the start to the first generated token
     double generation_ms = 0;   // decode forward passes and sampling after the first token
     bool stopped_at_end = false;  // an end-of-generation token ended it
+    double mask_ms = 0;           // of generation, the grammar's token masks (with a grammar)
+    double index_ms = 0;          // building the vocabulary's trie, before the prompt (with a grammar)
 };
 
 // Called with each generated token and the logits it was chosen from; return false to stop.

@@ -9,6 +9,7 @@
 // Submit, cancel and stats may be called from any thread. The callbacks run on the scheduler's
 // thread: they must be quick and must not call back into the scheduler's submit.
 #include <plinth/engine.hpp>
+#include <plinth/grammar.hpp>
 #include <plinth/sampler.hpp>
 #include <plinth/tokenizer.hpp>
 
@@ -35,6 +36,9 @@ struct completion_request {
     bool ignore_eos = false;         // end-of-generation tokens do not end the request
     uint32_t top_logprobs = 0;       // alternatives reported per token (with logprobs)
     bool logprobs = false;           // report each token's log-probability
+    // Constrained sampling: every token keeps the output on this grammar (tokens that would
+    // leave it are masked before sampling); the request stops when the grammar is complete.
+    std::shared_ptr<const grammar> constraint;
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
@@ -128,6 +132,10 @@ private:
     void preempt(active& a);
     void finish(active& a, finish_reason reason, std::string error = {});
     void on_logits(active& a, std::span<const float> logits);
+    std::shared_ptr<const token_index> vocabulary_index();  // built on first use
+
+    std::once_flag index_once_;
+    std::shared_ptr<const token_index> index_;
 
     engine& eng_;
     const tokenizer& tok_;

@@ -137,8 +137,9 @@ describe('plinth serve with the openai client', { timeout: 60_000 }, () => {
     const items = await openai.responses.create({ model, max_output_tokens: 4, temperature: 0,
       input: [{ role: 'user', content: [{ type: 'input_text', text: PROMPT }] }] });
     assert.equal(items.usage.output_tokens, 4);
-    await assert.rejects(openai.responses.create({ model, input: PROMPT, text: { format: { type: 'json_object' } } }),
-      (e) => e instanceof OpenAI.BadRequestError && /text.format/.test(e.message));
+    await assert.rejects(openai.responses.create({ model, input: PROMPT,
+      text: { format: { type: 'json_schema', name: 'x', schema: { type: 'string', pattern: 'a+' } } } }),
+      (e) => e instanceof OpenAI.BadRequestError && /text.format/.test(e.message) && /pattern/.test(e.message));
   });
 
   test('n: 2 is a 400', async () => {
