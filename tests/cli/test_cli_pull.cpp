@@ -215,3 +215,32 @@ TEST_CASE("pull: network and HTTP and listing errors are clear messages and exit
     CHECK(files_under(hub.store()).empty());
     for (const auto& r : {missing, untrusted, closed, malformed, bad_reference}) CHECK_FALSE(r.signaled);
 }
+
+TEST_CASE("pull: the README's first command runs against an endpoint holding a stand-in for its model", "[cli][pull]") {
+    if (!have_nginx()) return;
+    // The command as the README gives it, without the build (done) and with this build's plinth.
+    std::ifstream readme(fs::path(PLINTH_SOURCE_DIR) / "README.md");
+    std::string command;
+    for (std::string line; std::getline(readme, line);)
+        if (line.rfind("bash tools/build.sh && ", 0) == 0) {
+            command = line.substr(std::string("bash tools/build.sh && ").size());
+            break;
+        }
+    REQUIRE_FALSE(command.empty());
+    for (size_t at; (at = command.find("./build/bin/plinth")) != std::string::npos;)
+        command.replace(at, std::string("./build/bin/plinth").size(), shell_quote(PLINTH_CLI));
+    // The README names a real repository and quantization; the stand-in has its layout and file
+    // names, and a small Qwen2 model quantized the same way (made here).
+    hub_endpoint hub;
+    const fs::path stand_in = hub.dir() / "stand-in.gguf";
+    const auto quantized = run_command(shell_quote(PLINTH_CLI) + " quantize " + shell_quote((shared_dir() / "arch" / "qwen2.gguf").string()) +
+                                       " " + shell_quote(stand_in.string()) + " Q4_K_M");
+    REQUIRE(quantized.exit_code == 0);
+    hub.add_repo("Qwen/Qwen2.5-0.5B-Instruct-GGUF", {{"qwen2.5-0.5b-instruct-q4_k_m.gguf", stand_in, ""},
+                                                     {"qwen2.5-0.5b-instruct-q8_0.gguf", shared_dir() / "arch" / "qwen2-Q8_0.gguf", ""}});
+    const auto r = run_command("timeout -s KILL 120 env -u PLINTH_PLUGIN_PATH " + hub.environment() + " sh -c " + shell_quote(command));
+    INFO(command << "\n" << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.size() > 20);  // the generated text
+    CHECK(fs::exists(hub.store() / "Qwen" / "Qwen2.5-0.5B-Instruct-GGUF" / "qwen2.5-0.5b-instruct-q4_k_m.gguf"));
+}
