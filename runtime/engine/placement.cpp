@@ -158,7 +158,14 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
             if (layer[l] == unplaced)
                 throw error("automatic placement found no device with room for layer " + std::to_string(l));
     } else if (!any_layer_rule) {
-        const uint32_t device = b.slot(default_device);
+        std::string id = default_device;
+        if (id.empty()) {
+            const auto host_device = detail::host_memory_device(host);
+            if (!host_device)
+                throw error("no loaded backend has a device that works in host memory to run the model on: name one with --device or a placement");
+            id = *host_device;
+        }
+        const uint32_t device = b.slot(id);
         std::fill(layer.begin(), layer.end(), device);
     } else {
         for (uint32_t l = 0; l < n_layer; ++l)

@@ -1,16 +1,20 @@
-// Registers the backend conformance suite for every backend the host loads: the CPU against itself
-// (the same code path, a check of the harness), and every device of the vulkan plugin. When the
-// vulkan plugin is missing or lists no device, its cases are not registered and a message says
-// why. Each (backend device, op group) is one test case; skipped (unsupported) cases are printed.
+// Registers the backend conformance suite for every device of every backend the host loads, held
+// to the reference: the backend whose device works in host memory (found by what it can do, not by
+// name; the CPU plugin here), which also runs against itself as a check of the harness. Each
+// (backend device, op group) is one test case, and again under every choice each backend declares
+// for its options (ABI 1.2), e.g. a staging path or shaders without doubles; skipped
+// (unsupported) cases are printed. No backend is named here.
 #include <catch2/catch.hpp>
 
 #include "backend_conformance.hpp"
 
+#include <plinth/backend_options.hpp>
 #include <plinth/plugin_host.hpp>
 
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -26,25 +30,35 @@ plinth::plugin_host& host() {
     return h;
 }
 
-// A backend option a group runs under (set before, reset after), e.g. Vulkan's staging=always.
+// The reference: the first backend whose device 0 is a CPU that works in host memory.
+const plinth::loaded_plugin* reference_backend() {
+    for (const auto* b : host().backends()) {
+        plinth_device_info info{};
+        info.struct_size = sizeof(info);
+        plinth_message err{};
+        if (b->backend->device_count() > 0 && b->backend->device_info(0, &info, &err) == PLINTH_OK && info.type == PLINTH_DEVICE_CPU &&
+            (info.buffer_caps & PLINTH_BUFFER_CAN_WRAP_HOST))
+            return b;
+    }
+    return nullptr;
+}
+
+// A backend option a group runs under (set before, reset after), e.g. staging=always.
 struct option {
-    const char* key = nullptr;
-    const char* value = nullptr;
-    const char* reset = nullptr;
+    std::string key, value, reset;
 };
 
-void run_group(const std::string& backend_name, uint32_t device, const std::string& group, option opt) {
+void run_group(const std::string& backend_name, uint32_t device, const std::string& group, const option& opt) {
     const plinth::loaded_plugin* backend = host().find(PLINTH_PLUGIN_BACKEND, backend_name);
-    const plinth::loaded_plugin* reference = host().find(PLINTH_PLUGIN_BACKEND, "cpu");
+    const plinth::loaded_plugin* reference = reference_backend();
     REQUIRE(backend != nullptr);
     REQUIRE(reference != nullptr);
     plinth_message err{};
-    if (opt.key) REQUIRE(backend->backend->set_option(opt.key, opt.value, &err) == PLINTH_OK);
+    if (!opt.key.empty()) REQUIRE(backend->backend->set_option(opt.key.c_str(), opt.value.c_str(), &err) == PLINTH_OK);
     const auto r = plinth::conformance::run(*backend, device, *reference, group);
-    if (opt.key) backend->backend->set_option(opt.key, opt.reset, &err);
+    if (!opt.key.empty()) backend->backend->set_option(opt.key.c_str(), opt.reset.c_str(), &err);
 
-    const std::string where = backend_name + ":" + std::to_string(device) +
-                              (opt.key ? std::string(" (") + opt.key + " " + opt.value + ")" : "");
+    const std::string where = backend_name + ":" + std::to_string(device) + (opt.key.empty() ? "" : " (" + opt.key + " " + opt.value + ")");
     std::cout << "conformance " << where << " " << group << ": " << r.count(plinth::conformance::outcome::passed)
               << " passed, " << r.count(plinth::conformance::outcome::failed) << " failed, "
               << r.count(plinth::conformance::outcome::skipped) << " skipped\n";
@@ -63,45 +77,59 @@ struct invoker : Catch::ITestInvoker {
     std::string group;
     option opt;
     invoker(std::string b, uint32_t d, std::string g, option o)
-        : backend(std::move(b)), device(d), group(std::move(g)), opt(o) {}
+        : backend(std::move(b)), device(d), group(std::move(g)), opt(std::move(o)) {}
     void invoke() const override { run_group(backend, device, group, opt); }
 };
 
-void add(const std::string& backend, uint32_t device, const std::string& group, option opt = {}) {
+void add(const std::string& backend, uint32_t device, const std::string& group, const option& opt = {}) {
     const std::string name = "conformance " + backend + ":" + std::to_string(device) + " " + group +
-                             (opt.key ? std::string(" ") + opt.key + "=" + opt.value : "");
+                             (opt.key.empty() ? "" : " " + opt.key + "=" + opt.value);
     const std::string tags = "[conformance][" + backend + "]";
     Catch::getMutableRegistryHub().registerTest(Catch::makeTestCase(
         new invoker(backend, device, group, opt), "", Catch::NameAndTags(name, tags), Catch::SourceLineInfo(__FILE__, __LINE__)));
+}
+
+// The choices a backend declares beyond its first (the default), each one it accepts here. Not for
+// the reference backend: its options would change the reference too.
+std::vector<option> option_variants(const plinth::loaded_plugin& b) {
+    std::vector<option> out;
+    for (const auto& d : plinth::declared_options(b)) {
+        if (!d.is_choice || d.choices.size() < 2) continue;
+        for (size_t i = 1; i < d.choices.size(); ++i) {
+            plinth_message err{};
+            if (b.backend->set_option(d.name.c_str(), d.choices[i].c_str(), &err) != PLINTH_OK) {
+                std::fprintf(stderr, "conformance: %s %s=%s skipped (%s)\n", b.name.c_str(), d.name.c_str(), d.choices[i].c_str(), err.text);
+                continue;
+            }
+            b.backend->set_option(d.name.c_str(), d.choices[0].c_str(), &err);
+            out.push_back({d.name, d.choices[i], d.choices[0]});
+        }
+    }
+    return out;
 }
 
 // Static registration: the devices are known only once the plugins are loaded.
 struct registrar {
     registrar() {
         try {
-            if (host().find(PLINTH_PLUGIN_BACKEND, "cpu"))
-                for (const auto& g : plinth::conformance::groups()) add("cpu", 0, g);
-            const plinth::loaded_plugin* vk = host().find(PLINTH_PLUGIN_BACKEND, "vulkan");
-            if (!vk) {
-                std::string why = "the vulkan plugin was not built";
-                for (const auto& rec : host().records())
-                    if (rec.path.filename().string().find("vulkan") != std::string::npos)
-                        why = "the vulkan plugin was refused: " + rec.reason;
-                std::fprintf(stderr, "conformance: Vulkan cases skipped (%s)\n", why.c_str());
+            const plinth::loaded_plugin* reference = reference_backend();
+            if (!reference) {
+                std::fprintf(stderr, "conformance: no backend works in host memory to serve as the reference; nothing registered\n");
                 return;
             }
-            const uint32_t n = vk->backend->device_count();
-            if (n == 0) {
-                std::fprintf(stderr, "conformance: Vulkan cases skipped (no Vulkan device)\n");
-                return;
+            for (const auto* b : host().backends()) {
+                const uint32_t n = b->backend->device_count();
+                if (n == 0) std::fprintf(stderr, "conformance: %s cases skipped (it lists no device here)\n", b->name.c_str());
+                const auto variants = b == reference ? std::vector<option>{} : option_variants(*b);
+                for (uint32_t d = 0; d < n; ++d) {
+                    for (const auto& g : plinth::conformance::groups()) add(b->name, d, g);
+                    for (const auto& v : variants)
+                        for (const auto& g : plinth::conformance::groups()) add(b->name, d, g, v);
+                }
             }
-            for (uint32_t d = 0; d < n; ++d) {
-                for (const auto& g : plinth::conformance::groups()) add("vulkan", d, g);
-                for (const char* g : {"GRAPH", "KV_STORE", "COPY"}) add("vulkan", d, g, {"staging", "always", "auto"});
-                // The shaders built without doubles, which devices without shaderFloat64 run.
-                for (const char* g : {"MATMUL", "ATTENTION", "ROPE", "SWIGLU", "GEGLU", "SOFTCAP", "MOE", "GRAPH"})
-                    add("vulkan", d, g, {"float64", "off", "auto"});
-            }
+            for (const auto& rec : host().records())
+                if (rec.status != plinth::plugin_status::loaded && rec.kind != PLINTH_PLUGIN_FORMAT)
+                    std::fprintf(stderr, "conformance: %s not tested (%s)\n", rec.path.filename().c_str(), rec.reason.c_str());
         } catch (const std::exception& e) {
             std::fprintf(stderr, "conformance: registering the cases failed: %s\n", e.what());
         }

@@ -21,7 +21,9 @@ class plugin_host;
 struct loaded_plugin;
 
 struct engine_options {
-    std::string device = "cpu:0";         // where everything runs when `placement` has no rules
+    // Where everything runs when `placement` has no rules; empty: the device that works in host
+    // memory, found by what it can do (the CPU backend's cpu:0 in this repository), not by name.
+    std::string device;
     placement_settings placement;         // layer rules, tensor rules, auto
     uint32_t context = 0;                 // positions one sequence may reach; 0: the model's, at most 4096
     // The KV cache, shared by all sequences: kv_tokens tokens when set (at least one context), else
