@@ -36,10 +36,11 @@ constexpr size_t llama3rope_q8_long_drift = 1;
 
 std::filesystem::path arch_dir() { return test::shared_dir() / "arch"; }
 
+// `how`: a device to run everything on, or "split DEVICE": layers 0-2 there, the rest on the host's.
 engine_options placed(const std::string& how) {
     engine_options o;
-    if (how == "vulkan:0") o.device = "vulkan:0";
-    else if (how == "split") o.placement.rules = parse_placement_flag("0-2:vulkan:0,3-:cpu:0");
+    if (how.rfind("split ", 0) == 0) o.placement.rules = parse_placement_flag("0-2:" + how.substr(6) + ",3-:" + test::host_memory_device());
+    else o.device = how;
     return o;
 }
 
@@ -59,21 +60,16 @@ struct arch_golden : Catch::ITestInvoker {
     }
 };
 
-bool have_vulkan_device() {
-    const auto* vk = test::built_plugins().find(PLINTH_PLUGIN_BACKEND, "vulkan");
-    return vk != nullptr && vk->backend->device_count() > 0;
-}
-
 const bool registered = [] {
     static std::vector<std::string> names;
     names.reserve(128);
-    std::vector<std::string> placements = {"cpu:0"};
-    if (have_vulkan_device()) {
-        placements.push_back("vulkan:0");
-        placements.push_back("split");
-    } else {
-        std::fprintf(stderr, "arch golden: vulkan:0 and split placements skipped (no Vulkan device)\n");
+    // The host-memory device, then every other device of every loaded backend, whole and split.
+    std::vector<std::string> placements = {test::host_memory_device()};
+    for (const auto& device : test::other_devices()) {
+        placements.push_back(device);
+        placements.push_back("split " + device);
     }
+    if (placements.size() == 1) std::fprintf(stderr, "arch golden: other devices' placements skipped (no device besides the host's)\n");
     const auto add = [&](const std::string& file, const std::string& golden, const std::string& how) {
         names.push_back(file + " (" + golden + ") on " + how + " matches the reference");
         Catch::AutoReg(new arch_golden(file, golden, how), CATCH_INTERNAL_LINEINFO, "",

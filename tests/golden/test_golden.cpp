@@ -38,52 +38,54 @@ void check_model(const std::string& model, float tolerance, const engine_options
         CHECK(tok->encode(run.prompt, true, true) == run.prompt_tokens);
 }
 
-// The placements the hybrid tests hold to the goldens, by name.
-engine_options placed(const std::string& how) {
+// The placements the hybrid tests hold to the goldens: everything on `device`, or shared between it
+// and the host-memory device `host`.
+engine_options placed(const std::string& how, const std::string& device, const std::string& host_device) {
     engine_options o;
-    if (how == "vulkan") {
-        o.device = "vulkan:0";
-    } else if (how == "split") {  // layers 0-2 on the GPU, 3- on the CPU
-        o.placement.rules = parse_placement_flag("0-2:vulkan:0,3-:cpu:0");
-    } else if (how == "interleaved") {  // layers 0-1 and 4 on the CPU, 2-3 on the GPU
-        placement_rule cpu, gpu;
-        cpu.layers = layer_selection{{{0, 1, false}, {4, 4, false}}};
-        cpu.device = parse_device_id("cpu:0");
-        gpu.layers = parse_layer_selection("2-3");
-        gpu.device = parse_device_id("vulkan:0");
-        o.placement.rules = {cpu, gpu};
+    if (how == "whole") {
+        o.device = device;
+    } else if (how == "split") {  // layers 0-2 on the device, 3- on the host's
+        o.placement.rules = parse_placement_flag("0-2:" + device + ",3-:" + host_device);
+    } else if (how == "interleaved") {  // layers 0-1 and 4 on the host's device, 2-3 on the other
+        placement_rule host_rule, device_rule;
+        host_rule.layers = layer_selection{{{0, 1, false}, {4, 4, false}}};
+        host_rule.device = parse_device_id(host_device);
+        device_rule.layers = parse_layer_selection("2-3");
+        device_rule.device = parse_device_id(device);
+        o.placement.rules = {host_rule, device_rule};
     } else if (how == "auto") {
         o.placement.automatic = true;
     }
     return o;
 }
 
-// Hybrid goldens register only where a Vulkan device exists; elsewhere a line says they were skipped.
+// Hybrid goldens register for every device besides the host-memory one (every backend the host
+// loads, none named here); where there is none, a line says they were skipped.
 struct hybrid_golden : Catch::ITestInvoker {
-    std::string model, how;
+    std::string model, how, device, host_device;
     float tolerance;
-    hybrid_golden(std::string m, std::string h, float t) : model(std::move(m)), how(std::move(h)), tolerance(t) {}
-    void invoke() const override {
-        const auto options = placed(how);
-        check_model(model, tolerance, options);
-    }
+    hybrid_golden(std::string m, std::string h, std::string d, std::string hd, float t)
+        : model(std::move(m)), how(std::move(h)), device(std::move(d)), host_device(std::move(hd)), tolerance(t) {}
+    void invoke() const override { check_model(model, tolerance, placed(how, device, host_device)); }
 };
 
 const bool hybrid_registered = [] {
-    if (host().find(PLINTH_PLUGIN_BACKEND, "vulkan") == nullptr ||
-        host().find(PLINTH_PLUGIN_BACKEND, "vulkan")->backend->device_count() == 0) {
-        std::fprintf(stderr, "golden: hybrid placement cases skipped (no Vulkan device)\n");
+    const std::string host_device = test::host_memory_device();
+    const auto devices = test::other_devices();
+    if (host_device.empty() || devices.empty()) {
+        std::fprintf(stderr, "golden: hybrid placement cases skipped (no device besides the host's)\n");
         return false;
     }
     static std::vector<std::string> names;
-    names.reserve(12);
-    for (const auto& [model, tolerance] : {std::pair<std::string, float>{"stories260K", 0.02f},
-                                           {"stories260K-Q8_0", 0.1f}, {"stories260K-Q4_0", 0.1f}})
-        for (const char* how : {"vulkan", "split", "interleaved", "auto"}) {
-            names.push_back(model + " on " + how + " placement matches the reference's greedy runs");
-            Catch::AutoReg(new hybrid_golden(model, how, tolerance), CATCH_INTERNAL_LINEINFO, "",
-                           Catch::NameAndTags{names.back(), "[golden][hybrid]"});
-        }
+    names.reserve(12 * devices.size());
+    for (const auto& device : devices)
+        for (const auto& [model, tolerance] : {std::pair<std::string, float>{"stories260K", 0.02f},
+                                               {"stories260K-Q8_0", 0.1f}, {"stories260K-Q4_0", 0.1f}})
+            for (const char* how : {"whole", "split", "interleaved", "auto"}) {
+                names.push_back(model + " on " + device + " (" + how + " placement) matches the reference's greedy runs");
+                Catch::AutoReg(new hybrid_golden(model, how, device, host_device, tolerance), CATCH_INTERNAL_LINEINFO, "",
+                               Catch::NameAndTags{names.back(), "[golden][hybrid]"});
+            }
     return true;
 }();
 

@@ -4,6 +4,8 @@
 #include <plinth/plugin_host.hpp>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace plinth::test {
 
@@ -16,6 +18,30 @@ inline const plugin_host& built_plugins() {
         return h;
     }();
     return *host;
+}
+
+// The device every model can run on: device 0 of the first backend whose device 0 is a CPU working
+// in host memory (found by what it is, not by a backend's name). Empty when there is none.
+inline std::string host_memory_device() {
+    for (const auto* b : built_plugins().backends()) {
+        plinth_device_info info{};
+        info.struct_size = sizeof(info);
+        plinth_message err{};
+        if (b->backend->device_count() > 0 && b->backend->device_info(0, &info, &err) == PLINTH_OK && info.type == PLINTH_DEVICE_CPU &&
+            (info.buffer_caps & PLINTH_BUFFER_CAN_WRAP_HOST))
+            return b->name + ":0";
+    }
+    return {};
+}
+
+// Every other device of every loaded backend ("vulkan:0", ...): where the hybrid tests place layers.
+inline std::vector<std::string> other_devices() {
+    std::vector<std::string> out;
+    const std::string reference = host_memory_device();
+    for (const auto* b : built_plugins().backends())
+        for (uint32_t d = 0; d < b->backend->device_count(); ++d)
+            if (b->name + ":" + std::to_string(d) != reference) out.push_back(b->name + ":" + std::to_string(d));
+    return out;
 }
 
 }  // namespace plinth::test
