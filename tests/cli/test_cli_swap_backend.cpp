@@ -78,3 +78,47 @@ TEST_CASE("the installed example configs name a store model, not the repository'
     CHECK(count == 5);
     std::filesystem::remove_all(prefix);
 }
+
+TEST_CASE("a plugin builds out of tree from the installed SDK alone (find_package and pkg-config) and loads", "[cli][install][sdk]") {
+    const auto root = std::filesystem::temp_directory_path() / ("plinth-sdk-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(root);
+    const auto prefix = root / "prefix";
+    REQUIRE(run_command(shell_quote(PLINTH_CMAKE) + " --install " + shell_quote(PLINTH_BUILD_DIR) + " --prefix " + shell_quote(prefix.string()))
+                .exit_code == 0);
+    // A consumer project that knows only the prefix; clang++ where Debian's clang is installed,
+    // to show the C ABI crosses compilers.
+    const auto project = root / "project";
+    std::filesystem::create_directories(project);
+    std::filesystem::copy_file(std::filesystem::path(PLINTH_SOURCE_DIR) / "tests/host/plugins/test_plugin.cpp", project / "plugin.cpp");
+    std::ofstream(project / "CMakeLists.txt") << "cmake_minimum_required(VERSION 3.20)\nproject(outside CXX)\n"
+                                                 "find_package(plinth 0.1 CONFIG REQUIRED)\n"
+                                                 "add_library(outside MODULE plugin.cpp)\n"
+                                                 "target_compile_definitions(outside PRIVATE TEST_PLUGIN_NAME=\"outside\")\n"
+                                                 "target_link_libraries(outside PRIVATE plinth::plugin_api plinth::sdk)\n"
+                                                 "set_target_properties(outside PROPERTIES PREFIX \"\" OUTPUT_NAME plinth-outside)\n";
+    const bool clang = std::filesystem::exists("/usr/bin/clang++");
+    if (!clang) WARN("no clang++ here: the out-of-tree plugin is built with the default compiler");
+    const auto build = root / "build";
+    const auto configure = run_command(shell_quote(PLINTH_CMAKE) + " -S " + shell_quote(project.string()) + " -B " + shell_quote(build.string()) +
+                                       " -DCMAKE_PREFIX_PATH=" + shell_quote(prefix.string()) + (clang ? " -DCMAKE_CXX_COMPILER=clang++" : ""));
+    INFO(configure.out << configure.err);
+    REQUIRE(configure.exit_code == 0);
+    const auto built = run_command(shell_quote(PLINTH_CMAKE) + " --build " + shell_quote(build.string()));
+    INFO(built.out << built.err);
+    REQUIRE(built.exit_code == 0);
+    const auto listed = run_command("env PLINTH_PLUGIN_PATH=" + shell_quote(build.string()) + " " +
+                                    shell_quote((prefix / "bin" / "plinth").string()) + " plugins");
+    INFO(listed.out << listed.err);
+    CHECK_THAT(listed.out, Catch::Matches(R"([\s\S]*\noutside +backend +\S+ +1\.[0-9] +loaded [\s\S]*)"));
+    CHECK_THAT(listed.out, Catch::Contains((build / "plinth-outside.so").string()));
+
+    // A newer SDK than the installed one is refused by the version check; pkg-config gives the headers.
+    std::ofstream(project / "CMakeLists.txt") << "cmake_minimum_required(VERSION 3.20)\nproject(outside CXX)\nfind_package(plinth 0.9 CONFIG REQUIRED)\n";
+    CHECK(run_command(shell_quote(PLINTH_CMAKE) + " -S " + shell_quote(project.string()) + " -B " + shell_quote((root / "build2").string()) +
+                      " -DCMAKE_PREFIX_PATH=" + shell_quote(prefix.string()))
+              .exit_code != 0);
+    const auto flags = run_command("env PKG_CONFIG_PATH=" + shell_quote((prefix / "lib" / "pkgconfig").string()) + " pkg-config --cflags plinth");
+    CHECK(flags.exit_code == 0);
+    CHECK_THAT(flags.out, Catch::Contains("/include"));
+    std::filesystem::remove_all(root);
+}
