@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "backend_conformance.hpp"
+#include "test_host.hpp"
 
 #include <plinth/backend_options.hpp>
 #include <plinth/plugin_host.hpp>
@@ -18,29 +19,12 @@
 
 namespace {
 
-plinth::plugin_host& host() {
-    static plinth::plugin_host h;
-    static const bool loaded = [] {
-        plinth::plugin_search s;
-        s.use_environment = false;
-        h.load(s);
-        return true;
-    }();
-    (void)loaded;
-    return h;
-}
+const plinth::plugin_host& host() { return plinth::test::built_plugins(); }
 
-// The reference: the first backend whose device 0 is a CPU that works in host memory.
+// The reference: the backend of the host-memory device (tests/support/test_host.hpp).
 const plinth::loaded_plugin* reference_backend() {
-    for (const auto* b : host().backends()) {
-        plinth_device_info info{};
-        info.struct_size = sizeof(info);
-        plinth_message err{};
-        if (b->backend->device_count() > 0 && b->backend->device_info(0, &info, &err) == PLINTH_OK && info.type == PLINTH_DEVICE_CPU &&
-            (info.buffer_caps & PLINTH_BUFFER_CAN_WRAP_HOST))
-            return b;
-    }
-    return nullptr;
+    const std::string device = plinth::test::host_memory_device();
+    return device.empty() ? nullptr : host().find(PLINTH_PLUGIN_BACKEND, device.substr(0, device.find(':')));
 }
 
 // A backend option a group runs under (set before, reset after), e.g. staging=always.
