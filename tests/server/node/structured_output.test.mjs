@@ -181,4 +181,31 @@ describe('a tool round trip forced by a grammar', { timeout: 120_000 }, () => {
     // The tool result reached the prompt: it is longer than the first request's.
     assert.ok(second.usage.prompt_tokens > first.usage.prompt_tokens);
   });
+
+  test('streamed, the same forced call arrives as tool-call deltas that add up to the whole reply', async () => {
+    const request = { model, tools, temperature: 1.0, seed: 5, max_tokens: 120, grammar: callGrammar,
+      messages: [{ role: 'user', content: 'What is the weather in Paris?' }] };
+    const whole = (await openai.chat.completions.create(request)).choices[0].message.tool_calls[0];
+    const stream = await openai.chat.completions.create({ ...request, stream: true });
+    let name = '', args = '', id = '', deltas = 0, finish = null, content = '';
+    for await (const chunk of stream) {
+      const [choice] = chunk.choices;
+      if (!choice) continue;
+      if (choice.finish_reason) finish = choice.finish_reason;
+      if (choice.delta?.content) content += choice.delta.content;
+      for (const d of choice.delta?.tool_calls ?? []) {
+        assert.equal(d.index, 0);
+        ++deltas;
+        if (d.id) id = d.id;
+        if (d.function?.name) name += d.function.name;
+        if (d.function?.arguments) args += d.function.arguments;
+      }
+    }
+    assert.equal(finish, 'tool_calls');
+    assert.ok(deltas >= 1);
+    assert.ok(id.length > 0);
+    assert.equal(name, 'get_weather');
+    assert.deepEqual(JSON.parse(args), JSON.parse(whole.function.arguments));
+    assert.ok(!content.includes('<tool_call>'), 'the call markup does not leak into content');
+  });
 });
