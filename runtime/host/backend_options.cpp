@@ -62,7 +62,8 @@ config_diagnostic at(const source_location& where, std::string message) {
 
 }  // namespace
 
-std::vector<config_diagnostic> check_backend_settings(const std::map<std::string, backend_section>& backends, const plugin_host& host) {
+std::vector<config_diagnostic> check_backend_settings(const std::map<std::string, backend_section>& backends, const plugin_host& host,
+                                                      bool report_absent) {
     std::vector<config_diagnostic> problems;
     std::vector<std::string> names;
     for (const auto* b : host.backends()) names.push_back(b->name);
@@ -74,6 +75,8 @@ std::vector<config_diagnostic> check_backend_settings(const std::map<std::string
             std::vector<std::string_view> candidates(names.begin(), names.end());
             if (const auto near = nearest_key(plugin, candidates))
                 problems.push_back(at(section.at, "no backend plugin named '" + plugin + "' is loaded; did you mean '" + *near + "'?"));
+            else if (report_absent)
+                problems.push_back(at(section.at, "no backend plugin named '" + plugin + "' is loaded here; its options cannot be checked"));
             continue;
         }
         if (!declares_options(*backend)) continue;  // an older plugin: set_option itself judges

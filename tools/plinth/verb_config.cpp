@@ -5,13 +5,17 @@
 
 #include <store/model_store.hpp>
 
-#include <algorithm>
 #include <filesystem>
 
 #include <iostream>
 
 namespace plinth::cli {
 namespace {
+
+// "file:line:column: ", the prefix of a problem found at `where`.
+std::string at(const source_location& where) {
+    return where.file + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": ";
+}
 
 // Beyond the file's own rules: what it names must exist here (the model file, plugin folders and
 // names, the placement's devices), checked with the plugins the file itself would load.
@@ -32,10 +36,10 @@ std::vector<std::string> what_is_missing(const plinth::config& cfg) {
     if (!cfg.model.store.empty()) check_store(cfg.model.store, where + "model.store: ");
     for (const auto& m : cfg.models)
         if (m.from_store)
-            check_store(m.path, m.where.file + ":" + std::to_string(m.where.line) + ":" + std::to_string(m.where.column) + ": model '" + m.name + "': ");
+            check_store(m.path, at(m.where) + "model '" + m.name + "': ");
     for (const auto& m : cfg.models)
         if (!m.from_store && !std::filesystem::is_regular_file(m.path))
-            problems.push_back(m.where.file + ":" + std::to_string(m.where.line) + ":" + std::to_string(m.where.column) + ": model '" +
+            problems.push_back(at(m.where) + "model '" +
                                m.name + "': " + m.path + " is not a file");
     plugin_host host;
     plugin_search search;
@@ -44,13 +48,7 @@ std::vector<std::string> what_is_missing(const plinth::config& cfg) {
     search.disable = cfg.plugins.disable;
     host.load(search);
     for (auto& p : plugin_setting_problems(cfg, host)) problems.push_back(std::move(p));
-    for (const auto& d : check_backend_settings(cfg.backends, host)) problems.push_back(d.str());
-    for (const auto& [plugin, section] : cfg.backends)
-        if (!host.find(PLINTH_PLUGIN_BACKEND, plugin) &&
-            std::none_of(problems.begin(), problems.end(), [&](const std::string& p) { return p.find("'" + plugin + "' is loaded") != std::string::npos; }))
-            problems.push_back(config_diagnostic{section.at.file, section.at.line, section.at.column,
-                                                 "no backend plugin named '" + plugin + "' is loaded here; its options cannot be checked"}
-                                   .str());
+    for (const auto& d : check_backend_settings(cfg.backends, host, true)) problems.push_back(d.str());
     const auto check_device = [&](const device_id& id, const std::string& at) {
         const loaded_plugin* backend = host.find(PLINTH_PLUGIN_BACKEND, id.backend);
         if (backend == nullptr)
@@ -60,13 +58,12 @@ std::vector<std::string> what_is_missing(const plinth::config& cfg) {
                                std::to_string(backend->backend->device_count()) + " device(s)");
     };
     for (const auto& rule : cfg.placement.rules)
-        check_device(rule.device, rule.where.line ? rule.where.file + ":" + std::to_string(rule.where.line) + ":" +
-                                                        std::to_string(rule.where.column) + ": " : where);
+        check_device(rule.device, rule.where.line ? at(rule.where) : where);
     for (const auto& [device, bytes] : cfg.placement.budget) check_device(parse_device_id(device), where + "placement.budget: ");
     for (const auto& m : cfg.models)
         if (m.placement)
             for (const auto& rule : m.placement->rules)
-                check_device(rule.device, rule.where.file + ":" + std::to_string(rule.where.line) + ":" + std::to_string(rule.where.column) + ": ");
+                check_device(rule.device, at(rule.where));
     return problems;
 }
 

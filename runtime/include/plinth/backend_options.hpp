@@ -32,8 +32,10 @@ std::string check_option_value(const backend_option_decl& option, std::string_vi
 
 // Every problem with the backends sections: a plugin name that is no loaded backend (with the
 // nearest name when it looks like a typo; a section for a plugin that is simply not loaded here is
-// left alone), an option the plugin does not declare (with the nearest), a value it does not take.
-std::vector<config_diagnostic> check_backend_settings(const std::map<std::string, backend_section>& backends, const plugin_host& host);
+// reported only with `report_absent`, as `config validate` does), an option the plugin does not
+// declare (with the nearest), a value it does not take.
+std::vector<config_diagnostic> check_backend_settings(const std::map<std::string, backend_section>& backends, const plugin_host& host,
+                                                      bool report_absent = false);
 
 // "cpu.threads=4" (the --backend-option flag) into `backends`. Throws std::invalid_argument.
 void add_backend_option(std::map<std::string, backend_section>& backends, std::string_view assignment);

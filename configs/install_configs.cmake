@@ -1,7 +1,8 @@
 # Installs the example deployment files with their model pointed at the model store: in the
 # repository they name the reference model in ../shared, which an install does not have. The
 # store name is the small model the README pulls. Run by `cmake --install` (see CMakeLists.txt),
-# with PLINTH_CONFIGS_SOURCE and PLINTH_CONFIGS_DESTINATION set before it.
+# with PLINTH_CONFIGS_SOURCE and PLINTH_CONFIGS_DESTINATION set before it. It lives beside the
+# configs it rewrites.
 set(store_model "Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M")
 set(destination "$ENV{DESTDIR}${PLINTH_CONFIGS_DESTINATION}")
 if(NOT IS_ABSOLUTE "${PLINTH_CONFIGS_DESTINATION}")
