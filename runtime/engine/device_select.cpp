@@ -22,20 +22,4 @@ std::pair<const loaded_plugin*, uint32_t> select_device(const plugin_host& host,
                     std::to_string(count) + " device(s)");
     return {backend, id.index};
 }
-
-std::optional<std::string> host_memory_device(const plugin_host& host) {
-    for (const auto* b : host.backends()) {
-        if (b->backend->graph_compute == nullptr || b->backend->buffer_wrap_host == nullptr) continue;
-        for (uint32_t i = 0; i < b->backend->device_count(); ++i) {
-            plinth_device_info info{};
-            info.struct_size = sizeof(info);
-            plinth_message msg{};
-            if (b->backend->device_info(i, &info, &msg) != PLINTH_OK) continue;
-            if (info.type == PLINTH_DEVICE_CPU && (info.buffer_caps & PLINTH_BUFFER_CAN_WRAP_HOST))
-                return b->name + ":" + std::to_string(i);
-        }
-    }
-    return std::nullopt;
-}
-
 }  // namespace plinth::detail

@@ -196,7 +196,7 @@ void engine::place_weights(const plugin_host& host) {
     // Nodes a device cannot run fall back to the CPU, which reads every weight from the mapping.
     // Nodes a device cannot run fall back to a host-memory device, which reads every weight from
     // the mapping.
-    if (const auto fallback = detail::host_memory_device(host); cpu_slot() == UINT32_MAX && fallback) {
+    if (const auto fallback = host.host_memory_device(); cpu_slot() == UINT32_MAX && fallback) {
         auto slot = std::make_unique<device_slot>();
         const auto [backend, index] = detail::select_device(host, *fallback);
         slot->id = *fallback;

@@ -160,7 +160,7 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
     } else if (!any_layer_rule) {
         std::string id = default_device;
         if (id.empty()) {
-            const auto host_device = detail::host_memory_device(host);
+            const auto host_device = host.host_memory_device();
             if (!host_device)
                 throw error("no loaded backend has a device that works in host memory to run the model on: name one with --device or a placement");
             id = *host_device;
@@ -210,7 +210,7 @@ placement_plan plan_placement(const placement_settings& settings, const std::str
     // for) runs on the CPU instead, which reads it from the mapping: placed there as an override,
     // so it is not uploaded and the copies it costs are counted. (The engine would move such nodes
     // anyway; this makes the plan say so.)
-    const std::string fallback = detail::host_memory_device(host).value_or("");
+    const std::string fallback = host.host_memory_device().value_or("");
     std::vector<std::pair<const tensor_view*, uint32_t>> uses;  // weight, op
     for (const auto& g : globals)
         if (g.op != 0) uses.emplace_back(g.tensor, g.op);

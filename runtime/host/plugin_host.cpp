@@ -68,6 +68,21 @@ plugin_host::~plugin_host() {
 void plugin_host::load(const plugin_search& search) {
     const size_t first_new = records_.size();
     std::vector<candidate> candidates;
+    // Files named one by one come first and win over a plugin of the same name in the folders.
+    std::vector<bool> named;
+    for (const auto& file : search.files) {
+        std::error_code ec;
+        const plinth_plugin_descriptor* d = nullptr;
+        if (!std::filesystem::is_regular_file(file, ec)) {
+            auto& r = records_.emplace_back();
+            r.path = file;
+            r.reason = std::filesystem::exists(file, ec) ? "not a regular file" : "no such file";
+            spdlog::warn("plugin {} refused: {}", file.string(), r.reason);
+        } else if ((d = load_file(file, search))) {
+            candidates.push_back({records_.size() - 1, d});
+        }
+        named.resize(records_.size() - first_new, true);
+    }
     for (const auto& folder : search_folders(search)) {
         std::error_code ec;
         if (!std::filesystem::is_directory(folder, ec)) {
@@ -82,14 +97,16 @@ void plugin_host::load(const plugin_search& search) {
             if (const auto* d = load_file(file, search)) candidates.push_back({records_.size() - 1, d});
     }
 
-    // Among probed candidates of one kind and name, the highest score wins (e.g. an AVX-512 build
-    // over a generic one); ties go to the file found first.
+    // Among probed candidates of one kind and name, a file named in `files` wins, else the highest
+    // score (e.g. an AVX-512 build over a generic one); ties go to the file found first.
+    named.resize(records_.size() - first_new, false);
+    const auto is_named = [&](size_t i) { return bool(named[i - first_new]); };
     std::map<std::pair<uint32_t, std::string>, size_t> best;
     for (size_t i = first_new; i < records_.size(); ++i) {
         const auto& r = records_[i];
         if (r.status != plugin_status::loaded) continue;
         auto [it, inserted] = best.try_emplace({r.kind, r.name}, i);
-        if (!inserted && r.score > records_[it->second].score) it->second = i;
+        if (!inserted && !is_named(it->second) && r.score > records_[it->second].score) it->second = i;
     }
     for (size_t i = first_new; i < records_.size(); ++i) {
         auto& r = records_[i];
@@ -97,8 +114,10 @@ void plugin_host::load(const plugin_search& search) {
         const size_t winner = best.at({r.kind, r.name});
         if (winner != i) {
             r.status = plugin_status::refused;
-            r.reason = "superseded by " + records_[winner].path.string() + " (probe score " +
-                       std::to_string(records_[winner].score) + " > " + std::to_string(r.score) + ")";
+            r.reason = "superseded by " + records_[winner].path.string() +
+                       (is_named(winner) ? std::string(" (named as a file, which wins)")
+                                         : " (probe score " + std::to_string(records_[winner].score) + " > " +
+                                               std::to_string(r.score) + ")");
             spdlog::info("plugin {}: {}", r.path.string(), r.reason);
         }
     }
@@ -138,7 +157,13 @@ const plinth_plugin_descriptor* plugin_host::load_file(const std::filesystem::pa
     };
     for (const auto& lib : libraries_) {
         std::error_code ec;
-        if (std::filesystem::equivalent(lib->handle.location(), file, ec)) return refuse("already loaded");
+        if (std::filesystem::equivalent(lib->handle.location(), file, ec)) {
+            // The same file met again (named on its own and in a folder): not worth a warning.
+            r.status = plugin_status::refused;
+            r.reason = "already loaded";
+            spdlog::debug("plugin {}: already loaded", file.string());
+            return nullptr;
+        }
     }
 
     auto lib = std::make_unique<library>();
@@ -227,6 +252,21 @@ const loaded_plugin* plugin_host::find(uint32_t kind, const std::string& name) c
     for (const auto& p : loaded_)
         if (p->name == name && p->descriptor->kind == kind) return p.get();
     return nullptr;
+}
+
+std::optional<std::string> plugin_host::host_memory_device() const {
+    for (const auto* b : backends()) {
+        if (b->backend->graph_compute == nullptr || b->backend->buffer_wrap_host == nullptr) continue;
+        for (uint32_t i = 0; i < b->backend->device_count(); ++i) {
+            plinth_device_info info{};
+            info.struct_size = sizeof(info);
+            plinth_message msg{};
+            if (b->backend->device_info(i, &info, &msg) != PLINTH_OK) continue;
+            if (info.type == PLINTH_DEVICE_CPU && (info.buffer_caps & PLINTH_BUFFER_CAN_WRAP_HOST))
+                return b->name + ":" + std::to_string(i);
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace plinth

@@ -2,11 +2,12 @@
 // to the reference: the backend whose device works in host memory (found by what it can do, not by
 // name; the CPU plugin here), which also runs against itself as a check of the harness. Each
 // (backend device, op group) is one test case, and again under every choice each backend declares
-// for its options (ABI 1.2), e.g. a staging path or shaders without doubles; skipped
-// (unsupported) cases are printed. No backend is named here.
+// for its options (ABI 1.2), e.g. a staging path or shaders without doubles; refused cases are
+// printed. The same kit `plinth conformance` runs. No backend is named here.
 #include <catch2/catch.hpp>
 
 #include "backend_conformance.hpp"
+#include "conformance_table.hpp"
 #include "test_host.hpp"
 
 #include <plinth/backend_options.hpp>
@@ -43,11 +44,7 @@ void run_group(const std::string& backend_name, uint32_t device, const std::stri
     if (!opt.key.empty()) backend->backend->set_option(opt.key.c_str(), opt.reset.c_str(), &err);
 
     const std::string where = backend_name + ":" + std::to_string(device) + (opt.key.empty() ? "" : " (" + opt.key + " " + opt.value + ")");
-    std::cout << "conformance " << where << " " << group << ": " << r.count(plinth::conformance::outcome::passed)
-              << " passed, " << r.count(plinth::conformance::outcome::failed) << " failed, "
-              << r.count(plinth::conformance::outcome::skipped) << " skipped\n";
-    for (const auto* c : r.with(plinth::conformance::outcome::skipped))
-        std::cout << "  skipped (" << c->detail << "): " << c->name << "\n";
+    std::cout << "conformance " << where << " " << group << ":\n" << plinth::conformance::render_table(r, true);
     for (const auto* c : r.with(plinth::conformance::outcome::failed)) {
         INFO(where << " " << c->name << ": " << c->detail);
         CHECK(false);

@@ -20,19 +20,9 @@ inline const plugin_host& built_plugins() {
     return *host;
 }
 
-// The device every model can run on: device 0 of the first backend whose device 0 is a CPU working
-// in host memory (found by what it is, not by a backend's name). Empty when there is none.
-inline std::string host_memory_device() {
-    for (const auto* b : built_plugins().backends()) {
-        plinth_device_info info{};
-        info.struct_size = sizeof(info);
-        plinth_message err{};
-        if (b->backend->device_count() > 0 && b->backend->device_info(0, &info, &err) == PLINTH_OK && info.type == PLINTH_DEVICE_CPU &&
-            (info.buffer_caps & PLINTH_BUFFER_CAN_WRAP_HOST))
-            return b->name + ":0";
-    }
-    return {};
-}
+// The device every model can run on: the host-memory device the engine falls back to (found by
+// what it can do, not by a backend's name). Empty when there is none.
+inline std::string host_memory_device() { return built_plugins().host_memory_device().value_or(""); }
 
 // Every other device of every loaded backend ("vulkan:0", ...): where the hybrid tests place layers.
 inline std::vector<std::string> other_devices() {

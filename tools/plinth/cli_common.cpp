@@ -79,10 +79,11 @@ plinth::config load_config_and_logging(const common_options& common) {
     return config;
 }
 
-std::unique_ptr<session> open_session(const common_options& common) {
+std::unique_ptr<session> open_session(const common_options& common, const std::vector<std::string>& plugin_files) {
     auto s = std::make_unique<session>();
     s->config = load_config_and_logging(common);
     plugin_search search;
+    for (const auto& f : plugin_files) search.files.emplace_back(f);
     for (const auto& p : s->config.plugins.paths) search.folders.emplace_back(p);
     search.enable = s->config.plugins.enable;
     search.disable = s->config.plugins.disable;

@@ -53,7 +53,9 @@ struct session {
     plinth::config config;
     plinth::plugin_host host;
 };
-std::unique_ptr<session> open_session(const common_options& common);
+// `plugin_files`: plugin files loaded before the plugin folders, winning over a plugin of the same
+// name there (`plinth conformance --plugin`).
+std::unique_ptr<session> open_session(const common_options& common, const std::vector<std::string>& plugin_files = {});
 // What the config's plugin settings ask for that is not there: a plugins.paths folder that does
 // not exist, a plugins.enable name no plugin has. open_session refuses them.
 std::vector<std::string> plugin_setting_problems(const plinth::config& config, const plugin_host& host);

@@ -25,6 +25,7 @@ int run_pull(const std::vector<std::string>& args);
 int run_ls(const std::vector<std::string>& args);
 int run_rm(const std::vector<std::string>& args);
 int run_show(const std::vector<std::string>& args);
+int run_conformance(const std::vector<std::string>& args);
 
 const std::vector<verb>& verbs() {
     static const std::vector<verb> table = {
@@ -38,6 +39,7 @@ const std::vector<verb>& verbs() {
         {"bench", "prefill and decode speed, load time and peak memory", run_bench},
         {"plugins", "list every plugin found: loaded, disabled or refused (and why)", run_plugins},
         {"devices", "list the devices of every loaded backend", run_devices},
+        {"conformance", "certify a backend plugin: every op against the CPU reference, a per-op table", run_conformance},
         {"pull", "fetch a GGUF model from Hugging Face into the local store", run_pull},
         {"ls", "list the models in the local store", run_ls},
         {"show", "where a stored model came from, and what inspect says about it", run_show},

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct plugin_record {
 
 // Where to look and what to take.
 struct plugin_search {
+    std::vector<std::filesystem::path> files;    // single plugin files, tried before every folder
     std::vector<std::filesystem::path> folders;  // searched first, in order
     bool use_environment = true;                 // PLINTH_PLUGIN_PATH (colon-separated)
     bool use_install_folder = true;              // <libdir>/plinth/plugins next to libplinth
@@ -63,6 +65,12 @@ public:
     std::vector<const loaded_plugin*> backends() const;
     std::vector<const loaded_plugin*> formats() const;
     const loaded_plugin* find(uint32_t kind, const std::string& name) const;
+    // The device ("name:index") nodes fall back to when their own device refuses them, and the
+    // conformance kit's reference: the first device, of any loaded backend, that computes graphs
+    // in host memory and can use the mapped model file in place (device type CPU,
+    // PLINTH_BUFFER_CAN_WRAP_HOST). Found by capability, never by name: a third-party CPU backend
+    // serves as well as plinth's own. nullopt when none is loaded.
+    std::optional<std::string> host_memory_device() const;
 
     // The folder an installed (or built) plinth keeps its plugins in.
     static std::filesystem::path install_plugin_folder();

@@ -723,8 +723,9 @@ report run(const loaded_plugin& backend, uint32_t device, const loaded_plugin& r
             try {
                 r.cases.push_back(run_case(c, backend, device, reference));
             } catch (const std::exception& e) {
-                r.cases.push_back(case_result{c.name, outcome::failed, std::string("exception: ") + e.what()});
+                r.cases.push_back(case_result{name, c.name, outcome::failed, std::string("exception: ") + e.what()});
             }
+            r.cases.back().group = name;
         }
     }
     return r;

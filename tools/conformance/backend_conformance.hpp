@@ -5,9 +5,10 @@
 // backend under test and on a reference backend (the CPU plugin) through the same code, and the
 // results are compared with the tolerances docs/backends.md states.
 //
-// It knows nothing of any backend but the C ABI: a new backend runs it unchanged. A case whose
-// graph has a node the backend's supports_node refuses is recorded as skipped (unsupported), not
-// failed.
+// It knows nothing of any backend but the C ABI: a new backend runs it unchanged, and `plinth
+// conformance --plugin` runs it on a plugin built out of tree. A case whose graph has a node the
+// backend's supports_node refuses, or a node of an ABI minor newer than the plugin speaks, is
+// recorded as refused, not failed.
 #include <plinth/plugin_host.hpp>
 
 #include <cstdint>
@@ -16,12 +17,13 @@
 
 namespace plinth::conformance {
 
-enum class outcome { passed, failed, skipped };
+enum class outcome { passed, failed, refused };
 
 struct case_result {
+    std::string group;   // "MATMUL" (groups())
     std::string name;    // "MATMUL Q4_K K=256 N=17 T=7"
     outcome result = outcome::passed;
-    std::string detail;  // why it failed or was skipped
+    std::string detail;  // why it failed or was refused
 };
 
 struct report {

@@ -1,9 +1,8 @@
 #pragma once
 // The conformance suite's harness (backend_conformance.cpp holds the cases): graphs described on
 // the host, run on a backend and on the reference through the C ABI, and the checks that compare
-// the two results. Internal to tests/conformance.
+// the two results. Internal to the conformance kit.
 #include "backend_conformance.hpp"
-#include "graph_node.hpp"
 
 #include <plinth/compute.h>
 #include <plinth/weight_types.h>
@@ -96,7 +95,13 @@ struct graph_spec {
         return uint32_t(tensors.size() - 1);
     }
     plinth_node& node(uint32_t op, uint32_t dst, std::initializer_list<uint32_t> srcs) {
-        nodes.push_back(plinth::test::make_node(op, dst, srcs));
+        plinth_node n{};
+        n.op = op;
+        n.dst = dst;
+        for (auto& src : n.src) src = PLINTH_NO_TENSOR;
+        int k = 0;
+        for (uint32_t src : srcs) n.src[k++] = src;
+        nodes.push_back(n);
         return nodes.back();
     }
     uint64_t bytes(uint32_t t) const { return tensor_bytes(tensors[t].type, tensors[t].shape); }

@@ -223,6 +223,30 @@ std::string run_check(const graph_spec& g, const check& c, const run_output& got
     return "";
 }
 
+// The ABI minor node `i` needs (plinth_node_abi_minor over the described tensors).
+uint32_t node_minor(const graph_spec& g, uint32_t i) {
+    std::vector<plinth_tensor> tensors(g.tensors.size());
+    for (size_t t = 0; t < g.tensors.size(); ++t) {
+        tensors[t] = plinth_tensor{};
+        tensors[t].type = g.tensors[t].type;
+        for (int d = 0; d < 4; ++d) tensors[t].shape[d] = g.tensors[t].shape[d];
+    }
+    plinth_graph graph{};
+    graph.struct_size = sizeof(graph);
+    graph.n_tensors = uint32_t(tensors.size());
+    graph.tensors = tensors.data();
+    graph.n_nodes = uint32_t(g.nodes.size());
+    graph.nodes = g.nodes.data();
+    return plinth_node_abi_minor(&graph, i);
+}
+
+// The first node that needs a newer ABI minor than `minor`, or -1.
+int newer_node(const graph_spec& g, uint32_t minor) {
+    for (uint32_t i = 0; i < g.nodes.size(); ++i)
+        if (node_minor(g, i) > minor) return int(i);
+    return -1;
+}
+
 // Bytes no node writes must keep their initial value.
 std::string check_untouched(const graph_spec& g, const run_output& got) {
     for (size_t b = 0; b < g.buffers.size(); ++b) {
@@ -247,10 +271,20 @@ case_result run_case(const test_case& c, const loaded_plugin& backend, uint32_t 
     case_result res;
     res.name = c.name;
     const bool expect_error = c.expect != PLINTH_OK;
+    // A node of a newer ABI minor than the plugin speaks never reaches it (the host would run it
+    // elsewhere): refused, as supports_node would.
+    if (const int newer = newer_node(c.graph, backend.abi_minor); newer >= 0) {
+        res.result = outcome::refused;
+        const plinth_node& n = c.graph.nodes[size_t(newer)];
+        res.detail = "unsupported: node " + std::to_string(newer) + " (" + plinth_op_name(n.op) + ") needs ABI 1." +
+                     std::to_string(node_minor(c.graph, uint32_t(newer))) + "; the plugin speaks 1." +
+                     std::to_string(backend.abi_minor);
+        return res;
+    }
     const run_output ref = execute(*reference.backend, 0, c.graph, !expect_error);
     const run_output got = execute(*backend.backend, device, c.graph, !expect_error);
     if (got.unsupported_node >= 0) {
-        res.result = outcome::skipped;
+        res.result = outcome::refused;
         const plinth_node& n = c.graph.nodes[size_t(got.unsupported_node)];
         res.detail = "unsupported: node " + std::to_string(got.unsupported_node) + " (" + plinth_op_name(n.op) + ")";
         return res;
@@ -265,7 +299,7 @@ case_result run_case(const test_case& c, const loaded_plugin& backend, uint32_t 
             res.detail = "the reference answered " + std::to_string(int(ref.status)) + " (" + ref.message + "), not " +
                          std::to_string(int(c.expect));
         } else if (got.status == PLINTH_ERR_UNSUPPORTED) {
-            res.result = outcome::skipped;
+            res.result = outcome::refused;
             res.detail = "unsupported: " + got.message;
         } else if (got.status != c.expect) {
             res.detail = "answered status " + std::to_string(int(got.status)) + " (" + got.message + "), want " +
