@@ -6,7 +6,7 @@
 
 #include "../cpu_buffer.hpp"
 #include "../cpu_device.hpp"
-#include "../quant/quant_api.hpp"
+#include "../quant/cpu_kernels.hpp"
 
 #include <plinth/sdk/node_validator.hpp>
 
@@ -75,8 +75,8 @@ plinth_status fail(plinth_message* err, plinth_status status, const char* fmt, .
 
 struct cpu_validator_hooks : sdk::node_validator_hooks<tensor_view> {
     static const char* backend_name() { return "CPU"; }
-    // Every weight type plinth_quant reads, for GET_ROWS and MATMUL alike.
-    static bool decodes(uint32_t /*op*/, uint32_t weight_type) { return quant::is_supported(weight_type); }
+    // Every weight type plinth_weight_formats reads, for GET_ROWS and MATMUL alike.
+    static bool decodes(uint32_t /*op*/, uint32_t weight_type) { return weight_formats::is_supported(weight_type); }
     // Host memory: one address space (two buffers may wrap the same bytes).
     static sdk::buffer_location locate(const plinth_buffer_s* b) {
         sdk::buffer_location at;
@@ -166,12 +166,12 @@ size_t matmul_siblings(const std::vector<node_view>& views, size_t i) {
     const node_view& first = views[i];
     if (first.node->op != PLINTH_OP_MATMUL) return 1;
     const tensor_view& x = first.src[1];
-    const uint32_t act = quant::activation_type(first.src[0].type);
+    const uint32_t act = weight_formats::activation_type(first.src[0].type);
     size_t n = 1;
     for (; i + n < views.size() && n < kMaxMatmulGroup; ++n) {
         const node_view& m = views[i + n];
         if (m.node->op != PLINTH_OP_MATMUL || m.src[1].data != x.data || m.src[1].type != x.type || m.src[1].ne0 != x.ne0 ||
-            m.src[1].rows != x.rows || quant::activation_type(m.src[0].type) != act)
+            m.src[1].rows != x.rows || weight_formats::activation_type(m.src[0].type) != act)
             break;
         bool apart = !overlaps(m.dst, x);
         for (size_t k = 0; k < n && apart; ++k) {
