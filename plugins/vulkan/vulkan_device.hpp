@@ -141,14 +141,14 @@ struct device {
     std::vector<rope_table> aux_rope_tables;  // what the aux buffer holds after the gelu table, in order
     bool aux_gelu_table = false;              // GEGLU's table is in the aux buffer (vulkan_graph.cpp)
 
-    // Compute objects (vulkan_graph.cpp), made on first use.
+    // Compute objects (vulkan_recording.cpp), made on first use.
     VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
     VkPipelineLayout pipeline_layout = VK_NULL_HANDLE;
     std::vector<VkPipeline> pipelines;  // by kernel id; VK_NULL_HANDLE until first used
     std::vector<VkDescriptorPool> descriptor_pools;
     size_t pool_sets_left = 0;          // in descriptor_pools.back()
     std::unordered_map<std::string, VkDescriptorSet> descriptor_sets;  // by binding key
-    // The quantized activations of MATMUL (two regions, see vulkan_graph.cpp); one of `buffers`.
+    // The quantized activations of MATMUL (two regions, see vulkan_dispatch_plan.cpp); one of `buffers`.
     struct plinth_buffer_s* scratch = nullptr;
 
     std::vector<struct plinth_buffer_s*> buffers;  // live, freed at shutdown if the host did not

@@ -5,6 +5,8 @@
 
 #include "cli.hpp"
 
+#include <dlfcn.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -90,11 +92,16 @@ TEST_CASE("a plugin builds out of tree from the installed SDK alone (find_packag
     const auto project = root / "project";
     std::filesystem::create_directories(project);
     std::filesystem::copy_file(std::filesystem::path(PLINTH_SOURCE_DIR) / "tests/host/plugins/test_plugin.cpp", project / "plugin.cpp");
+    // ... and a file that uses the SDK's libraries (weight formats, node validator), warning-free.
+    std::filesystem::copy_file(std::filesystem::path(PLINTH_SOURCE_DIR) / "tests/host/plugins/sdk_library_user.cpp",
+                               project / "weights.cpp");
     std::ofstream(project / "CMakeLists.txt") << "cmake_minimum_required(VERSION 3.20)\nproject(outside CXX)\n"
                                                  "find_package(plinth 0.1 CONFIG REQUIRED)\n"
-                                                 "add_library(outside MODULE plugin.cpp)\n"
+                                                 "add_library(outside MODULE plugin.cpp weights.cpp)\n"
                                                  "target_compile_definitions(outside PRIVATE TEST_PLUGIN_NAME=\"outside\")\n"
-                                                 "target_link_libraries(outside PRIVATE plinth::plugin_api plinth::sdk)\n"
+                                                 "set_source_files_properties(weights.cpp PROPERTIES COMPILE_OPTIONS "
+                                                 "\"-Wall;-Wextra;-Wpedantic;-Wshadow;-Werror\")\n"
+                                                 "target_link_libraries(outside PRIVATE plinth::plugin_api plinth::sdk plinth::weight_formats)\n"
                                                  "set_target_properties(outside PROPERTIES PREFIX \"\" OUTPUT_NAME plinth-outside)\n";
     const bool clang = std::filesystem::exists("/usr/bin/clang++");
     if (!clang) WARN("no clang++ here: the out-of-tree plugin is built with the default compiler");
@@ -111,6 +118,13 @@ TEST_CASE("a plugin builds out of tree from the installed SDK alone (find_packag
     INFO(listed.out << listed.err);
     CHECK_THAT(listed.out, Catch::Matches(R"([\s\S]*\noutside +backend +\S+ +1\.[0-9] +loaded [\s\S]*)"));
     CHECK_THAT(listed.out, Catch::Contains((build / "plinth-outside.so").string()));
+    // The weight formats linked into the module work there.
+    void* module = ::dlopen((build / "plinth-outside.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+    REQUIRE(module != nullptr);
+    const auto uses = reinterpret_cast<int (*)()>(::dlsym(module, "outside_uses_the_sdk_libraries"));
+    REQUIRE(uses != nullptr);
+    CHECK(uses() == 1);
+    ::dlclose(module);
 
     // A newer SDK than the installed one is refused by the version check; pkg-config gives the headers.
     std::ofstream(project / "CMakeLists.txt") << "cmake_minimum_required(VERSION 3.20)\nproject(outside CXX)\nfind_package(plinth 0.9 CONFIG REQUIRED)\n";

@@ -7,8 +7,8 @@
 
 #include <plinth/plugin_host.hpp>
 
-#include <quant_api.hpp>
-#include <half.hpp>
+#include <plinth/weight_formats.hpp>
+#include <plinth/weight_formats/half.hpp>
 
 #include <array>
 #include <cmath>
@@ -165,13 +165,13 @@ inline std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0
 
 inline std::vector<uint16_t> to_f16(const std::vector<float>& v) {
     std::vector<uint16_t> h(v.size());
-    for (size_t i = 0; i < v.size(); ++i) h[i] = plinth::quant::fp32_to_fp16(v[i]);
+    for (size_t i = 0; i < v.size(); ++i) h[i] = plinth::weight_formats::fp32_to_fp16(v[i]);
     return h;
 }
 
 inline std::vector<float> from_f16(const std::vector<uint16_t>& h) {
     std::vector<float> v(h.size());
-    for (size_t i = 0; i < h.size(); ++i) v[i] = plinth::quant::fp16_to_fp32(h[i]);
+    for (size_t i = 0; i < h.size(); ++i) v[i] = plinth::weight_formats::fp16_to_fp32(h[i]);
     return v;
 }
 

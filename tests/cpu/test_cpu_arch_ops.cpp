@@ -15,8 +15,8 @@ double gelu_tanh(double x) { return 0.5 * x * (1.0 + std::tanh(0.797884560802865
 double gelu_f16(float x) {
     if (x >= 10.0f) return x;
     if (x <= -10.0f) return 0.0;
-    const float xh = plinth::quant::fp16_to_fp32(plinth::quant::fp32_to_fp16(x));
-    return plinth::quant::fp16_to_fp32(plinth::quant::fp32_to_fp16(float(gelu_tanh(xh))));
+    const float xh = plinth::weight_formats::fp16_to_fp32(plinth::weight_formats::fp32_to_fp16(x));
+    return plinth::weight_formats::fp16_to_fp32(plinth::weight_formats::fp32_to_fp16(float(gelu_tanh(xh))));
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include "cpu_test_util.hpp"
 
 using namespace cpu_test;
-namespace quant = plinth::quant;
+namespace weight_formats = plinth::weight_formats;
 
 namespace {
 
@@ -17,9 +17,9 @@ plinth_status set_option(const char* key, const char* value, std::string* messag
 // Weights [K, N] of `type` made from random floats.
 uint32_t weights(graph_builder& g, uint32_t type, uint64_t K, uint64_t N, uint32_t seed) {
     const auto f = random_floats(K * N, seed, -0.3f, 0.3f);
-    const size_t rb = quant::row_bytes(type, int64_t(K));
+    const size_t rb = weight_formats::row_bytes(type, int64_t(K));
     std::vector<unsigned char> w(rb * N);
-    for (uint64_t j = 0; j < N; ++j) quant::quantize_row(type, f.data() + j * K, w.data() + j * rb, int64_t(K));
+    for (uint64_t j = 0; j < N; ++j) weight_formats::quantize_row(type, f.data() + j * K, w.data() + j * rb, int64_t(K));
     return g.add(type, shp(K, N), w.data());
 }
 
@@ -196,11 +196,14 @@ TEST_CASE("invalid graphs are refused with a message naming the node", "[cpu][gr
         g.node(PLINTH_OP_ADD, g.f32(shp(32, 2)), {a, b});
         require_error(g, "node 0 (ADD)", "Q4_0");
     }
-    SECTION("a weight type the CPU cannot multiply") {
+    SECTION("a weight type the CPU does not decode: unsupported, not malformed") {
         graph_builder g;
         const uint32_t w = g.add(PLINTH_TYPE_IQ2_XXS, shp(256, 4)), x = g.f32(shp(256, 2));
         g.node(PLINTH_OP_MATMUL, g.f32(shp(4, 2)), {w, x});
-        require_error(g, "node 0 (MATMUL)", "IQ2_XXS");
+        std::string message;
+        CHECK(g.compute(&message) == PLINTH_ERR_UNSUPPORTED);
+        CHECK_THAT(message,
+                   Catch::Contains("node 0 (MATMUL)") && Catch::Contains("IQ2_XXS, which the CPU backend does not decode"));
     }
     SECTION("a quantized row that is not whole blocks") {
         graph_builder g;

@@ -1,12 +1,15 @@
-// MATMUL for every weight type plinth_quant supports: the result is exactly the library's dot
-// product of each weight row with the quantized activation column, and within the error that
-// activation quantization allows of the float matmul of the dequantized weights.
+// MATMUL for every weight type plinth_weight_formats supports: the result is exactly the CPU
+// kernels' dot product of each weight row with the quantized activation column, and within the
+// error that activation quantization allows of the float matmul of the dequantized weights.
 #include "cpu_test_util.hpp"
+
+#include "cpu_kernels.hpp"
 
 #include <algorithm>
 
 using namespace cpu_test;
 namespace quant = plinth::quant;
+namespace weight_formats = plinth::weight_formats;
 
 namespace {
 
@@ -17,10 +20,10 @@ struct matmul_result {
 
 matmul_result run_matmul(uint32_t type, uint64_t K, uint64_t N, uint64_t T, const std::vector<float>& wf,
                          const std::vector<float>& x) {
-    const size_t rb = quant::row_bytes(type, int64_t(K));
+    const size_t rb = weight_formats::row_bytes(type, int64_t(K));
     matmul_result r;
     r.w.resize(rb * N);
-    for (uint64_t j = 0; j < N; ++j) quant::quantize_row(type, wf.data() + j * K, r.w.data() + j * rb, int64_t(K));
+    for (uint64_t j = 0; j < N; ++j) weight_formats::quantize_row(type, wf.data() + j * K, r.w.data() + j * rb, int64_t(K));
     graph_builder g;
     const uint32_t w = g.add(type, shp(K, N), r.w.data());
     const uint32_t xs = g.f32(shp(K, T), x);
@@ -39,15 +42,15 @@ matmul_result run_matmul(uint32_t type, uint64_t K, uint64_t N, uint64_t T, cons
 // plus a little float and scale rounding.
 void check_matmul(uint32_t type, uint64_t K, uint64_t N, uint64_t T, const matmul_result& r,
                   const std::vector<float>& x) {
-    const size_t rb = quant::row_bytes(type, int64_t(K));
-    const uint32_t act = quant::activation_type(type);
+    const size_t rb = weight_formats::row_bytes(type, int64_t(K));
+    const uint32_t act = weight_formats::activation_type(type);
     const int64_t act_block = act == PLINTH_TYPE_Q8_K ? 256 : 32;
-    std::vector<unsigned char> xq(act == PLINTH_TYPE_F32 ? 0 : quant::row_bytes(act, int64_t(K)));
+    std::vector<unsigned char> xq(act == PLINTH_TYPE_F32 ? 0 : weight_formats::row_bytes(act, int64_t(K)));
     std::vector<float> wd(K);
     double err_sq = 0, bound_sq = 0;
     for (uint64_t t = 0; t < T; ++t) {
         const float* xt = x.data() + t * K;
-        if (!xq.empty()) quant::quantize_row(act, xt, xq.data(), int64_t(K));
+        if (!xq.empty()) weight_formats::quantize_row(act, xt, xq.data(), int64_t(K));
         std::vector<double> step(K, 0.0);
         if (act != PLINTH_TYPE_F32)
             for (uint64_t b = 0; b < K; b += act_block) {
@@ -65,7 +68,7 @@ void check_matmul(uint32_t type, uint64_t K, uint64_t N, uint64_t T, const matmu
                 REQUIRE(std::fabs(got - lib) <= 1e-6f * std::max(1.0f, std::fabs(lib)));
             }
             // (2) the float matmul of the dequantized weights
-            quant::dequantize_row(type, wrow, wd.data(), int64_t(K));
+            weight_formats::dequantize_row(type, wrow, wd.data(), int64_t(K));
             double want = 0, bound = 0, mag = 0, var = 0;
             for (uint64_t k = 0; k < K; ++k) {
                 want += double(wd[k]) * xt[k];
@@ -119,7 +122,7 @@ TEST_CASE("MATMUL for every quantized and 16-bit weight type", "[cpu][matmul]") 
                               PLINTH_TYPE_Q2_K, PLINTH_TYPE_Q3_K, PLINTH_TYPE_Q4_K, PLINTH_TYPE_Q5_K,
                               PLINTH_TYPE_Q6_K, PLINTH_TYPE_Q8_K};
     for (uint32_t type : types) {
-        REQUIRE(quant::is_supported(type));
+        REQUIRE(weight_formats::is_supported(type));
         const uint64_t block = plinth_weight_type_info(type).block_size;
         const uint64_t Ks[] = {block == 256 ? 256u : 96u, block == 256 ? 768u : 288u};
         for (uint64_t K : Ks)
@@ -160,13 +163,13 @@ TEST_CASE("MATMUL picks the reference's summation order: blocks for Q4_0 with 8k
                 const auto w = random_floats(K * N, uint32_t(N + T));
                 const auto x = random_floats(K * T, uint32_t(K + T), -2.0f, 2.0f);
                 const auto r = run_matmul(type, K, N, T, w, x);
-                const size_t rb = quant::row_bytes(type, int64_t(K));
-                std::vector<unsigned char> xq(quant::row_bytes(PLINTH_TYPE_Q8_0, int64_t(K)));
+                const size_t rb = weight_formats::row_bytes(type, int64_t(K));
+                std::vector<unsigned char> xq(weight_formats::row_bytes(PLINTH_TYPE_Q8_0, int64_t(K)));
                 for (uint64_t t = 0; t < T; ++t) {
-                    quant::quantize_row(PLINTH_TYPE_Q8_0, x.data() + t * K, xq.data(), int64_t(K));
+                    weight_formats::quantize_row(PLINTH_TYPE_Q8_0, x.data() + t * K, xq.data(), int64_t(K));
                     for (uint64_t j = 0; j < N; ++j) {
                         const void* row = r.w.data() + j * rb;
-                        const float want = quant::dot_reference(type, int64_t(K), row, xq.data(),
+                        const float want = weight_formats::dot_reference(type, int64_t(K), row, xq.data(),
                                                                 blocks ? quant::sum_order::blocks : quant::sum_order::lanes);
                         REQUIRE(r.got[t * N + j] == want);
                     }
@@ -190,15 +193,15 @@ TEST_CASE("MATMUL with many columns equals quant::matvec column by column, bit f
                     const auto w = random_floats(K * N, uint32_t(type + N + T));
                     const auto x = random_floats(K * T, uint32_t(K + T), -2.0f, 2.0f);
                     const auto r = run_matmul(type, K, N, T, w, x);
-                    const uint32_t act = quant::activation_type(type);
+                    const uint32_t act = weight_formats::activation_type(type);
                     const quant::sum_order order =
                         type == PLINTH_TYPE_Q4_0 && N % 8 == 0 ? quant::sum_order::blocks : quant::sum_order::lanes;
-                    std::vector<unsigned char> xq(quant::row_bytes(act, int64_t(K)));
+                    std::vector<unsigned char> xq(weight_formats::row_bytes(act, int64_t(K)));
                     std::vector<float> want(N);
                     for (uint64_t t = 0; t < T; ++t) {
-                        quant::quantize_row(act, x.data() + t * K, xq.data(), int64_t(K));
-                        quant::matvec(type, int64_t(N), int64_t(K), r.w.data(), quant::row_bytes(type, int64_t(K)), xq.data(),
-                                      want.data(), order);
+                        weight_formats::quantize_row(act, x.data() + t * K, xq.data(), int64_t(K));
+                        quant::matvec(type, int64_t(N), int64_t(K), r.w.data(), weight_formats::row_bytes(type, int64_t(K)),
+                                      xq.data(), want.data(), order);
                         for (uint64_t j = 0; j < N; ++j) {
                             INFO("row " << j << " column " << t);
                             REQUIRE(r.got[t * N + j] == want[j]);
@@ -230,10 +233,10 @@ TEST_CASE("MATMULs of one activation run as a group with the results they have a
             std::vector<uint32_t> dsts;
             for (size_t i = 0; i < group.size(); ++i) {
                 const auto wf = random_floats(K * group[i].N, 200 + uint32_t(i));
-                const size_t rb = quant::row_bytes(group[i].type, int64_t(K));
+                const size_t rb = weight_formats::row_bytes(group[i].type, int64_t(K));
                 weights.emplace_back(rb * group[i].N);
                 for (uint64_t j = 0; j < group[i].N; ++j)
-                    quant::quantize_row(group[i].type, wf.data() + j * K, weights.back().data() + j * rb, int64_t(K));
+                    weight_formats::quantize_row(group[i].type, wf.data() + j * K, weights.back().data() + j * rb, int64_t(K));
                 const uint32_t w = g.add(group[i].type, shp(K, group[i].N), weights.back().data());
                 dsts.push_back(g.f32(shp(group[i].N, T)));
                 g.node(PLINTH_OP_MATMUL, dsts.back(), {w, xs});

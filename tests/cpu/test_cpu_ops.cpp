@@ -8,7 +8,7 @@
 #include <limits>
 
 using namespace cpu_test;
-namespace quant = plinth::quant;
+namespace weight_formats = plinth::weight_formats;
 
 namespace {
 
@@ -30,10 +30,10 @@ TEST_CASE("GET_ROWS gathers rows of F32, F16 and quantized tables as F32", "[cpu
         const uint64_t rows = 11;
         INFO(plinth_weight_type_info(c.type).name << " rows of " << c.n);
         const auto values = random_floats(c.n * rows, 17 + uint32_t(c.n));
-        std::vector<unsigned char> table(quant::row_bytes(c.type, int64_t(c.n)) * rows);
+        const size_t row_bytes = weight_formats::row_bytes(c.type, int64_t(c.n));
+        std::vector<unsigned char> table(row_bytes * rows);
         for (uint64_t r = 0; r < rows; ++r)
-            quant::quantize_row(c.type, values.data() + r * c.n, table.data() + r * quant::row_bytes(c.type, int64_t(c.n)),
-                                int64_t(c.n));
+            weight_formats::quantize_row(c.type, values.data() + r * c.n, table.data() + r * row_bytes, int64_t(c.n));
         for (const std::vector<int32_t>& index : {std::vector<int32_t>{4}, std::vector<int32_t>{0, 10, 3},
                                                   std::vector<int32_t>{7, 7, 1, 2, 9, 0, 5}}) {
             graph_builder g;
@@ -45,8 +45,7 @@ TEST_CASE("GET_ROWS gathers rows of F32, F16 and quantized tables as F32", "[cpu
             const auto got = g.f32_data(dst);
             std::vector<float> want(c.n);
             for (size_t t = 0; t < index.size(); ++t) {
-                quant::dequantize_row(c.type, table.data() + size_t(index[t]) * quant::row_bytes(c.type, int64_t(c.n)),
-                                      want.data(), int64_t(c.n));
+                weight_formats::dequantize_row(c.type, table.data() + size_t(index[t]) * row_bytes, want.data(), int64_t(c.n));
                 REQUIRE(std::memcmp(got.data() + t * c.n, want.data(), c.n * 4) == 0);
             }
         }

@@ -1,13 +1,14 @@
 #pragma once
-// Shared by the quant tests: a seeded generator that gives the same numbers with every standard
-// library (std::normal_distribution does not), and the list of supported types.
+// Shared by the tests of the weight formats and of the CPU kernels: a seeded generator that gives
+// the same numbers with every standard library (std::normal_distribution does not), and the list
+// of supported types.
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include <plinth/weight_types.h>
 
-namespace plinth::quant::test {
+namespace plinth::weight_formats::test {
 
 struct Rng {
     uint64_t state;
@@ -65,4 +66,4 @@ inline double rms_bound(uint32_t type) {
 inline const char* type_name(uint32_t type) { return plinth_weight_type_info(type).name; }
 inline int block_size(uint32_t type) { return int(plinth_weight_type_info(type).block_size); }
 
-}  // namespace plinth::quant::test
+}  // namespace plinth::weight_formats::test

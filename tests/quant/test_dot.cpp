@@ -5,16 +5,20 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "block_layouts.hpp"
-#include "half.hpp"
-#include "quant_api.hpp"
+#include <plinth/weight_formats.hpp>
+#include <plinth/weight_formats/block_layouts.hpp>
+#include <plinth/weight_formats/half.hpp>
+
+#include "cpu_kernels.hpp"
 #include "quant_test_util.hpp"
 
+using namespace plinth::weight_formats;
+using namespace plinth::weight_formats::test;
 using namespace plinth::quant;
-using namespace plinth::quant::test;
 
 namespace {
 
@@ -45,7 +49,7 @@ struct Row {
 };
 Row quantized(uint32_t type, const std::vector<float>& x) {
     Row r{std::vector<uint8_t>(row_bytes(type, int64_t(x.size()))), std::vector<float>(x.size())};
-    quantize_row(type, x.data(), r.bytes.data(), int64_t(x.size()));
+    plinth::quant::quantize_row(type, x.data(), r.bytes.data(), int64_t(x.size()));  // the active level's
     dequantize_row(type, r.bytes.data(), r.values.data(), int64_t(x.size()));
     return r;
 }
@@ -149,6 +153,17 @@ TEST_CASE("dispatch: levels can be forced and named", "[quant][dot]") {
     CHECK(dispatch_name() == each.levels.back());
 }
 
+TEST_CASE("the kernels refuse bad types and lengths as the formats do", "[quant][dot]") {
+    float f[512] = {}, out[4] = {};
+    uint8_t q[1024] = {};
+    CHECK_THROWS_AS(dot(PLINTH_TYPE_Q5_0, 31, q, q), std::invalid_argument);
+    CHECK_THROWS_AS(dot(PLINTH_TYPE_IQ2_XXS, 256, q, q), std::invalid_argument);
+    CHECK_THROWS_AS(matvec(PLINTH_TYPE_Q4_K, 1, 128, q, 144, q, out), std::invalid_argument);
+    CHECK_THROWS_AS(gemm(PLINTH_TYPE_Q8_0, 1, 33, q, 34, 1, q, 34, out, 1), std::invalid_argument);
+    CHECK_THROWS_AS(plinth::quant::quantize_row(PLINTH_TYPE_Q8_K, f, q, 255), std::invalid_argument);
+    CHECK_THROWS_WITH(dot(PLINTH_TYPE_Q5_0, 31, q, q), Catch::Contains("dot") && Catch::Contains("31") && Catch::Contains("Q5_0"));
+}
+
 TEST_CASE("quantize_row: the SIMD activation quantizers write the reference's bytes", "[quant][dot]") {
     EachLevel each;
     Rng rng(11);
@@ -164,8 +179,8 @@ TEST_CASE("quantize_row: the SIMD activation quantizers write the reference's by
     rows.push_back(corners);
     for (uint32_t type : {PLINTH_TYPE_F16, PLINTH_TYPE_Q8_0, PLINTH_TYPE_Q8_1, PLINTH_TYPE_Q8_K}) {
         for (const std::vector<float>& x : rows) {
-            set_dispatch_for_testing("scalar");
-            const std::vector<uint8_t> want = quantized(type, x).bytes;
+            std::vector<uint8_t> want(row_bytes(type, int64_t(x.size())));
+            plinth::weight_formats::quantize_row(type, x.data(), want.data(), int64_t(x.size()));
             for (const std::string& l : each.levels) {
                 set_dispatch_for_testing(l.c_str());
                 INFO(type_name(type) << " level " << l);
@@ -250,7 +265,7 @@ TEST_CASE("dot: K-quants are bit-identical to the reference at every level", "[q
 }
 
 TEST_CASE("dot: the symmetric 32-blocks sum in both documented orders, bit for bit at every level", "[quant][dot]") {
-    // sum_order (quant_api.hpp) is part of the result, so here it is held exactly: the reference
+    // sum_order (weight_formats.hpp) is part of the result, so here it is held exactly: the reference
     // against the documented formula written out below, and every level against the reference.
     // Lengths cover whole groups of 8 blocks (the SIMD kernels' step), and tails of 1..7 blocks.
     EachLevel each;

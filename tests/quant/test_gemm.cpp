@@ -11,11 +11,14 @@
 #include <string>
 #include <vector>
 
-#include "quant_api.hpp"
+#include <plinth/weight_formats.hpp>
+
+#include "cpu_kernels.hpp"
 #include "quant_test_util.hpp"
 
+using namespace plinth::weight_formats;
+using namespace plinth::weight_formats::test;
 using namespace plinth::quant;
-using namespace plinth::quant::test;
 
 namespace {
 
@@ -51,14 +54,15 @@ TEST_CASE("gemm: bit-identical to matvec column by column", "[quant][gemm]") {
                     const size_t w_stride = row_bytes(type, n) + 64;
                     std::vector<uint8_t> w(w_stride * size_t(rows));
                     for (int64_t r = 0; r < rows; ++r)
-                        quantize_row(type, rng.normal_row(n).data(), w.data() + size_t(r) * w_stride, n);
+                        plinth::weight_formats::quantize_row(type, rng.normal_row(n).data(), w.data() + size_t(r) * w_stride,
+                                                             n);
                     const int64_t max_cols = 35;
                     const size_t a_stride = row_bytes(act_type, n) + 32;
                     std::vector<uint8_t> a(a_stride * size_t(max_cols));
                     for (int64_t c = 0; c < max_cols; ++c) {
                         const std::vector<float> x = rng.normal_row(n, c == 3 ? 0.0f : 1.0f);  // one zero column
                         if (act_type == PLINTH_TYPE_F32) std::memcpy(a.data() + size_t(c) * a_stride, x.data(), size_t(n) * 4);
-                        else quantize_row(act_type, x.data(), a.data() + size_t(c) * a_stride, n);
+                        else plinth::quant::quantize_row(act_type, x.data(), a.data() + size_t(c) * a_stride, n);
                     }
                     for (sum_order order : {sum_order::lanes, sum_order::blocks}) {
                         for (int64_t cols : {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 19, 20, 35}) {

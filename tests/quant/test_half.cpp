@@ -5,7 +5,8 @@
 #include <cmath>
 #include <limits>
 
-#include "half.hpp"
+#include <plinth/weight_formats/half.hpp>
+
 #include "quant_test_util.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -18,7 +19,7 @@ __attribute__((target("f16c"))) static uint16_t hardware_fp16(float f) {
 }
 #endif
 
-using namespace plinth::quant;
+using namespace plinth::weight_formats;
 
 namespace {
 bool is_nan16(uint16_t h) { return (h & 0x7C00) == 0x7C00 && (h & 0x03FF) != 0; }

@@ -13,12 +13,13 @@
 #include <string>
 #include <vector>
 
-#include "block_layouts.hpp"
-#include "half.hpp"
-#include "quant_api.hpp"
+#include <plinth/weight_formats.hpp>
+#include <plinth/weight_formats/block_layouts.hpp>
+#include <plinth/weight_formats/half.hpp>
+
 #include "shared_dir.hpp"
 
-using namespace plinth::quant;
+using namespace plinth::weight_formats;
 
 namespace {
 

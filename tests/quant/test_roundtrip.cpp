@@ -7,13 +7,14 @@
 #include <utility>
 #include <vector>
 
-#include "block_layouts.hpp"
-#include "half.hpp"
-#include "quant_api.hpp"
+#include <plinth/weight_formats.hpp>
+#include <plinth/weight_formats/block_layouts.hpp>
+#include <plinth/weight_formats/half.hpp>
+
 #include "quant_test_util.hpp"
 
-using namespace plinth::quant;
-using namespace plinth::quant::test;
+using namespace plinth::weight_formats;
+using namespace plinth::weight_formats::test;
 
 namespace {
 
@@ -76,10 +77,30 @@ TEST_CASE("bad types and lengths are refused", "[quant]") {
     CHECK_THROWS_AS(quantize_row(PLINTH_TYPE_Q8_0, f, q, 33), std::invalid_argument);
     CHECK_THROWS_AS(dequantize_row(PLINTH_TYPE_Q6_K, q, f, 255), std::invalid_argument);
     CHECK_THROWS_AS(dequantize_row(PLINTH_TYPE_MXFP4, q, f, 32), std::invalid_argument);
-    CHECK_THROWS_AS(dot(PLINTH_TYPE_Q5_0, 31, q, q), std::invalid_argument);
     CHECK_THROWS_AS(dot_reference(PLINTH_TYPE_I8, 32, q, q), std::invalid_argument);
     CHECK_THROWS_AS(activation_type(PLINTH_TYPE_IQ4_NL), std::invalid_argument);
     CHECK_THROWS_WITH(row_bytes(PLINTH_TYPE_Q4_0, 48), Catch::Contains("48") && Catch::Contains("Q4_0"));
+}
+
+TEST_CASE("reference_dot_kernel is dot_reference per type and order, null where there is none", "[quant]") {
+    Rng rng(5);
+    for (uint32_t type : supported_types()) {
+        INFO(type_name(type));
+        const int64_t n = 2 * block_size(type) * (block_size(type) == 1 ? 32 : 1);
+        std::vector<uint8_t> w(row_bytes(type, n)), a(row_bytes(activation_type(type), n));
+        quantize_row(type, rng.normal_row(n).data(), w.data(), n);
+        quantize_row(activation_type(type), rng.normal_row(n).data(), a.data(), n);
+        const dot_kernel lanes = reference_dot_kernel(type, sum_order::lanes);
+        REQUIRE(lanes != nullptr);
+        CHECK(lanes(n, w.data(), a.data()) == dot_reference(type, n, w.data(), a.data()));
+        const dot_kernel blocks = reference_dot_kernel(type, sum_order::blocks);
+        const bool two_orders = type == PLINTH_TYPE_Q4_0 || type == PLINTH_TYPE_Q5_0 || type == PLINTH_TYPE_Q8_0;
+        CHECK((blocks != nullptr) == two_orders);
+        if (blocks) CHECK(blocks(n, w.data(), a.data()) == dot_reference(type, n, w.data(), a.data(), sum_order::blocks));
+    }
+    CHECK(reference_dot_kernel(PLINTH_TYPE_IQ2_XXS, sum_order::lanes) == nullptr);
+    CHECK(reference_dot_kernel(PLINTH_TYPE_I32, sum_order::lanes) == nullptr);
+    CHECK(reference_dot_kernel(PLINTH_TYPE_COUNT_ + 7, sum_order::blocks) == nullptr);
 }
 
 TEST_CASE("activation types", "[quant]") {

@@ -2,8 +2,8 @@
 // docs/backends.md); conformance_harness.{hpp,cpp} runs and compares them.
 #include "conformance_harness.hpp"
 
-#include <half.hpp>
-#include <quant_api.hpp>
+#include <plinth/weight_formats/half.hpp>
+#include <plinth/weight_formats.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -93,7 +93,7 @@ void cases_rms_norm(std::vector<test_case>& out) {
 void matmul_expectations(uint32_t type, const std::vector<uint8_t>& weights, int64_t K, int64_t N,
                          const std::vector<float>& x, int64_t T, check& c) {
     const std::vector<float> w = decode(type, weights, K);
-    const uint32_t act = quant::activation_type(type);
+    const uint32_t act = weight_formats::activation_type(type);
     const int64_t act_block = act == PLINTH_TYPE_F32 ? 0 : int64_t(plinth_weight_type_info(act).block_size);
     c.exact.assign(size_t(N * T), 0);
     c.bound.assign(size_t(N * T), 0);

@@ -9,8 +9,8 @@
 //   - MATMUL also against a double-precision product of the dequantized weights.
 #include "conformance_harness.hpp"
 
-#include <half.hpp>
-#include <quant_api.hpp>
+#include <plinth/weight_formats/half.hpp>
+#include <plinth/weight_formats.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -51,24 +51,24 @@ std::vector<int32_t> random_ints(size_t n, uint32_t seed, int32_t lo, int32_t hi
 
 std::vector<uint16_t> to_f16(const std::vector<float>& v) {
     std::vector<uint16_t> h(v.size());
-    for (size_t i = 0; i < v.size(); ++i) h[i] = quant::fp32_to_fp16(v[i]);
+    for (size_t i = 0; i < v.size(); ++i) h[i] = weight_formats::fp32_to_fp16(v[i]);
     return h;
 }
 
 // `rows` rows of n floats in `type` (F32 as is; others through the reference quantizer).
 std::vector<uint8_t> encode(uint32_t type, const std::vector<float>& v, int64_t n) {
     const int64_t rows = int64_t(v.size()) / n;
-    const size_t row_bytes = quant::row_bytes(type, n);
+    const size_t row_bytes = weight_formats::row_bytes(type, n);
     std::vector<uint8_t> out(row_bytes * size_t(rows));
-    for (int64_t r = 0; r < rows; ++r) quant::quantize_row(type, v.data() + r * n, out.data() + size_t(r) * row_bytes, n);
+    for (int64_t r = 0; r < rows; ++r) weight_formats::quantize_row(type, v.data() + r * n, out.data() + size_t(r) * row_bytes, n);
     return out;
 }
 
 std::vector<float> decode(uint32_t type, const std::vector<uint8_t>& bytes, int64_t n) {
-    const size_t row_bytes = quant::row_bytes(type, n);
+    const size_t row_bytes = weight_formats::row_bytes(type, n);
     const size_t rows = bytes.size() / row_bytes;
     std::vector<float> out(rows * size_t(n));
-    for (size_t r = 0; r < rows; ++r) quant::dequantize_row(type, bytes.data() + r * row_bytes, out.data() + r * size_t(n), n);
+    for (size_t r = 0; r < rows; ++r) weight_formats::dequantize_row(type, bytes.data() + r * row_bytes, out.data() + r * size_t(n), n);
     return out;
 }
 
@@ -181,8 +181,8 @@ std::string run_check(const graph_spec& g, const check& c, const run_output& got
                     uint16_t x, y;
                     std::memcpy(&x, a + i, 2);
                     std::memcpy(&y, b + i, 2);
-                    o << ": got " << quant::fp16_to_fp32(x) << " (0x" << std::hex << x << "), want "
-                      << quant::fp16_to_fp32(y) << " (0x" << y << ")";
+                    o << ": got " << weight_formats::fp16_to_fp32(x) << " (0x" << std::hex << x << "), want "
+                      << weight_formats::fp16_to_fp32(y) << " (0x" << y << ")";
                 }
                 return o.str();
             }

@@ -2,7 +2,7 @@
 
 #include "cli_common.hpp"
 
-#include <quant_api.hpp>
+#include <plinth/weight_formats.hpp>
 
 #include <unistd.h>
 
@@ -118,7 +118,7 @@ void progress_line::done() {
 void stream_rows(model_writer& writer, thread_pool& pool, uint32_t type, int64_t rows, int64_t n,
                  const std::function<void(int64_t, float*)>& fill, progress_line& progress) {
     constexpr std::size_t chunk_target = std::size_t{16} << 20;  // bytes of output per chunk
-    const std::size_t row_bytes = quant::row_bytes(type, n);
+    const std::size_t row_bytes = weight_formats::row_bytes(type, n);
     const int64_t rows_per_chunk = std::max<int64_t>(1, static_cast<int64_t>(chunk_target / std::max<std::size_t>(row_bytes, 1)));
     std::vector<std::byte> chunk(static_cast<std::size_t>(std::min(rows, rows_per_chunk)) * row_bytes);
     std::vector<std::vector<float>> scratch(pool.size(), std::vector<float>(static_cast<std::size_t>(n)));
@@ -134,7 +134,8 @@ void stream_rows(model_writer& writer, thread_pool& pool, uint32_t type, int64_t
             float* row = scratch[thread].data();
             for (int64_t r = begin; r < end; ++r) {
                 fill(r, row);
-                quant::quantize_row(type, row, chunk.data() + static_cast<std::size_t>(r - first) * row_bytes, n);
+                auto* out = chunk.data() + static_cast<std::size_t>(r - first) * row_bytes;
+                weight_formats::quantize_row(type, row, out, n);
             }
         });
         const uint64_t bytes = static_cast<uint64_t>(count) * row_bytes;

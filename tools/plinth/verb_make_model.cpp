@@ -9,7 +9,7 @@
 #include <plinth/model_file.hpp>
 #include <plinth/model_writer.hpp>
 
-#include <quant_api.hpp>
+#include <plinth/weight_formats.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -208,11 +208,11 @@ int run_make_model(const std::vector<std::string>& args) {
         std::map<std::string, uint32_t> mix;
         for (auto& t : plan) {
             t.type = choose_type(*target, {t.name, uint32_t(t.shape.size()), t.shape[0], PLINTH_TYPE_F32}, ctx);
-            if (!quant::is_supported(t.type))
+            if (!weight_formats::is_supported(t.type))
                 throw error(std::string("cannot write ") + plinth_weight_type_info(t.type).name + " weights");
             uint64_t rows = 1;
             for (size_t d = 1; d < t.shape.size(); ++d) rows *= t.shape[d];
-            total_bytes += rows * quant::row_bytes(t.type, int64_t(t.shape[0]));
+            total_bytes += rows * weight_formats::row_bytes(t.type, int64_t(t.shape[0]));
             ++mix[plinth_weight_type_info(t.type).name];
         }
 

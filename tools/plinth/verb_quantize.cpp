@@ -9,7 +9,7 @@
 #include <plinth/model_file.hpp>
 #include <plinth/model_writer.hpp>
 
-#include <quant_api.hpp>
+#include <plinth/weight_formats.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -97,12 +97,13 @@ int run_quantize(const std::vector<std::string>& args) {
             types[i] = type;
             in_bytes += t.size;
             if (type != t.type) {
-                if (!quant::is_supported(t.type))
+                if (!weight_formats::is_supported(t.type))
                     throw error(in_path + ": tensor '" + t.name + "' is " + type_name(t.type) + ", which cannot be converted");
-                if (!quant::is_supported(type)) throw error(std::string("cannot write ") + type_name(type) + " weights");
+                if (!weight_formats::is_supported(type))
+                    throw error(std::string("cannot write ") + type_name(type) + " weights");
                 ++converted;
                 if (!is_float_type(t.type)) ++requantized;
-                out_bytes += t.elements() / t.shape[0] * quant::row_bytes(type, int64_t(t.shape[0]));
+                out_bytes += t.elements() / t.shape[0] * weight_formats::row_bytes(type, int64_t(t.shape[0]));
             } else {
                 out_bytes += t.size;
             }
@@ -143,10 +144,12 @@ int run_quantize(const std::vector<std::string>& args) {
             const auto n = int64_t(t.shape[0]);
             const auto rows = int64_t(t.elements() / t.shape[0]);
             const auto* src = static_cast<const std::byte*>(t.data);
-            const size_t in_row = quant::row_bytes(t.type, n);
+            const size_t in_row = weight_formats::row_bytes(t.type, n);
             const uint32_t from = t.type;
             stream_rows(*w, pool, types[i], rows, n,
-                        [=](int64_t row, float* dst) { quant::dequantize_row(from, src + size_t(row) * in_row, dst, n); },
+                        [=](int64_t row, float* dst) {
+                            weight_formats::dequantize_row(from, src + size_t(row) * in_row, dst, n);
+                        },
                         progress);
         }
         w->finish();

@@ -7,8 +7,9 @@
 #include "attention_unit.hpp"
 #include "vec.hpp"
 
-#include "../quant/half.hpp"
-#include "../quant/quant_api.hpp"
+#include <plinth/weight_formats/half.hpp>
+
+#include "../quant/cpu_kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -312,7 +313,7 @@ void widen_f16_to_f64(const uint16_t* src, double* dst, int64_t n) {
 #ifdef PLINTH_ATTENTION_AVX2
     if (have_avx2_f16()) return widen_f16_to_f64_avx2(src, dst, n);
 #endif
-    for (int64_t i = 0; i < n; ++i) dst[i] = double(quant::fp16_to_fp32(src[i]));
+    for (int64_t i = 0; i < n; ++i) dst[i] = double(weight_formats::fp16_to_fp32(src[i]));
 }
 
 void attend(const attention_unit& u) {

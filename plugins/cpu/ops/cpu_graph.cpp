@@ -1,14 +1,14 @@
 // graph_compute, supports_node and set_option of the CPU backend: every node of a graph is checked
-// (indices, types, shapes, parameters, buffer bounds, overlaps) before the first one runs, then
-// the nodes run in order on the thread pool.
+// (indices, types, shapes, parameters, buffer bounds, overlaps: the SDK's node_validator.hpp) before
+// the first one runs, then the nodes run in order on the thread pool.
 #include "compute.hpp"
 #include "ops.hpp"
 
 #include "../cpu_buffer.hpp"
 #include "../cpu_device.hpp"
-#include "../quant/quant_api.hpp"
+#include "../quant/cpu_kernels.hpp"
 
-#include <plinth/sdk/op_rules.hpp>
+#include <plinth/sdk/node_validator.hpp>
 
 #include <sched.h>
 
@@ -20,7 +20,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <initializer_list>
 #include <mutex>
 #include <new>
 
@@ -46,17 +45,12 @@ void* scratch_buffer::get(size_t bytes) {
 // ---- messages
 
 plinth_status node_error(plinth_message* err, const node_view& n, const char* fmt, ...) {
-    if (err) {
-        const int used = std::snprintf(err->text, sizeof(err->text), "node %u (%s): ", n.index,
-                                       plinth_op_name(n.node ? n.node->op : 0));
-        if (used >= 0 && size_t(used) < sizeof(err->text)) {
-            va_list args;
-            va_start(args, fmt);
-            std::vsnprintf(err->text + used, sizeof(err->text) - size_t(used), fmt, args);
-            va_end(args);
-        }
-    }
-    return PLINTH_ERR_INVALID_ARGUMENT;
+    va_list args;
+    va_start(args, fmt);
+    const plinth_status st =
+        sdk::node_failure(err, n.index, n.node ? n.node->op : 0).report(PLINTH_ERR_INVALID_ARGUMENT, fmt, args);
+    va_end(args);
+    return st;
 }
 
 namespace {
@@ -77,128 +71,30 @@ plinth_status fail(plinth_message* err, plinth_status status, const char* fmt, .
     return status;
 }
 
+// ---- validation (the SDK's node_validator.hpp, with what is the CPU's own)
 
-// ---- validation
-
-
-
-bool is_weight_type(uint32_t type) { return quant::is_supported(type); }
-
-
-// The sources a node reads: its op's, and ROPE's optional frequency factors.
-int sources(const plinth_node& node) { return sdk::rope_has_factors(node) ? 3 : sdk::op_sources(node.op); }
-
-struct validator {
-    const plinth_graph& graph;
-    bool memory;  // also check buffers (graph_compute), not only types and shapes (supports_node)
-    plinth_message* err;
-
-    // Fills n.dst / n.src[k] from the node's indices.
-    plinth_status tensor(node_view& n, uint32_t index, const char* role, tensor_view& out) const {
-        if (index >= graph.n_tensors)
-            return node_error(err, n, "%s is tensor %u, but the graph has %u tensors", role, index, graph.n_tensors);
-        const plinth_tensor& t = graph.tensors[index];
-        out.index = index;
-        out.type = t.type;
-        const plinth_weight_type_traits traits = plinth_weight_type_info(t.type);
-        if (!traits.name) return node_error(err, n, "%s (tensor %u) has unknown type %u", role, index, t.type);
-        uint64_t elements = 1;
-        for (int d = 0; d < 4; ++d) {
-            if (t.shape[d] == 0)
-                return node_error(err, n, "%s (tensor %u) has shape[%d] = 0", role, index, d);
-            if (__builtin_mul_overflow(elements, t.shape[d], &elements) || elements > (uint64_t(1) << 48))
-                return node_error(err, n, "%s (tensor %u) has too many elements", role, index);
-            out.ne[d] = int64_t(t.shape[d]);
-        }
-        if (t.shape[0] % traits.block_size != 0)
-            return node_error(err, n, "%s (tensor %u): a %s row of %llu elements is not a whole number of %u-element blocks",
-                              role, index, traits.name, (unsigned long long)t.shape[0], traits.block_size);
-        out.ne0 = out.ne[0];
-        out.rows = out.ne[1] * out.ne[2] * out.ne[3];
-        out.elements = int64_t(elements);
-        out.row_bytes = t.shape[0] / traits.block_size * traits.block_bytes;
-        out.bytes = out.row_bytes * uint64_t(out.rows);
-        out.data = nullptr;
-        if (!memory) return PLINTH_OK;
-
-        const plinth_buffer_s* b = t.buffer;
-        if (!b) return node_error(err, n, "%s (tensor %u) has no buffer", role, index);
-        if (t.offset > b->size || out.bytes > b->size - t.offset)
-            return node_error(err, n, "%s (tensor %u): %llu bytes at offset %llu run past the end of its %llu-byte buffer",
-                              role, index, (unsigned long long)out.bytes, (unsigned long long)t.offset,
-                              (unsigned long long)b->size);
-        if (!b->data) return node_error(err, n, "%s (tensor %u) is in a buffer with no memory", role, index);
-        out.data = static_cast<char*>(b->data) + t.offset;
-        if (reinterpret_cast<uintptr_t>(out.data) % sdk::type_alignment(t.type) != 0)
-            return node_error(err, n, "%s (tensor %u): %s data at offset %llu is not %llu-byte aligned", role, index,
-                              traits.name, (unsigned long long)t.offset,
-                              (unsigned long long)sdk::type_alignment(t.type));
-        return PLINTH_OK;
+struct cpu_validator_hooks : sdk::node_validator_hooks<tensor_view> {
+    static const char* backend_name() { return "CPU"; }
+    // Every weight type plinth_weight_formats reads, for GET_ROWS and MATMUL alike.
+    static bool decodes(uint32_t /*op*/, uint32_t weight_type) { return weight_formats::is_supported(weight_type); }
+    // Host memory: one address space (two buffers may wrap the same bytes).
+    static sdk::buffer_location locate(const plinth_buffer_s* b) {
+        sdk::buffer_location at;
+        at.size = b->size;
+        at.has_memory = b->data != nullptr;
+        at.base = reinterpret_cast<uintptr_t>(b->data);
+        return at;
     }
-
-    // The op's type and shape rules (shared by every backend), with the weight types plinth_quant has.
-    plinth_status check_shapes(node_view& n) const {
-        return sdk::check_op_rules(
-            graph, *n.node, n.dst, n.src, [&](const char* message) { return node_error(err, n, "%s", message); },
-            [&](uint32_t op, const tensor_view& w) -> plinth_status {
-                if (is_weight_type(w.type)) return PLINTH_OK;
-                if (op == PLINTH_OP_GET_ROWS)
-                    return node_error(err, n, "src0 (tensor %u) has type %s, which the CPU backend cannot read", w.index,
-                                      sdk::type_name(w.type));
-                return node_error(err, n, "src0 (tensor %u) has weight type %s, which the CPU backend cannot multiply",
-                                  w.index, sdk::type_name(w.type));
-            });
-    }
-
-    static bool overlap(const tensor_view& a, const tensor_view& b) {
-        return a.data < b.data + b.bytes && b.data < a.data + a.bytes;
-    }
-
-    // What may share memory with what: element-wise ops may write over a source of the same
-    // layout (in place); no op may write over memory it reads at other positions.
-    plinth_status check_overlaps(const node_view& n) const {
-        const uint32_t op = n.node->op;
-        const bool elementwise = sdk::op_is_elementwise(op);
-        const tensor_view& d = n.dst;
-        for (int k = 0; k < sources(*n.node); ++k) {
-            const tensor_view& s = n.src[k];
-            if (op == PLINTH_OP_KV_STORE && k == 1) continue;  // the cache is the destination
-            if (!overlap(d, s)) continue;
-            const bool same = d.data == s.data && d.bytes == s.bytes && d.type == s.type && d.ne0 == s.ne0;
-            if (!(elementwise && same))
-                return node_error(err, n, "dst (tensor %u) overlaps %s (tensor %u)%s", d.index, sdk::kSourceRole[k], s.index,
-                                  elementwise ? " without being the same tensor" : "");
-        }
-        return PLINTH_OK;
-    }
-
-    plinth_status node(uint32_t index, node_view& n) const {
-        n = node_view{};
-        n.index = index;
-        n.node = &graph.nodes[index];
-        const plinth_node& node = *n.node;
-        if (node.op < PLINTH_OP_GET_ROWS || node.op > PLINTH_OP_LAST)
-            return node_error(err, n, "unknown op %u", node.op);
-        plinth_status st = tensor(n, node.dst, "dst", n.dst);
-        if (st != PLINTH_OK) return st;
-        for (int k = 0; k < sources(node); ++k)
-            if ((st = tensor(n, node.src[k], sdk::kSourceRole[k], n.src[k])) != PLINTH_OK) return st;
-        if ((st = check_shapes(n)) != PLINTH_OK) return st;
-        return memory ? check_overlaps(n) : PLINTH_OK;
+    static void place(tensor_view& view, const plinth_tensor& t, const sdk::buffer_location& /*where*/) {
+        view.data = static_cast<char*>(t.buffer->data) + t.offset;
     }
 };
 
+using validator = sdk::node_validator<cpu_validator_hooks>;
+
 plinth_status check_graph_header(uint32_t device, const plinth_graph* graph, plinth_message* err) {
     if (device != 0) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "no CPU device %u (there is one: 0)", device);
-    if (!graph) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "graph is NULL");
-    if (graph->struct_size < sizeof(plinth_graph))
-        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "graph struct_size %u is smaller than plinth_graph (%zu)",
-                    graph->struct_size, sizeof(plinth_graph));
-    if (graph->n_tensors != 0 && !graph->tensors)
-        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "graph has %u tensors but no tensor array", graph->n_tensors);
-    if (graph->n_nodes != 0 && !graph->nodes)
-        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "graph has %u nodes but no node array", graph->n_nodes);
-    return PLINTH_OK;
+    return sdk::check_graph_header(graph, err);
 }
 
 // ---- the pool and its settings
@@ -270,12 +166,12 @@ size_t matmul_siblings(const std::vector<node_view>& views, size_t i) {
     const node_view& first = views[i];
     if (first.node->op != PLINTH_OP_MATMUL) return 1;
     const tensor_view& x = first.src[1];
-    const uint32_t act = quant::activation_type(first.src[0].type);
+    const uint32_t act = weight_formats::activation_type(first.src[0].type);
     size_t n = 1;
     for (; i + n < views.size() && n < kMaxMatmulGroup; ++n) {
         const node_view& m = views[i + n];
         if (m.node->op != PLINTH_OP_MATMUL || m.src[1].data != x.data || m.src[1].type != x.type || m.src[1].ne0 != x.ne0 ||
-            m.src[1].rows != x.rows || quant::activation_type(m.src[0].type) != act)
+            m.src[1].rows != x.rows || weight_formats::activation_type(m.src[0].type) != act)
             break;
         bool apart = !overlaps(m.dst, x);
         for (size_t k = 0; k < n && apart; ++k) {
@@ -322,7 +218,8 @@ int32_t supports_node(uint32_t device, const plinth_graph* graph, uint32_t node)
     plinth_message ignored;
     if (check_graph_header(device, graph, &ignored) != PLINTH_OK || node >= graph->n_nodes) return 0;
     node_view view;
-    return validator{*graph, false, &ignored}.node(node, view) == PLINTH_OK ? 1 : 0;
+    const cpu_validator_hooks hooks;
+    return validator(*graph, hooks, sdk::validation_mode::shapes, &ignored).node(node, view) == PLINTH_OK ? 1 : 0;
 }
 
 plinth_status graph_compute(uint32_t device, const plinth_graph* graph, plinth_message* err) {
@@ -332,7 +229,8 @@ plinth_status graph_compute(uint32_t device, const plinth_graph* graph, plinth_m
     std::lock_guard<std::mutex> lock(s.mutex);
     try {
         s.views.resize(graph->n_nodes);
-        const validator check{*graph, true, err};
+        const cpu_validator_hooks hooks;
+        const validator check(*graph, hooks, sdk::validation_mode::full, err);
         for (uint32_t i = 0; i < graph->n_nodes; ++i)
             if ((st = check.node(i, s.views[i])) != PLINTH_OK) return st;
         if (graph->n_nodes == 0) return PLINTH_OK;

@@ -1,8 +1,8 @@
 // GET_ROWS: dst[:, t] = src0[:, src1[t]] widened to F32 (the token embedding lookup). Tokens are
-// split across the threads; a quantized table is dequantized row by row by plinth_quant.
+// split across the threads; a quantized table is dequantized row by row by plinth_weight_formats.
 #include "ops.hpp"
 
-#include "../quant/quant_api.hpp"
+#include <plinth/weight_formats.hpp>
 
 #include <cstring>
 
@@ -22,7 +22,7 @@ plinth_status op_get_rows(compute_context& ctx, const node_view& n, plinth_messa
         for (int64_t t = t0; t < t1; ++t) {
             const char* row = table.row(index[t]);
             if (table.type == PLINTH_TYPE_F32) std::memcpy(d + t * ne0, row, size_t(ne0) * sizeof(float));
-            else quant::dequantize_row(table.type, row, d + t * ne0, ne0);
+            else weight_formats::dequantize_row(table.type, row, d + t * ne0, ne0);
         }
     });
     return PLINTH_OK;

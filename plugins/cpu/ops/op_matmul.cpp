@@ -1,8 +1,9 @@
 // MATMUL: dst[j, t] = sum_k W[k, j] * X[k, t] for weights W [K, N] of any supported type.
 //
 // 1. Each activation column X[:, t] is converted once into the format the weight type's dot
-//    product takes (quant::activation_type: Q8_0, Q8_1 or Q8_K; F16 for F16 weights, as the
-//    reference does; F32 and BF16 weights read X as it is). The columns are split across the threads.
+//    product takes (weight_formats::activation_type: Q8_0, Q8_1 or Q8_K; F16 for F16 weights,
+//    as the reference does; F32 and BF16 weights read X as it is). The columns are split across
+//    the threads.
 // 2. The output is cut into tiles of rows x columns; the threads take tiles from a shared
 //    counter. A tile is one quant::gemm call: the tile's weight rows stay in cache while the
 //    columns stream past, a few at a time, each weight block unpacked once per group of columns
@@ -20,7 +21,7 @@
 // the next activation quantizer (docs/quantization.md, "Dot products").
 #include "ops.hpp"
 
-#include "../quant/quant_api.hpp"
+#include "../quant/cpu_kernels.hpp"
 
 #include <algorithm>
 
@@ -99,11 +100,11 @@ plinth_status op_matmul_group(compute_context& ctx, const node_view* nodes, size
     const int64_t K = x.ne0, T = x.rows;
     thread_pool& pool = *ctx.pool;
 
-    const uint32_t act_type = quant::activation_type(nodes[0].src[0].type);
+    const uint32_t act_type = weight_formats::activation_type(nodes[0].src[0].type);
     const char* act = x.data;
     size_t act_stride = x.row_bytes;
     if (act_type != PLINTH_TYPE_F32) {
-        act_stride = (quant::row_bytes(act_type, K) + 63) / 64 * 64;
+        act_stride = (weight_formats::row_bytes(act_type, K) + 63) / 64 * 64;
         char* buffer = static_cast<char*>(ctx.shared.get(act_stride * size_t(T)));
         const float* xf = x.as<const float>();
         pool.parallel_for(T, std::max<int64_t>(1, 16384 / K), [&](int64_t t0, int64_t t1, unsigned) {

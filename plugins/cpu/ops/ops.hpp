@@ -2,10 +2,12 @@
 // Internal interface of the CPU backend's compute: the checked view of a node that every op
 // receives, the scratch memory reused across calls, and one entry point per op.
 //
-// cpu_graph.cpp validates a node (indices, types, shapes, parameters, buffer bounds) before any
-// op runs, so an op may rely on everything its section of compute.h states. What cannot be
-// checked ahead (the values of index tensors) the op checks itself before it writes anything.
+// cpu_graph.cpp validates a node (indices, types, shapes, parameters, buffer bounds; the SDK's
+// node_validator.hpp) before any op runs, so an op may rely on everything its section of
+// compute.h states. What cannot be checked ahead (the values of index tensors) the op checks
+// itself before it writes anything.
 #include <plinth/plugin_api.h>
+#include <plinth/sdk/node_validator.hpp>
 #include <plinth/weight_types.h>
 
 #include <cstddef>
@@ -17,29 +19,16 @@
 
 namespace plinth::cpu {
 
-// A tensor as the kernels see it: dense rows of ne0 elements.
-struct tensor_view {
-    uint32_t index = PLINTH_NO_TENSOR;  // in the graph
-    uint32_t type = 0;
+// A tensor as the kernels see it: dense rows of ne0 elements (sdk::tensor_view), at a host address.
+struct tensor_view : sdk::tensor_view {
     char* data = nullptr;  // null in a shape-only check (supports_node)
-    int64_t ne[4] = {1, 1, 1, 1};
-    int64_t ne0 = 0;       // elements per row
-    int64_t rows = 0;      // ne[1] * ne[2] * ne[3]
-    int64_t elements = 0;  // ne0 * rows
-    uint64_t row_bytes = 0;
-    uint64_t bytes = 0;
 
     template <class T>
     T* as() const { return reinterpret_cast<T*>(data); }
     char* row(int64_t r) const { return data + uint64_t(r) * row_bytes; }
 };
 
-struct node_view {
-    const plinth_node* node = nullptr;
-    uint32_t index = 0;  // in the graph
-    tensor_view dst;
-    tensor_view src[PLINTH_NODE_MAX_SRC];
-};
+using node_view = sdk::basic_node_view<tensor_view>;
 
 // Memory that grows to the largest size asked for and is then reused (64-byte aligned).
 class scratch_buffer {

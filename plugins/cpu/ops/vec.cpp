@@ -1,6 +1,6 @@
 #include "vec.hpp"
 
-#include "../quant/half.hpp"
+#include <plinth/weight_formats/half.hpp>
 
 #include <cmath>
 
@@ -74,7 +74,7 @@ __attribute__((target("avx,f16c"))) void f16_to_f32_f16c(const uint16_t* src, fl
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
-    for (; i < n; ++i) dst[i] = quant::fp16_to_fp32(src[i]);
+    for (; i < n; ++i) dst[i] = weight_formats::fp16_to_fp32(src[i]);
 }
 
 __attribute__((target("avx,f16c"))) void f32_to_f16_f16c(const float* src, uint16_t* dst, int64_t n) {
@@ -82,7 +82,7 @@ __attribute__((target("avx,f16c"))) void f32_to_f16_f16c(const float* src, uint1
     for (; i + 8 <= n; i += 8)
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i),
                          _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
-    for (; i < n; ++i) dst[i] = quant::fp32_to_fp16(src[i]);
+    for (; i < n; ++i) dst[i] = weight_formats::fp32_to_fp16(src[i]);
 }
 
 __attribute__((target("avx,f16c,fma"))) void vec_mad_f16_fma(uint16_t* y, float a, const uint16_t* x, int64_t n) {
@@ -95,7 +95,7 @@ __attribute__((target("avx,f16c,fma"))) void vec_mad_f16_fma(uint16_t* y, float 
                          _mm256_cvtps_ph(_mm256_fmadd_ps(vx, va, vy), _MM_FROUND_TO_NEAREST_INT));
     }
     for (; i < n; ++i)
-        y[i] = quant::fp32_to_fp16(std::fma(quant::fp16_to_fp32(x[i]), a, quant::fp16_to_fp32(y[i])));
+        y[i] = weight_formats::fp32_to_fp16(std::fma(weight_formats::fp16_to_fp32(x[i]), a, weight_formats::fp16_to_fp32(y[i])));
 }
 
 // Lane j of a 4-double vector takes elements j, j + 4, ...: the order of the plain loops below.
@@ -121,7 +121,7 @@ __attribute__((target("avx,f16c"))) void vec_scale_f16_f16c(uint16_t* y, float a
         const __m256 vy = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(y + i)));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm256_cvtps_ph(_mm256_mul_ps(vy, va), _MM_FROUND_TO_NEAREST_INT));
     }
-    for (; i < n; ++i) y[i] = quant::fp32_to_fp16(quant::fp16_to_fp32(y[i]) * a);
+    for (; i < n; ++i) y[i] = weight_formats::fp32_to_fp16(weight_formats::fp16_to_fp32(y[i]) * a);
 }
 
 bool have_f16c() {
@@ -141,14 +141,14 @@ void f16_to_f32(const uint16_t* src, float* dst, int64_t n) {
 #ifdef PLINTH_X86_DISPATCH
     if (have_f16c()) return f16_to_f32_f16c(src, dst, n);
 #endif
-    for (int64_t i = 0; i < n; ++i) dst[i] = quant::fp16_to_fp32(src[i]);
+    for (int64_t i = 0; i < n; ++i) dst[i] = weight_formats::fp16_to_fp32(src[i]);
 }
 
 void f32_to_f16(const float* src, uint16_t* dst, int64_t n) {
 #ifdef PLINTH_X86_DISPATCH
     if (have_f16c()) return f32_to_f16_f16c(src, dst, n);
 #endif
-    for (int64_t i = 0; i < n; ++i) dst[i] = quant::fp32_to_fp16(src[i]);
+    for (int64_t i = 0; i < n; ++i) dst[i] = weight_formats::fp32_to_fp16(src[i]);
 }
 
 namespace {
@@ -183,14 +183,14 @@ void vec_mad_f16(uint16_t* y, float a, const uint16_t* x, int64_t n) {
     if (have_f16c_fma()) return vec_mad_f16_fma(y, a, x, n);
 #endif
     for (int64_t i = 0; i < n; ++i)
-        y[i] = quant::fp32_to_fp16(std::fma(quant::fp16_to_fp32(x[i]), a, quant::fp16_to_fp32(y[i])));
+        y[i] = weight_formats::fp32_to_fp16(std::fma(weight_formats::fp16_to_fp32(x[i]), a, weight_formats::fp16_to_fp32(y[i])));
 }
 
 void vec_scale_f16(uint16_t* y, float a, int64_t n) {
 #ifdef PLINTH_X86_DISPATCH
     if (have_f16c()) return vec_scale_f16_f16c(y, a, n);
 #endif
-    for (int64_t i = 0; i < n; ++i) y[i] = quant::fp32_to_fp16(quant::fp16_to_fp32(y[i]) * a);
+    for (int64_t i = 0; i < n; ++i) y[i] = weight_formats::fp32_to_fp16(weight_formats::fp16_to_fp32(y[i]) * a);
 }
 
 }  // namespace plinth::cpu

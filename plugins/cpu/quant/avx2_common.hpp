@@ -8,8 +8,8 @@
 #include <cstring>
 #include <type_traits>
 
-#include "block_layouts.hpp"
-#include "kernels.hpp"
+#include <plinth/weight_formats/block_layouts.hpp>
+#include "kernel_tables.hpp"
 #include "x86_common.hpp"
 
 // Loops over the fixed number of sub-blocks are unrolled, so their shift counts, shuffle masks and

@@ -23,8 +23,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "block_layouts.hpp"
-#include "kernels.hpp"
+#include <plinth/weight_formats/block_layouts.hpp>
+#include "kernel_tables.hpp"
 #include "x86_common.hpp"
 #include "panel_driver.hpp"
 #include "row_groups.hpp"

@@ -12,8 +12,8 @@
 #include <sys/auxv.h>
 #endif
 
-#include "kernels.hpp"
-#include "quant_api.hpp"
+#include "kernel_tables.hpp"
+#include "cpu_kernels.hpp"
 
 namespace plinth::quant {
 namespace {
@@ -46,9 +46,21 @@ bool cpu_runs(Level level) {
     return false;
 }
 
+// The scalar level: the formats' reference dot products; no quantizers (the reference quantizer
+// serves every type there).
+KernelTable reference_table() {
+    KernelTable t{};
+    t.name = "scalar";
+    for (uint32_t type = 0; type < PLINTH_TYPE_COUNT_; ++type) {
+        t.dot[type] = weight_formats::reference_dot_kernel(type, sum_order::lanes);
+        t.dot_blocks[type] = weight_formats::reference_dot_kernel(type, sum_order::blocks);
+    }
+    return t;
+}
+
 // One level's kernels merged with the levels below it.
 KernelTable merged([[maybe_unused]] Level level) {
-    KernelTable t = detail::kReferenceTable;
+    KernelTable t = reference_table();
     auto add = [&t](const KernelTable& above) {
         t.name = above.name;
         for (int type = 0; type < PLINTH_TYPE_COUNT_; ++type) {
@@ -117,19 +129,19 @@ detail::DotFn kernel(const KernelTable& t, uint32_t weight_type, sum_order order
 }  // namespace
 
 float dot(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row, sum_order order) {
-    detail::check_row(weight_type, n, "dot");
+    weight_formats::check_row(weight_type, n, "dot");
     return kernel(*active().load(std::memory_order_relaxed), weight_type, order)(n, w_row, act_row);
 }
 
 void quantize_row(uint32_t type, const float* src, void* dst, int64_t n) {
-    detail::check_row(type, n, "quantize_row");
+    weight_formats::check_row(type, n, "quantize_row");
     if (const detail::QuantizeFn fn = active().load(std::memory_order_relaxed)->quantize[type]) return fn(src, dst, n);
-    detail::quantize_row_reference(type, src, dst, n);
+    weight_formats::quantize_row(type, src, dst, n);
 }
 
 void matvec(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes,
             const void* act, float* out, sum_order order) {
-    detail::check_row(weight_type, n, "matvec");
+    weight_formats::check_row(weight_type, n, "matvec");
     const detail::DotFn fn = kernel(*active().load(std::memory_order_relaxed), weight_type, order);
     const auto* row = static_cast<const unsigned char*>(w);
     for (int64_t r = 0; r < rows; ++r) out[r] = fn(n, row + size_t(r) * w_row_stride_bytes, act);
@@ -137,7 +149,7 @@ void matvec(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t
 
 void gemm(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes, int64_t cols,
           const void* act, size_t act_col_stride_bytes, float* out, int64_t out_col_stride, sum_order order) {
-    detail::check_row(weight_type, n, "gemm");
+    weight_formats::check_row(weight_type, n, "gemm");
     const KernelTable& t = *active().load(std::memory_order_relaxed);
     const bool blocks = order == sum_order::blocks && t.dot_blocks[weight_type] != nullptr;
     if (const detail::GemmFn g = blocks ? t.gemm_blocks[weight_type] : t.gemm[weight_type])

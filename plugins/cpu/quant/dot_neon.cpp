@@ -17,8 +17,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "block_layouts.hpp"
-#include "kernels.hpp"
+#include <plinth/weight_formats/block_layouts.hpp>
+#include "kernel_tables.hpp"
 
 namespace plinth::quant::detail {
 namespace {

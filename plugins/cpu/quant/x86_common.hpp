@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <cstring>
 
-#include "block_layouts.hpp"
+#include <plinth/weight_formats/block_layouts.hpp>
+
+#include "kernel_tables.hpp"
 
 namespace plinth::quant::detail {
 namespace {

@@ -1,8 +1,9 @@
 #pragma once
 // For backend authors: the type and shape rules of every op in plinth/compute.h, the same whatever
-// backend computes the node. A backend checks its tensors (buffers, alignment) itself, calls
-// check_op_rules for the op's rules, and adds its own limits (which weight types it decodes, the
-// sizes its kernels take) around it, so every backend refuses a malformed node with the same words.
+// backend computes the node. node_validator.hpp calls check_op_rules after checking a node's
+// tensors (indices, shapes, buffers, alignment) and adds the backend's own limits (which weight
+// types it decodes, the sizes its kernels take) around it, so every backend refuses a malformed
+// node with the same words.
 //
 // Header-only and C++17, like plugin_entry.hpp.
 #include <plinth/compute.h>
@@ -33,6 +34,9 @@ inline int op_sources(uint32_t op) {
 inline bool rope_has_factors(const plinth_node& node) {
     return node.op == PLINTH_OP_ROPE && node.src[2] != PLINTH_NO_TENSOR;
 }
+
+// The sources a node reads: its op's, and ROPE's frequency factors where it has them.
+inline int node_sources(const plinth_node& node) { return rope_has_factors(node) ? 3 : op_sources(node.op); }
 
 // Ops that read each source element at the position they write (so dst may be a source itself).
 inline bool op_is_elementwise(uint32_t op) {

@@ -2,10 +2,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "quant_api.hpp"
-#include "kernels.hpp"
+#include <plinth/weight_formats.hpp>
 
-namespace plinth::quant {
+namespace plinth::weight_formats {
 
 bool is_supported(uint32_t type) {
     switch (type) {
@@ -20,7 +19,7 @@ bool is_supported(uint32_t type) {
     }
 }
 
-void detail::check_row(uint32_t type, int64_t n, const char* what) {
+void check_row(uint32_t type, int64_t n, const char* what) {
     if (!is_supported(type)) {
         const char* name = plinth_weight_type_info(type).name;
         throw std::invalid_argument(std::string(what) + ": unsupported weight type " +
@@ -34,7 +33,7 @@ void detail::check_row(uint32_t type, int64_t n, const char* what) {
 }
 
 size_t row_bytes(uint32_t type, int64_t n) {
-    detail::check_row(type, n, "row_bytes");
+    check_row(type, n, "row_bytes");
     const plinth_weight_type_traits t = plinth_weight_type_info(type);
     return size_t(n / t.block_size) * t.block_bytes;
 }
@@ -53,9 +52,9 @@ uint32_t activation_type(uint32_t weight_type) {
     case PLINTH_TYPE_F32: case PLINTH_TYPE_BF16:
         return PLINTH_TYPE_F32;
     default:
-        detail::check_row(weight_type, 0, "activation_type");  // throws: unsupported
+        check_row(weight_type, 0, "activation_type");  // throws: unsupported
         return PLINTH_TYPE_F32;
     }
 }
 
-}  // namespace plinth::quant
+}  // namespace plinth::weight_formats

@@ -1,27 +1,36 @@
 #pragma once
-// plinth::quant — the weight formats of the CPU backend: row (de)quantization, the reference dot
-// products, and the SIMD dot products chosen at run time. Types are numbered as in
-// plinth/weight_types.h; block layouts are in block_layouts.hpp; docs/quantization.md says more.
+// plinth::weight_formats: the GGUF/ggml weight formats, for anything that reads or writes weights
+// (the tools, the tests, any backend): which types there are rows of, their sizes, row
+// (de)quantization, the activation format each weight type's dot product takes, and the reference
+// dot products every backend's kernels are held to. Types are numbered as in plinth/weight_types.h;
+// the block layouts are in <plinth/weight_formats/block_layouts.hpp>, the f16 / bf16 conversions in
+// <plinth/weight_formats/half.hpp>; docs/quantization.md says more. The CPU backend's SIMD kernels
+// (plugins/cpu/quant, plinth::quant) are built on this library and give the same bytes and bits.
 //
 // A "row" is n elements, n a multiple of the type's block size (32 or 256; 1 for F32/F16/BF16).
 // Every function throws std::invalid_argument for an unsupported type or a bad n (that check is all
 // they validate: pointers must be valid for row_bytes(type, n) bytes).
+//
+// C++17; link plinth::weight_formats (a static library, position-independent).
 #include <cstddef>
 #include <cstdint>
 
 #include <plinth/weight_types.h>
 
-namespace plinth::quant {
+namespace plinth::weight_formats {
 
 // F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K.
 bool is_supported(uint32_t type);
+// Throws std::invalid_argument unless `type` is supported and n a non-negative multiple of its block
+// size; `what` names the caller in the message ("row_bytes: 48 elements of Q4_0 is not ...").
+void check_row(uint32_t type, int64_t n, const char* what);
 // Bytes taken by n elements: n / block_size * block_bytes.
 size_t row_bytes(uint32_t type, int64_t n);
 
 void dequantize_row(uint32_t type, const void* src, float* dst, int64_t n);
 // The reference quantizer: round-to-nearest for the 32-blocks, a small least-squares search of the
 // sub-block scales for the K-quants. Inputs must be finite. For the activation types (F16, Q8_0,
-// Q8_1, Q8_K) a SIMD kernel does the same arithmetic and writes the same bytes, several times faster.
+// Q8_1, Q8_K) the CPU backend's SIMD kernels (plinth::quant::quantize_row) write the same bytes.
 void quantize_row(uint32_t type, const float* src, void* dst, int64_t n);
 
 // The format the activation row of a dot product is in, for a given weight type:
@@ -47,28 +56,11 @@ enum class sum_order { lanes, blocks };
 // quantized types the per-block integer dot is exact and only the scaling is done in float.
 float dot_reference(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row,
                     sum_order order = sum_order::lanes);
-// Same result by the fastest kernel this CPU runs (equal to dot_reference up to float rounding).
-float dot(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row, sum_order order = sum_order::lanes);
-// out[r] = dot(row r, act) for r < rows; row r starts at w + r * w_row_stride_bytes. One thread:
-// callers split the rows across threads.
-void matvec(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes,
-            const void* act, float* out, sum_order order = sum_order::lanes);
 
-// Many columns at once: out[c * out_col_stride + r] = dot(row r, column c) for r < rows, c < cols,
-// bit for bit (the same float operations in the same order per row and column as dot() with this
-// order, at every dispatch level); column c starts at act + c * act_col_stride_bytes. Where the
-// active level has a multi-column kernel for the type, each weight block is unpacked once for a
-// group of columns instead of once per column (prefill). One thread, as matvec.
-void gemm(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes, int64_t cols,
-          const void* act, size_t act_col_stride_bytes, float* out, int64_t out_col_stride,
-          sum_order order = sum_order::lanes);
+// dot_reference for one type and order, unchecked, as a function pointer (the CPU kernels' scalar
+// level is these): null for an unsupported type, and for sum_order::blocks where the type has only
+// one order.
+using dot_kernel = float (*)(int64_t n, const void* w_row, const void* act_row);
+dot_kernel reference_dot_kernel(uint32_t weight_type, sum_order order);
 
-// The SIMD path dot()/matvec() use: "avx512" (F+BW+VL+VNNI), "avx2" (AVX2+FMA+F16C), "neon" (AArch64
-// with the dot-product extension) or "scalar".
-const char* dispatch_name();
-// Forces a path ("avx512", "avx2", "neon", "scalar", or "auto" for the best one); false, with nothing
-// changed, when this CPU (or this build) cannot run it. For tests and benchmarks: not to be called
-// while other threads are calling dot().
-bool set_dispatch_for_testing(const char* name);
-
-}  // namespace plinth::quant
+}  // namespace plinth::weight_formats

@@ -2,12 +2,11 @@
 // Plain code on purpose: it is the definition the quantizer and every dot kernel are tested against.
 #include <cstring>
 
-#include "block_layouts.hpp"
-#include "half.hpp"
-#include "kernels.hpp"
-#include "quant_api.hpp"
+#include <plinth/weight_formats.hpp>
+#include <plinth/weight_formats/block_layouts.hpp>
+#include <plinth/weight_formats/half.hpp>
 
-namespace plinth::quant {
+namespace plinth::weight_formats {
 namespace {
 
 template <class Block, class Fn>
@@ -19,7 +18,7 @@ void each_block(const void* src, float* dst, int64_t n, int block_size, Fn fn) {
 }  // namespace
 
 void dequantize_row(uint32_t type, const void* src, float* dst, int64_t n) {
-    detail::check_row(type, n, "dequantize_row");
+    check_row(type, n, "dequantize_row");
     switch (type) {
     case PLINTH_TYPE_F32:
         std::memcpy(dst, src, size_t(n) * sizeof(float));
@@ -114,4 +113,4 @@ void dequantize_row(uint32_t type, const void* src, float* dst, int64_t n) {
     }
 }
 
-}  // namespace plinth::quant
+}  // namespace plinth::weight_formats

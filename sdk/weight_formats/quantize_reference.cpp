@@ -10,12 +10,11 @@
 #include <cmath>
 #include <cstring>
 
-#include "block_layouts.hpp"
-#include "half.hpp"
-#include "kernels.hpp"
-#include "quant_api.hpp"
+#include <plinth/weight_formats.hpp>
+#include <plinth/weight_formats/block_layouts.hpp>
+#include <plinth/weight_formats/half.hpp>
 
-namespace plinth::quant {
+namespace plinth::weight_formats {
 namespace {
 
 constexpr float kF16Max = 65504.0f;
@@ -313,7 +312,8 @@ void each_block(const float* src, void* dst, int64_t n, int block_size, Fn fn) {
 
 }  // namespace
 
-void detail::quantize_row_reference(uint32_t type, const float* src, void* dst, int64_t n) {
+void quantize_row(uint32_t type, const float* src, void* dst, int64_t n) {
+    check_row(type, n, "quantize_row");
     switch (type) {
     case PLINTH_TYPE_F32:
         std::memcpy(dst, src, size_t(n) * sizeof(float));
@@ -341,8 +341,8 @@ void detail::quantize_row_reference(uint32_t type, const float* src, void* dst, 
     case PLINTH_TYPE_Q6_K: return each_block<BlockQ6_K>(src, dst, n, kBlock256, quantize_q6_k);
     case PLINTH_TYPE_Q8_K: return each_block<BlockQ8_K>(src, dst, n, kBlock256, quantize_q8_k);
     default:
-        return;  // unreachable: quantize_row checked the type
+        return;  // unreachable: check_row threw
     }
 }
 
-}  // namespace plinth::quant
+}  // namespace plinth::weight_formats

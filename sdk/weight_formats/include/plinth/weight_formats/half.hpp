@@ -7,12 +7,27 @@
 //
 // f32 -> 16 bit rounds to nearest, ties to even (the IEEE default, and what F16C's
 // _cvtss_sh(x, 0) does); overflow gives inf, NaN stays NaN (made quiet). 16 bit -> f32 is exact.
-#include <bit>
+//
+// C++17. Internal linkage (`static`), as block_layouts.hpp explains: the CPU backend compiles this
+// into its SIMD translation units too.
 #include <cstdint>
+#include <cstring>
 
-namespace plinth::quant {
+namespace plinth::weight_formats {
 
-constexpr float fp16_to_fp32(uint16_t h) {
+// The bits of a float and back (std::bit_cast before C++20; compilers make it a register move).
+static inline float float_from_bits(uint32_t bits) {
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+static inline uint32_t bits_of_float(float f) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    return bits;
+}
+
+static inline float fp16_to_fp32(uint16_t h) {
     const uint32_t sign = uint32_t(h & 0x8000u) << 16;
     uint32_t exp = (h >> 10) & 0x1Fu;
     uint32_t mant = h & 0x3FFu;
@@ -31,11 +46,11 @@ constexpr float fp16_to_fp32(uint16_t h) {
         }
         bits = sign | ((exp + 112) << 23) | ((mant & 0x3FFu) << 13);
     }
-    return std::bit_cast<float>(bits);
+    return float_from_bits(bits);
 }
 
-constexpr uint16_t fp32_to_fp16(float f) {
-    const uint32_t x = std::bit_cast<uint32_t>(f);
+static inline uint16_t fp32_to_fp16(float f) {
+    const uint32_t x = bits_of_float(f);
     const uint16_t sign = uint16_t((x >> 16) & 0x8000u);
     const uint32_t ax = x & 0x7FFFFFFFu;
 
@@ -65,13 +80,13 @@ constexpr uint16_t fp32_to_fp16(float f) {
     return uint16_t(sign | q);
 }
 
-constexpr float bf16_to_fp32(uint16_t h) { return std::bit_cast<float>(uint32_t(h) << 16); }
+static inline float bf16_to_fp32(uint16_t h) { return float_from_bits(uint32_t(h) << 16); }
 
-constexpr uint16_t fp32_to_bf16(float f) {
-    const uint32_t x = std::bit_cast<uint32_t>(f);
+static inline uint16_t fp32_to_bf16(float f) {
+    const uint32_t x = bits_of_float(f);
     if ((x & 0x7FFFFFFFu) > 0x7F800000u) return uint16_t((x >> 16) | 0x0040u);  // NaN: keep it NaN
     // Round to nearest even on the 16 dropped bits; a carry into the exponent (up to inf) is right.
     return uint16_t((x + 0x7FFFu + ((x >> 16) & 1u)) >> 16);
 }
 
-}  // namespace plinth::quant
+}  // namespace plinth::weight_formats

@@ -1,18 +1,22 @@
 #pragma once
 // Internal: the kernels of each SIMD level (dot products, and activation quantizers that give the
 // reference's bytes faster), as tables indexed by type.
-// Included by the AVX2 / AVX-512 translation units, so it declares data only (see block_layouts.hpp
-// for why no shared inline code).
+// Included by the AVX2 / AVX-512 / NEON translation units, so it declares data only (see
+// <plinth/weight_formats/block_layouts.hpp> for why no shared inline code).
 #include <cstddef>
 #include <cstdint>
 
+#include <plinth/weight_formats.hpp>
 #include <plinth/weight_types.h>
 
 namespace plinth::quant::detail {
 
+// The kernels are written in the formats' terms: block layouts, codes, f16 scales.
+using namespace plinth::weight_formats;
+
 // sum_i w[i] * a[i] over n elements; a is in activation_type(weight type) format.
 using DotFn = float (*)(int64_t n, const void* w, const void* a);
-// quantize_row for one type; must write exactly the bytes quantize_row_reference writes.
+// quantize_row for one type; must write exactly the bytes weight_formats::quantize_row writes.
 using QuantizeFn = void (*)(const float* x, void* y, int64_t n);
 
 // out[c * out_stride + r] = dot(row r, column c), bit for bit the dot kernel of the same table
@@ -34,7 +38,6 @@ struct KernelTable {
     QuantizeFn quantize[PLINTH_TYPE_COUNT_];  // the activation types only (F16, Q8_0, Q8_1, Q8_K)
 };
 
-extern const KernelTable kReferenceTable;  // dot_reference.cpp: every supported type's dot, no quantizers
 #if PLINTH_QUANT_NEON
 extern const KernelTable kNeonTable;  // dot_neon.cpp (AArch64, +dotprod)
 #endif
@@ -59,12 +62,5 @@ GemmKernel gemm_q4_0, gemm_q5_0, gemm_q8_0, gemm_q4_0_blocks, gemm_q5_0_blocks, 
 GemmKernel gemm_q4_k, gemm_q5_k, gemm_q6_k;
 }  // namespace avx512
 #endif
-
-// The reference quantizer (quantize_reference.cpp); quantize_row picks a table's kernel or this.
-void quantize_row_reference(uint32_t type, const float* src, void* dst, int64_t n);
-
-// Throws std::invalid_argument unless `type` is supported and n a non-negative multiple of its
-// block size (types.cpp). `what` names the caller in the message.
-void check_row(uint32_t type, int64_t n, const char* what);
 
 }  // namespace plinth::quant::detail

@@ -2,13 +2,14 @@
 // The GGUF/ggml block layouts, one struct per type. A row of n elements is n / block_size blocks
 // stored back to back, without padding. Scales marked "f16" are IEEE half bits (see half.hpp).
 //
-// This header is also compiled into the AVX2 / AVX-512 translation units (other -m flags), so every
-// helper here has internal linkage (`static`): a shared inline function could be emitted from one of
-// those units and picked by the linker for the scalar path too, which would crash a CPU without it.
+// The CPU backend also compiles this header into its AVX2 / AVX-512 / NEON translation units (other
+// -m flags), so every helper here has internal linkage (`static`): a shared inline function could be
+// emitted from one of those units and picked by the linker for the scalar path too, which would
+// crash a CPU without those instructions. C++17.
 #include <cstddef>
 #include <cstdint>
 
-namespace plinth::quant {
+namespace plinth::weight_formats {
 
 constexpr int kBlock32 = 32;    // elements per block of Q4_0 .. Q8_1
 constexpr int kBlock256 = 256;  // elements per super-block of the K-quants
@@ -198,4 +199,4 @@ static inline void q6k_set(BlockQ6_K& b, int i, int q) {
     b.qh[32 * h + l] |= uint8_t((q >> 4) << (2 * s));
 }
 
-}  // namespace plinth::quant
+}  // namespace plinth::weight_formats

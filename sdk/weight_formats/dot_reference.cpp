@@ -3,15 +3,14 @@
 // For block types the integer part is exact: per block (or sub-block) sum the code x activation-code
 // products in int, then apply the float scales once per block and sum the blocks in float, in order.
 // Codes are read through the accessors of block_layouts.hpp, so this file reads as the formulas there.
-// It is also the "scalar" dispatch level.
+// It is also the CPU backend's "scalar" dispatch level (reference_dot_kernel).
 #include <cmath>
 
-#include "block_layouts.hpp"
-#include "half.hpp"
-#include "kernels.hpp"
-#include "quant_api.hpp"
+#include <plinth/weight_formats.hpp>
+#include <plinth/weight_formats/block_layouts.hpp>
+#include <plinth/weight_formats/half.hpp>
 
-namespace plinth::quant {
+namespace plinth::weight_formats {
 namespace {
 
 // ---- float weights x f32 activations ----------------------------------------------------------------
@@ -193,38 +192,48 @@ float dot_q8_k(int64_t n, const void* wv, const void* av) {
     return sum;
 }
 
-constexpr detail::KernelTable make_table() {
-    detail::KernelTable t{};
-    t.name = "scalar";
-    t.dot[PLINTH_TYPE_F32] = dot_f32;
-    t.dot[PLINTH_TYPE_F16] = dot_f16_f16;
-    t.dot[PLINTH_TYPE_BF16] = dot_half<bf16_to_fp32>;
-    t.dot[PLINTH_TYPE_Q4_0] = dot_blocks32<BlockQ4_0, BlockQ8_0, code_q4_0>;
-    t.dot[PLINTH_TYPE_Q4_1] = dot_blocks32<BlockQ4_1, BlockQ8_1, code_q4_1>;
-    t.dot[PLINTH_TYPE_Q5_0] = dot_blocks32<BlockQ5_0, BlockQ8_0, code_q5_0>;
-    t.dot[PLINTH_TYPE_Q5_1] = dot_blocks32<BlockQ5_1, BlockQ8_1, code_q5_1>;
-    t.dot[PLINTH_TYPE_Q8_0] = dot_blocks32<BlockQ8_0, BlockQ8_0, code_q8_0>;
-    t.dot[PLINTH_TYPE_Q8_1] = dot_blocks32<BlockQ8_1, BlockQ8_0, code_q8_1>;
-    t.dot[PLINTH_TYPE_Q2_K] = dot_q2_k;
-    t.dot[PLINTH_TYPE_Q3_K] = dot_q3_k;
-    t.dot[PLINTH_TYPE_Q4_K] = dot_q45_k<BlockQ4_K, q4k_code>;
-    t.dot[PLINTH_TYPE_Q5_K] = dot_q45_k<BlockQ5_K, q5k_code>;
-    t.dot[PLINTH_TYPE_Q6_K] = dot_q6_k;
-    t.dot[PLINTH_TYPE_Q8_K] = dot_q8_k;
-    t.dot_blocks[PLINTH_TYPE_Q4_0] = dot_blocks32_chain<BlockQ4_0, code_q4_0>;
-    t.dot_blocks[PLINTH_TYPE_Q5_0] = dot_blocks32_chain<BlockQ5_0, code_q5_0>;
-    t.dot_blocks[PLINTH_TYPE_Q8_0] = dot_blocks32_chain<BlockQ8_0, code_q8_0>;
+// The kernels by type and order (null: none).
+struct kernel_table {
+    dot_kernel lanes[PLINTH_TYPE_COUNT_];
+    dot_kernel blocks[PLINTH_TYPE_COUNT_];
+};
+
+constexpr kernel_table make_table() {
+    kernel_table t{};
+    t.lanes[PLINTH_TYPE_F32] = dot_f32;
+    t.lanes[PLINTH_TYPE_F16] = dot_f16_f16;
+    t.lanes[PLINTH_TYPE_BF16] = dot_half<bf16_to_fp32>;
+    t.lanes[PLINTH_TYPE_Q4_0] = dot_blocks32<BlockQ4_0, BlockQ8_0, code_q4_0>;
+    t.lanes[PLINTH_TYPE_Q4_1] = dot_blocks32<BlockQ4_1, BlockQ8_1, code_q4_1>;
+    t.lanes[PLINTH_TYPE_Q5_0] = dot_blocks32<BlockQ5_0, BlockQ8_0, code_q5_0>;
+    t.lanes[PLINTH_TYPE_Q5_1] = dot_blocks32<BlockQ5_1, BlockQ8_1, code_q5_1>;
+    t.lanes[PLINTH_TYPE_Q8_0] = dot_blocks32<BlockQ8_0, BlockQ8_0, code_q8_0>;
+    t.lanes[PLINTH_TYPE_Q8_1] = dot_blocks32<BlockQ8_1, BlockQ8_0, code_q8_1>;
+    t.lanes[PLINTH_TYPE_Q2_K] = dot_q2_k;
+    t.lanes[PLINTH_TYPE_Q3_K] = dot_q3_k;
+    t.lanes[PLINTH_TYPE_Q4_K] = dot_q45_k<BlockQ4_K, q4k_code>;
+    t.lanes[PLINTH_TYPE_Q5_K] = dot_q45_k<BlockQ5_K, q5k_code>;
+    t.lanes[PLINTH_TYPE_Q6_K] = dot_q6_k;
+    t.lanes[PLINTH_TYPE_Q8_K] = dot_q8_k;
+    t.blocks[PLINTH_TYPE_Q4_0] = dot_blocks32_chain<BlockQ4_0, code_q4_0>;
+    t.blocks[PLINTH_TYPE_Q5_0] = dot_blocks32_chain<BlockQ5_0, code_q5_0>;
+    t.blocks[PLINTH_TYPE_Q8_0] = dot_blocks32_chain<BlockQ8_0, code_q8_0>;
     return t;
 }
 
+constexpr kernel_table kReference = make_table();
+
 }  // namespace
 
-constexpr detail::KernelTable detail::kReferenceTable = make_table();
-
-float dot_reference(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row, sum_order order) {
-    detail::check_row(weight_type, n, "dot_reference");
-    const detail::DotFn blocks = detail::kReferenceTable.dot_blocks[weight_type];
-    return (order == sum_order::blocks && blocks ? blocks : detail::kReferenceTable.dot[weight_type])(n, w_row, act_row);
+dot_kernel reference_dot_kernel(uint32_t weight_type, sum_order order) {
+    if (weight_type >= PLINTH_TYPE_COUNT_) return nullptr;
+    return order == sum_order::blocks ? kReference.blocks[weight_type] : kReference.lanes[weight_type];
 }
 
-}  // namespace plinth::quant
+float dot_reference(uint32_t weight_type, int64_t n, const void* w_row, const void* act_row, sum_order order) {
+    check_row(weight_type, n, "dot_reference");
+    const dot_kernel blocks = kReference.blocks[weight_type];
+    return (order == sum_order::blocks && blocks ? blocks : kReference.lanes[weight_type])(n, w_row, act_row);
+}
+
+}  // namespace plinth::weight_formats
