@@ -15,9 +15,7 @@ using namespace plinth::test;
 
 TEST_CASE("an installed plinth swaps backends by plugin file alone", "[cli][install]") {
     const auto prefix = std::filesystem::temp_directory_path() / "plinth-install-test";
-    std::filesystem::remove_all(prefix);
-    const auto install = run_command(shell_quote(PLINTH_CMAKE) + " --install " + shell_quote(PLINTH_BUILD_DIR) +
-                                     " --prefix " + shell_quote(prefix.string()));
+    const auto install = install_to(prefix);
     REQUIRE(install.exit_code == 0);
     const std::string plinth = shell_quote((prefix / "bin" / "plinth").string());
     const auto plugins = prefix / "lib" / "plinth" / "plugins";
@@ -57,9 +55,7 @@ TEST_CASE("an installed plinth swaps backends by plugin file alone", "[cli][inst
 
 TEST_CASE("the installed example configs name a store model, not the repository's ../shared", "[cli][install]") {
     const auto prefix = std::filesystem::temp_directory_path() / ("plinth-install-configs-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(prefix);
-    const auto install = run_command(shell_quote(PLINTH_CMAKE) + " --install " + shell_quote(PLINTH_BUILD_DIR) +
-                                     " --prefix " + shell_quote(prefix.string()));
+    const auto install = install_to(prefix);
     REQUIRE(install.exit_code == 0);
     const auto configs = prefix / "share" / "plinth" / "configs";
     const std::string empty_store = (prefix / "empty-store").string();
@@ -85,8 +81,7 @@ TEST_CASE("a plugin builds out of tree from the installed SDK alone (find_packag
     const auto root = std::filesystem::temp_directory_path() / ("plinth-sdk-" + std::to_string(::getpid()));
     std::filesystem::remove_all(root);
     const auto prefix = root / "prefix";
-    REQUIRE(run_command(shell_quote(PLINTH_CMAKE) + " --install " + shell_quote(PLINTH_BUILD_DIR) + " --prefix " + shell_quote(prefix.string()))
-                .exit_code == 0);
+    REQUIRE(install_to(prefix).exit_code == 0);
     // A consumer project that knows only the prefix; clang++ where Debian's clang is installed,
     // to show the C ABI crosses compilers.
     const auto project = root / "project";

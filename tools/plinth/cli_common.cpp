@@ -90,6 +90,18 @@ std::unique_ptr<session> open_session(const common_options& common, const std::v
     s->host.load(search);
     for (const auto& problem : plugin_setting_problems(s->config, s->host)) throw error(problem);
     if (auto problems = check_backend_settings(s->config.backends, s->host); !problems.empty()) throw config_error(std::move(problems));
+    // The config's backend options apply from the start, so that what `plinth devices` or
+    // `plinth conformance` shows is the backend as configured (an engine sets them again, with
+    // the command line's over them).
+    for (const auto& [plugin, keys] : backend_option_values(s->config.backends)) {
+        const auto* b = s->host.find(PLINTH_PLUGIN_BACKEND, plugin);
+        if (!b || !b->backend->set_option) continue;  // a section for a plugin not loaded here
+        for (const auto& [key, value] : keys) {
+            plinth_message err{};
+            if (b->backend->set_option(key.c_str(), value.c_str(), &err) != PLINTH_OK)
+                throw error("backend '" + plugin + "' refused " + key + "=" + value + ": " + err.text);
+        }
+    }
     return s;
 }
 
