@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <vector>
 
 using namespace plinth::test;
 
@@ -55,6 +56,14 @@ const built_example& example() {
 
 std::string plugin_file() { return shell_quote((example().plugin_dir / "plinth-example.so").string()); }
 
+// The installed host's CPU-type device (the reference and fallback), by its type in `plinth devices`.
+std::string host_device() {
+    const auto devices = run_command("env -u PLINTH_PLUGIN_PATH " + example().plinth + " devices");
+    std::smatch m;
+    REQUIRE(std::regex_search(devices.out, m, std::regex("\n(\\S+:0) +cpu ")));
+    return m[1];
+}
+
 }  // namespace
 
 TEST_CASE("the installed example backend passes the conformance kit: every op it computes passes, the rest is refused",
@@ -63,7 +72,7 @@ TEST_CASE("the installed example backend passes the conformance kit: every op it
     const auto r = run_command("env -u PLINTH_PLUGIN_PATH " + ex.plinth + " conformance --plugin " + plugin_file());
     INFO(r.out << r.err);
     CHECK(r.exit_code == 0);
-    CHECK_THAT(r.out, Catch::StartsWith("example:0 (Example device (256 MiB)): plugin example 0.1.0 (ABI 1.2); reference cpu:0"));
+    CHECK_THAT(r.out, Catch::StartsWith("example:0 (Example device (256 MiB)): plugin example 0.1.0 (ABI 1.2); reference " + host_device()));
     // Every ABI 1.0 op passes (GET_ROWS and MATMUL partly: it decodes F32, F16, Q8_0 and Q4_0 weights
     // and refuses the rest); the ABI 1.1 ops it does not compute are refused; nothing fails.
     for (const char* op : {"RMS_NORM", "ADD", "MUL", "ROPE", "SWIGLU", "KV_STORE", "ATTENTION", "COPY", "GRAPH"})
@@ -83,14 +92,15 @@ TEST_CASE("the installed example backend passes the conformance kit: every op it
 TEST_CASE("the installed example backend generates the stories260K golden text, alone and in a hybrid placement", "[cli][install][sdk]") {
     const auto& ex = example();
     const std::string run = ex.env + ex.plinth + " run -m " + model_arg("stories260K.gguf") + " -p 'Once upon a time' -n 24 --temp 0 ";
-    const auto cpu = run_command(run + "--device cpu:0");
-    REQUIRE(cpu.exit_code == 0);
-    CHECK_THAT(cpu.out, Catch::StartsWith(", there was a little girl named Lily"));
-    for (const std::string placement : {"--device example:0", "--placement 0-2:example:0,3-:cpu:0", "--placement 0-1:cpu:0,2-:example:0"}) {
+    const std::string host = host_device();
+    const auto alone = run_command(run + "--device " + host);
+    REQUIRE(alone.exit_code == 0);
+    CHECK_THAT(alone.out, Catch::StartsWith(", there was a little girl named Lily"));
+    for (const std::string& placement : std::vector<std::string>{"--device example:0", "--placement 0-2:example:0,3-:" + host, "--placement 0-1:" + host + ",2-:example:0"}) {
         const auto r = run_command(run + placement + " --show-placement");
         INFO(placement << "\n" << r.err);
         CHECK(r.exit_code == 0);
-        CHECK(r.out == cpu.out);
+        CHECK(r.out == alone.out);
         CHECK_THAT(r.err, Catch::Contains("-> example:0"));
     }
 }
