@@ -10,6 +10,7 @@ packages=(
   python3-prometheus-client   # tests only: parses the server's /metrics
   tmux                        # tests only: drives `plinth chat` in a terminal (Ctrl-C mid-reply)
   nginx                       # tests only: a local HTTPS model endpoint for plinth pull
+  clang                       # tests only: builds the SDK example out of tree with another compiler
   chromium                    # tests only: the chat page in a headless browser (via npm playwright-core)
 )
 missing=()

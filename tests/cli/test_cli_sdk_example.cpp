@@ -36,6 +36,7 @@ const built_example& example() {
         REQUIRE(install.exit_code == 0);
         const auto source = b.prefix / "share" / "doc" / "plinth" / "examples" / "example-backend";
         REQUIRE(std::filesystem::exists(source / "CMakeLists.txt"));
+        REQUIRE(std::filesystem::exists(b.prefix / "share" / "doc" / "plinth" / "plugin-guide.md"));  // the walk-through
         const bool clang = std::filesystem::exists("/usr/bin/clang++");
         if (!clang) WARN("no clang++ here: the example is built with the default compiler");
         b.plugin_dir = b.root / "build";
