@@ -95,3 +95,28 @@ TEST_CASE("backends declare their options: listed, checked in the config with po
     CHECK(run_plinth(run + " --backend-option nosuch.key=1").exit_code == 1);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("plinth conformance says why it cannot certify a file, and fails a plugin that cannot compute", "[cli][conformance]") {
+    const std::string folder = PLINTH_TEST_PLUGIN_FOLDER;
+    const auto missing = run_plinth("conformance --plugin " + shell_quote(folder + "/no-such-plugin.so"));
+    CHECK(missing.exit_code == 1);
+    CHECK_THAT(missing.err, Catch::Contains("no-such-plugin.so: no such file"));
+
+    const auto refused = run_plinth("conformance --plugin " + shell_quote(folder + "/test-abi-major-2.so"));
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Catch::Contains("did not load: ABI major 2, but this host speaks ABI major 1"));
+
+    const auto not_plugin = run_plinth("conformance --plugin " + shell_quote(folder + "/test-not-a-plugin.so"));
+    CHECK(not_plugin.exit_code == 1);
+    CHECK_THAT(not_plugin.err, Catch::Contains("no 'plinth_plugin_entry' symbol"));
+
+    const auto bad_op = run_plinth("conformance --op MATMULL");
+    CHECK(bad_op.exit_code == 1);
+    CHECK_THAT(bad_op.err, Catch::Contains("--op MATMULL is not an op group of the suite (GET_ROWS, RMS_NORM, MATMUL"));
+
+    // The hosts' fake backend has devices but no graph_compute: one failure naming it, exit 1.
+    const auto fake = run_plinth("conformance --plugin " + shell_quote(folder + "/test-good.so"));
+    CHECK(fake.exit_code == 1);
+    CHECK_THAT(fake.out, Catch::Contains("FAILED  the backend table: it has no graph_compute function"));
+    CHECK_THAT(fake.out, Catch::Matches(R"([\s\S]*\nGRAPH +0 +0 +1 +FAIL\n[\s\S]*)"));
+}
