@@ -127,8 +127,8 @@ typedef enum plinth_op {
      * dst is src1 (updated in place). */
     PLINTH_OP_KV_STORE = 8,
     /* Causal attention with grouped-query heads over the paged KV cache.
-     * src0 q F32 [head_dim, heads, T], or the same elements as [head_dim * heads, T] (one row per
-     * token: both layouts are the same bytes); src1 K cache, src2 V cache [head_dim * kv_heads, slots];
+     * src0 q F32 [head_dim, heads, T], or (ABI 1.1) the same elements as [head_dim * heads, T] (one
+     * row per token: both layouts are the same bytes); src1 K cache, src2 V cache [head_dim * kv_heads, slots];
      * src3 I32 positions [T]; src4 I32 sequence row of each token [T]; src5 I32 block table
      * [max_blocks, sequences]: the slot of position p of sequence s is
      * table[s][p / block] * block + p % block. Token t attends to positions 0..positions[t] of its
@@ -208,7 +208,7 @@ typedef struct plinth_graph {
 } plinth_graph;
 
 /* The ABI minor a node needs: its op's, or 1 where a 1.0 op uses a 1.1 extension (a broadcast
- * ADD, ROPE frequency factors, a sliding window or soft-cap in ATTENTION). The host sends a node
+ * ADD, ROPE frequency factors, a sliding window, soft-cap or one-row-per-token q in ATTENTION). The host sends a node
  * only to a plugin that negotiated at least this minor. */
 static inline uint32_t plinth_node_abi_minor(const plinth_graph* graph, uint32_t index) {
     const plinth_node* n = &graph->nodes[index];
@@ -221,7 +221,13 @@ static inline uint32_t plinth_node_abi_minor(const plinth_graph* graph, uint32_t
         return a->shape[1] * a->shape[2] * a->shape[3] != b->shape[1] * b->shape[2] * b->shape[3] ? 1u : 0u;
     }
     case PLINTH_OP_ROPE: return n->src[2] != PLINTH_NO_TENSOR ? 1u : 0u;
-    case PLINTH_OP_ATTENTION: return n->i[4] != 0 || n->f[1] != 0.0f ? 1u : 0u;
+    case PLINTH_OP_ATTENTION: {
+        if (n->i[4] != 0 || n->f[1] != 0.0f) return 1u;
+        if (n->src[0] >= graph->n_tensors) return 0;
+        /* q as one row per token, [head_dim * heads, T], came with 1.1 too. */
+        const plinth_tensor* q = &graph->tensors[n->src[0]];
+        return q->shape[0] != (uint64_t)(int64_t)n->i[2] || q->shape[1] != (uint64_t)(int64_t)n->i[0] ? 1u : 0u;
+    }
     default: return 0;
     }
 }
