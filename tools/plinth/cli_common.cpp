@@ -93,8 +93,13 @@ std::unique_ptr<session> open_session(const common_options& common, const std::v
     // The config's backend options apply from the start, so that what `plinth devices` or
     // `plinth conformance` shows is the backend as configured (an engine sets them again, with
     // the command line's over them).
-    for (const auto& [plugin, keys] : backend_option_values(s->config.backends)) {
-        const auto* b = s->host.find(PLINTH_PLUGIN_BACKEND, plugin);
+    apply_backend_options(s->host, s->config.backends);
+    return s;
+}
+
+void apply_backend_options(const plugin_host& host, const std::map<std::string, backend_section>& backends) {
+    for (const auto& [plugin, keys] : backend_option_values(backends)) {
+        const auto* b = host.find(PLINTH_PLUGIN_BACKEND, plugin);
         if (!b || !b->backend->set_option) continue;  // a section for a plugin not loaded here
         for (const auto& [key, value] : keys) {
             plinth_message err{};
@@ -102,7 +107,6 @@ std::unique_ptr<session> open_session(const common_options& common, const std::v
                 throw error("backend '" + plugin + "' refused " + key + "=" + value + ": " + err.text);
         }
     }
-    return s;
 }
 
 std::vector<std::string> plugin_setting_problems(const plinth::config& config, const plugin_host& host) {

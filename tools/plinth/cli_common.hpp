@@ -17,6 +17,7 @@ void validate(boost::any& v, const std::vector<std::string>& values, unsigned lo
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +57,9 @@ struct session {
 // `plugin_files`: plugin files loaded before the plugin folders, winning over a plugin of the same
 // name there (`plinth conformance --plugin`).
 std::unique_ptr<session> open_session(const common_options& common, const std::vector<std::string>& plugin_files = {});
+// Hands every option of `backends` to its loaded plugin (set_option); a section for a plugin not
+// loaded here is skipped. Throws plinth::error with the plugin's reason when it refuses a value.
+void apply_backend_options(const plugin_host& host, const std::map<std::string, backend_section>& backends);
 // What the config's plugin settings ask for that is not there: a plugins.paths folder that does
 // not exist, a plugins.enable name no plugin has. open_session refuses them.
 std::vector<std::string> plugin_setting_problems(const plinth::config& config, const plugin_host& host);

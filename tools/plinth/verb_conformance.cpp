@@ -102,14 +102,7 @@ int run_conformance(const std::vector<std::string>& args) {
             }
         }
         if (auto problems = check_backend_settings(backends, host, true); !problems.empty()) throw config_error(std::move(problems));
-        for (const auto& [plugin, keys] : backend_option_values(backends)) {
-            const auto* b = host.find(PLINTH_PLUGIN_BACKEND, plugin);
-            for (const auto& [key, value] : keys) {
-                plinth_message err{};
-                if (b->backend->set_option(key.c_str(), value.c_str(), &err) != PLINTH_OK)
-                    throw error("backend '" + plugin + "' refused " + key + "=" + value + ": " + err.text);
-            }
-        }
+        apply_backend_options(host, backends);
 
         bool failed = false;
         for (const auto* b : targets) {
