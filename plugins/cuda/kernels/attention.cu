@@ -1,0 +1,156 @@
+// ATTENTION: causal, grouped-query, over the paged KV cache (F32 or F16), flash-attention style:
+// one thread block per (token t, query head h), kv head g = h / (heads / kv_heads); no score matrix
+// is kept, the softmax runs online.
+//
+// The positions go in chunks of `chunk`:
+//   1. scores, in parallel: each warp takes positions of the chunk, its lanes the dims of one q . k
+//      (coalesced loads of the K row), added up with warp shuffles. Over an F16 cache q is rounded
+//      to F16 first, each product of two F16 values is exact in float and the sum is kept in double
+//      (the contract's "as if in double"), then rounded to float once; over an F32 cache the sum is
+//      in float. score = scale * dot, soft-capped as cap * tanh(score * (1 / cap)) when f[1] > 0.
+//   2. the online softmax, in position order as the contract states: every thread walks the
+//      chunk's scores in order (the same scalar sequence in each) and updates the output dims it
+//      owns. A score above the running maximum M rescales by exp(M - s) (0 for the first) and
+//      becomes M with weight 1; any other weighs exp(s - M) (exp_float: the CPU backend's exp).
+//      Over an F16 cache the accumulator is F16: F16(acc * rescale) when rescale != 1, then
+//      F16(fma(v, weight, acc)); over an F32 cache acc * rescale and acc + weight * v (two
+//      roundings, as the CPU). sum = sum * rescale + weight, two roundings.
+//   3. dst = acc * (1 / sum).
+// Every block the token reads must be in the block table and the cache: otherwise the block writes
+// nothing and sets the error flag.
+#include "kernels/common.cuh"
+#include "kernels/kernels.hpp"
+
+namespace plinth::cuda::kernels {
+namespace {
+
+constexpr int attention_threads = 128;
+constexpr int attention_warps = attention_threads / 32;
+constexpr int chunk = 64;
+constexpr int dims_per_thread = attention_max_head_dim / attention_threads;
+
+template <bool F16>
+__global__ void __launch_bounds__(attention_threads) attention_kernel(attention_args a) {
+    using cache_t = typename std::conditional<F16, __half, float>::type;
+    __shared__ float q_sh[attention_max_head_dim];
+    __shared__ float score_sh[chunk];
+    __shared__ int64_t slot_sh[chunk];
+
+    const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+    const int64_t t = blockIdx.x / a.heads;
+    const int32_t h = int32_t(blockIdx.x % a.heads);
+    const int32_t g = h / (a.heads / a.kv_heads);
+    const int64_t kv_row = int64_t(a.head_dim) * a.kv_heads;
+    const int32_t head_dim = a.head_dim, block = a.block;
+
+    // The token's position and sequence, and every block up to its position, checked.
+    const int32_t pos = a.positions[t], seq = a.sequences[t];
+    bool bad = pos < 0 || seq < 0 || seq >= a.table_rows || pos / block >= a.max_blocks;
+    const int32_t* blocks = a.table + (bad ? 0 : int64_t(seq) * a.max_blocks);
+    if (!bad) {
+        const int32_t last = pos / block;
+        for (int32_t b = tid; b <= last; b += attention_threads) {
+            const int32_t entry = blocks[b];
+            const int64_t used = b < last ? block : pos % block + 1;
+            if (entry < 0 || int64_t(entry) * block + used > a.cache_slots) bad = true;
+        }
+    }
+    if (__syncthreads_or(bad)) {
+        if (tid == 0) *a.error_flag = 1;
+        return;
+    }
+
+    const float* q = a.q + (t * a.heads + h) * head_dim;
+    for (int d = tid; d < head_dim; d += attention_threads) q_sh[d] = F16 ? f16_round(q[d]) : q[d];
+    __syncthreads();
+
+    const cache_t* k_cache = static_cast<const cache_t*>(a.k) + int64_t(g) * head_dim;
+    const cache_t* v_cache = static_cast<const cache_t*>(a.v) + int64_t(g) * head_dim;
+    const float scale = a.scale, cap = a.softcap, inv_cap = cap > 0.0f ? 1.0f / cap : 0.0f;
+    // A sliding window of W positions starts at pos - W + 1; n_pos positions from `first`.
+    const int64_t first = a.window > 0 && int64_t(pos) + 1 > a.window ? int64_t(pos) + 1 - a.window : 0;
+    const int64_t n_pos = int64_t(pos) + 1 - first;
+
+    float acc[dims_per_thread];
+    for (int r = 0; r < dims_per_thread; ++r) acc[r] = 0.0f;
+    float run_max = 0.0f, run_sum = 0.0f;
+
+    for (int64_t base = 0; base < n_pos; base += chunk) {
+        const int count = int(n_pos - base < chunk ? n_pos - base : chunk);
+        // 1. Scores.
+        for (int j = warp; j < count; j += attention_warps) {
+            const int64_t p = first + base + j;
+            const int64_t slot = int64_t(blocks[p / block]) * block + p % block;
+            const cache_t* k = k_cache + slot * kv_row;
+            float dot;
+            if constexpr (F16) {
+                double part = 0.0;
+                for (int d = lane; d < head_dim; d += 32) part += double(q_sh[d] * __half2float(k[d]));
+                dot = float(warp_sum(part));
+            } else {
+                float part = 0.0f;
+                for (int d = lane; d < head_dim; d += 32) part += q_sh[d] * k[d];
+                dot = warp_sum(part);
+            }
+            float s = scale * dot;
+            if (cap > 0.0f) s = cap * tanh_float(s * inv_cap);
+            if (lane == 0) {
+                score_sh[j] = s;
+                slot_sh[j] = slot;
+            }
+        }
+        __syncthreads();
+        // 2. The online softmax and the V rows, in position order.
+        for (int j = 0; j < count; ++j) {
+            const float s = score_sh[j];
+            float rescale = 1.0f, weight = 1.0f;
+            if (base + j == 0) {
+                rescale = 0.0f;
+                run_max = s;
+            } else if (s > run_max) {
+                rescale = exp_float(run_max - s);
+                run_max = s;
+            } else {
+                weight = exp_float(s - run_max);
+            }
+            const cache_t* v = v_cache + slot_sh[j] * kv_row;
+#pragma unroll
+            for (int r = 0; r < dims_per_thread; ++r) {
+                const int d = tid + r * attention_threads;
+                if (d < head_dim) {
+                    if constexpr (F16) {
+                        const float vd = __half2float(v[d]);
+                        if (rescale != 1.0f) acc[r] = f16_round(acc[r] * rescale);
+                        acc[r] = f16_round(fmaf(vd, weight, acc[r]));
+                    } else {
+                        if (rescale != 1.0f) acc[r] = acc[r] * rescale;
+                        acc[r] = acc[r] + weight * v[d];
+                    }
+                }
+            }
+            run_sum = run_sum * rescale + weight;
+        }
+        __syncthreads();  // score_sh and slot_sh are rewritten by the next chunk
+    }
+
+    // 3. The normalised output.
+    const float inv = 1.0f / run_sum;
+    float* out = a.dst + (t * a.heads + h) * head_dim;
+#pragma unroll
+    for (int r = 0; r < dims_per_thread; ++r) {
+        const int d = tid + r * attention_threads;
+        if (d < head_dim) out[d] = acc[r] * inv;
+    }
+}
+
+}  // namespace
+
+cudaError_t attention(const attention_args& args, cudaStream_t stream) {
+    const int64_t blocks = args.tokens * args.heads;
+    if (blocks > 0x7FFFFFFF || args.head_dim > attention_max_head_dim) return cudaErrorInvalidValue;
+    if (args.f16) attention_kernel<true><<<unsigned(blocks), attention_threads, 0, stream>>>(args);
+    else attention_kernel<false><<<unsigned(blocks), attention_threads, 0, stream>>>(args);
+    return cudaGetLastError();
+}
+
+}  // namespace plinth::cuda::kernels
