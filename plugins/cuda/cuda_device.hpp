@@ -87,7 +87,7 @@ plinth_status fail(plinth_message* err, plinth_status status, const char* fmt, .
 plinth_status cuda_fail(plinth_message* err, cudaError_t e, const char* what);
 
 // Device memory of at least `bytes` at *ptr (kept when big enough, else freed and allocated again,
-// twice as large as asked, so that growing graphs do not reallocate every time). The stream must
+// half as large again as asked, so that growing graphs do not reallocate every time). The stream must
 // be idle.
 plinth_status ensure_device_memory(void** ptr, uint64_t& capacity, uint64_t bytes, const char* what, plinth_message* err);
 

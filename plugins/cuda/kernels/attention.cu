@@ -6,8 +6,9 @@
 //   1. scores, in parallel: each warp takes positions of the chunk, its lanes the dims of one q . k
 //      (coalesced loads of the K row), added up with warp shuffles. Over an F16 cache q is rounded
 //      to F16 first, each product of two F16 values is exact in float and the sum is kept in double
-//      (the contract's "as if in double"), then rounded to float once; over an F32 cache the sum is
-//      in float. score = scale * dot, soft-capped as cap * tanh(score * (1 / cap)) when f[1] > 0.
+//      (the contract's "as if in double"; such products, 22 significant bits each, add exactly in
+//      double unless their magnitudes span ~2^31, so the order is the CPU's bits in practice), then
+//      rounded to float once; over an F32 cache the sum is in float, in the CPU's vec_dot order. score = scale * dot, soft-capped as cap * tanh(score * (1 / cap)) when f[1] > 0.
 //   2. the online softmax, in position order as the contract states: every thread walks the
 //      chunk's scores in order (the same scalar sequence in each) and updates the output dims it
 //      owns. A score above the running maximum M rescales by exp(M - s) (0 for the first) and
@@ -21,6 +22,8 @@
 #include "kernels/common.cuh"
 #include "kernels/kernels.hpp"
 
+#include <type_traits>
+
 namespace plinth::cuda::kernels {
 namespace {
 
@@ -28,6 +31,23 @@ constexpr int attention_threads = 128;
 constexpr int attention_warps = attention_threads / 32;
 constexpr int chunk = 64;
 constexpr int dims_per_thread = attention_max_head_dim / attention_threads;
+
+// q . k over an F32 cache in the CPU backend's vec_dot order, so that the scores have its bits:
+// 16 lanes, lane l summing elements l, l + 16, ... of the 16-wide body in order, then the tail's
+// elements one per lane; folded 16 -> 8 -> 4, then (l0 + l2) + (l1 + l3). Lanes 16..31 idle.
+__device__ inline float dot_f32_cpu_order(const float* q, const float* k, int n, int lane) {
+    const int body = n / 16 * 16;
+    float acc = 0.0f;
+    if (lane < 16) {
+        for (int d = lane; d < body; d += 16) acc = acc + q[d] * k[d];
+        if (body + lane < n) acc = acc + q[body + lane] * k[body + lane];
+    }
+    acc = acc + __shfl_down_sync(0xFFFFFFFFu, acc, 8);
+    acc = acc + __shfl_down_sync(0xFFFFFFFFu, acc, 4);
+    const float l0 = __shfl_sync(0xFFFFFFFFu, acc, 0), l1 = __shfl_sync(0xFFFFFFFFu, acc, 1);
+    const float l2 = __shfl_sync(0xFFFFFFFFu, acc, 2), l3 = __shfl_sync(0xFFFFFFFFu, acc, 3);
+    return (l0 + l2) + (l1 + l3);
+}
 
 template <bool F16>
 __global__ void __launch_bounds__(attention_threads) attention_kernel(attention_args a) {
@@ -88,9 +108,7 @@ __global__ void __launch_bounds__(attention_threads) attention_kernel(attention_
                 for (int d = lane; d < head_dim; d += 32) part += double(q_sh[d] * __half2float(k[d]));
                 dot = float(warp_sum(part));
             } else {
-                float part = 0.0f;
-                for (int d = lane; d < head_dim; d += 32) part += q_sh[d] * k[d];
-                dot = warp_sum(part);
+                dot = dot_f32_cpu_order(q_sh, k, head_dim, lane);
             }
             float s = scale * dot;
             if (cap > 0.0f) s = cap * tanh_float(s * inv_cap);
