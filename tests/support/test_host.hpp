@@ -1,6 +1,7 @@
 #pragma once
 // One plugin host per test binary: the plugins built next to libplinth, without PLINTH_PLUGIN_PATH,
 // loaded on first use.
+#include <plinth/logging.hpp>
 #include <plinth/plugin_host.hpp>
 
 #include <memory>
@@ -11,6 +12,10 @@ namespace plinth::test {
 
 inline const plugin_host& built_plugins() {
     static const auto host = [] {
+        // The host's logger (stderr, warnings) before loading: a refused plugin's warning must not
+        // reach stdout, which catch_discover_tests reads test names from (the binaries that
+        // register cases per device load the plugins while listing them).
+        init_logging("warn");
         auto h = std::make_unique<plugin_host>();
         plugin_search search;
         search.use_environment = false;
