@@ -9,14 +9,16 @@
 //      (the contract's "as if in double"; such products, 22 significant bits each, add exactly in
 //      double unless their magnitudes span ~2^31, so the order is the CPU's bits in practice), then
 //      rounded to float once; over an F32 cache the sum is in float, in the CPU's vec_dot order. score = scale * dot, soft-capped as cap * tanh(score * (1 / cap)) when f[1] > 0.
-//   2. the online softmax, in position order as the contract states: every thread walks the
-//      chunk's scores in order (the same scalar sequence in each) and updates the output dims it
-//      owns. A score above the running maximum M rescales by exp(M - s) (0 for the first) and
+//   2. the online softmax's factors, in position order as the contract states: a score above the
+//      running maximum M of the positions before it rescales by exp(M - s) (0 for the first) and
 //      becomes M with weight 1; any other weighs exp(s - M) (exp_float: the CPU backend's exp).
-//      Over an F16 cache the accumulator is F16: F16(acc * rescale) when rescale != 1, then
-//      F16(fma(v, weight, acc)); over an F32 cache acc * rescale and acc + weight * v (two
-//      roundings, as the CPU). sum = sum * rescale + weight, two roundings.
-//   3. dst = acc * (1 / sum).
+//      The maxima are one thread's scan of the chunk; the exps then run one position per thread.
+//   3. every thread walks the chunk's factors in order (the same scalar sequence in each) and
+//      updates the output dims it owns. Over an F16 cache the accumulator is F16:
+//      F16(acc * rescale) when rescale != 1, then F16(fma(v, weight, acc)); over an F32 cache
+//      acc * rescale and acc + weight * v (two roundings, as the CPU). sum = sum * rescale +
+//      weight, two roundings.
+//   4. dst = acc * (1 / sum).
 // Every block the token reads must be in the block table and the cache: otherwise the block writes
 // nothing and sets the error flag.
 #include "kernels/common.cuh"
@@ -55,6 +57,9 @@ __global__ void __launch_bounds__(attention_threads) attention_kernel(attention_
     __shared__ float q_sh[attention_max_head_dim];
     __shared__ float score_sh[chunk];
     __shared__ int64_t slot_sh[chunk];
+    __shared__ float prev_max_sh[chunk];  // the running maximum before each position
+    __shared__ bool new_max_sh[chunk];    // the position's score raises it
+    __shared__ float rescale_sh[chunk], weight_sh[chunk];
 
     const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
     const int64_t t = blockIdx.x / a.heads;
@@ -93,7 +98,8 @@ __global__ void __launch_bounds__(attention_threads) attention_kernel(attention_
 
     float acc[dims_per_thread];
     for (int r = 0; r < dims_per_thread; ++r) acc[r] = 0.0f;
-    float run_max = 0.0f, run_sum = 0.0f;
+    float run_max = 0.0f;  // thread 0's (step 2)
+    float run_sum = 0.0f;
 
     for (int64_t base = 0; base < n_pos; base += chunk) {
         const int count = int(n_pos - base < chunk ? n_pos - base : chunk);
@@ -118,19 +124,31 @@ __global__ void __launch_bounds__(attention_threads) attention_kernel(attention_
             }
         }
         __syncthreads();
-        // 2. The online softmax and the V rows, in position order.
-        for (int j = 0; j < count; ++j) {
-            const float s = score_sh[j];
-            float rescale = 1.0f, weight = 1.0f;
-            if (base + j == 0) {
-                rescale = 0.0f;
-                run_max = s;
-            } else if (s > run_max) {
-                rescale = exp_float(run_max - s);
-                run_max = s;
-            } else {
-                weight = exp_float(s - run_max);
+        // 2. The softmax factors. Position j's depend only on the running maximum before it (a
+        //    prefix maximum, one thread's short scan), so their exps run in parallel.
+        if (tid == 0) {
+            for (int j = 0; j < count; ++j) {
+                const float s = score_sh[j];
+                prev_max_sh[j] = run_max;
+                const bool raises = base + j == 0 || s > run_max;
+                new_max_sh[j] = raises;
+                if (raises) run_max = s;
             }
+        }
+        __syncthreads();
+        for (int j = tid; j < count; j += attention_threads) {
+            const float s = score_sh[j], m = prev_max_sh[j];
+            float rescale = 1.0f, weight = 1.0f;
+            if (base + j == 0) rescale = 0.0f;  // the first position: nothing to rescale
+            else if (new_max_sh[j]) rescale = exp_float(m - s);
+            else weight = exp_float(s - m);
+            rescale_sh[j] = rescale;
+            weight_sh[j] = weight;
+        }
+        __syncthreads();
+        // 3. The V rows, in position order.
+        for (int j = 0; j < count; ++j) {
+            const float rescale = rescale_sh[j], weight = weight_sh[j];
             const cache_t* v = v_cache + slot_sh[j] * kv_row;
 #pragma unroll
             for (int r = 0; r < dims_per_thread; ++r) {
@@ -151,7 +169,7 @@ __global__ void __launch_bounds__(attention_threads) attention_kernel(attention_
         __syncthreads();  // score_sh and slot_sh are rewritten by the next chunk
     }
 
-    // 3. The normalised output.
+    // 4. The normalised output.
     const float inv = 1.0f / run_sum;
     float* out = a.dst + (t * a.heads + h) * head_dim;
 #pragma unroll
