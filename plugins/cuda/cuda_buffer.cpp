@@ -12,26 +12,48 @@ bool in_range(const plinth_buffer_s* b, uint64_t offset, uint64_t size) {
     return offset <= b->size && size <= b->size - offset;
 }
 
-// host <-> staging <-> device, a piece at a time; `to_device` says which way. The stream is idle
-// before (every graph and copy waits for its work) and after.
-plinth_status staged_copy(device& dev, void* device_ptr, void* host, uint64_t size, bool to_device, plinth_message* err) {
-    for (uint64_t done = 0; done < size;) {
-        const uint64_t piece = std::min(size - done, staging_bytes);
-        char* at = static_cast<char*>(device_ptr) + done;
-        cudaError_t e;
-        if (to_device) {
-            std::memcpy(dev.staging, static_cast<const char*>(host) + done, piece);
-            e = cudaMemcpyAsync(at, dev.staging, piece, cudaMemcpyHostToDevice, dev.stream);
-        } else {
-            e = cudaMemcpyAsync(dev.staging, at, piece, cudaMemcpyDeviceToHost, dev.stream);
-        }
-        if (e != cudaSuccess) return cuda_fail(err, e, to_device ? "upload (cudaMemcpyAsync)" : "download (cudaMemcpyAsync)");
-        if ((e = cudaStreamSynchronize(dev.stream)) != cudaSuccess)
-            return cuda_fail(err, e, to_device ? "upload (cudaStreamSynchronize)" : "download (cudaStreamSynchronize)");
-        if (!to_device) std::memcpy(static_cast<char*>(host) + done, dev.staging, piece);
+// host -> staging -> device, half the staging buffer a piece: while one piece is on its way to
+// the device the next is copied into the other half (each half's event says when its copy has
+// left it). The stream is idle before (every graph and copy waits for its work) and after.
+plinth_status staged_upload(device& dev, char* device_ptr, const char* host, uint64_t size, plinth_message* err) {
+    const uint64_t half = staging_bytes / 2;
+    cudaError_t e = cudaSuccess;
+    uint64_t k = 0;
+    for (uint64_t done = 0; done < size && e == cudaSuccess; ++k) {
+        const uint64_t piece = std::min(size - done, half);
+        char* stage = static_cast<char*>(dev.staging) + (k & 1) * half;
+        if (k >= 2 && (e = cudaEventSynchronize(dev.staging_free[k & 1])) != cudaSuccess) break;
+        std::memcpy(stage, host + done, piece);
+        if ((e = cudaMemcpyAsync(device_ptr + done, stage, piece, cudaMemcpyHostToDevice, dev.stream)) != cudaSuccess) break;
+        e = cudaEventRecord(dev.staging_free[k & 1], dev.stream);
         done += piece;
     }
-    return PLINTH_OK;
+    const cudaError_t waited = cudaStreamSynchronize(dev.stream);  // also after a failure: staging is idle again
+    if (e == cudaSuccess) e = waited;
+    return e == cudaSuccess ? PLINTH_OK : cuda_fail(err, e, "upload (staged copy)");
+}
+
+// device -> staging -> host, the same way round: piece k + 1 is on its way into one half while
+// piece k is copied out of the other.
+plinth_status staged_download(device& dev, const char* device_ptr, char* host, uint64_t size, plinth_message* err) {
+    const uint64_t half = staging_bytes / 2;
+    const uint64_t pieces = (size + half - 1) / half;
+    auto start = [&](uint64_t k) {
+        const uint64_t piece = std::min(size - k * half, half);
+        char* stage = static_cast<char*>(dev.staging) + (k & 1) * half;
+        cudaError_t r = cudaMemcpyAsync(stage, device_ptr + k * half, piece, cudaMemcpyDeviceToHost, dev.stream);
+        return r == cudaSuccess ? cudaEventRecord(dev.staging_free[k & 1], dev.stream) : r;
+    };
+    cudaError_t e = pieces > 0 ? start(0) : cudaSuccess;
+    for (uint64_t k = 0; k < pieces && e == cudaSuccess; ++k) {
+        // The other half held piece k - 1, copied out in the previous round.
+        if (k + 1 < pieces && (e = start(k + 1)) != cudaSuccess) break;
+        if ((e = cudaEventSynchronize(dev.staging_free[k & 1])) != cudaSuccess) break;
+        std::memcpy(host + k * half, static_cast<const char*>(dev.staging) + (k & 1) * half, std::min(size - k * half, half));
+    }
+    const cudaError_t waited = cudaStreamSynchronize(dev.stream);
+    if (e == cudaSuccess) e = waited;
+    return e == cudaSuccess ? PLINTH_OK : cuda_fail(err, e, "download (staged copy)");
 }
 
 // The buffer's device, current on this thread.
@@ -104,7 +126,7 @@ plinth_status buffer_upload(plinth_buffer b, uint64_t offset, const void* src, u
     device* dev = nullptr;
     plinth_status st = buffer_device(b, &dev, err);
     if (st != PLINTH_OK) return st;
-    return staged_copy(*dev, static_cast<char*>(b->ptr) + offset, const_cast<void*>(src), size, true, err);
+    return staged_upload(*dev, static_cast<char*>(b->ptr) + offset, static_cast<const char*>(src), size, err);
 }
 
 plinth_status buffer_download(plinth_buffer b, uint64_t offset, void* dst, uint64_t size, plinth_message* err) {
@@ -121,7 +143,7 @@ plinth_status buffer_download(plinth_buffer b, uint64_t offset, void* dst, uint6
 }
 
 plinth_status read_buffer(const plinth_buffer_s* b, uint64_t offset, void* dst, uint64_t size, plinth_message* err) {
-    return staged_copy(*b->dev, static_cast<char*>(b->ptr) + offset, dst, size, false, err);
+    return staged_download(*b->dev, static_cast<const char*>(b->ptr) + offset, static_cast<char*>(dst), size, err);
 }
 
 void release_all_buffers(device& dev) {

@@ -111,6 +111,8 @@ void release_device(device& dev) {
     if (dev.rope_tables) cudaFree(dev.rope_tables);
     if (dev.errors_host) cudaFreeHost(dev.errors_host);
     if (dev.staging) cudaFreeHost(dev.staging);
+    for (cudaEvent_t& ev : dev.staging_free)
+        if (ev) cudaEventDestroy(ev);
     if (dev.stream) cudaStreamDestroy(dev.stream);
     dev = device{};
 }
@@ -143,6 +145,11 @@ plinth_status get_device(uint32_t index, device** out, plinth_message* err) {
             cudaStreamDestroy(dev->stream);
             return cuda_fail(err, e, "cudaMallocHost (the staging buffer)");
         }
+        for (cudaEvent_t& ev : dev->staging_free)
+            if ((e = cudaEventCreateWithFlags(&ev, cudaEventDisableTiming)) != cudaSuccess) {
+                release_device(*dev);
+                return cuda_fail(err, e, "cudaEventCreate");
+            }
         c.devices[index] = std::move(dev);
         log(PLINTH_LOG_DEBUG, "device " + std::to_string(index) + " (" + props.name + ") ready");
     }

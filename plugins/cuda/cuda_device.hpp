@@ -40,7 +40,8 @@ struct device {
     device_properties props;
     uint32_t index = 0;
     cudaStream_t stream = nullptr;
-    void* staging = nullptr;             // pinned host memory, staging_bytes
+    void* staging = nullptr;             // pinned host memory, staging_bytes, used as two halves
+    cudaEvent_t staging_free[2] = {};    // recorded after the copy out of / into each half
     uint32_t* errors = nullptr;          // device: one word per node of the graph, 0 = fine
     uint32_t* errors_host = nullptr;     // pinned: where they are read back
     uint64_t error_words = 0;            // capacity of both
@@ -53,7 +54,7 @@ struct device {
     std::vector<struct plinth_buffer_s*> buffers;  // live, freed at shutdown if the host did not
 };
 
-constexpr uint64_t staging_bytes = 16ull << 20;  // copies larger than this go in pieces
+constexpr uint64_t staging_bytes = 16ull << 20;  // two halves: copies go in pieces of 8 MiB
 
 struct context {
     std::mutex mutex;  // every entry point of the plugin holds it
