@@ -73,7 +73,7 @@ plinth_status buffer_alloc(uint32_t index, uint64_t size, plinth_buffer* out, pl
     if (st != PLINTH_OK) return st;
     if (size > (uint64_t(1) << 48))
         return fail(err, PLINTH_ERR_OUT_OF_MEMORY, "cannot allocate %llu bytes", (unsigned long long)size);
-    auto* b = new (std::nothrow) plinth_buffer_s{dev, nullptr, size};
+    auto* b = new (std::nothrow) plinth_buffer_s{dev, nullptr, size, c.next_buffer_id++, 0};
     if (!b) return fail(err, PLINTH_ERR_OUT_OF_MEMORY, "cannot allocate a buffer handle");
     // At least 256 bytes, so that an empty buffer still has an address of its own.
     const cudaError_t e = cudaMalloc(&b->ptr, std::max<uint64_t>(size, 256));
@@ -126,6 +126,7 @@ plinth_status buffer_upload(plinth_buffer b, uint64_t offset, const void* src, u
     device* dev = nullptr;
     plinth_status st = buffer_device(b, &dev, err);
     if (st != PLINTH_OK) return st;
+    ++b->version;
     return staged_upload(*dev, static_cast<char*>(b->ptr) + offset, static_cast<const char*>(src), size, err);
 }
 

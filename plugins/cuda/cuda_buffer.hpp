@@ -8,6 +8,8 @@ struct plinth_buffer_s {
     plinth::cuda::device* dev;  // null once the device was torn down (only the handle is left)
     void* ptr;                  // device memory
     uint64_t size;              // as asked for
+    uint64_t id;                // unique per allocation (never reused, unlike the address)
+    uint64_t version;           // bumped by every upload and every graph that writes into it
 };
 
 namespace plinth::cuda {

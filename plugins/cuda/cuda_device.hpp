@@ -60,6 +60,7 @@ struct context {
     std::mutex mutex;  // every entry point of the plugin holds it
     const plinth_host_info* host = nullptr;
     runtime_survey runtime;
+    uint64_t next_buffer_id = 1;
     std::vector<std::unique_ptr<device>> devices;  // by index; null until used
 };
 

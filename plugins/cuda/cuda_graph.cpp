@@ -38,12 +38,36 @@ const char* index_meaning(uint32_t op) {
     }
 }
 
+// ROPE's frequency factors as last read from a buffer: read again only when the buffer has
+// changed since (an upload or a graph writing into it), not once per ROPE node of every graph.
+struct factors_read {
+    uint64_t buffer_id = 0, version = 0, offset = 0, bytes = 0;
+    std::vector<float> values;
+};
+
 // Kept between graphs for their memory (callers hold the plugin's lock).
 struct graph_scratch {
     std::vector<node_view> views;
     rope_table_set rope;
     std::vector<float> rope_host;
+    std::vector<factors_read> factors;
 };
+
+// The factors src2 of a ROPE node, from the cache or read from the device.
+plinth_status rope_factors(graph_scratch& sc, const tensor_view& t, std::vector<float>& out, plinth_message* err) {
+    const plinth_buffer_s* b = t.buffer;
+    for (const factors_read& f : sc.factors)
+        if (f.buffer_id == b->id && f.version == b->version && f.offset == t.offset && f.bytes == t.bytes) {
+            out = f.values;
+            return PLINTH_OK;
+        }
+    out.resize(size_t(t.elements));
+    const plinth_status st = read_buffer(b, t.offset, out.data(), t.bytes, err);
+    if (st != PLINTH_OK) return st;
+    if (sc.factors.size() >= 64) sc.factors.erase(sc.factors.begin());  // a few distinct tensors per model
+    sc.factors.push_back(factors_read{b->id, b->version, t.offset, t.bytes, out});
+    return PLINTH_OK;
+}
 
 graph_scratch& scratch() {
     static graph_scratch* s = new graph_scratch;
@@ -84,11 +108,8 @@ plinth_status prepare_rope(device& dev, graph_scratch& sc, const plinth_graph& g
         const node_view& n = sc.views[i];
         if (n.node->op != PLINTH_OP_ROPE) continue;
         std::vector<float> factors;
-        if (sdk::rope_has_factors(*n.node)) {  // a few floats, read before the graph runs
-            factors.resize(size_t(n.src[2].elements));
-            if ((st = read_buffer(n.src[2].buffer, n.src[2].offset, factors.data(), n.src[2].bytes, err)) != PLINTH_OK)
-                return st;
-        }
+        if (sdk::rope_has_factors(*n.node) && (st = rope_factors(sc, n.src[2], factors, err)) != PLINTH_OK)
+            return st;  // a few floats, read before the graph runs
         rope.add(i, uint32_t(n.node->i[0]), n.node->f[0], n.node->f[1], positions, std::move(factors));
     }
     const uint64_t words = rope.lay_out();
@@ -169,6 +190,8 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
     res.rope_tables = dev.rope_tables;
     res.rope = &sc.rope;
 
+    // Whatever the graph writes is new (rope_factors reads such a buffer again).
+    for (const node_view& n : sc.views) ++const_cast<plinth_buffer_s*>(n.dst.buffer)->version;
     cudaError_t e = cudaMemsetAsync(dev.errors, 0, uint64_t(graph.n_nodes) * 4, dev.stream);
     if (e != cudaSuccess) return cuda_fail(err, e, "clearing the error words");
     for (const node_view& n : sc.views) {
