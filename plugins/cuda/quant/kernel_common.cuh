@@ -68,7 +68,7 @@ __device__ __forceinline__ float warp_max(float v) {
 template <uint32_t Type>
 using type_tag = std::integral_constant<uint32_t, Type>;
 
-constexpr bool is_float_type(uint32_t type) {
+__host__ __device__ constexpr bool is_float_type(uint32_t type) {
     return type == PLINTH_TYPE_F32 || type == PLINTH_TYPE_F16 || type == PLINTH_TYPE_BF16;
 }
 

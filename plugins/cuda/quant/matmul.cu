@@ -1,7 +1,8 @@
 // MATMUL: dst[j, t] = sum_k W[k, j] x[k, t]. The activations are first quantized into the weight
 // type's activation format (quantize_activations.cu); then
 //   T <= kMaxCols (decode) or float weights: matrix-vector, one warp per weight row and group of up
-//     to kMaxCols columns (row_dot.cuh), 4 warps per thread block;
+//     to kMaxCols columns (row_dot.cuh), 4 warps per thread block, each with its 32-block staging
+//     buffer in shared memory (used when the rows are 16-byte aligned);
 //   T > kMaxCols, quantized weights (prefill): a tiled kernel, 32 rows x 32 columns per thread
 //     block, weight and activation blocks staged in shared memory 256 elements of K at a time,
 //     each of the 256 threads 4 outputs (one row, four columns) summed over the blocks in order.
@@ -15,7 +16,8 @@ constexpr int kRowsPerBlock = 4;  // warps per matrix-vector thread block, one r
 template <uint32_t Type>
 __global__ void __launch_bounds__(32 * kRowsPerBlock)
     matvec_kernel(const uint8_t* __restrict__ w, size_t w_row_bytes, const uint8_t* __restrict__ act,
-                  size_t act_stride, float* __restrict__ dst, int64_t K, int64_t N, int64_t T) {
+                  size_t act_stride, float* __restrict__ dst, int64_t K, int64_t N, int64_t T, bool staged) {
+    __shared__ uint4 stage[kRowsPerBlock][stage_words_alloc<Type>()];
     const int lane = threadIdx.x & 31;
     const int64_t row_groups = ceil_div(N, kRowsPerBlock);
     const int64_t j = int64_t(blockIdx.x % row_groups) * kRowsPerBlock + threadIdx.x / 32;
@@ -23,7 +25,8 @@ __global__ void __launch_bounds__(32 * kRowsPerBlock)
     if (j >= N) return;  // a whole warp
     const int cols = int(T - t0 < kMaxCols ? T - t0 : kMaxCols);
     float out[kMaxCols];
-    RowDot<Type>::run(w + size_t(j) * w_row_bytes, act + size_t(t0) * act_stride, act_stride, cols, K, lane, out);
+    RowDot<Type>::run(w + size_t(j) * w_row_bytes, act + size_t(t0) * act_stride, act_stride, cols, K, lane, out,
+                      staged && stage_words<Type>() > 0 ? stage[threadIdx.x / 32] : nullptr);
     if (lane == 0) {
 #pragma unroll
         for (int c = 0; c < kMaxCols; ++c)
@@ -122,7 +125,7 @@ cudaError_t matmul(uint32_t type, const void* w, const float* x, float* dst, int
         }
         const int64_t blocks = ceil_div(N, kRowsPerBlock) * ceil_div(T, kMaxCols);
         matvec_kernel<kType><<<unsigned(blocks), 32 * kRowsPerBlock, 0, stream>>>(wb, w_row_bytes, act, act_stride, dst,
-                                                                                 K, N, T);
+                                                                                 K, N, T, rows_aligned16(wb, w_row_bytes));
     });
     return cudaGetLastError();
 }

@@ -16,12 +16,14 @@ struct ExpertShape {
     int64_t K, N, E, T, k;
     size_t w_row_bytes, w_expert_bytes, act_stride;
     bool x_per_slot, weighted_sum;
+    bool staged;  // every row 16-byte aligned: RowDot may stage 32-blocks with 16-byte loads
 };
 
 template <uint32_t Type>
 __global__ void __launch_bounds__(32 * kRowsPerBlock)
     experts_kernel(const uint8_t* __restrict__ w, const uint8_t* __restrict__ act, const float* __restrict__ route,
                    float* __restrict__ dst, ExpertShape s, uint32_t* error_flag) {
+    __shared__ uint4 stage[kRowsPerBlock][stage_words_alloc<Type>()];
     const int lane = threadIdx.x & 31;
     const int64_t row_groups = ceil_div(s.N, kRowsPerBlock);
     const int64_t j = int64_t(blockIdx.x % row_groups) * kRowsPerBlock + threadIdx.x / 32;
@@ -54,7 +56,8 @@ __global__ void __launch_bounds__(32 * kRowsPerBlock)
         const int64_t column = s.x_per_slot ? t * s.k + slot : t;
         float out[kMaxCols];
         RowDot<Type>::run(w + size_t(e) * s.w_expert_bytes + size_t(j) * s.w_row_bytes,
-                          act + size_t(column) * s.act_stride, s.act_stride, 1, s.K, lane, out);
+                          act + size_t(column) * s.act_stride, s.act_stride, 1, s.K, lane, out,
+                          s.staged && stage_words<Type>() > 0 ? stage[threadIdx.x / 32] : nullptr);
         if (s.weighted_sum) sum = bm::add(sum, bm::mul(gates[e], out[0]));
         else if (lane == 0) dst[(t * s.k + slot) * s.N + j] = out[0];
     }
@@ -74,7 +77,7 @@ cudaError_t matmul_experts(uint32_t type, const void* w, const float* x, const f
     const uint32_t act_type = activation_type_of(type);
     const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
     ExpertShape s{K, N, E, T, k, row_bytes_of(type, K), row_bytes_of(type, K) * size_t(N), size_t(K) * sizeof(float),
-                  x_per_slot, weighted_sum};
+                  x_per_slot, weighted_sum, rows_aligned16(w, row_bytes_of(type, K))};
     if (act_type != PLINTH_TYPE_F32 && K > 0 && columns > 0) {
         if (const cudaError_t e = quantize_activations(act_type, x, scratch, K, columns, stream); e != cudaSuccess)
             return e;
