@@ -145,6 +145,73 @@ void decode_row(uint32_t type, const void* src, float* dst, int64_t n) {
     }
 }
 
+// ---- the kernels' summation orders (row_dot.cuh, matmul.cu), modelled lane by lane ---------------
+// The float additions the device makes, in its order: per-lane partial sums, then the warp's
+// butterfly (lane l adds lane l ^ o for o = 16, 8, 4, 2, 1). The block terms are block_math's.
+
+template <class T>
+T butterfly(std::vector<T> lanes) {
+    for (int o = 16; o > 0; o >>= 1) {
+        std::vector<T> next(32);
+        for (int l = 0; l < 32; ++l) next[size_t(l)] = lanes[size_t(l)] + lanes[size_t(l ^ o)];
+        lanes = next;
+    }
+    return lanes[0];
+}
+
+template <uint32_t Type>
+float warp_order_blocks(int64_t n, const void* w_row, const void* a_row) {
+    using WT = bm::weight<Type>;
+    const auto* w = static_cast<const typename WT::block*>(w_row);
+    const auto* a = static_cast<const typename WT::act_block*>(a_row);
+    const int64_t nb = n / WT::elems;
+    std::vector<float> lanes(32, 0.0f);
+    if constexpr (WT::k_quant) {  // group g (lanes 8g..8g+7) takes super-blocks g, g + 4, ...; its lane 8g adds
+        for (int64_t b = 0; b < nb; ++b) {
+            bm::KSums s;
+            for (int p = 0; p < 8; ++p) s = s + bm::kpiece(w[b], a[b], p);
+            lanes[size_t(8 * (b % 4))] += bm::kterm(w[b], a[b], s);
+        }
+    } else {  // lane l takes blocks l, l + 32, ...
+        for (int64_t b = 0; b < nb; ++b) lanes[size_t(b % 32)] += bm::block_dot(w[b], a[b]);
+    }
+    return butterfly(lanes);
+}
+
+float warp_order_dot(uint32_t type, int64_t n, const void* w, const void* a) {
+    switch (type) {
+    case PLINTH_TYPE_F32:
+    case PLINTH_TYPE_BF16: {  // lane l: fmaf over elements l, l + 32, ...
+        std::vector<float> lanes(32, 0.0f);
+        const auto* af = static_cast<const float*>(a);
+        for (int64_t i = 0; i < n; ++i) {
+            const float wv = type == PLINTH_TYPE_F32 ? static_cast<const float*>(w)[i]
+                                                     : bm::bf16_to_f32(static_cast<const uint16_t*>(w)[i]);
+            lanes[size_t(i % 32)] = std::fma(wv, af[i], lanes[size_t(i % 32)]);
+        }
+        return butterfly(lanes);
+    }
+    case PLINTH_TYPE_F16: {  // the same in double over exact float products
+        std::vector<double> lanes(32, 0.0);
+        for (int64_t i = 0; i < n; ++i)
+            lanes[size_t(i % 32)] += double(bm::f16_to_f32(static_cast<const uint16_t*>(w)[i]) *
+                                            bm::f16_to_f32(static_cast<const uint16_t*>(a)[i]));
+        return float(butterfly(lanes));
+    }
+    case PLINTH_TYPE_Q4_0: return warp_order_blocks<PLINTH_TYPE_Q4_0>(n, w, a);
+    case PLINTH_TYPE_Q4_1: return warp_order_blocks<PLINTH_TYPE_Q4_1>(n, w, a);
+    case PLINTH_TYPE_Q5_0: return warp_order_blocks<PLINTH_TYPE_Q5_0>(n, w, a);
+    case PLINTH_TYPE_Q5_1: return warp_order_blocks<PLINTH_TYPE_Q5_1>(n, w, a);
+    case PLINTH_TYPE_Q8_0: return warp_order_blocks<PLINTH_TYPE_Q8_0>(n, w, a);
+    case PLINTH_TYPE_Q2_K: return warp_order_blocks<PLINTH_TYPE_Q2_K>(n, w, a);
+    case PLINTH_TYPE_Q3_K: return warp_order_blocks<PLINTH_TYPE_Q3_K>(n, w, a);
+    case PLINTH_TYPE_Q4_K: return warp_order_blocks<PLINTH_TYPE_Q4_K>(n, w, a);
+    case PLINTH_TYPE_Q5_K: return warp_order_blocks<PLINTH_TYPE_Q5_K>(n, w, a);
+    case PLINTH_TYPE_Q6_K: return warp_order_blocks<PLINTH_TYPE_Q6_K>(n, w, a);
+    default: FAIL("no warp model for type " << type); return 0.0f;
+    }
+}
+
 // ---- test data ------------------------------------------------------------------------------------
 
 const std::vector<uint32_t>& weight_types() {
@@ -320,6 +387,27 @@ TEST_CASE("block dots: integer parts exact on raw blocks with unit scales", "[cu
         INFO(type_name(type));
         CHECK(bm::bits_of(ours) == bm::bits_of(dot_reference(type, n, w.data(), act.data())));
         if (!is_k_quant(type)) CHECK(double(ours) == exact);
+    }
+}
+
+TEST_CASE("the kernels' summation orders stay within the MATMUL contract", "[cuda][block_math]") {
+    // The matrix-vector kernel's lane split and warp butterfly (the tiled kernel sums each output's
+    // blocks in order, as dot_row above), on rows long enough for the order to matter.
+    Rng rng(31337);
+    for (uint32_t type : weight_types()) {
+        const uint32_t act_type = activation_type(type);
+        for (int64_t n : {int64_t(256), int64_t(4096), int64_t(11008), int64_t(33 * 256)}) {
+            const std::vector<float> x = rng.normal_row(n);
+            const Bytes act = quantize_activations(act_type, x);
+            const std::vector<float> a = activation_values(act_type, act, x);
+            for (float scale : {1.0f, 1e-3f}) {
+                const Bytes w = quantized_row(type, rng.normal_row(n, scale));
+                const float ours = warp_order_dot(type, n, w.data(), act.data());
+                const float ref = dot_reference(type, n, w.data(), act.data());
+                INFO(type_name(type) << " n " << n << " scale " << scale << ": " << ours << " vs " << ref);
+                CHECK(std::fabs(double(ours) - double(ref)) <= tolerance(dequantized(type, w, n), a));
+            }
+        }
     }
 }
 
