@@ -47,6 +47,20 @@ inline bool rows_aligned16(const void* w, size_t row_bytes) {
     return reinterpret_cast<uintptr_t>(w) % 16 == 0 && row_bytes % 16 == 0;
 }
 
+// A block copied as 16-bit words (every block is 2-byte aligned; a plain struct copy reads the
+// byte arrays byte by byte).
+template <class W>
+__device__ __forceinline__ W block_from_words(const W* src) {
+    union {
+        W block;
+        uint16_t words[sizeof(W) / 2];
+    } u;
+    const auto* s = reinterpret_cast<const uint16_t*>(src);
+#pragma unroll
+    for (int i = 0; i < int(sizeof(W) / 2); ++i) u.words[i] = s[i];
+    return u.block;
+}
+
 // act: column 0's activations; column c at act + c * act_stride bytes.
 template <uint32_t Type>
 struct RowDot {
@@ -85,12 +99,12 @@ struct RowDot {
                     const uint4* src = reinterpret_cast<const uint4*>(w + (b - lane));
                     for (int i = lane; i < kWords; i += 32) stage[i] = src[i];
                     __syncwarp();
-                    const W wb = reinterpret_cast<const W*>(stage)[lane];
+                    const W wb = block_from_words<W>(reinterpret_cast<const W*>(stage) + lane);
                     __syncwarp();  // everyone has its block before the next run overwrites them
                     add_block(wb, act, act_stride, b, cols, acc);
                 }
             }
-            for (; b < nb; b += 32) add_block(w[b], act, act_stride, b, cols, acc);  // the rest, directly
+            for (; b < nb; b += 32) add_block(block_from_words(w + b), act, act_stride, b, cols, acc);  // the rest
         }
 #pragma unroll
         for (int c = 0; c < kMaxCols; ++c) out[c] = c < cols ? warp_sum(acc[c]) : 0.0f;
