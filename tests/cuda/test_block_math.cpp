@@ -1,7 +1,9 @@
 // The CUDA weight kernels' arithmetic (block_math.cuh) on the host, against sdk/weight_formats:
 // the activation quantizers byte for byte, every weight type's block dots summed over a row against
-// dot_reference within the MATMUL contract (and the K-quants bit for bit), element decoding against
-// dequantize_row bit for bit, and that a wrong scale or code is noticed.
+// dot_reference within the MATMUL contract (the K-quants bit for bit when their super-blocks are
+// summed in order, as the tiled kernel does), the matrix-vector kernel's summation order modelled
+// lane by lane, element decoding against dequantize_row bit for bit, and that a wrong scale or code
+// is noticed.
 #include <catch2/catch.hpp>
 
 #include <cmath>
