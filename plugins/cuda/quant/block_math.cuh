@@ -15,10 +15,13 @@
 #include <plinth/weight_formats/block_layouts.hpp>
 #include <plinth/weight_types.h>
 
+// Functions for both sides: __host__ __device__ under nvcc, plain inline C++ otherwise.
+#ifndef PLINTH_HD
 #ifdef __CUDACC__
 #define PLINTH_HD __host__ __device__ __forceinline__
 #else
 #define PLINTH_HD inline
+#endif
 #endif
 
 namespace plinth::cuda::bm {
@@ -207,10 +210,12 @@ PLINTH_HD float block_dot(const BlockQ8_0& w, const BlockQ8_0& a) {
 
 // ---- K-quant super-blocks x Q8_K ---------------------------------------------------------------
 // A super-block is worked on as 8 pieces of 32 elements (piece p: elements 32p .. 32p + 31), so
-// 8 GPU lanes can share one. Each piece gives exact integers: isum (codes x activation codes x
-// sub-block scales) and msum (sub-block mins x activation sums, from Q8_K's bsums); the pieces'
-// integers add exactly, then ksum_term does the super-block's float side once, as
-// weight_formats::kquant_term(_min) does: so a super-block's term is bit-identical to the CPU's.
+// 8 GPU lanes can share one. A piece's weights unpack once into a KPiece (its codes four to an int,
+// the scales and mins of its two 16-element halves) which then meets any number of activation
+// columns. Each piece gives exact integers: isum (codes x activation codes x sub-block scales) and
+// msum (sub-block mins x activation sums, from Q8_K's bsums); the pieces' integers add exactly, then
+// kterm does the super-block's float side once, as weight_formats::kquant_term(_min) does: so a
+// super-block's term is bit-identical to the CPU's.
 
 struct KSums {
     int isum = 0;
@@ -218,27 +223,36 @@ struct KSums {
 };
 PLINTH_HD KSums operator+(KSums a, KSums b) { return {a.isum + b.isum, a.msum + b.msum}; }
 
-// Dot of the piece's 32 codes (given 4 at a time by code_word(k), k = 0..7) with the activation
-// codes, as two 16-element halves: the K-quants with 16-element sub-blocks scale each half.
-template <class CodeWord>
-PLINTH_HD void piece_halves(const BlockQ8_K& a, int p, CodeWord code_word, int* half0, int* half1) {
+struct KPiece {
+    int codes[8];  // word k: the codes of elements 32p + 4k .. 32p + 4k + 3, one per byte (unsigned)
+    int sc[2];     // the scale of each 16-element half (Q4_K / Q5_K: the same sub-block twice)
+    int mn[2];     // the min of each half (0 for the symmetric types)
+    int bias;      // subtracted from every code: 4 (Q3_K), 32 (Q6_K), 0 otherwise
+};
+
+// The piece's integers against one activation super-block.
+PLINTH_HD KSums kpiece_dot(const KPiece& w, const BlockQ8_K& a, int p) {
     const int8_t* aq = a.qs + 32 * p;
     int h0 = 0, h1 = 0;
-    for (int k = 0; k < 4; ++k) h0 = dot4_i8(code_word(k), load_i32_a2(aq + 4 * k), h0);
-    for (int k = 4; k < 8; ++k) h1 = dot4_i8(code_word(k), load_i32_a2(aq + 4 * k), h1);
-    *half0 = h0;
-    *half1 = h1;
+    for (int k = 0; k < 4; ++k) h0 = dot4_i8(w.codes[k], load_i32_a2(aq + 4 * k), h0);
+    for (int k = 4; k < 8; ++k) h1 = dot4_i8(w.codes[k], load_i32_a2(aq + 4 * k), h1);
+    const int s0 = a.bsums[2 * p], s1 = a.bsums[2 * p + 1];
+    return {w.sc[0] * (h0 - w.bias * s0) + w.sc[1] * (h1 - w.bias * s1), w.mn[0] * s0 + w.mn[1] * s1};
 }
 
 // Q2_K: element 128h + 32s + l has bits 2s..2s+1 of qs[32h + l]; sub-block j = i / 16 has
 // scale scales[j] & 15 and min scales[j] >> 4.
-PLINTH_HD KSums kpiece(const BlockQ2_K& w, const BlockQ8_K& a, int p) {
+PLINTH_HD KPiece kpiece_weights(const BlockQ2_K& w, int p) {
+    KPiece r;
     const uint8_t* q = w.qs + 32 * (p / 4);
     const int shift = 2 * (p % 4);
-    int h0, h1;
-    piece_halves(a, p, [&](int k) { return int((uint32_t(load_i32_a2(q + 4 * k)) >> shift) & 0x03030303u); }, &h0, &h1);
-    const uint8_t s0 = w.scales[2 * p], s1 = w.scales[2 * p + 1];
-    return {(s0 & 0x0F) * h0 + (s1 & 0x0F) * h1, (s0 >> 4) * a.bsums[2 * p] + (s1 >> 4) * a.bsums[2 * p + 1]};
+    for (int k = 0; k < 8; ++k) r.codes[k] = int((uint32_t(load_i32_a2(q + 4 * k)) >> shift) & 0x03030303u);
+    for (int h = 0; h < 2; ++h) {
+        r.sc[h] = w.scales[2 * p + h] & 0x0F;
+        r.mn[h] = w.scales[2 * p + h] >> 4;
+    }
+    r.bias = 0;
+    return r;
 }
 
 // Q3_K: the Q2_K low bits plus bit p of hmask[l] as bit 2; q - 4; 6-bit signed sub-block scales.
@@ -247,17 +261,21 @@ PLINTH_HD int q3k_scale(const uint8_t* s, int j) {
     const int high = (s[8 + (j & 3)] >> (2 * (j >> 2))) & 3;
     return (low | (high << 4)) - 32;
 }
-PLINTH_HD KSums kpiece(const BlockQ3_K& w, const BlockQ8_K& a, int p) {
+PLINTH_HD KPiece kpiece_weights(const BlockQ3_K& w, int p) {
+    KPiece r;
     const uint8_t* q = w.qs + 32 * (p / 4);
     const int shift = 2 * (p % 4);
-    int h0, h1;
-    piece_halves(a, p, [&](int k) {
+    for (int k = 0; k < 8; ++k) {
         const uint32_t low = (uint32_t(load_i32_a2(q + 4 * k)) >> shift) & 0x03030303u;
         const uint32_t top = (uint32_t(load_i32_a2(w.hmask + 4 * k)) >> p) & 0x01010101u;
-        return int(low | (top << 2));
-    }, &h0, &h1);
-    const int j = 2 * p;
-    return {q3k_scale(w.scales, j) * (h0 - 4 * a.bsums[j]) + q3k_scale(w.scales, j + 1) * (h1 - 4 * a.bsums[j + 1]), 0};
+        r.codes[k] = int(low | (top << 2));
+    }
+    for (int h = 0; h < 2; ++h) {
+        r.sc[h] = q3k_scale(w.scales, 2 * p + h);
+        r.mn[h] = 0;
+    }
+    r.bias = 4;
+    return r;
 }
 
 // Q4_K / Q5_K: 8 pairs of 6-bit (scale, min), one per 32-element sub-block (= piece).
@@ -272,37 +290,49 @@ PLINTH_HD void k4_scale_min(const uint8_t* s, int j, int* sc, int* mn) {
 }
 // Element 64c + l (l < 32): low nibble of qs[32c + l]; 64c + 32 + l: the high nibble. Q5_K adds
 // bit p of qh[l] as bit 4.
-PLINTH_HD KSums k45_piece(const uint8_t* qs, const uint8_t* qh, const uint8_t* scales, const BlockQ8_K& a, int p) {
+PLINTH_HD KPiece k45_piece(const uint8_t* qs, const uint8_t* qh, const uint8_t* scales, int p) {
+    KPiece r;
     const uint8_t* q = qs + 32 * (p / 2);
     const int shift = 4 * (p % 2);
-    int h0, h1;
-    piece_halves(a, p, [&](int k) {
+    for (int k = 0; k < 8; ++k) {
         uint32_t code = (uint32_t(load_i32_a2(q + 4 * k)) >> shift) & 0x0F0F0F0Fu;
         if (qh) code |= ((uint32_t(load_i32_a2(qh + 4 * k)) >> p) & 0x01010101u) << 4;
-        return int(code);
-    }, &h0, &h1);
-    int sc, mn;
-    k4_scale_min(scales, p, &sc, &mn);
-    return {sc * (h0 + h1), mn * (a.bsums[2 * p] + a.bsums[2 * p + 1])};
+        r.codes[k] = int(code);
+    }
+    k4_scale_min(scales, p, &r.sc[0], &r.mn[0]);
+    r.sc[1] = r.sc[0];
+    r.mn[1] = r.mn[0];
+    r.bias = 0;
+    return r;
 }
-PLINTH_HD KSums kpiece(const BlockQ4_K& w, const BlockQ8_K& a, int p) { return k45_piece(w.qs, nullptr, w.scales, a, p); }
-PLINTH_HD KSums kpiece(const BlockQ5_K& w, const BlockQ8_K& a, int p) { return k45_piece(w.qs, w.qh, w.scales, a, p); }
+PLINTH_HD KPiece kpiece_weights(const BlockQ4_K& w, int p) { return k45_piece(w.qs, nullptr, w.scales, p); }
+PLINTH_HD KPiece kpiece_weights(const BlockQ5_K& w, int p) { return k45_piece(w.qs, w.qh, w.scales, p); }
 
 // Q6_K: element 128h + 32s + l: low 4 bits from ql[64h + 32(s & 1) + l] (high nibble for s >= 2),
 // top 2 bits from bits 2s..2s+1 of qh[32h + l]; q - 32; int8 scales per 16.
-PLINTH_HD KSums kpiece(const BlockQ6_K& w, const BlockQ8_K& a, int p) {
+PLINTH_HD KPiece kpiece_weights(const BlockQ6_K& w, int p) {
+    KPiece r;
     const int h = p / 4, s = p % 4;
     const uint8_t* ql = w.ql + 64 * h + 32 * (s & 1);
     const uint8_t* qh = w.qh + 32 * h;
     const int lo_shift = s < 2 ? 0 : 4;
-    int h0, h1;
-    piece_halves(a, p, [&](int k) {
+    for (int k = 0; k < 8; ++k) {
         const uint32_t low = (uint32_t(load_i32_a2(ql + 4 * k)) >> lo_shift) & 0x0F0F0F0Fu;
         const uint32_t top = (uint32_t(load_i32_a2(qh + 4 * k)) >> (2 * s)) & 0x03030303u;
-        return int(low | (top << 4));
-    }, &h0, &h1);
-    const int j = 2 * p;
-    return {w.scales[j] * (h0 - 32 * a.bsums[j]) + w.scales[j + 1] * (h1 - 32 * a.bsums[j + 1]), 0};
+        r.codes[k] = int(low | (top << 4));
+    }
+    for (int half = 0; half < 2; ++half) {
+        r.sc[half] = w.scales[2 * p + half];
+        r.mn[half] = 0;
+    }
+    r.bias = 32;
+    return r;
+}
+
+// Piece p of a weight super-block against one activation super-block.
+template <class W>
+PLINTH_HD KSums kpiece(const W& w, const BlockQ8_K& a, int p) {
+    return kpiece_dot(kpiece_weights(w, p), a, p);
 }
 
 // The super-block's float side: d_a (d isum - dmin msum) for the types with mins, d d_a isum else.

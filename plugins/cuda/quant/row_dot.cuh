@@ -9,9 +9,10 @@
 //               bytes are 16-byte aligned), the warp first copies each run of 32 blocks with
 //               coalesced 16-byte loads into shared memory and each lane takes its block from there
 //               (the blocks are 18..34 bytes, so a lane's own loads would be 2-byte ones).
-//   K-quants    8 lanes per super-block, lane p of the group piece p (32 elements); the group adds
-//               its pieces' integers exactly (shuffles), lane 0 of the group adds the super-block's
-//               float term (the CPU's bits per super-block), then float across the warp.
+//   K-quants    8 lanes per super-block, lane p of the group piece p (32 elements, unpacked once
+//               for all columns); the group adds its pieces' integers exactly (shuffles), lane 0 of
+//               the group adds the super-block's float term (the CPU's bits per super-block), then
+//               float across the warp.
 //   F32, BF16   lane l takes elements l, l + 32, ...: fmaf over the F32 activations.
 //   F16         the same over F16 activations; products exact in float, summed in double, rounded
 //               once at the end.
@@ -79,11 +80,12 @@ struct RowDot {
             const int p = lane & 7;
             const unsigned group = 0xFFu << (lane & 24);
             for (int64_t b = lane >> 3; b < nb; b += 4) {
+                const bm::KPiece piece = bm::kpiece_weights(w[b], p);  // unpacked once, met with every column
 #pragma unroll
                 for (int c = 0; c < kMaxCols; ++c) {
                     if (c >= cols) break;
                     const A& a = reinterpret_cast<const A*>(act + c * act_stride)[b];
-                    bm::KSums s = bm::kpiece(w[b], a, p);
+                    bm::KSums s = bm::kpiece_dot(piece, a, p);
                     for (int o = 1; o < 8; o <<= 1) {
                         s.isum += __shfl_xor_sync(group, s.isum, o);
                         s.msum += __shfl_xor_sync(group, s.msum, o);
