@@ -1,10 +1,133 @@
-// PLACEHOLDER, replaced at merge by the weight kernels' own file (weight_types.cu refuses every type).
-#include "quant/weight_kernels.hpp"
+// MATMUL: dst[j, t] = sum_k W[k, j] x[k, t]. The activations are first quantized into the weight
+// type's activation format (quantize_activations.cu); then
+//   T <= kMaxCols (decode) or float weights: matrix-vector, one warp per weight row and group of up
+//     to kMaxCols columns (row_dot.cuh), 4 warps per thread block, each with its 32-block staging
+//     buffer in shared memory (used when the rows are 16-byte aligned);
+//   T > kMaxCols, quantized weights (prefill): a tiled kernel, 32 rows x 32 columns per thread
+//     block, weight and activation blocks staged in shared memory 256 elements of K at a time,
+//     each of the 256 threads 4 outputs (one row, four columns) summed over the blocks in order.
+#include "row_dot.cuh"
 
 namespace plinth::cuda {
+namespace {
 
-cudaError_t matmul(uint32_t, const void*, const float*, float*, int64_t, int64_t, int64_t, void*, cudaStream_t) {
-    return cudaErrorNotSupported;
+constexpr int kRowsPerBlock = 4;  // warps per matrix-vector thread block, one row each
+
+template <uint32_t Type>
+__global__ void __launch_bounds__(32 * kRowsPerBlock)
+    matvec_kernel(const uint8_t* __restrict__ w, size_t w_row_bytes, const uint8_t* __restrict__ act,
+                  size_t act_stride, float* __restrict__ dst, int64_t K, int64_t N, int64_t T, bool staged) {
+    __shared__ uint4 stage[kRowsPerBlock][stage_words_alloc<Type>()];
+    const int lane = threadIdx.x & 31;
+    const int64_t row_groups = ceil_div(N, kRowsPerBlock);
+    const int64_t j = int64_t(blockIdx.x % row_groups) * kRowsPerBlock + threadIdx.x / 32;
+    const int64_t t0 = int64_t(blockIdx.x / row_groups) * kMaxCols;
+    if (j >= N) return;  // a whole warp
+    const int cols = int(T - t0 < kMaxCols ? T - t0 : kMaxCols);
+    float out[kMaxCols];
+    RowDot<Type>::run(w + size_t(j) * w_row_bytes, act + size_t(t0) * act_stride, act_stride, cols, K, lane, out,
+                      staged && stage_words<Type>() > 0 ? stage[threadIdx.x / 32] : nullptr);
+    if (lane == 0) {
+#pragma unroll
+        for (int c = 0; c < kMaxCols; ++c)
+            if (c < cols) dst[(t0 + c) * N + j] = out[c];
+    }
+}
+
+// ---- the tiled kernel (quantized weights, many columns) ----------------------------------------
+
+constexpr int kTileRows = 32, kTileCols = 32, kTileThreads = 256;
+constexpr int kOutsPerThread = kTileRows * kTileCols / kTileThreads;  // 4: one row, 4 columns
+
+// Copies `words` 16-bit words of each of `lines` tile lines (line i from src + i * stride bytes,
+// zeros for i >= lines_valid) into dst, whose lines are `pitch` words apart. Every block size is
+// even, so 16-bit words cover whole blocks at any block boundary.
+__device__ void stage_lines(uint16_t* dst, const uint8_t* src, size_t stride, int lines, int lines_valid, int words,
+                            int pitch) {
+    for (int idx = threadIdx.x; idx < lines * words; idx += blockDim.x) {
+        const int line = idx / words, word = idx % words;
+        dst[line * pitch + word] =
+            line < lines_valid ? reinterpret_cast<const uint16_t*>(src + size_t(line) * stride)[word] : uint16_t(0);
+    }
+}
+
+template <uint32_t Type>
+__global__ void __launch_bounds__(kTileThreads)
+    matmul_tiled_kernel(const uint8_t* __restrict__ w, size_t w_row_bytes, const uint8_t* __restrict__ act,
+                        size_t act_stride, float* __restrict__ dst, int64_t K, int64_t N, int64_t T) {
+    using WT = bm::weight<Type>;
+    using W = typename WT::block;
+    using A = typename WT::act_block;
+    constexpr int kStep = WT::k_quant ? 1 : 8;  // blocks per K step: 256 elements
+    __shared__ W tile_w[kTileRows][kStep];
+    __shared__ A tile_a[kTileCols][kStep];
+
+    const int64_t row_tiles = ceil_div(N, kTileRows);
+    const int64_t j0 = int64_t(blockIdx.x % row_tiles) * kTileRows;
+    const int64_t t0 = int64_t(blockIdx.x / row_tiles) * kTileCols;
+    const int rows_valid = int(N - j0 < kTileRows ? N - j0 : kTileRows);
+    const int cols_valid = int(T - t0 < kTileCols ? T - t0 : kTileCols);
+    const int r = threadIdx.x % kTileRows, c0 = threadIdx.x / kTileRows;  // columns c0 + 8 i
+
+    float acc[kOutsPerThread] = {};
+    const int64_t nb = K / WT::elems;
+    for (int64_t b0 = 0; b0 < nb; b0 += kStep) {
+        const int step = int(nb - b0 < kStep ? nb - b0 : kStep);
+        // Each tile line is kStep blocks; only the first `step` are filled and read.
+        const int w_words = int(step * sizeof(W) / 2), a_words = int(step * sizeof(A) / 2);
+        stage_lines(reinterpret_cast<uint16_t*>(&tile_w[0][0]), w + size_t(j0) * w_row_bytes + size_t(b0) * sizeof(W),
+                    w_row_bytes, kTileRows, rows_valid, w_words, int(kStep * sizeof(W) / 2));
+        stage_lines(reinterpret_cast<uint16_t*>(&tile_a[0][0]), act + size_t(t0) * act_stride + size_t(b0) * sizeof(A),
+                    act_stride, kTileCols, cols_valid, a_words, int(kStep * sizeof(A) / 2));
+        __syncthreads();
+        for (int b = 0; b < step; ++b) {
+#pragma unroll
+            for (int i = 0; i < kOutsPerThread; ++i)
+                acc[i] = bm::add(acc[i], bm::block_dot(tile_w[r][b], tile_a[c0 + 8 * i][b]));
+        }
+        __syncthreads();
+    }
+    if (r < rows_valid) {
+#pragma unroll
+        for (int i = 0; i < kOutsPerThread; ++i)
+            if (c0 + 8 * i < cols_valid) dst[(t0 + c0 + 8 * i) * N + j0 + r] = acc[i];
+    }
+}
+
+}  // namespace
+
+cudaError_t matmul(uint32_t type, const void* w, const float* x, float* dst, int64_t K, int64_t N, int64_t T,
+                   void* scratch, cudaStream_t stream) {
+    if (!weight_type_supported(type) || K < 0 || N < 0 || T < 0 || K % block_elems(type) != 0)
+        return cudaErrorInvalidValue;
+    if (N == 0 || T == 0) return cudaSuccess;
+    if (K == 0) return cudaMemsetAsync(dst, 0, size_t(N) * size_t(T) * sizeof(float), stream);
+
+    const uint32_t act_type = activation_type_of(type);
+    const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
+    size_t act_stride = size_t(K) * sizeof(float);
+    if (act_type != PLINTH_TYPE_F32) {
+        if (const cudaError_t e = quantize_activations(act_type, x, scratch, K, T, stream); e != cudaSuccess) return e;
+        act = static_cast<const uint8_t*>(scratch);
+        act_stride = row_bytes_of(act_type, K);
+    }
+    const auto* wb = static_cast<const uint8_t*>(w);
+    const size_t w_row_bytes = row_bytes_of(type, K);
+    dispatch_weight_type(type, [&](auto tag) {
+        constexpr uint32_t kType = decltype(tag)::value;
+        if constexpr (!is_float_type(kType)) {
+            if (T > kMaxCols) {
+                const int64_t tiles = ceil_div(N, kTileRows) * ceil_div(T, kTileCols);
+                matmul_tiled_kernel<kType><<<unsigned(tiles), kTileThreads, 0, stream>>>(wb, w_row_bytes, act, act_stride,
+                                                                                         dst, K, N, T);
+                return;
+            }
+        }
+        const int64_t blocks = ceil_div(N, kRowsPerBlock) * ceil_div(T, kMaxCols);
+        matvec_kernel<kType><<<unsigned(blocks), 32 * kRowsPerBlock, 0, stream>>>(wb, w_row_bytes, act, act_stride, dst,
+                                                                                 K, N, T, rows_aligned16(wb, w_row_bytes));
+    });
+    return cudaGetLastError();
 }
 
 }  // namespace plinth::cuda
