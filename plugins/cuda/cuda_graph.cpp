@@ -9,7 +9,7 @@
 #include "cuda_graph.hpp"
 
 #include "cuda_buffer.hpp"
-#include "cuda_gelu_table.hpp"
+#include <plinth/sdk/gelu.hpp>
 #include "cuda_launch.hpp"
 #include "cuda_node_checks.hpp"
 #include "quant/weight_kernels.hpp"
@@ -131,8 +131,8 @@ plinth_status prepare_rope(device& dev, graph_scratch& sc, const plinth_graph& g
 
 plinth_status prepare_gelu(device& dev, plinth_message* err) {
     if (dev.gelu_table) return PLINTH_OK;
-    std::vector<uint16_t> table(gelu_table_entries);
-    fill_gelu_table(table.data());
+    std::vector<uint16_t> table(sdk::gelu_f16_table_entries);
+    sdk::fill_gelu_f16_table(table.data());
     void* ptr = nullptr;
     cudaError_t e = cudaMalloc(&ptr, table.size() * sizeof(uint16_t));
     if (e != cudaSuccess) {

@@ -11,7 +11,7 @@
 
 #include "vulkan_buffer.hpp"
 #include "vulkan_dispatch_plan.hpp"
-#include "vulkan_gelu_table.hpp"
+#include <plinth/sdk/gelu.hpp>
 #include "vulkan_kernels.hpp"
 #include "vulkan_node_checks.hpp"
 #include "vulkan_recording.hpp"
@@ -61,7 +61,7 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
         if ((st = check_node(graph, *dev.phys, &dev, i, sc.views[i], err)) != PLINTH_OK) return st;
     if (graph.n_nodes == 0) return PLINTH_OK;
 
-    // The aux buffer: the error word, GEGLU's F16 gelu table (vulkan_gelu_table.hpp; its place is
+    // The aux buffer: the error word, GEGLU's F16 gelu table (sdk::fill_gelu_f16_table; its place is
     // kept in every graph, so that the tables after it stay put), then ROPE's cos / sin tables
     // (vulkan_rope_table.hpp), one per rope setting of the graph, as long as the longest sequence
     // an ATTENTION node can read.
@@ -87,7 +87,7 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
         rope.add(i, uint32_t(node.i[0]), node.f[0], node.f[1], positions, std::move(factors));
     }
     const uint64_t gelu_word = aux_header_words;
-    const uint64_t aux_words = rope.lay_out(gelu_word + gelu_table_words);
+    const uint64_t aux_words = rope.lay_out(gelu_word + sdk::gelu_f16_table_entries / 2);
     if (dev.aux.size < aux_words * 4) {
         destroy_host_buffer(dev, dev.aux);
         dev.aux_rope_tables.clear();
@@ -103,7 +103,7 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
         dev.aux_rope_tables = rope.tables;
     }
     if (geglu && !dev.aux_gelu_table) {  // once per aux buffer
-        fill_gelu_table(reinterpret_cast<uint16_t*>(aux + gelu_word));
+        sdk::fill_gelu_f16_table(reinterpret_cast<uint16_t*>(aux + gelu_word));
         dev.aux_gelu_table = true;
     }
 

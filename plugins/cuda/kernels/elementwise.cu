@@ -2,7 +2,7 @@
 // CPU backend computes them:
 //   ADD, MUL   a + b, a * b (b one row for every row of a: the ABI 1.1 broadcast).
 //   SWIGLU     a / (1 + exp_float(-a)) * b, the division correctly rounded.
-//   GEGLU      g(a) * b, g(a) = the host-made F16 gelu table's entry for F16(a) (cuda_gelu_table.hpp),
+//   GEGLU      g(a) * b, g(a) = the host-made F16 gelu table's entry for F16(a) (sdk::fill_gelu_f16_table),
 //              a for a >= 10, 0 for a <= -10.
 //   SCALE      a * f.
 //   SOFTCAP    f * tanh(a * (1 / f)), 1 / f rounded once (the CPU multiplies by the reciprocal).

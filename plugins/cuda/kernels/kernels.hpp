@@ -24,7 +24,7 @@ struct elementwise_args {
     int64_t elements = 0;
     int64_t b_elements = 0;
     float f = 0;                            // SCALE's factor, SOFTCAP's cap
-    const uint16_t* gelu_table = nullptr;   // GEGLU: 64K F16 values (cuda_gelu_table.hpp)
+    const uint16_t* gelu_table = nullptr;   // GEGLU: 64K F16 values (sdk::fill_gelu_f16_table)
 };
 cudaError_t elementwise(const elementwise_args& args, cudaStream_t stream);
 

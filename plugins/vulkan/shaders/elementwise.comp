@@ -2,7 +2,7 @@
 // ADD, MUL, SWIGLU, GEGLU, SCALE and SOFTCAP, one invocation per element, in float as the CPU:
 //   SWIGLU   x / (1 + exp(-x)) * u with exp_float and a correctly rounded division (expf, IEEE /).
 //   GEGLU    g(x) * u, g(x) = the host-made F16 gelu table's entry for F16(x) (at word aux_off, two
-//            entries a word: vulkan_gelu_table.hpp), x for x >= 10, 0 for x <= -10.
+//            entries a word: sdk::fill_gelu_f16_table), x for x >= 10, 0 for x <= -10.
 //   SCALE    x * f[0].
 //   SOFTCAP  f[0] * tanh(x * f[1]), f[1] = 1 / f[0] rounded once by the host (as op_softcap).
 //   u[0] = op (0 add, 1 mul, 2 swiglu, 3 geglu, 4 scale, 5 softcap), u[1] = elements, u[2] = src1
