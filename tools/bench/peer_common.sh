@@ -10,13 +10,15 @@ if grep -q amx_tile /proc/cpuinfo 2>/dev/null; then
 fi
 
 # make_model SPEC -> prints the file: a benchmark model (random weights, real shapes), written by
-# `plinth make-model` once and cached in $bench_dir. SPEC is SHAPE-TYPE, e.g. 1.1B-Q4_0, 134M-Q8_0.
+# `plinth make-model` once and cached in $bench_dir. SPEC is SHAPE-TYPE, e.g. 1.1B-Q4_0, 134M-Q8_0, 7B-Q4_K_M.
 make_model() {
   local spec=$1 file=$bench_dir/$1.gguf shape type
   shape=${spec%%-*} type=${spec#*-}
   if [ ! -f "$file" ]; then
     case $shape in
       1.1B) "$plinth" make-model "$file" --embd 2048 --layers 22 --heads 32 --kv-heads 4 --ffn 5632 --vocab 32000 \
+              --type "$type" --vocab-from "$shared/vocab/ggml-vocab-llama-spm.gguf" >&2 ;;
+      7B) "$plinth" make-model "$file" --embd 4096 --layers 32 --heads 32 --kv-heads 32 --ffn 11008 --vocab 32000 \
               --type "$type" --vocab-from "$shared/vocab/ggml-vocab-llama-spm.gguf" >&2 ;;
       134M) "$plinth" make-model "$file" --embd 768 --layers 12 --heads 12 --kv-heads 12 --ffn 2048 --vocab 32000 \
               --type "$type" --vocab-from "$shared/vocab/ggml-vocab-llama-spm.gguf" >&2 ;;

@@ -161,7 +161,9 @@ int run_bench(const std::vector<std::string>& args) {
                                 {"tg_tok_s", tgs.mean},
                                 {"tg_tok_s_stddev", tgs.stddev},
                                 {"load_s", load_s},
-                                {"peak_rss_mib", rss}};
+                                {"peak_rss_mib", rss},
+                                // What a decoded token reads: for a device's bandwidth measured elsewhere.
+                                {"weight_bytes_per_token", weight_bytes_per_token(m.eng->model_architecture())}};
             if (bandwidth) {
                 j["read_bandwidth_gb_s"] = read_bw / 1e9;
                 j["decode_weight_gb_s"] = decode_bw / 1e9;
