@@ -1,6 +1,8 @@
 // The runtime, the devices and what each needs once in use.
 #include "cuda_device.hpp"
 
+#include "cuda_graph_replay.hpp"
+
 #include "cuda_buffer.hpp"
 
 #include <cstdarg>
@@ -104,6 +106,7 @@ namespace {
 void release_device(device& dev) {
     cudaSetDevice(dev.props.ordinal);
     if (dev.stream) cudaStreamSynchronize(dev.stream);
+    release_graphs(dev);
     release_all_buffers(dev);
     if (dev.scratch) cudaFree(dev.scratch);
     if (dev.errors) cudaFree(dev.errors);

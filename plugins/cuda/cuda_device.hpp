@@ -35,6 +35,12 @@ struct runtime_survey {
 };
 runtime_survey survey_runtime();
 
+// An executable CUDA graph kept for graphs of one shape (cuda_graph_replay.hpp).
+struct captured_graph {
+    cudaGraphExec_t exec = nullptr;
+    uint64_t shape = 0, last_use = 0;
+};
+
 // A device in use.
 struct device {
     device_properties props;
@@ -52,6 +58,9 @@ struct device {
     uint64_t rope_table_words = 0;       // capacity
     std::vector<rope_table> rope_cached; // what rope_tables holds, in order
     std::vector<struct plinth_buffer_s*> buffers;  // live, freed at shutdown if the host did not
+    captured_graph graphs[4];            // by shape: a decode step's, a prefill's, ...
+    uint64_t graph_uses = 0;             // a clock for replacing the least recently used
+    bool graphs_unavailable = false;     // capture failed here once: kernels go one by one
 };
 
 constexpr uint64_t staging_bytes = 16ull << 20;  // two halves: copies go in pieces of 8 MiB
@@ -61,6 +70,7 @@ struct context {
     const plinth_host_info* host = nullptr;
     runtime_survey runtime;
     uint64_t next_buffer_id = 1;
+    bool graphs_off = false;  // the option graphs=off: every kernel launched one by one
     std::vector<std::unique_ptr<device>> devices;  // by index; null until used
 };
 

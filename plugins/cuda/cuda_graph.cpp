@@ -2,14 +2,16 @@
 //
 // graph_compute: every node is checked (cuda_node_checks.hpp: the SDK's node validator with this
 // backend's limits) before anything is enqueued, so a bad graph changes nothing. Then the graph's
-// shared resources are made ready on the device, every node enqueued on the stream, the error words
-// read back and the stream waited for. Index values (row ids, slots, positions, block-table
+// shared resources are made ready on the device, every node enqueued on the stream (captured and
+// launched as one CUDA graph: cuda_graph_replay.hpp), the error words read back and the stream
+// waited for. Index values (row ids, slots, positions, block-table
 // entries) are checked by the kernels, which skip what is out of range and set the node's error
 // word; graph_compute then reports the first such node.
 #include "cuda_graph.hpp"
 
 #include "cuda_buffer.hpp"
 #include <plinth/sdk/gelu.hpp>
+#include "cuda_graph_replay.hpp"
 #include "cuda_launch.hpp"
 #include "cuda_node_checks.hpp"
 #include "quant/weight_kernels.hpp"
@@ -17,6 +19,7 @@
 #include <plinth/sdk/node_validator.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <vector>
@@ -147,6 +150,15 @@ plinth_status prepare_gelu(device& dev, plinth_message* err) {
     return PLINTH_OK;
 }
 
+bool context_graphs_off() { return ctx().graphs_off; }
+
+// What tells graphs apart for replay_as_graph: the node count and the ops in order (FNV-1a).
+uint64_t graph_shape(const plinth_graph& graph) {
+    uint64_t h = 1469598103934665603ull ^ graph.n_nodes;
+    for (uint32_t i = 0; i < graph.n_nodes; ++i) h = (h ^ graph.nodes[i].op) * 1099511628211ull;
+    return h;
+}
+
 plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* err) {
     graph_scratch& sc = scratch();
     plinth_status st = PLINTH_OK;
@@ -192,16 +204,23 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
 
     // Whatever the graph writes is new (rope_factors reads such a buffer again).
     for (const node_view& n : sc.views) ++const_cast<plinth_buffer_s*>(n.dst.buffer)->version;
-    cudaError_t e = cudaMemsetAsync(dev.errors, 0, uint64_t(graph.n_nodes) * 4, dev.stream);
-    if (e != cudaSuccess) return cuda_fail(err, e, "clearing the error words");
-    for (const node_view& n : sc.views) {
-        if ((st = launch_node(dev, n, res, err)) != PLINTH_OK) {
-            cudaStreamSynchronize(dev.stream);  // what was enqueued finishes before anything is reused
-            return st;
+    // The graph's work on the stream: the error words cleared, every node, the words read back.
+    const auto enqueue = [&]() -> plinth_status {
+        cudaError_t e = cudaMemsetAsync(dev.errors, 0, uint64_t(graph.n_nodes) * 4, dev.stream);
+        if (e != cudaSuccess) return cuda_fail(err, e, "clearing the error words");
+        for (const node_view& n : sc.views) {
+            const plinth_status launched = launch_node(dev, n, res, err);
+            if (launched != PLINTH_OK) return launched;
         }
+        e = cudaMemcpyAsync(dev.errors_host, dev.errors, uint64_t(graph.n_nodes) * 4, cudaMemcpyDeviceToHost, dev.stream);
+        return e == cudaSuccess ? PLINTH_OK : cuda_fail(err, e, "reading the error words back");
+    };
+    st = context_graphs_off() ? enqueue() : replay_as_graph(dev, graph_shape(graph), enqueue, err);
+    if (st != PLINTH_OK) {
+        cudaStreamSynchronize(dev.stream);  // what was enqueued finishes before anything is reused
+        return st;
     }
-    e = cudaMemcpyAsync(dev.errors_host, dev.errors, uint64_t(graph.n_nodes) * 4, cudaMemcpyDeviceToHost, dev.stream);
-    if (e == cudaSuccess) e = cudaStreamSynchronize(dev.stream);
+    const cudaError_t e = cudaStreamSynchronize(dev.stream);
     if (e != cudaSuccess) return cuda_fail(err, e, "running the graph");
 
     for (uint32_t i = 0; i < graph.n_nodes; ++i)
@@ -214,9 +233,16 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
 
 }  // namespace
 
-plinth_status set_option(const char* key, const char* /*value*/, plinth_message* err) {
+plinth_status set_option(const char* key, const char* value, plinth_message* err) {
     if (!key) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option key is NULL");
-    return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "unknown CUDA backend option '%s' (it takes none)", key);
+    if (std::strcmp(key, "graphs") != 0)
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "unknown CUDA backend option '%s' (known: graphs)", key);
+    if (!value || (std::strcmp(value, "on") != 0 && std::strcmp(value, "off") != 0))
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option 'graphs' must be 'on' or 'off', not '%s'", value ? value : "(null)");
+    context& c = ctx();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    c.graphs_off = std::strcmp(value, "off") == 0;
+    return PLINTH_OK;
 }
 
 int32_t supports_node(uint32_t device_index, const plinth_graph* graph, uint32_t node) {

@@ -111,9 +111,16 @@ plinth_status api_buffer_download(plinth_buffer b, uint64_t offset, void* dst, u
     }
 }
 
+// What set_option takes (cuda_graph.cpp applies it), for the host's checks and listings.
 const plinth_option_info* options(uint32_t* count) {
-    *count = 0;
-    return nullptr;
+    static const char* const graphs_values[] = {"on", "off", nullptr};
+    static const plinth_option_info list[] = {
+        {sizeof(plinth_option_info), PLINTH_OPTION_CHOICE, "graphs",
+         "off: launch every kernel by itself instead of one captured CUDA graph per step (for comparing, or working around a driver)",
+         "on", 0, 0, graphs_values},
+    };
+    *count = sizeof(list) / sizeof(list[0]);
+    return list;
 }
 
 const plinth_backend_api backend_api = [] {
