@@ -2,7 +2,9 @@
 // plinth::config, collecting every problem it finds as a "file:line:column: message" diagnostic.
 #include <plinth/config.hpp>
 
-#include <yaml-cpp/eventhandler.h>
+#include "yaml_documents.hpp"
+#include "yaml_values.hpp"
+
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
@@ -23,6 +25,8 @@ namespace plinth {
 
 namespace {
 
+using namespace config_yaml;
+
 namespace fs = std::filesystem;
 
 constexpr int64_t max_context = 1048576;
@@ -40,128 +44,6 @@ position position_of(const YAML::Mark& mark) {
     if (mark.is_null() || mark.line < 0 || mark.column < 0) return {};
     return {mark.line + 1, mark.column + 1};
 }
-
-// ---- describing values in messages --------------------------------------------------------------
-
-std::string shown(std::string_view text) {
-    constexpr std::size_t limit = 60;
-    std::string out = "\"";
-    out += text.size() > limit ? std::string(text.substr(0, limit)) + "..." : std::string(text);
-    return out + "\"";
-}
-
-bool is_decimal_integer(std::string_view s) {
-    if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// YAML 1.2 core-schema floats: [-+]?(.[0-9]+|[0-9]+(.[0-9]*)?)([eE][-+]?[0-9]+)?, .inf, .nan.
-// Written out rather than as a std::regex, whose matcher recurses once per character.
-bool is_float(std::string_view s) {
-    if (s == ".nan" || s == ".NaN" || s == ".NAN") return true;
-    if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
-    if (s == ".inf" || s == ".Inf" || s == ".INF") return true;
-    const auto digits = [&s] {
-        std::size_t n = 0;
-        while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
-        s.remove_prefix(n);
-        return n;
-    };
-    std::size_t mantissa = digits();
-    if (!s.empty() && s.front() == '.') {
-        s.remove_prefix(1);
-        mantissa += digits();
-    }
-    if (mantissa == 0) return false;
-    if (!s.empty() && (s.front() == 'e' || s.front() == 'E')) {
-        s.remove_prefix(1);
-        if (!s.empty() && (s.front() == '-' || s.front() == '+')) s.remove_prefix(1);
-        if (digits() == 0) return false;
-    }
-    return s.empty();
-}
-
-bool is_boolean(std::string_view s) {
-    return s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE";
-}
-
-bool is_plain(const YAML::Node& node) { return node.Tag() != "!"; }
-
-// "a string (\"abc\")", "an integer (5)", "a list", "a map", "null".
-std::string describe(const YAML::Node& node) {
-    switch (node.Type()) {
-        case YAML::NodeType::Null: return "null";
-        case YAML::NodeType::Sequence: return "a list";
-        case YAML::NodeType::Map: return "a map";
-        case YAML::NodeType::Scalar: {
-            const std::string& s = node.Scalar();
-            if (is_plain(node)) {
-                if (is_decimal_integer(s)) return "an integer (" + std::string(s.substr(0, 60)) + ")";
-                if (is_float(s)) return "a number (" + std::string(s.substr(0, 60)) + ")";
-                if (is_boolean(s)) return "a boolean (" + s + ")";
-            }
-            return "a string (" + shown(s) + ")";
-        }
-        case YAML::NodeType::Undefined: break;
-    }
-    return "nothing";
-}
-
-std::string quoted_name(std::string_view name) { return "'" + std::string(name) + "'"; }
-
-std::string join(const std::vector<std::string_view>& names) {
-    std::string out;
-    for (const auto& n : names) {
-        if (!out.empty()) out += ", ";
-        out += n;
-    }
-    return out;
-}
-
-// ---- documents ---------------------------------------------------------------------------------
-
-// What the first documents of a text look like, from yaml-cpp's event stream. yaml-cpp 0.7's
-// LoadAll never returns on some invalid input (a stray ',' outside a flow collection yields null
-// documents forever without consuming it: jbeder/yaml-cpp#1040, fixed upstream by PR #1319), so the
-// documents are counted here, with a cap, and a document that consumed nothing is a syntax error.
-class document_survey : public YAML::EventHandler {
-public:
-    struct document {
-        YAML::Mark start;
-        YAML::Mark root;
-        bool root_is_null = false;
-    };
-    std::vector<document> documents;
-
-    void OnDocumentStart(const YAML::Mark& mark) override {
-        documents.push_back(document{mark, mark, false});
-        root_seen_ = false;
-    }
-    void OnDocumentEnd() override {}
-    void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { root(mark, true); }
-    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { root(mark, false); }
-    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
-        root(mark, false);
-    }
-    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                         YAML::EmitterStyle::value) override {
-        root(mark, false);
-    }
-    void OnSequenceEnd() override {}
-    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-        root(mark, false);
-    }
-    void OnMapEnd() override {}
-
-private:
-    bool root_seen_ = false;
-    void root(const YAML::Mark& mark, bool is_null) {
-        if (root_seen_ || documents.empty()) return;
-        root_seen_ = true;
-        documents.back().root = mark;
-        documents.back().root_is_null = is_null;
-    }
-};
 
 // ---- the walk -----------------------------------------------------------------------------------
 
