@@ -1,5 +1,6 @@
 // The CUDA backend plugin's entry point: descriptor, ABI negotiation, probe and backend table.
 #include <plinth/plugin_api.h>
+#include <plinth/sdk/entry_guard.hpp>
 #include <plinth/sdk/plugin_entry.hpp>
 
 #include "cuda_buffer.hpp"
@@ -7,7 +8,6 @@
 #include "cuda_graph.hpp"
 
 #include <cstdio>
-#include <exception>
 #include <string>
 
 namespace plinth::cuda {
@@ -18,7 +18,7 @@ void copy_text(char* dst, size_t capacity, const std::string& text) { std::snpri
 // Usable when the runtime finds a driver at least as new as itself and one device or more; the
 // features name each device and its compute capability.
 void probe(plinth_probe_result* out) {
-    try {
+    sdk::guarded_probe(out, [out] {
         const runtime_survey s = survey_runtime();
         if (!s.why.empty()) {
             out->usable = 0;
@@ -31,36 +31,25 @@ void probe(plinth_probe_result* out) {
         out->usable = 1;
         out->score = 20;
         copy_text(out->features, sizeof(out->features), found);
-    } catch (const std::exception& e) {
-        out->usable = 0;
-        copy_text(out->reason, sizeof(out->reason), std::string("probe failed: ") + e.what());
-    } catch (...) {
-        out->usable = 0;
-        copy_text(out->reason, sizeof(out->reason), "probe failed");
-    }
+    });
 }
 
 plinth_status init(const plinth_host_info* host, plinth_message* err) {
-    try {
+    return sdk::guarded(err, "init", [&] {
         context& c = ctx();
         std::lock_guard<std::mutex> lock(c.mutex);
         c.host = host;
         return context_init(err);
-    } catch (const std::exception& e) {
-        return fail(err, PLINTH_ERR_INTERNAL, "init: %s", e.what());
-    } catch (...) {
-        return fail(err, PLINTH_ERR_INTERNAL, "init failed");
-    }
+    });
 }
 
 void shutdown() {
-    try {
+    sdk::guarded_quietly([] {
         context& c = ctx();
         std::lock_guard<std::mutex> lock(c.mutex);
         context_shutdown();
         c.host = nullptr;
-    } catch (...) {
-    }
+    });
 }
 
 uint32_t api_device_count() {
@@ -71,44 +60,27 @@ uint32_t api_device_count() {
 
 plinth_status api_device_info(uint32_t device, plinth_device_info* out, plinth_message* err) {
     if (!out) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "device_info: out is NULL");
-    try {
+    return sdk::guarded(err, "device_info", [&] {
         context& c = ctx();
         std::lock_guard<std::mutex> lock(c.mutex);
         return device_info(device, out, err);
-    } catch (...) {
-        return fail(err, PLINTH_ERR_INTERNAL, "device_info failed");
-    }
+    });
 }
 
 plinth_status api_buffer_alloc(uint32_t device, uint64_t size, plinth_buffer* out, plinth_message* err) {
-    try {
-        return buffer_alloc(device, size, out, err);
-    } catch (...) {
-        return fail(err, PLINTH_ERR_INTERNAL, "buffer_alloc failed");
-    }
+    return sdk::guarded(err, "buffer_alloc", [&] { return buffer_alloc(device, size, out, err); });
 }
 
 void api_buffer_free(plinth_buffer b) {
-    try {
-        buffer_free(b);
-    } catch (...) {
-    }
+    sdk::guarded_quietly([&] { buffer_free(b); });
 }
 
 plinth_status api_buffer_upload(plinth_buffer b, uint64_t offset, const void* src, uint64_t size, plinth_message* err) {
-    try {
-        return buffer_upload(b, offset, src, size, err);
-    } catch (...) {
-        return fail(err, PLINTH_ERR_INTERNAL, "buffer_upload failed");
-    }
+    return sdk::guarded(err, "buffer_upload", [&] { return buffer_upload(b, offset, src, size, err); });
 }
 
 plinth_status api_buffer_download(plinth_buffer b, uint64_t offset, void* dst, uint64_t size, plinth_message* err) {
-    try {
-        return buffer_download(b, offset, dst, size, err);
-    } catch (...) {
-        return fail(err, PLINTH_ERR_INTERNAL, "buffer_download failed");
-    }
+    return sdk::guarded(err, "buffer_download", [&] { return buffer_download(b, offset, dst, size, err); });
 }
 
 // What set_option takes (cuda_graph.cpp applies it), for the host's checks and listings.

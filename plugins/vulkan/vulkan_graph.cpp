@@ -16,12 +16,11 @@
 #include "vulkan_node_checks.hpp"
 #include "vulkan_recording.hpp"
 
+#include <plinth/sdk/entry_guard.hpp>
 #include <plinth/sdk/node_validator.hpp>
 
 #include <algorithm>
 #include <cstring>
-#include <exception>
-#include <new>
 #include <vector>
 
 namespace plinth::vk {
@@ -153,7 +152,7 @@ int32_t supports_node(uint32_t device_index, const plinth_graph* graph, uint32_t
 }
 
 plinth_status graph_compute(uint32_t device_index, const plinth_graph* graph, plinth_message* err) {
-    try {
+    return sdk::guarded(err, "graph_compute", [&] {
         plinth_status st = sdk::check_graph_header(graph, err);
         if (st != PLINTH_OK) return st;
         context& c = ctx();
@@ -161,13 +160,7 @@ plinth_status graph_compute(uint32_t device_index, const plinth_graph* graph, pl
         device* dev = nullptr;
         if ((st = get_device(device_index, &dev, err)) != PLINTH_OK) return st;
         return compute(*dev, *graph, err);
-    } catch (const std::bad_alloc&) {
-        return fail(err, PLINTH_ERR_OUT_OF_MEMORY, "out of host memory while recording the graph");
-    } catch (const std::exception& e) {
-        return fail(err, PLINTH_ERR_INTERNAL, "graph_compute: %s", e.what());
-    } catch (...) {
-        return fail(err, PLINTH_ERR_INTERNAL, "graph_compute: unexpected exception");
-    }
+    });
 }
 
 void release_compute(device& dev) {
