@@ -20,7 +20,8 @@
 #   4. plinth against llama.cpp's CUDA backend on a 1.1B and a 7B-shaped Llama (random weights,
 #      Q4_0 and Q4_K_M, written by `plinth make-model` there while 2-3 run): pp512 and tg128, the
 #      ratio, and decode's weight bytes per second as a fraction of the GPU's read bandwidth
-#      (measured in the same run with PyTorch, which that machine has).
+#      (measured in the same run with PyTorch, which that machine has); then the first file again
+#      with CUDA graphs and with the tensor cores turned off, to see what each is worth.
 # Knobs for trying the plumbing without a GPU: DEVICE=cpu:0 PEER=/path/to/llama-bench PEER_NGL=0
 # MODELS="134M-Q4_0" tools/device-check.sh run.
 set -uo pipefail
@@ -187,6 +188,14 @@ run() {
 
   say "" "== plinth on $DEVICE against llama.cpp (-ngl $PEER_NGL)"
   tee -a "${log:-/dev/null}" <"$table"
+  # What the CUDA graphs and the tensor cores are worth: the first file with each turned off.
+  if [[ $DEVICE == cuda:* && -f $bench_dir/${models[0]}.gguf ]]; then
+    local off
+    for off in "" graphs tensor_cores; do
+      step "${models[0]} ${off:-as is}${off:+=off}" 60 "${plinth[@]}" bench -m "$bench_dir/${models[0]}.gguf" --device "$DEVICE" \
+        -p 512 -n 128 -r 3 ${off:+--backend-option cuda.$off=off}
+    done
+  fi
   say "" "== summary" "${results[@]}"
   for r in "${results[@]}"; do [[ $r == *FAIL* ]] && exit 1; done
   exit 0

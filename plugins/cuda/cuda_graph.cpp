@@ -200,6 +200,7 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
     if ((st = prepare_rope(dev, sc, graph, err)) != PLINTH_OK) return st;
     res.rope_tables = dev.rope_tables;
     res.rope = &sc.rope;
+    res.tensor_cores = dev.props.major >= 8 && !ctx().tensor_cores_off;
 
     // Whatever the graph writes is new (rope_factors reads such a buffer again).
     for (const node_view& n : sc.views) ++const_cast<plinth_buffer_s*>(n.dst.buffer)->version;
@@ -234,13 +235,15 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
 
 plinth_status set_option(const char* key, const char* value, plinth_message* err) {
     if (!key) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option key is NULL");
-    if (std::strcmp(key, "graphs") != 0)
-        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "unknown CUDA backend option '%s' (known: graphs)", key);
+    const bool graphs = std::strcmp(key, "graphs") == 0, tensor_cores = std::strcmp(key, "tensor_cores") == 0;
+    if (!graphs && !tensor_cores)
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "unknown CUDA backend option '%s' (known: graphs, tensor_cores)", key);
     if (!value || (std::strcmp(value, "on") != 0 && std::strcmp(value, "off") != 0))
-        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option 'graphs' must be 'on' or 'off', not '%s'", value ? value : "(null)");
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option '%s' must be 'on' or 'off', not '%s'", key,
+                    value ? value : "(null)");
     context& c = ctx();
     std::lock_guard<std::mutex> lock(c.mutex);
-    c.graphs_off = std::strcmp(value, "off") == 0;
+    (graphs ? c.graphs_off : c.tensor_cores_off) = std::strcmp(value, "off") == 0;
     return PLINTH_OK;
 }
 

@@ -25,7 +25,7 @@ cudaError_t enqueue(device& dev, const node_view& n, const graph_resources& res)
                         s[1].elements, flag, stream);
     case PLINTH_OP_MATMUL:
         return matmul(s[0].type, s[0].data, at<const float>(s[1]), at<float>(n.dst), s[0].ne0, s[0].rows, s[1].rows,
-                      res.scratch, stream);
+                      res.scratch, res.tensor_cores, stream);
     case PLINTH_OP_MATMUL_EXPERTS: {
         const int64_t T = s[2].rows, k = node.i[1];
         const bool per_slot = s[1].rows == T * k && k > 1;

@@ -13,6 +13,7 @@ struct graph_resources {
     const uint16_t* gelu_table = nullptr;
     const float* rope_tables = nullptr;  // device: every ROPE table of the graph
     const rope_table_set* rope = nullptr;
+    bool tensor_cores = false;           // MATMUL may use 8-bit mma.sync (sm_80+, option tensor_cores)
 };
 
 plinth_status launch_node(device& dev, const node_view& n, const graph_resources& res, plinth_message* err);

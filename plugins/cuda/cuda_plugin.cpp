@@ -83,13 +83,16 @@ plinth_status api_buffer_download(plinth_buffer b, uint64_t offset, void* dst, u
     return sdk::guarded(err, "buffer_download", [&] { return buffer_download(b, offset, dst, size, err); });
 }
 
-// What set_option takes (cuda_graph.cpp applies it), for the host's checks and listings.
+// What set_option takes (cuda_graph.cpp applies them), for the host's checks and listings.
 const plinth_option_info* options(uint32_t* count) {
-    static const char* const graphs_values[] = {"on", "off", nullptr};
+    static const char* const on_off[] = {"on", "off", nullptr};
     static const plinth_option_info list[] = {
         {sizeof(plinth_option_info), PLINTH_OPTION_CHOICE, "graphs",
          "off: launch every kernel by itself instead of one captured CUDA graph per step (for comparing, or working around a driver)",
-         "on", 0, 0, graphs_values},
+         "on", 0, 0, on_off},
+        {sizeof(plinth_option_info), PLINTH_OPTION_CHOICE, "tensor_cores",
+         "off: MATMUL's prefill sums by dp4a instead of 8-bit tensor-core mma (the same results; for comparing)", "on", 0, 0,
+         on_off},
     };
     *count = sizeof(list) / sizeof(list[0]);
     return list;

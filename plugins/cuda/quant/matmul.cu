@@ -5,7 +5,12 @@
 //     buffer in shared memory (used when the rows are 16-byte aligned);
 //   T > kMaxCols, quantized weights (prefill): a tiled kernel, 32 rows x 32 columns per thread
 //     block, weight and activation blocks staged in shared memory 256 elements of K at a time,
-//     each of the 256 threads 4 outputs (one row, four columns) summed over the blocks in order.
+//     each of the 256 threads 4 outputs summed over the blocks in order. The integer block sums
+//     come from the tensor cores (mma.sync m16n8k32 on signed bytes, one per block and warp: each
+//     warp a 16 x 8 part of the tile; mma_operands.cuh) for the 32-element block types where the
+//     device has them (sm_80 and newer), else from dp4a (each thread one row, four columns). Both
+//     give the same exact integers, scaled and summed alike: the same bits.
+#include "mma_operands.cuh"
 #include "row_dot.cuh"
 
 namespace plinth::cuda {
@@ -94,10 +99,80 @@ __global__ void __launch_bounds__(kTileThreads)
     }
 }
 
+// The integer sums of one block for a warp's 16 x 8 part of the tile: D = A B (see mma_operands.cuh).
+__device__ __forceinline__ void mma_s8_m16n8k32(const bm::MmaWords& a_row_g, const bm::MmaWords& a_row_g8,
+                                                const bm::MmaWords& b, int (&d)[4]) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile(
+        "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%10, %10, %10, %10};\n"
+        : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
+        : "r"(a_row_g.lo), "r"(a_row_g8.lo), "r"(a_row_g.hi), "r"(a_row_g8.hi), "r"(b.lo), "r"(b.hi), "r"(0));
+#else
+    (void)a_row_g, (void)a_row_g8, (void)b;
+    d[0] = d[1] = d[2] = d[3] = 0;
+    __trap();  // never launched there: matmul() asks for tensor cores only on sm_80 and newer
+#endif
+}
+
+// The tiled kernel with the tensor cores' integer sums: warp w takes rows (w % 2) * 16 .. + 15 and
+// columns (w / 2) * 8 .. + 7 of the 32 x 32 tile; lane (g, q) ends with rows g, g + 8 x columns
+// 2q, 2q + 1 of that part.
+template <uint32_t Type>
+__global__ void __launch_bounds__(kTileThreads)
+    matmul_mma_kernel(const uint8_t* __restrict__ w, size_t w_row_bytes, const uint8_t* __restrict__ act,
+                      size_t act_stride, float* __restrict__ dst, int64_t K, int64_t N, int64_t T) {
+    using WT = bm::weight<Type>;
+    using W = typename WT::block;
+    using A = typename WT::act_block;
+    static_assert(!WT::k_quant, "32-element blocks only");
+    constexpr int kStep = 8;  // blocks per K step: 256 elements
+    __shared__ W tile_w[kTileRows][kStep];
+    __shared__ A tile_a[kTileCols][kStep];
+
+    const int64_t row_tiles = ceil_div(N, kTileRows);
+    const int64_t j0 = int64_t(blockIdx.x % row_tiles) * kTileRows;
+    const int64_t t0 = int64_t(blockIdx.x / row_tiles) * kTileCols;
+    const int rows_valid = int(N - j0 < kTileRows ? N - j0 : kTileRows);
+    const int cols_valid = int(T - t0 < kTileCols ? T - t0 : kTileCols);
+    const int warp = int(threadIdx.x / 32), lane = int(threadIdx.x % 32), g = lane >> 2, q = lane & 3;
+    const int r0 = (warp & 1) * 16 + g, c0 = (warp >> 1) * 8;  // rows r0, r0 + 8; columns c0 + 2q, + 1
+
+    float acc[4] = {};  // (r0, 2q), (r0, 2q + 1), (r0 + 8, 2q), (r0 + 8, 2q + 1)
+    const int64_t nb = K / WT::elems;
+    for (int64_t b0 = 0; b0 < nb; b0 += kStep) {
+        const int step = int(nb - b0 < kStep ? nb - b0 : kStep);
+        const int w_words = int(step * sizeof(W) / 2), a_words = int(step * sizeof(A) / 2);
+        stage_lines(reinterpret_cast<uint16_t*>(&tile_w[0][0]), w + size_t(j0) * w_row_bytes + size_t(b0) * sizeof(W),
+                    w_row_bytes, kTileRows, rows_valid, w_words, int(kStep * sizeof(W) / 2));
+        stage_lines(reinterpret_cast<uint16_t*>(&tile_a[0][0]), act + size_t(t0) * act_stride + size_t(b0) * sizeof(A),
+                    act_stride, kTileCols, cols_valid, a_words, int(kStep * sizeof(A) / 2));
+        __syncthreads();
+        for (int b = 0; b < step; ++b) {
+            const W& w_g = tile_w[r0][b];
+            const W& w_g8 = tile_w[r0 + 8][b];
+            int d[4];
+            mma_s8_m16n8k32(bm::mma_codes(w_g, q), bm::mma_codes(w_g8, q), bm::mma_act_words(tile_a[c0 + g][b], q), d);
+            const A& x0 = tile_a[c0 + 2 * q][b];
+            const A& x1 = tile_a[c0 + 2 * q + 1][b];
+            acc[0] = bm::add(acc[0], bm::mma_term(w_g, x0, d[0]));
+            acc[1] = bm::add(acc[1], bm::mma_term(w_g, x1, d[1]));
+            acc[2] = bm::add(acc[2], bm::mma_term(w_g8, x0, d[2]));
+            acc[3] = bm::add(acc[3], bm::mma_term(w_g8, x1, d[3]));
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const int r = r0 + (i >> 1) * 8, c = c0 + 2 * q + (i & 1);
+        if (r < rows_valid && c < cols_valid) dst[(t0 + c) * N + j0 + r] = acc[i];
+    }
+}
+
 }  // namespace
 
 cudaError_t matmul(uint32_t type, const void* w, const float* x, float* dst, int64_t K, int64_t N, int64_t T,
-                   void* scratch, cudaStream_t stream) {
+                   void* scratch, bool tensor_cores, cudaStream_t stream) {
     if (!weight_type_supported(type) || K < 0 || N < 0 || T < 0 || K % block_elems(type) != 0)
         return cudaErrorInvalidValue;
     if (N == 0 || T == 0) return cudaSuccess;
@@ -118,6 +193,13 @@ cudaError_t matmul(uint32_t type, const void* w, const float* x, float* dst, int
         if constexpr (!is_float_type(kType)) {
             if (T > kMaxCols) {
                 const int64_t tiles = ceil_div(N, kTileRows) * ceil_div(T, kTileCols);
+                if constexpr (!bm::weight<kType>::k_quant) {
+                    if (tensor_cores) {
+                        matmul_mma_kernel<kType><<<unsigned(tiles), kTileThreads, 0, stream>>>(wb, w_row_bytes, act,
+                                                                                               act_stride, dst, K, N, T);
+                        return;
+                    }
+                }
                 matmul_tiled_kernel<kType><<<unsigned(tiles), kTileThreads, 0, stream>>>(wb, w_row_bytes, act, act_stride,
                                                                                          dst, K, N, T);
                 return;

@@ -21,8 +21,9 @@ size_t activation_bytes(uint32_t weight_type, int64_t K, int64_t columns);
 
 // dst[j, t] = sum_k W[k, j] x[k, t]: W [K, N] of `type`, x F32 [K, T], dst F32 [N, T];
 // `scratch` holds at least activation_bytes(type, K, T) bytes (may be null when that is 0).
+// `tensor_cores`: the device has 8-bit mma.sync (compute capability 8.0 or newer) and may use it.
 cudaError_t matmul(uint32_t type, const void* w, const float* x, float* dst, int64_t K, int64_t N, int64_t T,
-                   void* scratch, cudaStream_t stream);
+                   void* scratch, bool tensor_cores, cudaStream_t stream);
 
 // dst[:, t] = row rows[t] of src ([n, n_rows] of `type`) as F32, dst [n, T]. A row index outside
 // 0..n_rows-1 writes zeros for that column and sets *error_flag (device memory) to 1.
