@@ -223,11 +223,19 @@ struct KSums {
 };
 PLINTH_HD KSums operator+(KSums a, KSums b) { return {a.isum + b.isum, a.msum + b.msum}; }
 
+// A piece's scales: those of its two 16-element halves (Q4_K / Q5_K: the same sub-block twice),
+// the mins (0 for the symmetric types) and the bias taken off every code.
+struct KScales {
+    int sc[2];
+    int mn[2];
+    int bias;  // 4 (Q3_K), 32 (Q6_K), 0 otherwise
+};
+
 struct KPiece {
     int codes[8];  // word k: the codes of elements 32p + 4k .. 32p + 4k + 3, one per byte (unsigned)
-    int sc[2];     // the scale of each 16-element half (Q4_K / Q5_K: the same sub-block twice)
-    int mn[2];     // the min of each half (0 for the symmetric types)
-    int bias;      // subtracted from every code: 4 (Q3_K), 32 (Q6_K), 0 otherwise
+    int sc[2];
+    int mn[2];
+    int bias;
 };
 
 // The piece's integers against one activation super-block.
@@ -240,13 +248,15 @@ PLINTH_HD KSums kpiece_dot(const KPiece& w, const BlockQ8_K& a, int p) {
     return {w.sc[0] * (h0 - w.bias * s0) + w.sc[1] * (h1 - w.bias * s1), w.mn[0] * s0 + w.mn[1] * s1};
 }
 
+// Each type gives kcode_word (word k of piece p's codes, k in 0..7) and kscales (piece p's).
+
 // Q2_K: element 128h + 32s + l has bits 2s..2s+1 of qs[32h + l]; sub-block j = i / 16 has
 // scale scales[j] & 15 and min scales[j] >> 4.
-PLINTH_HD KPiece kpiece_weights(const BlockQ2_K& w, int p) {
-    KPiece r;
-    const uint8_t* q = w.qs + 32 * (p / 4);
-    const int shift = 2 * (p % 4);
-    for (int k = 0; k < 8; ++k) r.codes[k] = int((uint32_t(load_i32_a2(q + 4 * k)) >> shift) & 0x03030303u);
+PLINTH_HD int kcode_word(const BlockQ2_K& w, int p, int k) {
+    return int((uint32_t(load_i32_a2(w.qs + 32 * (p / 4) + 4 * k)) >> (2 * (p % 4))) & 0x03030303u);
+}
+PLINTH_HD KScales kscales(const BlockQ2_K& w, int p) {
+    KScales r;
     for (int h = 0; h < 2; ++h) {
         r.sc[h] = w.scales[2 * p + h] & 0x0F;
         r.mn[h] = w.scales[2 * p + h] >> 4;
@@ -261,15 +271,13 @@ PLINTH_HD int q3k_scale(const uint8_t* s, int j) {
     const int high = (s[8 + (j & 3)] >> (2 * (j >> 2))) & 3;
     return (low | (high << 4)) - 32;
 }
-PLINTH_HD KPiece kpiece_weights(const BlockQ3_K& w, int p) {
-    KPiece r;
-    const uint8_t* q = w.qs + 32 * (p / 4);
-    const int shift = 2 * (p % 4);
-    for (int k = 0; k < 8; ++k) {
-        const uint32_t low = (uint32_t(load_i32_a2(q + 4 * k)) >> shift) & 0x03030303u;
-        const uint32_t top = (uint32_t(load_i32_a2(w.hmask + 4 * k)) >> p) & 0x01010101u;
-        r.codes[k] = int(low | (top << 2));
-    }
+PLINTH_HD int kcode_word(const BlockQ3_K& w, int p, int k) {
+    const uint32_t low = (uint32_t(load_i32_a2(w.qs + 32 * (p / 4) + 4 * k)) >> (2 * (p % 4))) & 0x03030303u;
+    const uint32_t top = (uint32_t(load_i32_a2(w.hmask + 4 * k)) >> p) & 0x01010101u;
+    return int(low | (top << 2));
+}
+PLINTH_HD KScales kscales(const BlockQ3_K& w, int p) {
+    KScales r;
     for (int h = 0; h < 2; ++h) {
         r.sc[h] = q3k_scale(w.scales, 2 * p + h);
         r.mn[h] = 0;
@@ -290,42 +298,53 @@ PLINTH_HD void k4_scale_min(const uint8_t* s, int j, int* sc, int* mn) {
 }
 // Element 64c + l (l < 32): low nibble of qs[32c + l]; 64c + 32 + l: the high nibble. Q5_K adds
 // bit p of qh[l] as bit 4.
-PLINTH_HD KPiece k45_piece(const uint8_t* qs, const uint8_t* qh, const uint8_t* scales, int p) {
-    KPiece r;
-    const uint8_t* q = qs + 32 * (p / 2);
-    const int shift = 4 * (p % 2);
-    for (int k = 0; k < 8; ++k) {
-        uint32_t code = (uint32_t(load_i32_a2(q + 4 * k)) >> shift) & 0x0F0F0F0Fu;
-        if (qh) code |= ((uint32_t(load_i32_a2(qh + 4 * k)) >> p) & 0x01010101u) << 4;
-        r.codes[k] = int(code);
-    }
+PLINTH_HD int k45_code_word(const uint8_t* qs, const uint8_t* qh, int p, int k) {
+    uint32_t code = (uint32_t(load_i32_a2(qs + 32 * (p / 2) + 4 * k)) >> (4 * (p % 2))) & 0x0F0F0F0Fu;
+    if (qh) code |= ((uint32_t(load_i32_a2(qh + 4 * k)) >> p) & 0x01010101u) << 4;
+    return int(code);
+}
+PLINTH_HD KScales k45_scales(const uint8_t* scales, int p) {
+    KScales r;
     k4_scale_min(scales, p, &r.sc[0], &r.mn[0]);
     r.sc[1] = r.sc[0];
     r.mn[1] = r.mn[0];
     r.bias = 0;
     return r;
 }
-PLINTH_HD KPiece kpiece_weights(const BlockQ4_K& w, int p) { return k45_piece(w.qs, nullptr, w.scales, p); }
-PLINTH_HD KPiece kpiece_weights(const BlockQ5_K& w, int p) { return k45_piece(w.qs, w.qh, w.scales, p); }
+PLINTH_HD int kcode_word(const BlockQ4_K& w, int p, int k) { return k45_code_word(w.qs, nullptr, p, k); }
+PLINTH_HD int kcode_word(const BlockQ5_K& w, int p, int k) { return k45_code_word(w.qs, w.qh, p, k); }
+PLINTH_HD KScales kscales(const BlockQ4_K& w, int p) { return k45_scales(w.scales, p); }
+PLINTH_HD KScales kscales(const BlockQ5_K& w, int p) { return k45_scales(w.scales, p); }
 
 // Q6_K: element 128h + 32s + l: low 4 bits from ql[64h + 32(s & 1) + l] (high nibble for s >= 2),
 // top 2 bits from bits 2s..2s+1 of qh[32h + l]; q - 32; int8 scales per 16.
-PLINTH_HD KPiece kpiece_weights(const BlockQ6_K& w, int p) {
-    KPiece r;
+PLINTH_HD int kcode_word(const BlockQ6_K& w, int p, int k) {
     const int h = p / 4, s = p % 4;
-    const uint8_t* ql = w.ql + 64 * h + 32 * (s & 1);
-    const uint8_t* qh = w.qh + 32 * h;
-    const int lo_shift = s < 2 ? 0 : 4;
-    for (int k = 0; k < 8; ++k) {
-        const uint32_t low = (uint32_t(load_i32_a2(ql + 4 * k)) >> lo_shift) & 0x0F0F0F0Fu;
-        const uint32_t top = (uint32_t(load_i32_a2(qh + 4 * k)) >> (2 * s)) & 0x03030303u;
-        r.codes[k] = int(low | (top << 4));
-    }
+    const uint32_t low = (uint32_t(load_i32_a2(w.ql + 64 * h + 32 * (s & 1) + 4 * k)) >> (s < 2 ? 0 : 4)) & 0x0F0F0F0Fu;
+    const uint32_t top = (uint32_t(load_i32_a2(w.qh + 32 * h + 4 * k)) >> (2 * s)) & 0x03030303u;
+    return int(low | (top << 4));
+}
+PLINTH_HD KScales kscales(const BlockQ6_K& w, int p) {
+    KScales r;
     for (int half = 0; half < 2; ++half) {
         r.sc[half] = w.scales[2 * p + half];
         r.mn[half] = 0;
     }
     r.bias = 32;
+    return r;
+}
+
+// Piece p of a super-block: its eight code words and its scales.
+template <class W>
+PLINTH_HD KPiece kpiece_weights(const W& w, int p) {
+    KPiece r;
+    for (int k = 0; k < 8; ++k) r.codes[k] = kcode_word(w, p, k);
+    const KScales s = kscales(w, p);
+    for (int h = 0; h < 2; ++h) {
+        r.sc[h] = s.sc[h];
+        r.mn[h] = s.mn[h];
+    }
+    r.bias = s.bias;
     return r;
 }
 

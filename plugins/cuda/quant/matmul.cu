@@ -7,9 +7,10 @@
 //     block, weight and activation blocks staged in shared memory 256 elements of K at a time,
 //     each of the 256 threads 4 outputs summed over the blocks in order. The integer block sums
 //     come from the tensor cores (mma.sync m16n8k32 on signed bytes, one per block and warp: each
-//     warp a 16 x 8 part of the tile; mma_operands.cuh) for the 32-element block types where the
-//     device has them (sm_80 and newer), else from dp4a (each thread one row, four columns). Both
-//     give the same exact integers, scaled and summed alike: the same bits.
+//     warp a 16 x 8 part of the tile; for the K-quants one or two per 32-element piece; see
+//     mma_operands.cuh) where the device has them (sm_80 and newer), else from dp4a (each thread
+//     one row, four columns). Both give the same exact integers, scaled and summed alike: the same
+//     bits.
 #include "mma_operands.cuh"
 #include "row_dot.cuh"
 
@@ -169,6 +170,95 @@ __global__ void __launch_bounds__(kTileThreads)
     }
 }
 
+// m16n8k16 on signed bytes: one 16-element half of a K-quant piece (see mma_operands.cuh).
+__device__ __forceinline__ void mma_s8_m16n8k16(int a_row_g, int a_row_g8, int b, int (&d)[4]) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5}, {%6}, {%7, %7, %7, %7};\n"
+                 : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
+                 : "r"(a_row_g), "r"(a_row_g8), "r"(b), "r"(0));
+#else
+    (void)a_row_g, (void)a_row_g8, (void)b;
+    d[0] = d[1] = d[2] = d[3] = 0;
+    __trap();
+#endif
+}
+
+// The K-quant tiled kernel with the tensor cores' integer sums: one super-block per step, the
+// warps and lanes as in matmul_mma_kernel; per piece one m16n8k32 (Q4_K, Q5_K) or two m16n8k16,
+// the integers of the super-block gathered exactly, then kterm once per super-block and output.
+template <uint32_t Type>
+__global__ void __launch_bounds__(kTileThreads)
+    matmul_mma_kquant_kernel(const uint8_t* __restrict__ w, size_t w_row_bytes, const uint8_t* __restrict__ act,
+                             size_t act_stride, float* __restrict__ dst, int64_t K, int64_t N, int64_t T) {
+    using WT = bm::weight<Type>;
+    using W = typename WT::block;
+    using A = typename WT::act_block;
+    static_assert(WT::k_quant, "super-blocks only");
+    __shared__ W tile_w[kTileRows][1];
+    __shared__ A tile_a[kTileCols][1];
+
+    const int64_t row_tiles = ceil_div(N, kTileRows);
+    const int64_t j0 = int64_t(blockIdx.x % row_tiles) * kTileRows;
+    const int64_t t0 = int64_t(blockIdx.x / row_tiles) * kTileCols;
+    const int rows_valid = int(N - j0 < kTileRows ? N - j0 : kTileRows);
+    const int cols_valid = int(T - t0 < kTileCols ? T - t0 : kTileCols);
+    const int warp = int(threadIdx.x / 32), lane = int(threadIdx.x % 32), g = lane >> 2, q = lane & 3;
+    const int r0 = (warp & 1) * 16 + g, c0 = (warp >> 1) * 8;
+
+    float acc[4] = {};  // (r0, 2q), (r0, 2q + 1), (r0 + 8, 2q), (r0 + 8, 2q + 1)
+    const int64_t nb = K / WT::elems;
+    for (int64_t b = 0; b < nb; ++b) {
+        stage_lines(reinterpret_cast<uint16_t*>(&tile_w[0][0]), w + size_t(j0) * w_row_bytes + size_t(b) * sizeof(W),
+                    w_row_bytes, kTileRows, rows_valid, int(sizeof(W) / 2), int(sizeof(W) / 2));
+        stage_lines(reinterpret_cast<uint16_t*>(&tile_a[0][0]), act + size_t(t0) * act_stride + size_t(b) * sizeof(A),
+                    act_stride, kTileCols, cols_valid, int(sizeof(A) / 2), int(sizeof(A) / 2));
+        __syncthreads();
+        const W& w_g = tile_w[r0][0];
+        const W& w_g8 = tile_w[r0 + 8][0];
+        const A& col_g = tile_a[c0 + g][0];
+        const A& x0 = tile_a[c0 + 2 * q][0];
+        const A& x1 = tile_a[c0 + 2 * q + 1][0];
+        int isum[4] = {}, msum[4] = {};
+        for (int p = 0; p < 8; ++p) {
+            const bm::KScales s_g = bm::kscales(w_g, p), s_g8 = bm::kscales(w_g8, p);
+            int d[4];
+            if constexpr (bm::kquant_mma<W>::one_scale_per_piece) {
+                mma_s8_m16n8k32({bm::kmma_code_word(w_g, p, q, s_g.bias), bm::kmma_code_word(w_g, p, 4 + q, s_g.bias)},
+                                {bm::kmma_code_word(w_g8, p, q, s_g8.bias), bm::kmma_code_word(w_g8, p, 4 + q, s_g8.bias)},
+                                {bm::kmma_act_word(col_g, p, q), bm::kmma_act_word(col_g, p, 4 + q)}, d);
+                isum[0] += s_g.sc[0] * d[0];
+                isum[1] += s_g.sc[0] * d[1];
+                isum[2] += s_g8.sc[0] * d[2];
+                isum[3] += s_g8.sc[0] * d[3];
+            } else {
+                for (int h = 0; h < 2; ++h) {
+                    mma_s8_m16n8k16(bm::kmma_code_word(w_g, p, 4 * h + q, s_g.bias),
+                                    bm::kmma_code_word(w_g8, p, 4 * h + q, s_g8.bias),
+                                    bm::kmma_act_word(col_g, p, 4 * h + q), d);
+                    isum[0] += s_g.sc[h] * d[0];
+                    isum[1] += s_g.sc[h] * d[1];
+                    isum[2] += s_g8.sc[h] * d[2];
+                    isum[3] += s_g8.sc[h] * d[3];
+                }
+            }
+            msum[0] += bm::kmma_min_term(s_g, x0, p);
+            msum[1] += bm::kmma_min_term(s_g, x1, p);
+            msum[2] += bm::kmma_min_term(s_g8, x0, p);
+            msum[3] += bm::kmma_min_term(s_g8, x1, p);
+        }
+        acc[0] = bm::add(acc[0], bm::kterm(w_g, x0, bm::KSums{isum[0], msum[0]}));
+        acc[1] = bm::add(acc[1], bm::kterm(w_g, x1, bm::KSums{isum[1], msum[1]}));
+        acc[2] = bm::add(acc[2], bm::kterm(w_g8, x0, bm::KSums{isum[2], msum[2]}));
+        acc[3] = bm::add(acc[3], bm::kterm(w_g8, x1, bm::KSums{isum[3], msum[3]}));
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const int r = r0 + (i >> 1) * 8, c = c0 + 2 * q + (i & 1);
+        if (r < rows_valid && c < cols_valid) dst[(t0 + c) * N + j0 + r] = acc[i];
+    }
+}
+
 }  // namespace
 
 cudaError_t matmul(uint32_t type, const void* w, const float* x, float* dst, int64_t K, int64_t N, int64_t T,
@@ -193,12 +283,14 @@ cudaError_t matmul(uint32_t type, const void* w, const float* x, float* dst, int
         if constexpr (!is_float_type(kType)) {
             if (T > kMaxCols) {
                 const int64_t tiles = ceil_div(N, kTileRows) * ceil_div(T, kTileCols);
-                if constexpr (!bm::weight<kType>::k_quant) {
-                    if (tensor_cores) {
+                if (tensor_cores) {
+                    if constexpr (bm::weight<kType>::k_quant)
+                        matmul_mma_kquant_kernel<kType><<<unsigned(tiles), kTileThreads, 0, stream>>>(
+                            wb, w_row_bytes, act, act_stride, dst, K, N, T);
+                    else
                         matmul_mma_kernel<kType><<<unsigned(tiles), kTileThreads, 0, stream>>>(wb, w_row_bytes, act,
                                                                                                act_stride, dst, K, N, T);
-                        return;
-                    }
+                    return;
                 }
                 matmul_tiled_kernel<kType><<<unsigned(tiles), kTileThreads, 0, stream>>>(wb, w_row_bytes, act, act_stride,
                                                                                          dst, K, N, T);

@@ -75,4 +75,38 @@ PLINTH_HD float mma_term(const BlockQ8_0& w, const BlockQ8_0& a, int isum) { ret
 PLINTH_HD float mma_term(const BlockQ4_1& w, const BlockQ8_1& a, int isum) { return affine_term(w.d, w.m, a, isum); }
 PLINTH_HD float mma_term(const BlockQ5_1& w, const BlockQ8_1& a, int isum) { return affine_term(w.d, w.m, a, isum); }
 
+// ---- K-quant super-blocks x Q8_K, piece by piece ------------------------------------------------
+// Piece p (elements 32p .. 32p + 31) of a super-block. Q4_K and Q5_K scale a whole piece by one
+// number: one m16n8k32 per piece, its operands words q and 4 + q of the piece's codes (kcode_word).
+// The others scale each 16-element half on its own: one m16n8k16 per half h, whose operands are
+// a[0] row g and a[1] row g + 8 with word 4h + q, b[0] column g with word 4h + q, and whose D is
+// laid out as m16n8k32's. The codes go in with the type's bias taken off, so each sum is
+// kpiece_dot's h0 - bias s0 (or h1 - bias s1) exactly; scaled by the half's integer scale and
+// added with the mins' terms from Q8_K's bsums, they give kpiece_dot's integers, and kterm the
+// super-block's float.
+template <class W>
+struct kquant_mma {
+    static constexpr bool one_scale_per_piece = false;
+};
+template <>
+struct kquant_mma<BlockQ4_K> {
+    static constexpr bool one_scale_per_piece = true;
+};
+template <>
+struct kquant_mma<BlockQ5_K> {
+    static constexpr bool one_scale_per_piece = true;
+};
+
+// Word k of piece p's codes as signed bytes, the bias taken off.
+template <class W>
+PLINTH_HD int kmma_code_word(const W& w, int p, int k, int bias) {
+    return sub_bytes(kcode_word(w, p, k), bias * 0x01010101);
+}
+// Word k of the activation super-block's piece p.
+PLINTH_HD int kmma_act_word(const BlockQ8_K& a, int p, int k) { return load_i32_a2(a.qs + 32 * p + 4 * k); }
+// The mins' integer term of piece p (kpiece_dot's msum).
+PLINTH_HD int kmma_min_term(const KScales& s, const BlockQ8_K& a, int p) {
+    return s.mn[0] * a.bsums[2 * p] + s.mn[1] * a.bsums[2 * p + 1];
+}
+
 }  // namespace plinth::cuda::bm
