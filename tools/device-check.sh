@@ -66,12 +66,16 @@ pack() {
 
 # llama.cpp with its CUDA backend, built here for the same GPU, statically (one file travels).
 pack_peer() {
-  local arch=${1%-real} peer_dir=${PEER_DIR:-/tmp/peer-llama.cpp}
+  local arch=${1%-real} peer_dir=${PEER_DIR:-/tmp/peer-llama.cpp} launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+                                            -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
   arch=${arch%-virtual}
   local build=$peer_dir/build-cuda-$arch
   bash "${PLINTH_SHARED_DIR:-$here/../shared}/peer/build-llama-cpp.sh" >/dev/null
   if [[ ! -x $build/bin/llama-bench ]]; then
-    cmake -S "$peer_dir/src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_CUDA=ON \
+    # The first time about two hours on 2 cores (its CUDA template instances); kept in $PEER_DIR.
+    cmake -S "$peer_dir/src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGGML_CUDA=ON "${launcher[@]}" \
+      -DCMAKE_CUDA_COMPILER="$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)" \
       -DCMAKE_CUDA_ARCHITECTURES="$arch-real" -DGGML_NATIVE=OFF -DBUILD_SHARED_LIBS=OFF -DLLAMA_CURL=OFF \
       -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF >&2
     cmake --build "$build" --target llama-bench >&2
