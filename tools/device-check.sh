@@ -16,7 +16,8 @@
 #   1. the GPU, and whether the plugin was built for it; `plinth plugins` and `plinth devices`;
 #   2. the conformance suite on the device (test_conformance "*cuda:0*");
 #   3. every stories260K and ../shared/arch golden on the device whole and on hybrid placements
-#      with the CPU (test_golden "*cuda:0*");
+#      with the CPU (test_golden "*cuda:0*"); a failure of 2 or 3 is run again with the CUDA
+#      graphs and then the tensor cores off (PLINTH_CUDA_GRAPHS / PLINTH_CUDA_TENSOR_CORES=off);
 #   4. plinth against llama.cpp's CUDA backend on a 1.1B and a 7B-shaped Llama (random weights,
 #      Q4_0 and Q4_K_M, written by `plinth make-model` there while 2-3 run): pp512 and tg128, the
 #      ratio, and decode's weight bytes per second as a fraction of the GPU's read bandwidth
@@ -169,8 +170,15 @@ run() {
 
   step "plugins" 30 "${plinth[@]}" plugins
   step "devices" 30 "${plinth[@]}" devices
-  step "conformance on $DEVICE" 120 env LD_LIBRARY_PATH="$libs" "$bundle/bin/test_conformance" "*$DEVICE*"
-  step "goldens on $DEVICE, whole and hybrid" 200 env LD_LIBRARY_PATH="$libs" "$bundle/bin/test_golden" "*$DEVICE*"
+  # A failure is run again with the CUDA graphs, then the tensor cores, turned off: which one it is.
+  local what binary
+  for what in conformance goldens; do
+    binary=$bundle/bin/test_$([[ $what == conformance ]] && echo conformance || echo golden)
+    step "$what on $DEVICE" 200 env LD_LIBRARY_PATH="$libs" "$binary" "*$DEVICE*" && continue
+    [[ $DEVICE == cuda:* ]] || continue
+    step "$what, CUDA graphs off" 200 env LD_LIBRARY_PATH="$libs" PLINTH_CUDA_GRAPHS=off "$binary" "*$DEVICE*"
+    step "$what, tensor cores off" 200 env LD_LIBRARY_PATH="$libs" PLINTH_CUDA_TENSOR_CORES=off "$binary" "*$DEVICE*"
+  done
 
   export DEVICE PEER PEER_NGL gpu_bw="" table=$bench_dir/table.md
   if [[ $DEVICE == cuda:* ]]; then
