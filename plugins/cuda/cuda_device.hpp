@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "cuda_rope_table.hpp"
+#include <plinth/sdk/rope_table.hpp>
 
 namespace plinth::cuda {
 
@@ -56,7 +56,7 @@ struct device {
     uint16_t* gelu_table = nullptr;      // device: GEGLU's 64K F16 values, uploaded on first use
     float* rope_tables = nullptr;        // device: the tables of rope_cached, one after another
     uint64_t rope_table_words = 0;       // capacity
-    std::vector<rope_table> rope_cached; // what rope_tables holds, in order
+    std::vector<sdk::rope_table> rope_cached; // what rope_tables holds, in order
     std::vector<struct plinth_buffer_s*> buffers;  // live, freed at shutdown if the host did not
     captured_graph graphs[4];            // by shape: a decode step's, a prefill's, ...
     uint64_t graph_uses = 0;             // a clock for replacing the least recently used

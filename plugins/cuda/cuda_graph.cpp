@@ -50,7 +50,7 @@ struct factors_read {
 // Kept between graphs for their memory (callers hold the plugin's lock).
 struct graph_scratch {
     std::vector<node_view> views;
-    rope_table_set rope;
+    sdk::rope_table_set rope;
     std::vector<float> rope_host;
     std::vector<factors_read> factors;
 };
@@ -99,11 +99,11 @@ cudaError_t upload(device& dev, void* dst, const void* src, uint64_t bytes) {
 // ROPE's cos / sin tables for the graph's rope settings, on the device (uploaded only when the
 // settings differ from the previous graph's).
 plinth_status prepare_rope(device& dev, graph_scratch& sc, const plinth_graph& graph, plinth_message* err) {
-    uint32_t positions = rope_table_default_positions;
+    uint32_t positions = sdk::rope_table_default_positions;
     for (const node_view& n : sc.views)
         if (n.node->op == PLINTH_OP_ATTENTION)
-            positions = uint32_t(std::clamp<int64_t>(n.src[5].ne0 * n.node->i[3], positions, rope_table_max_positions));
-    rope_table_set& rope = sc.rope;
+            positions = uint32_t(std::clamp<int64_t>(n.src[5].ne0 * n.node->i[3], positions, sdk::rope_table_max_positions));
+    sdk::rope_table_set& rope = sc.rope;
     rope.clear(graph.n_nodes);
     plinth_status st = PLINTH_OK;
     for (uint32_t i = 0; i < graph.n_nodes; ++i) {
@@ -124,7 +124,7 @@ plinth_status prepare_rope(device& dev, graph_scratch& sc, const plinth_graph& g
     dev.rope_table_words = capacity / sizeof(float);
     if (st != PLINTH_OK) return st;
     sc.rope_host.resize(size_t(words));
-    for (size_t k = 0; k < rope.tables.size(); ++k) fill_rope_table(rope.tables[k], sc.rope_host.data() + rope.word[k]);
+    for (size_t k = 0; k < rope.tables.size(); ++k) sdk::fill_rope_table(rope.tables[k], sc.rope_host.data() + rope.word[k]);
     const cudaError_t e = upload(dev, dev.rope_tables, sc.rope_host.data(), words * sizeof(float));
     if (e != cudaSuccess) return cuda_fail(err, e, "uploading ROPE's tables");
     dev.rope_cached = rope.tables;

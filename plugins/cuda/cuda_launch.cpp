@@ -64,7 +64,7 @@ cudaError_t enqueue(device& dev, const node_view& n, const graph_resources& res)
         r.dst = at<float>(n.dst);
         r.positions = at<const int32_t>(s[1]);
         r.factors = sdk::rope_has_factors(node) ? at<const float>(s[2]) : nullptr;
-        const rope_table_set& set = *res.rope;
+        const sdk::rope_table_set& set = *res.rope;
         const uint32_t table = set.table_of[n.index];
         r.table = res.rope_tables + set.word[table];
         r.table_positions = set.tables[table].positions;

@@ -12,7 +12,7 @@ struct graph_resources {
     void* scratch = nullptr;             // device: the weight kernels' activations
     const uint16_t* gelu_table = nullptr;
     const float* rope_tables = nullptr;  // device: every ROPE table of the graph
-    const rope_table_set* rope = nullptr;
+    const sdk::rope_table_set* rope = nullptr;
     bool tensor_cores = false;           // MATMUL may use 8-bit mma.sync (sm_80+, option tensor_cores)
 };
 

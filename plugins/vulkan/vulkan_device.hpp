@@ -13,7 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "vulkan_rope_table.hpp"
+#include <plinth/sdk/rope_table.hpp>
 
 namespace plinth::vk {
 
@@ -138,7 +138,7 @@ struct device {
     VkFence fence = VK_NULL_HANDLE;
     host_buffer staging;
     host_buffer aux;
-    std::vector<rope_table> aux_rope_tables;  // what the aux buffer holds after the gelu table, in order
+    std::vector<sdk::rope_table> aux_rope_tables;  // what the aux buffer holds after the gelu table, in order
     bool aux_gelu_table = false;              // GEGLU's table is in the aux buffer (vulkan_graph.cpp)
 
     // Compute objects (vulkan_recording.cpp), made on first use.

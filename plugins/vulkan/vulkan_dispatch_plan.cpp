@@ -164,7 +164,7 @@ binding bind(const tensor_view& t, uint64_t alignment) {
 
 }  // namespace
 
-plinth_status plan_dispatches(device& dev, const std::vector<node_view>& views, const rope_table_set& rope,
+plinth_status plan_dispatches(device& dev, const std::vector<node_view>& views, const sdk::rope_table_set& rope,
                               uint64_t gelu_word, std::vector<dispatch>& out, plinth_message* err) {
     const uint32_t n_nodes = uint32_t(views.size());
     plinth_status st = PLINTH_OK;
@@ -206,7 +206,7 @@ plinth_status plan_dispatches(device& dev, const std::vector<node_view>& views, 
         d.node = i;
         if (n.node->op == PLINTH_OP_ROPE) {
             const uint32_t t = rope.table_of[i];
-            d.pc.aux_off = rope.word[t];
+            d.pc.aux_off = uint32_t(rope.word[t]);  // the aux buffer is far below 2^32 words
             d.pc.u[5] = rope.tables[t].positions;
             d.pc.u[6] = rope.tables[t].factors.empty() ? 0u : 1u;
         }

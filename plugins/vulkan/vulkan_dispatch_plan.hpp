@@ -5,7 +5,7 @@
 // the next MATMULs of the same input reuse.
 #include "vulkan_kernels.hpp"
 #include "vulkan_node_checks.hpp"
-#include "vulkan_rope_table.hpp"
+#include <plinth/sdk/rope_table.hpp>
 
 #include <cstdint>
 #include <vector>
@@ -38,7 +38,7 @@ struct dispatch {
 // The dispatches of the checked nodes `views`, in order, into `out`; dev.scratch grows to hold the
 // quantized activations. ROPE nodes read their tables at the words `rope` assigned, GEGLU its gelu
 // table at `gelu_word` of the aux buffer.
-plinth_status plan_dispatches(device& dev, const std::vector<node_view>& views, const rope_table_set& rope,
+plinth_status plan_dispatches(device& dev, const std::vector<node_view>& views, const sdk::rope_table_set& rope,
                               uint64_t gelu_word, std::vector<dispatch>& out, plinth_message* err);
 
 }  // namespace plinth::vk

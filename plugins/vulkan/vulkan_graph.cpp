@@ -44,7 +44,7 @@ const char* index_meaning(uint32_t op) {
 struct graph_scratch {
     std::vector<node_view> views;
     std::vector<dispatch> dispatches;
-    rope_table_set rope;  // ROPE's tables in the aux buffer
+    sdk::rope_table_set rope;  // ROPE's tables in the aux buffer
 };
 
 graph_scratch& scratch() {
@@ -62,13 +62,13 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
 
     // The aux buffer: the error word, GEGLU's F16 gelu table (sdk::fill_gelu_f16_table; its place is
     // kept in every graph, so that the tables after it stay put), then ROPE's cos / sin tables
-    // (vulkan_rope_table.hpp), one per rope setting of the graph, as long as the longest sequence
+    // (plinth/sdk/rope_table.hpp), one per rope setting of the graph, as long as the longest sequence
     // an ATTENTION node can read.
-    uint32_t positions = rope_table_default_positions;
+    uint32_t positions = sdk::rope_table_default_positions;
     for (const node_view& n : sc.views)
         if (n.node->op == PLINTH_OP_ATTENTION)
-            positions = uint32_t(std::clamp<int64_t>(n.src[5].ne0 * n.node->i[3], positions, rope_table_max_positions));
-    rope_table_set& rope = sc.rope;
+            positions = uint32_t(std::clamp<int64_t>(n.src[5].ne0 * n.node->i[3], positions, sdk::rope_table_max_positions));
+    sdk::rope_table_set& rope = sc.rope;
     rope.clear(graph.n_nodes);
     bool geglu = false;
     for (uint32_t i = 0; i < graph.n_nodes; ++i) {
@@ -98,7 +98,7 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
     aux[0] = no_error;
     if (dev.aux_rope_tables != rope.tables) {  // made once per setting, not per token
         for (size_t k = 0; k < rope.tables.size(); ++k)
-            fill_rope_table(rope.tables[k], reinterpret_cast<float*>(aux + rope.word[k]));
+            sdk::fill_rope_table(rope.tables[k], reinterpret_cast<float*>(aux + rope.word[k]));
         dev.aux_rope_tables = rope.tables;
     }
     if (geglu && !dev.aux_gelu_table) {  // once per aux buffer

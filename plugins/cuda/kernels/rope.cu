@@ -3,7 +3,7 @@
 //
 // The angles are the CPU backend's float arithmetic (plinth/compute.h): theta_0 = float(position),
 // theta_{i+1} = theta_i * step, angle = scale * theta_i (divided by factor i, correctly rounded,
-// with frequency factors). cos and sin come from the host-made table (cuda_rope_table.hpp: the C
+// with frequency factors). cos and sin come from the host-made table (plinth/sdk/rope_table.hpp: the C
 // library's values) for positions inside it; past it (or for a negative position) they are
 // evaluated here in double and rounded to float. Each output is one rounding of
 // fma(x0, c, -(x1 s)) / fma(x0, s, x1 c).

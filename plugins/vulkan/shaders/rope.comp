@@ -7,7 +7,7 @@
 // angle: theta_0 = float(position), theta_{i+1} = theta_i * step with the float step =
 // powf(base, -2 / n_rot) the host computes as the CPU does, and the rotation is by the C library's
 // cos / sin of the float scale * theta_i, which the host puts in a table in the aux buffer
-// (vulkan_rope_table.hpp: a GPU cannot reproduce cosf / sinf bit for bit). Positions past the
+// (plinth/sdk/rope_table.hpp: a GPU cannot reproduce cosf / sinf bit for bit). Positions past the
 // table use an accurate evaluation here (double-float reduction modulo pi/2, polynomials on
 // [-pi/4, pi/4]), which agrees with the C library for about 99% of angles. Each rotated value is
 // x0 c - x1 s as one rounding of fma(x0, c, -(x1 s)), as the CPU.
