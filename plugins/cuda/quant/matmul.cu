@@ -57,46 +57,75 @@ __device__ void stage_lines(uint16_t* dst, const uint8_t* src, size_t stride, in
     }
 }
 
+// Where a thread block's tile lies: rows j0.., columns t0.., and how many of them exist.
+struct TilePlace {
+    int64_t j0, t0;
+    int rows_valid, cols_valid;
+};
+__device__ TilePlace tile_place(int64_t N, int64_t T) {
+    const int64_t row_tiles = ceil_div(N, kTileRows);
+    TilePlace at;
+    at.j0 = int64_t(blockIdx.x % row_tiles) * kTileRows;
+    at.t0 = int64_t(blockIdx.x / row_tiles) * kTileCols;
+    at.rows_valid = int(N - at.j0 < kTileRows ? N - at.j0 : kTileRows);
+    at.cols_valid = int(T - at.t0 < kTileCols ? T - at.t0 : kTileCols);
+    return at;
+}
+
+// One K step of the tile in shared memory: kStep blocks of each weight row and activation column.
+template <uint32_t Type, int kStep>
+struct TileStage {
+    using W = typename bm::weight<Type>::block;
+    using A = typename bm::weight<Type>::act_block;
+    W w[kTileRows][kStep];
+    A a[kTileCols][kStep];
+
+    // Blocks b0 .. b0 + step - 1 (zeros past the matrix's edge); only those are read afterwards.
+    __device__ void load(const uint8_t* __restrict__ w_src, size_t w_row_bytes, const uint8_t* __restrict__ act,
+                         size_t act_stride, const TilePlace& at, int64_t b0, int step) {
+        stage_lines(reinterpret_cast<uint16_t*>(&w[0][0]), w_src + size_t(at.j0) * w_row_bytes + size_t(b0) * sizeof(W),
+                    w_row_bytes, kTileRows, at.rows_valid, int(step * sizeof(W) / 2), int(kStep * sizeof(W) / 2));
+        stage_lines(reinterpret_cast<uint16_t*>(&a[0][0]), act + size_t(at.t0) * act_stride + size_t(b0) * sizeof(A),
+                    act_stride, kTileCols, at.cols_valid, int(step * sizeof(A) / 2), int(kStep * sizeof(A) / 2));
+    }
+};
+
+// A tensor-core lane's four outputs: rows r0 and r0 + 8, columns c and c + 1 of the tile.
+__device__ void store_quad(float* __restrict__ dst, int64_t N, const TilePlace& at, int r0, int c, const float (&acc)[4]) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        const int r = r0 + (i >> 1) * 8, col = c + (i & 1);
+        if (r < at.rows_valid && col < at.cols_valid) dst[(at.t0 + col) * N + at.j0 + r] = acc[i];
+    }
+}
+
 template <uint32_t Type>
 __global__ void __launch_bounds__(kTileThreads)
     matmul_tiled_kernel(const uint8_t* __restrict__ w, size_t w_row_bytes, const uint8_t* __restrict__ act,
                         size_t act_stride, float* __restrict__ dst, int64_t K, int64_t N, int64_t T) {
     using WT = bm::weight<Type>;
-    using W = typename WT::block;
-    using A = typename WT::act_block;
     constexpr int kStep = WT::k_quant ? 1 : 8;  // blocks per K step: 256 elements
-    __shared__ W tile_w[kTileRows][kStep];
-    __shared__ A tile_a[kTileCols][kStep];
-
-    const int64_t row_tiles = ceil_div(N, kTileRows);
-    const int64_t j0 = int64_t(blockIdx.x % row_tiles) * kTileRows;
-    const int64_t t0 = int64_t(blockIdx.x / row_tiles) * kTileCols;
-    const int rows_valid = int(N - j0 < kTileRows ? N - j0 : kTileRows);
-    const int cols_valid = int(T - t0 < kTileCols ? T - t0 : kTileCols);
+    __shared__ TileStage<Type, kStep> tile;
+    const TilePlace at = tile_place(N, T);
     const int r = threadIdx.x % kTileRows, c0 = threadIdx.x / kTileRows;  // columns c0 + 8 i
 
     float acc[kOutsPerThread] = {};
     const int64_t nb = K / WT::elems;
     for (int64_t b0 = 0; b0 < nb; b0 += kStep) {
         const int step = int(nb - b0 < kStep ? nb - b0 : kStep);
-        // Each tile line is kStep blocks; only the first `step` are filled and read.
-        const int w_words = int(step * sizeof(W) / 2), a_words = int(step * sizeof(A) / 2);
-        stage_lines(reinterpret_cast<uint16_t*>(&tile_w[0][0]), w + size_t(j0) * w_row_bytes + size_t(b0) * sizeof(W),
-                    w_row_bytes, kTileRows, rows_valid, w_words, int(kStep * sizeof(W) / 2));
-        stage_lines(reinterpret_cast<uint16_t*>(&tile_a[0][0]), act + size_t(t0) * act_stride + size_t(b0) * sizeof(A),
-                    act_stride, kTileCols, cols_valid, a_words, int(kStep * sizeof(A) / 2));
+        tile.load(w, w_row_bytes, act, act_stride, at, b0, step);
         __syncthreads();
         for (int b = 0; b < step; ++b) {
 #pragma unroll
             for (int i = 0; i < kOutsPerThread; ++i)
-                acc[i] = bm::add(acc[i], bm::block_dot(tile_w[r][b], tile_a[c0 + 8 * i][b]));
+                acc[i] = bm::add(acc[i], bm::block_dot(tile.w[r][b], tile.a[c0 + 8 * i][b]));
         }
         __syncthreads();
     }
-    if (r < rows_valid) {
+    if (r < at.rows_valid) {
 #pragma unroll
         for (int i = 0; i < kOutsPerThread; ++i)
-            if (c0 + 8 * i < cols_valid) dst[(t0 + c0 + 8 * i) * N + j0 + r] = acc[i];
+            if (c0 + 8 * i < at.cols_valid) dst[(at.t0 + c0 + 8 * i) * N + at.j0 + r] = acc[i];
     }
 }
 
@@ -128,14 +157,8 @@ __global__ void __launch_bounds__(kTileThreads)
     using A = typename WT::act_block;
     static_assert(!WT::k_quant, "32-element blocks only");
     constexpr int kStep = 8;  // blocks per K step: 256 elements
-    __shared__ W tile_w[kTileRows][kStep];
-    __shared__ A tile_a[kTileCols][kStep];
-
-    const int64_t row_tiles = ceil_div(N, kTileRows);
-    const int64_t j0 = int64_t(blockIdx.x % row_tiles) * kTileRows;
-    const int64_t t0 = int64_t(blockIdx.x / row_tiles) * kTileCols;
-    const int rows_valid = int(N - j0 < kTileRows ? N - j0 : kTileRows);
-    const int cols_valid = int(T - t0 < kTileCols ? T - t0 : kTileCols);
+    __shared__ TileStage<Type, kStep> tile;
+    const TilePlace at = tile_place(N, T);
     const int warp = int(threadIdx.x / 32), lane = int(threadIdx.x % 32), g = lane >> 2, q = lane & 3;
     const int r0 = (warp & 1) * 16 + g, c0 = (warp >> 1) * 8;  // rows r0, r0 + 8; columns c0 + 2q, + 1
 
@@ -143,19 +166,15 @@ __global__ void __launch_bounds__(kTileThreads)
     const int64_t nb = K / WT::elems;
     for (int64_t b0 = 0; b0 < nb; b0 += kStep) {
         const int step = int(nb - b0 < kStep ? nb - b0 : kStep);
-        const int w_words = int(step * sizeof(W) / 2), a_words = int(step * sizeof(A) / 2);
-        stage_lines(reinterpret_cast<uint16_t*>(&tile_w[0][0]), w + size_t(j0) * w_row_bytes + size_t(b0) * sizeof(W),
-                    w_row_bytes, kTileRows, rows_valid, w_words, int(kStep * sizeof(W) / 2));
-        stage_lines(reinterpret_cast<uint16_t*>(&tile_a[0][0]), act + size_t(t0) * act_stride + size_t(b0) * sizeof(A),
-                    act_stride, kTileCols, cols_valid, a_words, int(kStep * sizeof(A) / 2));
+        tile.load(w, w_row_bytes, act, act_stride, at, b0, step);
         __syncthreads();
         for (int b = 0; b < step; ++b) {
-            const W& w_g = tile_w[r0][b];
-            const W& w_g8 = tile_w[r0 + 8][b];
+            const W& w_g = tile.w[r0][b];
+            const W& w_g8 = tile.w[r0 + 8][b];
             int d[4];
-            mma_s8_m16n8k32(bm::mma_codes(w_g, q), bm::mma_codes(w_g8, q), bm::mma_act_words(tile_a[c0 + g][b], q), d);
-            const A& x0 = tile_a[c0 + 2 * q][b];
-            const A& x1 = tile_a[c0 + 2 * q + 1][b];
+            mma_s8_m16n8k32(bm::mma_codes(w_g, q), bm::mma_codes(w_g8, q), bm::mma_act_words(tile.a[c0 + g][b], q), d);
+            const A& x0 = tile.a[c0 + 2 * q][b];
+            const A& x1 = tile.a[c0 + 2 * q + 1][b];
             acc[0] = bm::add(acc[0], bm::mma_term(w_g, x0, d[0]));
             acc[1] = bm::add(acc[1], bm::mma_term(w_g, x1, d[1]));
             acc[2] = bm::add(acc[2], bm::mma_term(w_g8, x0, d[2]));
@@ -163,11 +182,7 @@ __global__ void __launch_bounds__(kTileThreads)
         }
         __syncthreads();
     }
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-        const int r = r0 + (i >> 1) * 8, c = c0 + 2 * q + (i & 1);
-        if (r < rows_valid && c < cols_valid) dst[(t0 + c) * N + j0 + r] = acc[i];
-    }
+    store_quad(dst, N, at, r0, c0 + 2 * q, acc);
 }
 
 // m16n8k16 on signed bytes: one 16-element half of a K-quant piece (see mma_operands.cuh).
@@ -194,30 +209,21 @@ __global__ void __launch_bounds__(kTileThreads)
     using W = typename WT::block;
     using A = typename WT::act_block;
     static_assert(WT::k_quant, "super-blocks only");
-    __shared__ W tile_w[kTileRows][1];
-    __shared__ A tile_a[kTileCols][1];
-
-    const int64_t row_tiles = ceil_div(N, kTileRows);
-    const int64_t j0 = int64_t(blockIdx.x % row_tiles) * kTileRows;
-    const int64_t t0 = int64_t(blockIdx.x / row_tiles) * kTileCols;
-    const int rows_valid = int(N - j0 < kTileRows ? N - j0 : kTileRows);
-    const int cols_valid = int(T - t0 < kTileCols ? T - t0 : kTileCols);
+    __shared__ TileStage<Type, 1> tile;
+    const TilePlace at = tile_place(N, T);
     const int warp = int(threadIdx.x / 32), lane = int(threadIdx.x % 32), g = lane >> 2, q = lane & 3;
     const int r0 = (warp & 1) * 16 + g, c0 = (warp >> 1) * 8;
 
     float acc[4] = {};  // (r0, 2q), (r0, 2q + 1), (r0 + 8, 2q), (r0 + 8, 2q + 1)
     const int64_t nb = K / WT::elems;
     for (int64_t b = 0; b < nb; ++b) {
-        stage_lines(reinterpret_cast<uint16_t*>(&tile_w[0][0]), w + size_t(j0) * w_row_bytes + size_t(b) * sizeof(W),
-                    w_row_bytes, kTileRows, rows_valid, int(sizeof(W) / 2), int(sizeof(W) / 2));
-        stage_lines(reinterpret_cast<uint16_t*>(&tile_a[0][0]), act + size_t(t0) * act_stride + size_t(b) * sizeof(A),
-                    act_stride, kTileCols, cols_valid, int(sizeof(A) / 2), int(sizeof(A) / 2));
+        tile.load(w, w_row_bytes, act, act_stride, at, b, 1);
         __syncthreads();
-        const W& w_g = tile_w[r0][0];
-        const W& w_g8 = tile_w[r0 + 8][0];
-        const A& col_g = tile_a[c0 + g][0];
-        const A& x0 = tile_a[c0 + 2 * q][0];
-        const A& x1 = tile_a[c0 + 2 * q + 1][0];
+        const W& w_g = tile.w[r0][0];
+        const W& w_g8 = tile.w[r0 + 8][0];
+        const A& col_g = tile.a[c0 + g][0];
+        const A& x0 = tile.a[c0 + 2 * q][0];
+        const A& x1 = tile.a[c0 + 2 * q + 1][0];
         int isum[4] = {}, msum[4] = {};
         for (int p = 0; p < 8; ++p) {
             const bm::KScales s_g = bm::kscales(w_g, p), s_g8 = bm::kscales(w_g8, p);
@@ -252,11 +258,7 @@ __global__ void __launch_bounds__(kTileThreads)
         acc[3] = bm::add(acc[3], bm::kterm(w_g8, x1, bm::KSums{isum[3], msum[3]}));
         __syncthreads();
     }
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-        const int r = r0 + (i >> 1) * 8, c = c0 + 2 * q + (i & 1);
-        if (r < rows_valid && c < cols_valid) dst[(t0 + c) * N + j0 + r] = acc[i];
-    }
+    store_quad(dst, N, at, r0, c0 + 2 * q, acc);
 }
 
 }  // namespace
