@@ -2,24 +2,12 @@
 #include "cuda_node_checks.hpp"
 
 #include "cuda_buffer.hpp"
+#include <plinth/sdk/rope_table.hpp>
 #include "kernels/kernels.hpp"
 #include "quant/weight_kernels.hpp"
 
 namespace plinth::cuda {
 namespace {
-
-// Bytes [begin, end) of a graph tensor in its buffer (0, 0 for one the checks would refuse).
-void tensor_span(const plinth_tensor& t, uint64_t& begin, uint64_t& end) {
-    const plinth_weight_type_traits traits = plinth_weight_type_info(t.type);
-    begin = end = 0;
-    if (!traits.name || traits.block_size == 0) return;
-    uint64_t rows = 1;
-    for (int d = 1; d < 4; ++d) {
-        if (t.shape[d] == 0 || __builtin_mul_overflow(rows, t.shape[d], &rows)) return;
-    }
-    begin = t.offset;
-    end = t.offset + t.shape[0] / traits.block_size * traits.block_bytes * rows;
-}
 
 constexpr int64_t max_grid = 0x7FFFFFFF;  // blocks in a grid's first dimension
 
@@ -58,24 +46,8 @@ struct cuda_validator_hooks : sdk::node_validator_hooks<tensor_view> {
         }
         if (node.op == PLINTH_OP_KV_STORE && n.src[0].rows > max_grid)
             return fail.unsupported("%lld rows are more thread blocks than one launch takes", (long long)n.src[0].rows);
-        // ROPE's factors are read on the host when the graph is prepared (the cos / sin tables are
-        // made there): a graph that writes them before the ROPE runs elsewhere.
-        if (sdk::rope_has_factors(node)) {
-            const plinth_tensor& f = graph.tensors[node.src[2]];
-            uint64_t fb = 0, fe = 0;
-            tensor_span(f, fb, fe);
-            for (uint32_t i = 0; i < n.index; ++i) {
-                const uint32_t w = graph.nodes[i].dst;
-                if (w >= graph.n_tensors || graph.tensors[w].buffer != f.buffer) continue;
-                uint64_t wb = 0, we = 0;
-                tensor_span(graph.tensors[w], wb, we);
-                if (wb < fe && fb < we)
-                    return fail.unsupported("the frequency factors src2 (tensor %u) are written by node %u of the same "
-                                            "graph; the CUDA backend reads them before the graph runs",
-                                            node.src[2], i);
-            }
-        }
-        return PLINTH_OK;
+        // ROPE's factors are read on the host when the graph is prepared (the tables are made there).
+        return sdk::refuse_factors_written_in_graph(graph, n.index, "CUDA", fail);
     }
 };
 

@@ -2,23 +2,11 @@
 #include "vulkan_node_checks.hpp"
 
 #include "vulkan_buffer.hpp"
+#include <plinth/sdk/rope_table.hpp>
 #include "vulkan_kernels.hpp"
 
 namespace plinth::vk {
 namespace {
-
-// Bytes [begin, end) of a graph tensor in its buffer (0, 0 for one the checks would refuse).
-void tensor_span(const plinth_tensor& t, uint64_t& begin, uint64_t& end) {
-    const plinth_weight_type_traits traits = plinth_weight_type_info(t.type);
-    begin = end = 0;
-    if (!traits.name || traits.block_size == 0) return;
-    uint64_t rows = 1;
-    for (int d = 1; d < 4; ++d) {
-        if (t.shape[d] == 0 || __builtin_mul_overflow(rows, t.shape[d], &rows)) return;
-    }
-    begin = t.offset;
-    end = t.offset + t.shape[0] / traits.block_size * traits.block_bytes * rows;
-}
 
 struct vulkan_validator_hooks : sdk::node_validator_hooks<tensor_view> {
     const physical_device& phys;
@@ -56,24 +44,8 @@ struct vulkan_validator_hooks : sdk::node_validator_hooks<tensor_view> {
         if (n.node->op == PLINTH_OP_ATTENTION && n.node->i[2] > max_head_dim)
             return fail.unsupported("head_dim i[2] = %d; the Vulkan backend's attention takes at most %lld", n.node->i[2],
                                     (long long)max_head_dim);
-        // ROPE's factors are read on the host when the graph is planned (the cos / sin tables are
-        // made there): a graph that writes them before the ROPE runs elsewhere.
-        if (sdk::rope_has_factors(*n.node)) {
-            const plinth_tensor& f = graph.tensors[n.node->src[2]];
-            uint64_t fb = 0, fe = 0;
-            tensor_span(f, fb, fe);
-            for (uint32_t i = 0; i < n.index; ++i) {
-                const uint32_t w = graph.nodes[i].dst;
-                if (w >= graph.n_tensors || graph.tensors[w].buffer != f.buffer) continue;
-                uint64_t wb = 0, we = 0;
-                tensor_span(graph.tensors[w], wb, we);
-                if (wb < fe && fb < we)
-                    return fail.unsupported("the frequency factors src2 (tensor %u) are written by node %u of the same "
-                                            "graph; the Vulkan backend reads them before the graph runs",
-                                            n.node->src[2], i);
-            }
-        }
-        return PLINTH_OK;
+        // ROPE's factors are read on the host when the graph is prepared (the tables are made there).
+        return sdk::refuse_factors_written_in_graph(graph, n.index, "Vulkan", fail);
     }
 };
 

@@ -2,6 +2,7 @@
 // with the status and the words every backend uses, the backend's hooks are asked what is theirs,
 // and a well-formed node comes back with its views filled in.
 #include <plinth/sdk/node_validator.hpp>
+#include <plinth/sdk/rope_table.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -381,4 +382,52 @@ TEST_CASE("check_graph_header refuses a graph that cannot be read", "[sdk][valid
     CHECK(std::string(err.text) == "graph has 1 nodes but no node array");
     graph = g.graph();
     CHECK(sdk::check_graph_header(&graph, nullptr) == PLINTH_OK);
+}
+
+// ---- rope_table.hpp: the host-made ROPE tables and the refusal that comes with them
+
+TEST_CASE("a ROPE whose factors an earlier node writes is refused by the host-table backends", "[sdk][rope]") {
+    for (const bool overlap : {true, false}) {
+        fake_graph g;
+        const uint32_t x = g.tensor(PLINTH_TYPE_F32, 8, 2), pos = g.tensor(PLINTH_TYPE_I32, 2), out = g.tensor(PLINTH_TYPE_F32, 8, 2);
+        const uint32_t store = g.tensor(PLINTH_TYPE_F32, 8);              // 32 bytes: factors in 0..15
+        const uint32_t factors = g.view(store, PLINTH_TYPE_F32, 4, 1, 0);
+        const uint32_t written = g.view(store, PLINTH_TYPE_F32, 4, 1, overlap ? 8 : 16);
+        const uint32_t one = g.tensor(PLINTH_TYPE_F32, 4);
+        g.node(PLINTH_OP_ADD, written, {one, one});
+        plinth_node& rope = g.node(PLINTH_OP_ROPE, out, {x, pos, factors});
+        rope.i[0] = 8;
+        const plinth_graph graph = g.graph();
+        plinth_message err{};
+        const sdk::node_failure fail(&err, 1, PLINTH_OP_ROPE);
+        const plinth_status st = sdk::refuse_factors_written_in_graph(graph, 1, "fake", fail);
+        if (overlap) {
+            CHECK(st == PLINTH_ERR_UNSUPPORTED);
+            CHECK_THAT(std::string(err.text), Catch::Contains("written by node 0") && Catch::Contains("fake backend"));
+        } else {
+            CHECK(st == PLINTH_OK);
+        }
+    }
+}
+
+TEST_CASE("rope_table_set keeps one table per setting, laid out from a first word", "[sdk][rope]") {
+    sdk::rope_table_set set;
+    set.clear(4);
+    set.add(0, 8, 10000.0f, 1.0f, 16, {});
+    set.add(2, 8, 10000.0f, 1.0f, 16, {});          // the same setting: the same table
+    set.add(3, 8, 10000.0f, 0.5f, 16, {1, 2, 4, 8});  // another scale, with factors
+    REQUIRE(set.tables.size() == 2);
+    CHECK(set.table_of[0] == 0);
+    CHECK(set.table_of[2] == 0);
+    CHECK(set.table_of[3] == 1);
+    const uint64_t end = set.lay_out(10);
+    CHECK(set.word == std::vector<uint64_t>{10, 10 + 16 * 4 * 2});
+    CHECK(end == 10 + 16 * 4 * 2 + 16 * 4 * 2 + 4);
+
+    std::vector<float> table(size_t(set.tables[1].words()));
+    sdk::fill_rope_table(set.tables[1], table.data());
+    float row[8];
+    sdk::rope_cos_sin(5.0f, set.tables[1].step, 0.5f, 4, row, set.tables[1].factors.data());
+    for (int k = 0; k < 8; ++k) CHECK(table[size_t(5 * 8 + k)] == row[k]);  // position 5's row
+    CHECK(std::vector<float>(table.end() - 4, table.end()) == std::vector<float>{1, 2, 4, 8});  // then the factors
 }

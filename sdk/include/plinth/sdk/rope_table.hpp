@@ -8,6 +8,8 @@
 // device evaluates positions past the table itself.
 //
 // Header-only and C++17, like the rest of the SDK.
+#include <plinth/sdk/node_validator.hpp>
+#include <plinth/sdk/op_rules.hpp>
 #include <plinth/sdk/rope_angles.hpp>
 
 #include <algorithm>
@@ -76,5 +78,36 @@ struct rope_table_set {
         return first;
     }
 };
+
+// Bytes [begin, end) of a graph tensor in its buffer ({0, 0} for one the node checks would refuse).
+inline std::pair<uint64_t, uint64_t> tensor_byte_span(const plinth_tensor& t) {
+    const plinth_weight_type_traits traits = plinth_weight_type_info(t.type);
+    if (!traits.name || traits.block_size == 0) return {0, 0};
+    uint64_t rows = 1;
+    for (int d = 1; d < 4; ++d)
+        if (t.shape[d] == 0 || __builtin_mul_overflow(rows, t.shape[d], &rows)) return {0, 0};
+    return {t.offset, t.offset + t.shape[0] / traits.block_size * traits.block_bytes * rows};
+}
+
+// For a node_limits hook: a backend that makes the tables on the host reads ROPE's frequency
+// factors before the graph runs, so it refuses a ROPE whose factors an earlier node of the same
+// graph writes (the node then runs on a backend that reads them in order).
+inline plinth_status refuse_factors_written_in_graph(const plinth_graph& graph, uint32_t index, const char* backend,
+                                                     const node_failure& fail) {
+    const plinth_node& node = graph.nodes[index];
+    if (!rope_has_factors(node)) return PLINTH_OK;
+    const plinth_tensor& f = graph.tensors[node.src[2]];
+    const auto [fb, fe] = tensor_byte_span(f);
+    for (uint32_t i = 0; i < index; ++i) {
+        const uint32_t w = graph.nodes[i].dst;
+        if (w >= graph.n_tensors || graph.tensors[w].buffer != f.buffer) continue;
+        const auto [wb, we] = tensor_byte_span(graph.tensors[w]);
+        if (wb < fe && fb < we)
+            return fail.unsupported("the frequency factors src2 (tensor %u) are written by node %u of the same graph; "
+                                    "the %s backend reads them before the graph runs",
+                                    node.src[2], i, backend);
+    }
+    return PLINTH_OK;
+}
 
 }  // namespace plinth::sdk
