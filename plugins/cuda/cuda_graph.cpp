@@ -4,9 +4,9 @@
 // backend's limits) before anything is enqueued, so a bad graph changes nothing. Then the graph's
 // shared resources are made ready on the device, every node enqueued on the stream (captured and
 // launched as one CUDA graph: cuda_graph_replay.hpp), the error words read back and the stream
-// waited for. Index values (row ids, slots, positions, block-table
-// entries) are checked by the kernels, which skip what is out of range and set the node's error
-// word; graph_compute then reports the first such node.
+// waited for. Index values (row ids, slots, positions, block-table entries) are checked by the
+// kernels, which skip what is out of range and set the node's error word; graph_compute then
+// reports the first such node.
 #include "cuda_graph.hpp"
 
 #include "cuda_buffer.hpp"
@@ -149,8 +149,6 @@ plinth_status prepare_gelu(device& dev, plinth_message* err) {
     return PLINTH_OK;
 }
 
-bool context_graphs_off() { return ctx().graphs_off; }
-
 // What tells graphs apart for replay_as_graph: the node count and the ops in order (FNV-1a).
 uint64_t graph_shape(const plinth_graph& graph) {
     uint64_t h = 1469598103934665603ull ^ graph.n_nodes;
@@ -215,7 +213,7 @@ plinth_status compute(device& dev, const plinth_graph& graph, plinth_message* er
         e = cudaMemcpyAsync(dev.errors_host, dev.errors, uint64_t(graph.n_nodes) * 4, cudaMemcpyDeviceToHost, dev.stream);
         return e == cudaSuccess ? PLINTH_OK : cuda_fail(err, e, "reading the error words back");
     };
-    st = context_graphs_off() ? enqueue() : replay_as_graph(dev, graph_shape(graph), enqueue, err);
+    st = ctx().graphs_off ? enqueue() : replay_as_graph(dev, graph_shape(graph), enqueue, err);
     if (st != PLINTH_OK) {
         cudaStreamSynchronize(dev.stream);  // what was enqueued finishes before anything is reused
         return st;
