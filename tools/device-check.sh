@@ -141,7 +141,10 @@ make_models() {
 run() {
   DEVICE=${DEVICE:-cuda:0} PEER=${PEER:-$bundle/peer/llama-bench} PEER_NGL=${PEER_NGL:-99}
   local models=(${MODELS:-1.1B-Q4_0 1.1B-Q4_K_M 7B-Q4_0 7B-Q4_K_M})
-  if [[ ! -x $bundle/bin/plinth && -f $bundle.tar.xz ]]; then tar -C "$here" -xJf "$bundle.tar.xz"; fi
+  if [[ ! -x $bundle/bin/plinth && -f $bundle.tar.xz ]]; then  # Python's tarfile where there is no xz
+    tar -C "$here" -xJf "$bundle.tar.xz" 2>/dev/null ||
+      python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$bundle.tar.xz" "$here"
+  fi
   [[ -x $bundle/bin/plinth ]] || { echo "device-check: no $bundle; run 'tools/device-check.sh pack' here first" >&2; exit 2; }
   export PLINTH_SHARED_DIR=$bundle/shared
   # The travelling libraries for our binaries and the peer only: the machine's own Python (PyTorch)
