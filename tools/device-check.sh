@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The CUDA plugin's checks on a lent GPU machine (issue 16), prepared here and run there in one call.
 #
-#   tools/device-check.sh pack   here: build for the lent GPU and fill .device-check/ (about 40 MiB)
-#   tools/device-check.sh run    there, through the device tool: run with carry [".device-check"] and
+#   tools/device-check.sh pack   here: build for the lent GPU and fill .device-check.tar.xz (about 40 MiB)
+#   tools/device-check.sh run    there, through the device tool: run with carry [".device-check.tar.xz"] and
 #                                  command "bash tools/device-check.sh run"; prints everything and
 #                                  keeps a copy in $OUT/device-check.log
 #
@@ -61,8 +61,10 @@ pack() {
   cp "$here/tools/bench/peer_common.sh" "$bundle/"
   echo "$arch" >"$bundle/cuda-arch"
   [[ ${PACK_PEER:-1} == 0 ]] || pack_peer "$arch"
-  du -sh "$bundle" >&2
-  echo "device-check: packed $bundle for CUDA architecture $arch" >&2
+  # One compressed file travels (the tool's limit is 64 MiB with the working tree).
+  tar -C "$here" -cf - .device-check | xz -T0 -6 >"$bundle.tar.xz"
+  du -sh "$bundle" "$bundle.tar.xz" >&2
+  echo "device-check: packed $bundle.tar.xz for CUDA architecture $arch" >&2
 }
 
 # llama.cpp with its CUDA backend, built here for the same GPU, statically (one file travels).
@@ -118,7 +120,7 @@ bench_pair() {
   local model=$1 spec a b
   spec=$(basename "$model" .gguf)
   a=$(env LD_LIBRARY_PATH="$libs" "$bundle/bin/plinth" bench -m "$model" --device "$DEVICE" -p 512 -n 128 -r 3 --output json) || return 1
-  b=$(env LD_LIBRARY_PATH="$libs" "$PEER" -m "$model" -ngl "$PEER_NGL" -p 512 -n 128 -r 3 -o json) || return 1
+  b=$(env LD_LIBRARY_PATH="$peer_libs" "$PEER" -m "$model" -ngl "$PEER_NGL" -p 512 -n 128 -r 3 -o json) || return 1
   python3 - "$spec" "$gpu_bw" "$a" "$b" <<'PY' | tee -a "$table"
 import json, sys
 spec, bw, a, b = sys.argv[1], float(sys.argv[2] or 0), json.loads(sys.argv[3]), json.loads(sys.argv[4])
@@ -153,6 +155,13 @@ run() {
   local d
   for d in /usr/local/nvidia/lib64 /usr/local/cuda/lib64; do [[ -d $d ]] && libs+=:$d; done
   export libs
+  # The peer links the CUDA runtime, cuBLAS and NCCL dynamically: the toolkit's, else the ones
+  # PyTorch's wheels bring (site-packages/nvidia/*/lib).
+  peer_libs=$libs
+  for d in $(python3 -c 'import glob, site; print(" ".join(sorted(glob.glob(site.getsitepackages()[0] + "/nvidia/*/lib"))))' 2>/dev/null); do
+    peer_libs+=:$d
+  done
+  export peer_libs
   local plinth=(env LD_LIBRARY_PATH="$libs" "$bundle/bin/plinth")
   local bench_dir=${BENCH_DIR:-/tmp/device-bench}
   mkdir -p "$bench_dir"
@@ -163,6 +172,7 @@ run() {
     local cap want
     cap=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d .)
     want=$(cut -d- -f1 <"$bundle/cuda-arch")
+    say "the peer's libraries:" "$(LD_LIBRARY_PATH=$peer_libs ldd "$PEER" 2>&1 | grep -E 'cuda|cublas|nccl|not found')"
     [[ $cap == "$want" ]] || say "WARNING: the GPU is compute capability $cap; the plugin was built for $want (CUDA_ARCH=${cap}-real tools/device-check.sh pack)"
   fi
 
