@@ -5,19 +5,6 @@
 #include <spdlog/fmt/fmt.h>
 
 namespace plinth::cli {
-namespace {
-
-const char* device_type_name(uint32_t type) {
-    switch (type) {
-    case PLINTH_DEVICE_CPU: return "cpu";
-    case PLINTH_DEVICE_GPU: return "gpu";
-    case PLINTH_DEVICE_IGPU: return "igpu";
-    case PLINTH_DEVICE_ACCEL: return "accel";
-    default: return "other";
-    }
-}
-
-}  // namespace
 
 int run_devices(const std::vector<std::string>& args) {
     return guarded("devices", [&] {
@@ -39,7 +26,7 @@ int run_devices(const std::vector<std::string>& args) {
                     fmt::print("{:<10} (error: {})\n", id, msg.text);
                     continue;
                 }
-                fmt::print("{:<10} {:<6} {:>10} {:>10}  {}\n", id, device_type_name(info.type),
+                fmt::print("{:<10} {:<6} {:>10} {:>10}  {}\n", id, plinth_device_type_name(info.type),
                            format_bytes(info.memory_total), format_bytes(info.memory_free), info.name);
                 if (info.description[0]) fmt::print("{:<10} {}\n", "", info.description);
             }

@@ -99,6 +99,17 @@ typedef enum plinth_device_type {
     PLINTH_DEVICE_OTHER = 4
 } plinth_device_type;
 
+/* The device type's word ("gpu"), for listings; "other" for any number that is not a type. */
+static inline const char* plinth_device_type_name(uint32_t type) {
+    switch (type) {
+    case PLINTH_DEVICE_CPU: return "cpu";
+    case PLINTH_DEVICE_GPU: return "gpu";
+    case PLINTH_DEVICE_IGPU: return "igpu";
+    case PLINTH_DEVICE_ACCEL: return "accel";
+    default: return "other";
+    }
+}
+
 /* Capability bits of a device's buffers. */
 #define PLINTH_BUFFER_HOST_VISIBLE 0x1u  /* buffer_host_ptr returns a usable pointer */
 #define PLINTH_BUFFER_CAN_WRAP_HOST 0x2u /* buffer_wrap_host can use host memory (e.g. an mmap) in place */
