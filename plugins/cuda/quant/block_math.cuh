@@ -233,9 +233,7 @@ struct KScales {
 
 struct KPiece {
     int codes[8];  // word k: the codes of elements 32p + 4k .. 32p + 4k + 3, one per byte (unsigned)
-    int sc[2];
-    int mn[2];
-    int bias;
+    KScales s;
 };
 
 // The piece's integers against one activation super-block.
@@ -245,7 +243,8 @@ PLINTH_HD KSums kpiece_dot(const KPiece& w, const BlockQ8_K& a, int p) {
     for (int k = 0; k < 4; ++k) h0 = dot4_i8(w.codes[k], load_i32_a2(aq + 4 * k), h0);
     for (int k = 4; k < 8; ++k) h1 = dot4_i8(w.codes[k], load_i32_a2(aq + 4 * k), h1);
     const int s0 = a.bsums[2 * p], s1 = a.bsums[2 * p + 1];
-    return {w.sc[0] * (h0 - w.bias * s0) + w.sc[1] * (h1 - w.bias * s1), w.mn[0] * s0 + w.mn[1] * s1};
+    const KScales& ks = w.s;
+    return {ks.sc[0] * (h0 - ks.bias * s0) + ks.sc[1] * (h1 - ks.bias * s1), ks.mn[0] * s0 + ks.mn[1] * s1};
 }
 
 // Each type gives kcode_word (word k of piece p's codes, k in 0..7) and kscales (piece p's).
@@ -339,12 +338,7 @@ template <class W>
 PLINTH_HD KPiece kpiece_weights(const W& w, int p) {
     KPiece r;
     for (int k = 0; k < 8; ++k) r.codes[k] = kcode_word(w, p, k);
-    const KScales s = kscales(w, p);
-    for (int h = 0; h < 2; ++h) {
-        r.sc[h] = s.sc[h];
-        r.mn[h] = s.mn[h];
-    }
-    r.bias = s.bias;
+    r.s = kscales(w, p);
     return r;
 }
 
