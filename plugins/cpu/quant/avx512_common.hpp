@@ -153,6 +153,61 @@ void prefetch_ahead(const W* p, size_t distance) {
     }
 }
 
+// The two register widths a column panel's lanes can live in: 16 columns in zmm registers, or 8 in
+// ymm registers. A batch of up to 8 columns (a server decoding 8 sequences) fills every ymm lane,
+// and with no 512-bit instruction in flight the core runs vector work on three ports instead of
+// two; dpbusd's integer sums are exact, so either width gives the same bits.
+struct ZmmLanes {
+    using I = __m512i;
+    using F = __m512;
+    static constexpr int kCols = 16;
+    static I zero() { return _mm512_setzero_si512(); }
+    static I set1(int32_t v) { return _mm512_set1_epi32(v); }
+    static I dpbusd(I acc, I u, I s) { return _mm512_dpbusd_epi32(acc, u, s); }
+    static I add(I x, I y) { return _mm512_add_epi32(x, y); }
+    static I sub(I x, I y) { return _mm512_sub_epi32(x, y); }
+    static F cvt(I x) { return _mm512_cvtepi32_ps(x); }
+    static F as_float(I x) { return _mm512_castsi512_ps(x); }
+    static I as_int(F x) { return _mm512_castps_si512(x); }
+    static F set1f(float v) { return _mm512_set1_ps(v); }
+    static F zerof() { return _mm512_setzero_ps(); }
+    static F addf(F x, F y) { return _mm512_add_ps(x, y); }
+    static F mulf(F x, F y) { return _mm512_mul_ps(x, y); }
+    static F fmadd(F x, F y, F z) { return _mm512_fmadd_ps(x, y, z); }
+    // The 32-bit words at base + lane * stride (byte offsets), lanes below nc; zeros above.
+    static I gather(const void* base, int stride, int nc) {
+        const I idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), set1(stride));
+        return _mm512_mask_i32gather_epi32(zero(), __mmask16((1u << nc) - 1u), idx, base, 1);
+    }
+    // The f16 in each word's low half, as floats.
+    static F f16_low(I words) { return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words)); }
+    static void store(float* lanes, F v) { _mm512_store_ps(lanes, v); }
+};
+struct YmmLanes {
+    using I = __m256i;
+    using F = __m256;
+    static constexpr int kCols = 8;
+    static I zero() { return _mm256_setzero_si256(); }
+    static I set1(int32_t v) { return _mm256_set1_epi32(v); }
+    static I dpbusd(I acc, I u, I s) { return _mm256_dpbusd_epi32(acc, u, s); }
+    static I add(I x, I y) { return _mm256_add_epi32(x, y); }
+    static I sub(I x, I y) { return _mm256_sub_epi32(x, y); }
+    static F cvt(I x) { return _mm256_cvtepi32_ps(x); }
+    static F as_float(I x) { return _mm256_castsi256_ps(x); }
+    static I as_int(F x) { return _mm256_castps_si256(x); }
+    static F set1f(float v) { return _mm256_set1_ps(v); }
+    static F zerof() { return _mm256_setzero_ps(); }
+    static F addf(F x, F y) { return _mm256_add_ps(x, y); }
+    static F mulf(F x, F y) { return _mm256_mul_ps(x, y); }
+    static F fmadd(F x, F y, F z) { return _mm256_fmadd_ps(x, y, z); }
+    static I gather(const void* base, int stride, int nc) {
+        const I idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), set1(stride));
+        return _mm256_mmask_i32gather_epi32(zero(), __mmask8((1u << nc) - 1u), idx, base, 1);
+    }
+    static F f16_low(I words) { return _mm256_cvtph_ps(_mm256_cvtepi32_epi16(words)); }
+    static void store(float* lanes, F v) { _mm256_store_ps(lanes, v); }
+};
+
 // The shape both AVX-512 column-panel kernels (Sym32Panel, KPanel) give panel_driver.hpp's driver:
 // 16 columns in the 32-bit lanes of a zmm register; a panel pays from 4 columns.
 struct Avx512PanelShape {

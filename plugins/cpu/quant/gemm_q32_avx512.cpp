@@ -131,17 +131,24 @@ struct Sym32Rows {
     }
 };
 
-// Q4_0 / Q5_0 / Q8_0 x Q8_0, 16 columns at once: lanes are columns. The tile's activation columns
-// are first laid out as a panel (per block: 8 vectors, vector k holding bytes 4k .. 4k + 3 of each
-// column's block, plus the bias terms and the columns' scales), so that one dpbusd of a weight row's
-// 4 codes (broadcast) against vector k gives, in lane c, exactly the group-k integer sum of
-// dot_symmetric_lanes for column c; eight of them (from the block's bias term) the whole-block sum
-// of dot_symmetric_chain. The float side is then the single-column kernel's, lane by lane: the
-// same fused multiply-adds by d_w d_a in block order, and for the lanes order the same final sum
-// ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
-template <class W, int kBias, bool kChain>
-struct Sym32Panel : Avx512PanelShape {
+// Q4_0 / Q5_0 / Q8_0 x Q8_0, 16 (zmm) or 8 (ymm) columns at once: lanes are columns. The tile's
+// activation columns are first laid out as a panel (per block: 8 vectors, vector k holding bytes
+// 4k .. 4k + 3 of each column's block, plus the bias terms and the columns' scales), so that one
+// dpbusd of a weight row's 4 codes (broadcast) against vector k gives, in lane c, exactly the group-k
+// integer sum of dot_symmetric_lanes for column c; eight of them (from the block's bias term) the
+// whole-block sum of dot_symmetric_chain. The float side is then the single-column kernel's, lane
+// by lane: the same fused multiply-adds by d_w d_a in block order, and for the lanes order the same
+// final sum ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
+template <class W, int kBias, bool kChain, class V>
+struct Sym32Panel {
     using Weights = W;
+    using Vec = typename V::I;
+    using Acc = typename V::F;
+    static constexpr int kCols = V::kCols;
+    // The zmm panel takes 9 columns or more; up to 8 go to the ymm panel, whose lanes they fill
+    // (a 5632 x 2048 Q4_0 matrix, 8 columns, one thread: 1.33 ms against the zmm panel's 1.72), and
+    // it pays from 4.
+    static constexpr int kMinCols = kCols == 16 ? 9 : 4;
     static constexpr int64_t kBlockElems = kBlock32;
     static constexpr int kInit = kChain ? 1 : 8;    // bias vectors per block
     static constexpr int kPer = 8 + kInit + 1;      // vectors per block: codes, bias, scales
@@ -151,27 +158,26 @@ struct Sym32Panel : Avx512PanelShape {
     // passes pay even past L1 (pp128 1.1B Q8_0: 16 blocks 127 t/s, 64 blocks 138).
     static constexpr int64_t kChunk = 64;
 
-    // Panel of columns c0 .. c0 + nc - 1 (nc <= 16; missing lanes are zero).
-    static void build(__m512i* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
-        const __mmask16 m = __mmask16((1u << nc) - 1u);
-        const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                               _mm512_set1_epi32(int(a_stride)));
+    static void store(float* lanes, Acc v) { V::store(lanes, v); }
+
+    // Panel of columns c0 .. c0 + nc - 1 (nc <= kCols; missing lanes are zero).
+    static void build(Vec* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
         const auto* blocks = reinterpret_cast<const BlockQ8_0*>(a);
+        const Vec bias_bytes = V::set1(int32_t(0x01010101u * uint32_t(kBias)));
         for (int64_t b = 0; b < nb; ++b) {
-            __m512i* p = panel + b * kPer;
-            __m512i total = _mm512_setzero_si512();
+            Vec* p = panel + b * kPer;
+            Vec total = V::zero();
             PLINTH_UNROLL
             for (int k = 0; k < 8; ++k) {
-                const __m512i q = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, blocks[b].qs + 4 * k, 1);
+                const Vec q = V::gather(blocks[b].qs + 4 * k, int(a_stride), nc);
                 p[k] = q;
                 // kBias times the group's activation sum (kBias as an unsigned byte: 8, 16 or 128)
-                const __m512i bias = dot_u8i8(bytes(kBias), q);
-                if constexpr (kChain) total = _mm512_add_epi32(total, bias);
-                else p[8 + k] = _mm512_sub_epi32(_mm512_setzero_si512(), bias);
+                const Vec bias = V::dpbusd(V::zero(), bias_bytes, q);
+                if constexpr (kChain) total = V::add(total, bias);
+                else p[8 + k] = V::sub(V::zero(), bias);
             }
-            if constexpr (kChain) p[8] = _mm512_sub_epi32(_mm512_setzero_si512(), total);
-            const __m512i d = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, &blocks[b].d, 1);
-            p[8 + kInit] = _mm512_castps_si512(_mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_and_si512(d, _mm512_set1_epi32(0xFFFF)))));
+            if constexpr (kChain) p[8] = V::sub(V::zero(), total);
+            p[8 + kInit] = V::as_int(V::f16_low(V::gather(&blocks[b].d, int(a_stride), nc)));
         }
     }
 
@@ -179,49 +185,55 @@ struct Sym32Panel : Avx512PanelShape {
     // none): how far below each block to ask for the next row group's.
     template <int R>
     // The first pass (b0 == 0) starts from zero instead of reading acc.
-    static void rows_pass(const W* const* w, const __m512i* panel, int64_t b0, int64_t b1, __m512* acc, size_t prefetch) {
-        __m512 s[R][kAcc];
+    static void rows_pass(const W* const* w, const Vec* panel, int64_t b0, int64_t b1, Acc* acc, size_t prefetch) {
+        Acc s[R][kAcc];
         PLINTH_UNROLL
         for (int r = 0; r < R; ++r)
             PLINTH_UNROLL
-            for (int k = 0; k < kAcc; ++k) s[r][k] = b0 == 0 ? _mm512_setzero_ps() : acc[r * kAcc + k];
+            for (int k = 0; k < kAcc; ++k) s[r][k] = b0 == 0 ? V::zerof() : acc[r * kAcc + k];
         for (int64_t b = b0; b < b1; ++b) {
-            const __m512i* p = panel + b * kPer;
+            const Vec* p = panel + b * kPer;
             alignas(32) uint8_t codes[R][32];
-            __m512 scale[R];
+            Acc scale[R];
             PLINTH_UNROLL
             for (int r = 0; r < R; ++r) {
                 if (prefetch) prefetch_ahead(w[r] + b, prefetch);
                 _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r]), symmetric_codes<W, kBias>(w[r][b]));
-                scale[r] = _mm512_mul_ps(_mm512_set1_ps(f16(w[r][b].d)), _mm512_castsi512_ps(p[8 + kInit]));
+                scale[r] = V::mulf(V::set1f(f16(w[r][b].d)), V::as_float(p[8 + kInit]));
             }
             // Read the codes back from memory: a broadcast from memory is a load, where GCC would
             // otherwise extract them in registers with two shuffles each (the port dpbusd needs).
             asm volatile("" : "+m"(codes));
             if constexpr (kChain) {
-                __m512i isum[R];
+                // Two integer chains per row (even and odd groups), added at the end: one chain of
+                // 8 dependent dpbusd per block made the kernel wait on their latency, not their
+                // throughput. Integer sums, so the result is the same.
+                Vec isum[2][R];
                 PLINTH_UNROLL
-                for (int r = 0; r < R; ++r) isum[r] = p[8];
-                PLINTH_UNROLL
-                for (int k = 0; k < 8; ++k) {
-                    __m512i q = p[k];
-                    asm("" : "+v"(q));  // one load for the rows (see below)
-                    PLINTH_UNROLL
-                    for (int r = 0; r < R; ++r) isum[r] = _mm512_dpbusd_epi32(isum[r], _mm512_set1_epi32(code_word(codes[r] + 4 * k)), q);
+                for (int r = 0; r < R; ++r) {
+                    isum[0][r] = p[8];
+                    isum[1][r] = V::zero();
                 }
                 PLINTH_UNROLL
-                for (int r = 0; r < R; ++r) s[r][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), scale[r], s[r][0]);
+                for (int k = 0; k < 8; ++k) {
+                    Vec q = p[k];
+                    asm("" : "+v"(q));  // one load for the rows (see below)
+                    PLINTH_UNROLL
+                    for (int r = 0; r < R; ++r) isum[k & 1][r] = V::dpbusd(isum[k & 1][r], V::set1(code_word(codes[r] + 4 * k)), q);
+                }
+                PLINTH_UNROLL
+                for (int r = 0; r < R; ++r) s[r][0] = V::fmadd(V::cvt(V::add(isum[0][r], isum[1][r])), scale[r], s[r][0]);
             } else {
                 PLINTH_UNROLL
                 for (int k = 0; k < 8; ++k) {
                     // The panel's vector and bias term in registers, loaded once for the rows (GCC
                     // would fold the loads into each row's dpbusd: one load per row instead).
-                    __m512i q = p[k], bias = p[8 + k];
+                    Vec q = p[k], bias = p[8 + k];
                     asm("" : "+v"(q), "+v"(bias));
                     PLINTH_UNROLL
                     for (int r = 0; r < R; ++r) {
-                        const __m512i lane = _mm512_dpbusd_epi32(bias, _mm512_set1_epi32(code_word(codes[r] + 4 * k)), q);
-                        s[r][k] = _mm512_fmadd_ps(scale[r], _mm512_cvtepi32_ps(lane), s[r][k]);
+                        const Vec lane = V::dpbusd(bias, V::set1(code_word(codes[r] + 4 * k)), q);
+                        s[r][k] = V::fmadd(scale[r], V::cvt(lane), s[r][k]);
                     }
                 }
             }
@@ -232,41 +244,48 @@ struct Sym32Panel : Avx512PanelShape {
             for (int k = 0; k < kAcc; ++k) acc[r * kAcc + k] = s[r][k];
     }
 
-    // A row's 16 column sums: for the lanes order ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
-    static __m512 result(const __m512* s) {
+    // A row's column sums: for the lanes order ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
+    static Acc result(const Acc* s) {
         if constexpr (kChain) return s[0];
-        else
-            return _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[0], s[4]), _mm512_add_ps(s[2], s[6])),
-                                 _mm512_add_ps(_mm512_add_ps(s[1], s[5]), _mm512_add_ps(s[3], s[7])));
+        else return V::addf(V::addf(V::addf(s[0], s[4]), V::addf(s[2], s[6])), V::addf(V::addf(s[1], s[5]), V::addf(s[3], s[7])));
     }
 
+    // Columns in panels of 16; what is left goes to the ymm panel (up to 8 columns), and from there
+    // fewer than 4 (decoding: 1) to the row-group kernel.
     static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
                      size_t a_stride, float* out, int64_t out_stride) {
-        // Fewer than 4 columns (decoding: 1) go through the row-group kernel.
-        panel_gemm<Sym32Panel, Sym32Rows<W, kBias, kChain>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+        if constexpr (kCols == 16)
+            panel_gemm<Sym32Panel, Sym32Panel<W, kBias, kChain, YmmLanes>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+        else
+            panel_gemm<Sym32Panel, Sym32Rows<W, kBias, kChain>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
     }
 };
+
+template <class W, int kBias, bool kChain>
+void sym32_gemm(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
+    Sym32Panel<W, kBias, kChain, ZmmLanes>::gemm(rows, n, w, ws, cols, a, as, out, os);
+}
 
 }  // namespace
 
 namespace avx512 {
 void gemm_q4_0(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
-    Sym32Panel<BlockQ4_0, 8, false>::gemm(rows, n, w, ws, cols, a, as, out, os);
+    sym32_gemm<BlockQ4_0, 8, false>(rows, n, w, ws, cols, a, as, out, os);
 }
 void gemm_q5_0(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
-    Sym32Panel<BlockQ5_0, 16, false>::gemm(rows, n, w, ws, cols, a, as, out, os);
+    sym32_gemm<BlockQ5_0, 16, false>(rows, n, w, ws, cols, a, as, out, os);
 }
 void gemm_q8_0(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
-    Sym32Panel<BlockQ8_0, 128, false>::gemm(rows, n, w, ws, cols, a, as, out, os);
+    sym32_gemm<BlockQ8_0, 128, false>(rows, n, w, ws, cols, a, as, out, os);
 }
 void gemm_q4_0_blocks(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
-    Sym32Panel<BlockQ4_0, 8, true>::gemm(rows, n, w, ws, cols, a, as, out, os);
+    sym32_gemm<BlockQ4_0, 8, true>(rows, n, w, ws, cols, a, as, out, os);
 }
 void gemm_q5_0_blocks(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
-    Sym32Panel<BlockQ5_0, 16, true>::gemm(rows, n, w, ws, cols, a, as, out, os);
+    sym32_gemm<BlockQ5_0, 16, true>(rows, n, w, ws, cols, a, as, out, os);
 }
 void gemm_q8_0_blocks(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
-    Sym32Panel<BlockQ8_0, 128, true>::gemm(rows, n, w, ws, cols, a, as, out, os);
+    sym32_gemm<BlockQ8_0, 128, true>(rows, n, w, ws, cols, a, as, out, os);
 }
 }  // namespace avx512
 
