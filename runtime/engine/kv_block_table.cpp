@@ -43,14 +43,7 @@ int32_t kv_block_table::allocate() {
     } else {
         b = cached_.front();  // the caller checked free_blocks()
         cached_.pop_front();
-        block& old = blocks_[b];
-        for (auto [at, end] = index_.equal_range(old.key); at != end; ++at)
-            if (at->second == b) {
-                index_.erase(at);
-                break;
-            }
-        old.published = false;
-        old.tokens.clear();
+        forget(blocks_[b]);
     }
     block& nb = blocks_[b];
     nb.refs = 1;
@@ -59,10 +52,21 @@ int32_t kv_block_table::allocate() {
     return b;
 }
 
+void kv_block_table::forget(block& bl) {
+    if (bl.published)
+        for (auto [at, end] = index_.equal_range(bl.key); at != end; ++at)
+            if (&blocks_[at->second] == &bl) {
+                index_.erase(at);
+                break;
+            }
+    bl.published = false;
+    bl.tokens.clear();
+}
+
 void kv_block_table::release(int32_t b) {
     block& bl = blocks_[b];
     if (--bl.refs > 0) return;
-    if (bl.published) {
+    if (!bl.tokens.empty()) {
         cached_.push_back(b);
         bl.cached_at = std::prev(cached_.end());
     } else {
@@ -114,6 +118,31 @@ uint32_t kv_block_table::attach_prefix(int32_t seq, std::span<const int32_t> tok
         parent_generation = bl.generation;
     }
     s.published = static_cast<uint32_t>(s.blocks.size());
+
+    // Then the unused cached block that continues the prompt furthest, taken over.
+    const auto rest = tokens.subspan(s.tokens.size(), std::min<size_t>(block_size_, tokens.size() - s.tokens.size() - 1));
+    int32_t best = -1;
+    size_t best_common = 0;
+    for (const int32_t b : cached_) {
+        const block& bl = blocks_[b];
+        if (bl.parent != parent || bl.parent_generation != parent_generation) continue;
+        const size_t n = std::min(bl.tokens.size(), rest.size());
+        const size_t common = size_t(std::mismatch(bl.tokens.begin(), bl.tokens.begin() + std::ptrdiff_t(n), rest.begin()).first - bl.tokens.begin());
+        if (common > best_common) {
+            best = b;
+            best_common = common;
+        }
+    }
+    if (best >= 0) {
+        block& bl = blocks_[best];
+        cached_.erase(bl.cached_at);
+        forget(bl);  // its slots past the common tokens are this sequence's to write
+        bl.refs = 1;
+        ++bl.generation;
+        bl.parent = -1;
+        s.blocks.push_back(best);
+        s.tokens.insert(s.tokens.end(), rest.begin(), rest.begin() + std::ptrdiff_t(best_common));
+    }
     return static_cast<uint32_t>(s.tokens.size());
 }
 
@@ -152,8 +181,25 @@ void kv_block_table::truncate(int32_t seq, uint32_t new_length) {
         release(s.blocks.back());
         s.blocks.pop_back();
     }
-    // A block cut into is no longer full: it must not count as examined for publishing.
+    // A block cut into is no longer full: it must not count as examined for publishing, and its
+    // record and children (cached, released above) no longer describe what it will hold.
     s.published = std::min<uint32_t>(s.published, static_cast<uint32_t>(new_length / block_size_));
+    if (const size_t tail = new_length % block_size_; tail > 0) {
+        block& bl = blocks_[s.blocks.back()];
+        if (bl.tokens.size() > tail) {
+            std::vector<int32_t> kept(bl.tokens.begin(), bl.tokens.begin() + std::ptrdiff_t(tail));
+            forget(bl);
+            bl.tokens = std::move(kept);
+            ++bl.generation;
+        }
+    }
+}
+
+void kv_block_table::record(int32_t b, int32_t parent, std::span<const int32_t> tokens) {
+    block& bl = blocks_[b];
+    bl.parent = parent;
+    bl.parent_generation = parent < 0 ? 0 : blocks_[parent].generation;
+    bl.tokens.assign(tokens.begin(), tokens.end());
 }
 
 void kv_block_table::publish(int32_t seq) {
@@ -164,19 +210,19 @@ void kv_block_table::publish(int32_t seq) {
         block& bl = blocks_[s.blocks[i]];
         if (bl.published) continue;  // attached from the cache
         const int32_t parent = i == 0 ? -1 : s.blocks[i - 1];
-        const uint64_t parent_generation = i == 0 ? 0 : blocks_[parent].generation;
         const std::span<const int32_t> part(s.tokens.data() + i * block_size_, block_size_);
+        record(s.blocks[i], parent, part);
         // The same prefix computed twice at once (two requests arriving together): the first
-        // published stays; this block stays private and is freed with its sequence.
-        if (find_published(parent, parent_generation, part) >= 0) continue;
+        // published stays; this block keeps only its record (another sequence may adopt it).
+        if (find_published(parent, bl.parent_generation, part) >= 0) continue;
         bl.published = true;
-        bl.parent = parent;
-        bl.parent_generation = parent_generation;
-        bl.tokens.assign(part.begin(), part.end());
-        bl.key = key_of(parent, parent_generation, part);
+        bl.key = key_of(parent, bl.parent_generation, part);
         index_.emplace(bl.key, s.blocks[i]);
     }
     s.published = static_cast<uint32_t>(full);
+    // The partial last block's computed tokens, recorded anew at every call.
+    if (const size_t tail = s.tokens.size() % block_size_; tail > 0 && s.blocks.size() > full)
+        record(s.blocks[full], full == 0 ? -1 : s.blocks[full - 1], std::span<const int32_t>(s.tokens.data() + full * block_size_, tail));
 }
 
 std::vector<int32_t> kv_block_table::table_row(int32_t seq, uint32_t width) const {

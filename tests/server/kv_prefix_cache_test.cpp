@@ -106,3 +106,58 @@ TEST_CASE("a full cache refuses an append and changes nothing", "[server][kv]") 
     CHECK(kv.length(s) == 8);
     CHECK(kv.blocks_needed(s, 1) == 1);
 }
+
+TEST_CASE("a cached block that continues the prompt is adopted, its common tokens kept", "[server][kv]") {
+    kv_block_table kv(8, 4);
+    // A finished request: [1..4] [5 6 7 8] [9 10]; its last blocks stay cached with their records.
+    const int32_t s1 = computed(kv, seq_tokens(1, 10));
+    const auto first = kv.table_row(s1, 3);
+    kv.remove_sequence(s1);
+    // The same 6 prompt tokens, then others: block 0 is shared, block 1 adopted with 5 and 6.
+    const int32_t s2 = kv.add_sequence();
+    CHECK(kv.attach_prefix(s2, std::vector<int32_t>{1, 2, 3, 4, 5, 6, 70, 71}) == 6);
+    CHECK(kv.table_row(s2, 2) == std::vector<int32_t>{first[0], first[1]});
+    // Its next token goes to slot 2 of the adopted block.
+    CHECK(kv.append(s2, std::vector<int32_t>{70}) == std::vector<int32_t>{first[1] * 4 + 2});
+    kv.publish(s2);
+    // The adopted block left the cache: [5 6 7 8] is not found again, nor its old child [9 10].
+    const int32_t s3 = kv.add_sequence();
+    CHECK(kv.attach_prefix(s3, seq_tokens(1, 11)) == 4);
+    CHECK(kv.table_row(s3, 2)[1] == -1);
+}
+
+TEST_CASE("a repeated short prompt reuses the partial block of the last one", "[server][kv]") {
+    kv_block_table kv(8, 16);
+    const std::vector<int32_t> prompt{1, 403, 407, 261, 378};
+    // The first request: its prompt, then generated tokens, all in its partial first block.
+    const int32_t s1 = computed(kv, prompt);
+    kv.append(s1, std::vector<int32_t>{432, 383});
+    kv.publish(s1);
+    kv.remove_sequence(s1);
+    const int32_t s2 = kv.add_sequence();
+    CHECK(kv.attach_prefix(s2, prompt) == 4);  // all but the last token, whose logits are needed
+}
+
+TEST_CASE("a block in use, or under another prefix, is never adopted", "[server][kv]") {
+    kv_block_table kv(8, 4);
+    const int32_t s1 = computed(kv, seq_tokens(1, 6));  // still running: its blocks are in use
+    const int32_t s2 = kv.add_sequence();
+    CHECK(kv.attach_prefix(s2, std::vector<int32_t>{1, 2, 3, 4, 5, 6, 0}) == 4);  // block 0 shared, block 1 not taken
+    kv.remove_sequence(s2);
+    kv.remove_sequence(s1);
+    // [5 6] is cached under [1..4]; after [9 2 3 4] it is another prefix.
+    const int32_t s3 = kv.add_sequence();
+    CHECK(kv.attach_prefix(s3, std::vector<int32_t>{9, 2, 3, 4, 5, 6, 0}) == 0);
+}
+
+TEST_CASE("a truncated block's record and children are not reused", "[server][kv]") {
+    kv_block_table kv(8, 4);
+    const int32_t s1 = computed(kv, seq_tokens(1, 10));  // [1..4] [5..8] [9 10]
+    kv.truncate(s1, 6);                                  // [1..4] [5 6]: [9 10] released
+    kv.append(s1, std::vector<int32_t>{50, 51, 52});     // [1..4] [5 6 50 51] [52]
+    kv.publish(s1);
+    kv.remove_sequence(s1);
+    const int32_t s2 = kv.add_sequence();
+    // The old [5..8] and [9 10] are gone: only [1..4] and [5 6] continue this prompt.
+    CHECK(kv.attach_prefix(s2, seq_tokens(1, 12)) == 6);
+}

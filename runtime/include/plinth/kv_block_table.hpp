@@ -6,10 +6,16 @@
 // Prefix caching: a full block whose keys and values are computed can be published; it is then
 // known by its tokens and by the block before it (so, inductively, by the whole prefix it ends),
 // and a later sequence that starts with the same tokens attaches it instead of computing it again.
-// A published block nobody uses stays cached until its memory is needed: allocation takes never-used
-// blocks first, then evicts the least recently released cached block. Every allocation gives a
-// block a new generation, so a block that held another prefix before is never mistaken for its
-// old self by a child that named it as parent.
+// Every other computed block (a sequence's partial last block, or a full one whose prefix was
+// already published by another sequence) keeps a record of its tokens and parent too. A block
+// nobody uses stays cached, with its record, until its memory is needed: allocation takes
+// never-used blocks first, then evicts the least recently released cached block. After the shared
+// full blocks, a new sequence may also adopt a cached block whose leading tokens continue its
+// prompt (the same parent, at least one token in common): it takes the block over, keeps those
+// tokens' keys and values and writes its own after them, so the block leaves the cache. This is
+// what lets a repeated short prompt, or a chat's last partial block, skip its prefill. Every
+// allocation or adoption gives a block a new generation, so a block that held another prefix
+// before is never mistaken for its old self by a child that named it as parent.
 #include <cstdint>
 #include <list>
 #include <map>
@@ -39,8 +45,8 @@ public:
     uint32_t length(int32_t seq) const;
 
     // Attaches to an empty sequence the longest chain of published blocks that holds the start of
-    // `tokens`, leaving at least the last token unattached (its logits must be computed). Returns
-    // the number of tokens attached (a multiple of the block size).
+    // `tokens`, then adopts the cached block that continues it furthest, leaving at least the last
+    // token unattached (its logits must be computed). Returns the number of tokens attached.
     uint32_t attach_prefix(int32_t seq, std::span<const int32_t> tokens);
 
     // Extends a sequence by these tokens and returns their slots, in position order. Throws
@@ -48,7 +54,8 @@ public:
     std::vector<int32_t> append(int32_t seq, std::span<const int32_t> tokens);
     // Forgets the tokens of a sequence from new_length on (e.g. a failed forward pass).
     void truncate(int32_t seq, uint32_t new_length);
-    // Publishes the sequence's full blocks: their keys and values are computed now.
+    // The sequence's tokens are computed now: publishes its full blocks, and records the tokens
+    // of the others (see above).
     void publish(int32_t seq);
     // Blocks that appending n tokens to the sequence would allocate.
     uint32_t blocks_needed(int32_t seq, uint32_t n) const;
@@ -62,11 +69,11 @@ private:
         uint32_t refs = 0;            // sequences using it
         uint64_t generation = 0;      // bumped at every allocation
         bool published = false;
-        int32_t parent = -1;          // the block before it in the prefix (published blocks only)
+        int32_t parent = -1;          // the block before it in the prefix (with a record only)
         uint64_t parent_generation = 0;
         uint64_t key = 0;             // hash of (parent, parent_generation, tokens)
-        std::vector<int32_t> tokens;  // published blocks only
-        std::list<int32_t>::iterator cached_at;  // in cached_, when published and unused
+        std::vector<int32_t> tokens;  // the record: computed tokens (none: nothing to reuse)
+        std::list<int32_t>::iterator cached_at;  // in cached_, when it has a record and is unused
     };
     struct sequence {
         std::vector<int32_t> blocks;
@@ -78,11 +85,13 @@ private:
     void release(int32_t b);
     uint64_t key_of(int32_t parent, uint64_t parent_generation, std::span<const int32_t> tokens) const;
     int32_t find_published(int32_t parent, uint64_t parent_generation, std::span<const int32_t> tokens) const;
+    void forget(block& bl);  // drops its record and publication
+    void record(int32_t b, int32_t parent, std::span<const int32_t> tokens);
 
     uint32_t n_blocks_, block_size_;
     std::vector<block> blocks_;
     std::vector<int32_t> free_;       // a stack of never-used (or unpublished) block numbers
-    std::list<int32_t> cached_;       // published, unused blocks: least recently released first
+    std::list<int32_t> cached_;       // unused blocks with a record: least recently released first
     std::unordered_multimap<uint64_t, int32_t> index_;  // key -> published block
     std::map<int32_t, sequence> seqs_;
     int32_t next_id_ = 0;
