@@ -30,6 +30,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace plinth::cpu {
 namespace {
@@ -66,20 +67,24 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
     }
     const bool f16 = kc.type == PLINTH_TYPE_F16;
     const int64_t kv_row = kv_heads * head_dim, q_row = heads * head_dim;
-    // With several tokens (prefill), every unit of a sequence reads the same K rows: they are
-    // widened to double once (position p of sequence row s at row s * longest + p), not per unit.
-    const bool widen_k = f16 && tokens >= 4 && attend_uses_wide_k(f16, head_dim);
-    const size_t last_bytes = (size_t(sequences) * sizeof(int64_t) + 63) / 64 * 64;
-    char* shared = static_cast<char*>(
-        ctx.shared.get(last_bytes + (widen_k ? size_t(sequences * longest * kv_row) * sizeof(double) : 0)));
-    int64_t* last = reinterpret_cast<int64_t*>(shared);  // each sequence's last position
-    std::fill(last, last + sequences, int64_t(-1));
-    for (int64_t t = 0; t < tokens; ++t) last[seq[t]] = std::max<int64_t>(last[seq[t]], pos[t]);
+    // Each sequence's last position and number of query tokens.
+    std::vector<int64_t> last(size_t(sequences), -1), queries(size_t(sequences), 0);
+    for (int64_t t = 0; t < tokens; ++t) {
+        last[size_t(seq[t])] = std::max<int64_t>(last[size_t(seq[t])], pos[t]);
+        ++queries[size_t(seq[t])];
+    }
+    // A sequence with several query tokens (prefill) has every one of its units read the same K
+    // rows: they are widened to double once (position p of sequence row s at row s * longest + p),
+    // not per unit. One query token each (a batch of decoding sequences) reads each row once:
+    // widening them first would only add a pass over the cache.
+    const auto wide = [&](int64_t s) { return f16 && queries[size_t(s)] >= 4 && attend_uses_wide_k(f16, head_dim); };
+    bool widen_k = false;
+    for (int64_t s = 0; s < sequences; ++s) widen_k = widen_k || wide(s);
     for (int64_t s = 0; s < sequences; ++s) {
-        if (last[s] < 0) continue;
-        for (int64_t b = 0; b <= last[s] / block; ++b) {
+        if (last[size_t(s)] < 0) continue;
+        for (int64_t b = 0; b <= last[size_t(s)] / block; ++b) {
             const int64_t first = int64_t(table[s * max_blocks + b]) * block;
-            const int64_t used = b < last[s] / block ? block : last[s] % block + 1;
+            const int64_t used = b < last[size_t(s)] / block ? block : last[size_t(s)] % block + 1;
             if (table[s * max_blocks + b] < 0 || first + used > slots)
                 return node_error(err, n, "block %lld of sequence row %lld is cache block %d, outside the %lld slots of the cache",
                                   (long long)b, (long long)s, table[s * max_blocks + b], (long long)slots);
@@ -107,11 +112,11 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
 
     double* k_wide = nullptr;
     if (widen_k) {
-        k_wide = reinterpret_cast<double*>(shared + last_bytes);
+        k_wide = static_cast<double*>(ctx.shared.get(size_t(sequences * longest * kv_row) * sizeof(double)));
         ctx.pool->parallel_for(sequences * longest, std::max<int64_t>(1, 4096 / kv_row), [&](int64_t r0, int64_t r1, unsigned) {
             for (int64_t r = r0; r < r1; ++r) {
                 const int64_t s = r / longest, p = r % longest;
-                if (p > last[s]) continue;
+                if (p > last[size_t(s)] || !wide(s)) continue;
                 const int64_t slot = int64_t(table[s * max_blocks + p / block]) * block + p % block;
                 widen_f16_to_f64(kc.as<const uint16_t>() + size_t(slot * kv_row), k_wide + size_t(r * kv_row), kv_row);
             }
@@ -143,7 +148,7 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
             attend(attention_unit{q, nh, head_dim, first, count, block, blocks, f16 ? static_cast<const void*>(kc.as<const uint16_t>()) : kc.as<const float>(),
                                   f16 ? static_cast<const void*>(vc.as<const uint16_t>()) : vc.as<const float>(), size_t(kv_row),
                                   size_t(g * head_dim), scale, softcap, f16, scores_all, kbuf, acc16, out,
-                                  k_wide ? k_wide + size_t((seq[t] * longest + first) * kv_row) : nullptr});
+                                  k_wide && wide(seq[t]) ? k_wide + size_t((seq[t] * longest + first) * kv_row) : nullptr});
         }
     });
     return PLINTH_OK;
