@@ -166,6 +166,7 @@ struct ZmmLanes {
     static I dpbusd(I acc, I u, I s) { return _mm512_dpbusd_epi32(acc, u, s); }
     static I add(I x, I y) { return _mm512_add_epi32(x, y); }
     static I sub(I x, I y) { return _mm512_sub_epi32(x, y); }
+    static I srai4(I x) { return _mm512_srai_epi32(x, 4); }
     static F cvt(I x) { return _mm512_cvtepi32_ps(x); }
     static F as_float(I x) { return _mm512_castsi512_ps(x); }
     static I as_int(F x) { return _mm512_castps_si512(x); }
@@ -192,6 +193,7 @@ struct YmmLanes {
     static I dpbusd(I acc, I u, I s) { return _mm256_dpbusd_epi32(acc, u, s); }
     static I add(I x, I y) { return _mm256_add_epi32(x, y); }
     static I sub(I x, I y) { return _mm256_sub_epi32(x, y); }
+    static I srai4(I x) { return _mm256_srai_epi32(x, 4); }
     static F cvt(I x) { return _mm256_cvtepi32_ps(x); }
     static F as_float(I x) { return _mm256_castsi256_ps(x); }
     static I as_int(F x) { return _mm256_castps_si256(x); }

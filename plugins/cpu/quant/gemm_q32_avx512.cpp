@@ -17,6 +17,30 @@ __m256i symmetric_codes(const W& blk) {
     if constexpr (kBias == 128) return _mm256_xor_si256(load256(blk.qs), _mm256_set1_epi8(char(0x80)));
     else return block_codes(blk);
 }
+
+// Q4_0's codes without unpacking the nibbles: the 16 code bytes in both halves, the low nibbles
+// kept in the low half and the high nibbles in the high half, where they stand as 16 x code. One
+// dpbusd against the activations in element order then gives elements 0..15's group sums in lanes
+// 0..3 and 16 x elements 16..31's in lanes 4..7: an arithmetic shift of those by 4 (exact, they
+// are multiples of 16) makes them block_codes' sums. A broadcast load and an AND instead of a
+// shift, an insert and an AND per block (the insert on the one shuffle port).
+inline __m256i q4_0_scaled_codes(const BlockQ4_0& blk) {
+    return _mm256_and_si256(_mm256_broadcastsi128_si256(load128(blk.qs)),
+                            _mm256_setr_epi64x(0x0F0F0F0F0F0F0F0F, 0x0F0F0F0F0F0F0F0F, int64_t(0xF0F0F0F0F0F0F0F0u), int64_t(0xF0F0F0F0F0F0F0F0u)));
+}
+template <class W>
+constexpr bool kScaledCodes = std::is_same_v<W, BlockQ4_0>;
+
+// acc plus the group sums (lane k: elements 4k .. 4k + 3) of a block's codes against activations.
+template <class W, int kBias>
+__m256i add_group_sums(__m256i acc, const W& blk, __m256i aq) {
+    if constexpr (kScaledCodes<W>) {
+        const __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), q4_0_scaled_codes(blk), aq);
+        return _mm256_add_epi32(acc, _mm256_srav_epi32(p, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)));
+    } else {
+        return _mm256_dpbusd_epi32(acc, (symmetric_codes<W, kBias>(blk)), aq);
+    }
+}
 // Q4_0 / Q5_0 / Q8_0 x Q8_0, one column at a time (decoding, and the last columns of a tile): rows
 // in groups of 4 whose fused multiply-add chains interleave, so no row waits on the latency of its
 // own chain (one row at a time is latency-bound at about one block per 4 cycles). The column's
@@ -26,7 +50,6 @@ __m256i symmetric_codes(const W& blk) {
 template <class W, int kBias, bool kChain>
 struct Sym32Rows {
     static constexpr int kRows = 4;
-    static __m256i codes(const W& blk) { return symmetric_codes<W, kBias>(blk); }
 
     struct Column {
         const BlockQ8_0* a;
@@ -48,7 +71,7 @@ struct Sym32Rows {
             PLINTH_UNROLL
             for (int r = 0; r < R; ++r) {
                 prefetch_ahead(w[r] + b, col.prefetch);
-                const __m256i p = _mm256_dpbusd_epi32(bias, codes(w[r][b]), aq);
+                const __m256i p = add_group_sums<W, kBias>(bias, w[r][b], aq);
                 acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(f16(w[r][b].d) * da), _mm256_cvtepi32_ps(p), acc[r]);
             }
         }
@@ -76,7 +99,7 @@ struct Sym32Rows {
                 __m256i p[8];
                 PLINTH_UNROLL
                 for (int j = 0; j < 8; ++j)
-                    p[j] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), codes(w[r][b + j]), aq[j]);
+                    p[j] = add_group_sums<W, kBias>(_mm256_setzero_si256(), w[r][b + j], aq[j]);
                 _mm256_store_ps(isum[r], _mm256_cvtepi32_ps(_mm256_add_epi32(block_sums8(p), bias)));
                 _mm_store_ps(scale[r], _mm_mul_ps(f16x4<sizeof(W)>(&w[r][b].d), da0));
                 _mm_store_ps(scale[r] + 4, _mm_mul_ps(f16x4<sizeof(W)>(&w[r][b + 4].d), da1));
@@ -91,7 +114,7 @@ struct Sym32Rows {
             const __m256i aq = load256(col.a[b].qs);
             PLINTH_UNROLL
             for (int r = 0; r < R; ++r) {
-                const int32_t isum = hsum(_mm256_dpbusd_epi32(_mm256_setzero_si256(), codes(w[r][b]), aq)) + col.total[b];
+                const int32_t isum = hsum(add_group_sums<W, kBias>(_mm256_setzero_si256(), w[r][b], aq)) + col.total[b];
                 sum[r] = std::fma(float(isum), f16(w[r][b].d) * col.da[b], sum[r]);
             }
         }
@@ -157,6 +180,14 @@ struct Sym32Panel {
     // Blocks per pass over the rows: each pass moves the rows' accumulators out and back in, so long
     // passes pay even past L1 (pp128 1.1B Q8_0: 16 blocks 127 t/s, 64 blocks 138).
     static constexpr int64_t kChunk = 64;
+    // Q4_0 in the chain order takes its codes scaled (see q4_0_scaled_codes).
+    static constexpr bool kScaled = kChain && kScaledCodes<W>;
+    // (A template of any W, so that the call compiles for the other types, where it is not taken.)
+    template <class B>
+    static __m256i q4_0_codes_any(const B& blk) {
+        if constexpr (std::is_same_v<B, BlockQ4_0>) return q4_0_scaled_codes(blk);
+        else return symmetric_codes<B, kBias>(blk);
+    }
 
     static void store(float* lanes, Acc v) { V::store(lanes, v); }
 
@@ -198,16 +229,17 @@ struct Sym32Panel {
             PLINTH_UNROLL
             for (int r = 0; r < R; ++r) {
                 if (prefetch) prefetch_ahead(w[r] + b, prefetch);
-                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r]), symmetric_codes<W, kBias>(w[r][b]));
+                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r]), kScaled ? q4_0_codes_any(w[r][b]) : symmetric_codes<W, kBias>(w[r][b]));
                 scale[r] = V::mulf(V::set1f(f16(w[r][b].d)), V::as_float(p[8 + kInit]));
             }
             // Read the codes back from memory: a broadcast from memory is a load, where GCC would
             // otherwise extract them in registers with two shuffles each (the port dpbusd needs).
             asm volatile("" : "+m"(codes));
             if constexpr (kChain) {
-                // Two integer chains per row (even and odd groups), added at the end: one chain of
+                // Two integer chains per row (groups 0-3 and 4-7), added at the end: one chain of
                 // 8 dependent dpbusd per block made the kernel wait on their latency, not their
-                // throughput. Integer sums, so the result is the same.
+                // throughput. Integer sums, so the result is the same. (Q4_0's scaled codes: the
+                // second chain is 16 x its sum, shifted back exactly.)
                 Vec isum[2][R];
                 PLINTH_UNROLL
                 for (int r = 0; r < R; ++r) {
@@ -219,10 +251,11 @@ struct Sym32Panel {
                     Vec q = p[k];
                     asm("" : "+v"(q));  // one load for the rows (see below)
                     PLINTH_UNROLL
-                    for (int r = 0; r < R; ++r) isum[k & 1][r] = V::dpbusd(isum[k & 1][r], V::set1(code_word(codes[r] + 4 * k)), q);
+                    for (int r = 0; r < R; ++r) isum[k / 4][r] = V::dpbusd(isum[k / 4][r], V::set1(code_word(codes[r] + 4 * k)), q);
                 }
                 PLINTH_UNROLL
-                for (int r = 0; r < R; ++r) s[r][0] = V::fmadd(V::cvt(V::add(isum[0][r], isum[1][r])), scale[r], s[r][0]);
+                for (int r = 0; r < R; ++r)
+                    s[r][0] = V::fmadd(V::cvt(V::add(isum[0][r], kScaled ? V::srai4(isum[1][r]) : isum[1][r])), scale[r], s[r][0]);
             } else {
                 PLINTH_UNROLL
                 for (int k = 0; k < 8; ++k) {
