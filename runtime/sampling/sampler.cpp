@@ -82,6 +82,22 @@ int32_t sampler::sample(std::span<const float> logits) {
         throw std::invalid_argument("sampler::sample: more logits than int32 token ids");
 
     const std::size_t vocab = logits.size();
+    if (settings_.temperature <= 0.0f && settings_.repeat_penalty == 1.0f && settings_.frequency_penalty == 0.0f &&
+        settings_.presence_penalty == 0.0f) {
+        // Greedy with nothing to change the logits: the first highest one (NaN never is), read in
+        // place. The candidate list below costs a server a 16-byte write per vocabulary entry,
+        // per sequence, per step.
+        std::size_t best = 0;
+        float best_logit = std::isnan(logits[0]) ? -std::numeric_limits<float>::infinity() : logits[0];
+        for (std::size_t i = 1; i < vocab; ++i)
+            if (logits[i] > best_logit) {
+                best_logit = logits[i];
+                best = i;
+            }
+        if (best_logit == -std::numeric_limits<float>::infinity())
+            throw std::invalid_argument("sampler: every logit is -inf or NaN");
+        return static_cast<int32_t>(best);
+    }
     candidates_.resize(vocab);
     for (std::size_t i = 0; i < vocab; ++i) {
         const float l = logits[i];
