@@ -162,15 +162,18 @@ struct Sym32Rows {
 // whole-block sum of dot_symmetric_chain. The float side is then the single-column kernel's, lane
 // by lane: the same fused multiply-adds by d_w d_a in block order, and for the lanes order the same
 // final sum ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
+template <class W, int kBias>
+struct Sym32PairPanel;  // below: up to 8 columns in the blocks order
+
 template <class W, int kBias, bool kChain, class V>
 struct Sym32Panel {
     using Weights = W;
     using Vec = typename V::I;
     using Acc = typename V::F;
     static constexpr int kCols = V::kCols;
-    // The zmm panel takes 9 columns or more; up to 8 go to the ymm panel, whose lanes they fill
-    // (a 5632 x 2048 Q4_0 matrix, 8 columns, one thread: 1.33 ms against the zmm panel's 1.72), and
-    // it pays from 4.
+    // The zmm panel takes 9 columns or more; up to 8 go to Sym32PairPanel (blocks order) or to
+    // this panel in ymm registers (lanes order), whose lanes they fill (a 5632 x 2048 Q4_0 matrix,
+    // 8 columns, one thread: pairs 0.97 ms, ymm 1.14-1.33, the zmm panel 1.72), and those pay from 4.
     static constexpr int kMinCols = kCols == 16 ? 9 : 4;
     static constexpr int64_t kBlockElems = kBlock32;
     static constexpr int kInit = kChain ? 1 : 8;    // bias vectors per block
@@ -283,14 +286,134 @@ struct Sym32Panel {
         else return V::addf(V::addf(V::addf(s[0], s[4]), V::addf(s[2], s[6])), V::addf(V::addf(s[1], s[5]), V::addf(s[3], s[7])));
     }
 
-    // Columns in panels of 16; what is left goes to the ymm panel (up to 8 columns), and from there
-    // fewer than 4 (decoding: 1) to the row-group kernel.
+    // Columns in panels of 16; what is left (up to 8 columns) goes to the row-pair panel or the
+    // ymm panel, and from there fewer than 4 (decoding: 1) to the row-group kernel.
     static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
                      size_t a_stride, float* out, int64_t out_stride) {
-        if constexpr (kCols == 16)
+        if constexpr (kCols == 16 && kChain)
+            panel_gemm<Sym32Panel, Sym32PairPanel<W, kBias>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+        else if constexpr (kCols == 16)
             panel_gemm<Sym32Panel, Sym32Panel<W, kBias, kChain, YmmLanes>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
         else
             panel_gemm<Sym32Panel, Sym32Rows<W, kBias, kChain>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+    }
+};
+
+// Q4_0 / Q5_0 / Q8_0 x Q8_0 in the blocks order, up to 8 columns (a server's batch of decoding
+// sequences) with every zmm lane used: two rows share a vector. Lane 2c holds column c of the
+// pair's first row, lane 2c + 1 column c of its second, so the panel has each column's word
+// twice, and the pair's codes are stored word-interleaved (a, b) so that one 64-bit broadcast
+// from memory gives each lane its own row's 4 codes. Per lane the integer sums and the float
+// operations are Sym32Panel's (two dpbusd chains, groups 0-3 and 4-7; Q4_0's scaled codes), so
+// the same bits; half the dpbusd of a zmm panel with 8 of 16 lanes, on the two 512-bit ports.
+template <class W, int kBias>
+struct Sym32PairPanel {
+    using Weights = W;
+    using Vec = __m512i;
+    using Acc = __m512;  // per row: column c in lane c (the driver's layout)
+    static constexpr int kCols = 8;
+    static constexpr int kMinCols = 4;
+    static constexpr int64_t kBlockElems = kBlock32;
+    static constexpr int kPer = 8 + 1 + 1;  // vectors per block: codes, bias, scales
+    static constexpr int kAcc = 1;
+    static constexpr int kRows = 4;         // two pairs per pass
+    static constexpr int64_t kChunk = 64;
+    static constexpr bool kScaled = kScaledCodes<W>;
+
+    static void store(float* lanes, Acc v) { _mm512_store_ps(lanes, v); }
+    static Acc result(const Acc* s) { return s[0]; }
+
+    static __m256i block_codes_of(const W& blk) {
+        if constexpr (kScaled) return q4_0_scaled_codes(blk);
+        else return symmetric_codes<W, kBias>(blk);
+    }
+
+    // Columns c0 .. c0 + nc - 1, each in lanes 2c and 2c + 1.
+    static void build(Vec* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
+        const auto* blocks = reinterpret_cast<const BlockQ8_0*>(a);
+        const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), _mm512_set1_epi32(int(a_stride)));
+        const __mmask16 m = __mmask16((1u << (2 * nc)) - 1u);
+        const auto gather = [&](const void* base) { return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, base, 1); };
+        for (int64_t b = 0; b < nb; ++b) {
+            Vec* p = panel + b * kPer;
+            __m512i total = _mm512_setzero_si512();
+            PLINTH_UNROLL
+            for (int k = 0; k < 8; ++k) {
+                p[k] = gather(blocks[b].qs + 4 * k);
+                total = _mm512_add_epi32(total, dot_u8i8(bytes(kBias), p[k]));
+            }
+            p[8] = _mm512_sub_epi32(_mm512_setzero_si512(), total);
+            p[9] = _mm512_castps_si512(_mm512_cvtph_ps(_mm512_cvtepi32_epi16(gather(&blocks[b].d))));
+        }
+    }
+
+    // Where pair word k lies (in 8-byte units) after the two 128-bit-lane unpacks below: the low
+    // unpack holds words 0, 1 | 4, 5, the high one 2, 3 | 6, 7.
+    static constexpr int kSlot[8] = {0, 1, 4, 5, 2, 3, 6, 7};
+
+    template <int R>
+    static void rows_pass(const W* const* w, const Vec* panel, int64_t b0, int64_t b1, Acc* acc, size_t prefetch) {
+        constexpr int P = (R + 1) / 2;  // pairs (an odd last row pairs with itself)
+        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+        const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        const __m512i spread = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        __m512 s[P];
+        PLINTH_UNROLL
+        for (int i = 0; i < P; ++i) {
+            const int rb = 2 * i + 1 < R ? 2 * i + 1 : 2 * i;
+            s[i] = b0 == 0 ? _mm512_setzero_ps() : _mm512_permutex2var_ps(acc[2 * i], spread, acc[rb]);
+        }
+        for (int64_t b = b0; b < b1; ++b) {
+            const Vec* p = panel + b * kPer;
+            alignas(64) uint8_t codes[P][64];
+            __m512 scale[P];
+            PLINTH_UNROLL
+            for (int i = 0; i < P; ++i) {
+                const int ra = 2 * i, rb = 2 * i + 1 < R ? 2 * i + 1 : 2 * i;
+                if (prefetch) {
+                    prefetch_ahead(w[ra] + b, prefetch);
+                    if (rb != ra) prefetch_ahead(w[rb] + b, prefetch);
+                }
+                const __m256i ca = block_codes_of(w[ra][b]), cb = block_codes_of(w[rb][b]);
+                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[i]), _mm256_unpacklo_epi32(ca, cb));
+                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[i] + 32), _mm256_unpackhi_epi32(ca, cb));
+                const __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128(int(uint32_t(w[ra][b].d) | uint32_t(w[rb][b].d) << 16)));
+                scale[i] = _mm512_mul_ps(_mm512_castpd_ps(_mm512_broadcastsd_pd(_mm_castps_pd(d))), _mm512_castsi512_ps(p[9]));
+            }
+            asm volatile("" : "+m"(codes));  // broadcasts from memory (loads), not shuffles
+            __m512i isum[2][P];
+            PLINTH_UNROLL
+            for (int i = 0; i < P; ++i) {
+                isum[0][i] = p[8];
+                isum[1][i] = _mm512_setzero_si512();
+            }
+            PLINTH_UNROLL
+            for (int k = 0; k < 8; ++k) {
+                __m512i q = p[k];
+                asm("" : "+v"(q));  // one load for the pairs
+                PLINTH_UNROLL
+                for (int i = 0; i < P; ++i) {
+                    int64_t word;
+                    std::memcpy(&word, codes[i] + 8 * kSlot[k], 8);
+                    isum[k / 4][i] = _mm512_dpbusd_epi32(isum[k / 4][i], _mm512_set1_epi64(word), q);
+                }
+            }
+            PLINTH_UNROLL
+            for (int i = 0; i < P; ++i) {
+                const __m512i hi = kScaled ? _mm512_srai_epi32(isum[1][i], 4) : isum[1][i];
+                s[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(isum[0][i], hi)), scale[i], s[i]);
+            }
+        }
+        PLINTH_UNROLL
+        for (int i = 0; i < P; ++i) {
+            acc[2 * i] = _mm512_permutexvar_ps(even, s[i]);
+            if (2 * i + 1 < R) acc[2 * i + 1] = _mm512_permutexvar_ps(odd, s[i]);
+        }
+    }
+
+    static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
+                     size_t a_stride, float* out, int64_t out_stride) {
+        panel_gemm<Sym32PairPanel, Sym32Rows<W, kBias, true>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
     }
 };
 
