@@ -31,6 +31,13 @@ inline __m256i q4_0_scaled_codes(const BlockQ4_0& blk) {
 template <class W>
 constexpr bool kScaledCodes = std::is_same_v<W, BlockQ4_0>;
 
+// A block's codes as the blocks-order panels store them: Q4_0's scaled, the others' unpacked.
+template <class W, int kBias>
+__m256i chain_codes(const W& blk) {
+    if constexpr (kScaledCodes<W>) return q4_0_scaled_codes(blk);
+    else return symmetric_codes<W, kBias>(blk);
+}
+
 // acc plus the group sums (lane k: elements 4k .. 4k + 3) of a block's codes against activations.
 template <class W, int kBias>
 __m256i add_group_sums(__m256i acc, const W& blk, __m256i aq) {
@@ -185,12 +192,6 @@ struct Sym32Panel {
     static constexpr int64_t kChunk = 64;
     // Q4_0 in the chain order takes its codes scaled (see q4_0_scaled_codes).
     static constexpr bool kScaled = kChain && kScaledCodes<W>;
-    // (A template of any W, so that the call compiles for the other types, where it is not taken.)
-    template <class B>
-    static __m256i q4_0_codes_any(const B& blk) {
-        if constexpr (std::is_same_v<B, BlockQ4_0>) return q4_0_scaled_codes(blk);
-        else return symmetric_codes<B, kBias>(blk);
-    }
 
     static void store(float* lanes, Acc v) { V::store(lanes, v); }
 
@@ -232,7 +233,7 @@ struct Sym32Panel {
             PLINTH_UNROLL
             for (int r = 0; r < R; ++r) {
                 if (prefetch) prefetch_ahead(w[r] + b, prefetch);
-                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r]), kScaled ? q4_0_codes_any(w[r][b]) : symmetric_codes<W, kBias>(w[r][b]));
+                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[r]), kChain ? chain_codes<W, kBias>(w[r][b]) : symmetric_codes<W, kBias>(w[r][b]));
                 scale[r] = V::mulf(V::set1f(f16(w[r][b].d)), V::as_float(p[8 + kInit]));
             }
             // Read the codes back from memory: a broadcast from memory is a load, where GCC would
@@ -323,11 +324,6 @@ struct Sym32PairPanel {
     static void store(float* lanes, Acc v) { _mm512_store_ps(lanes, v); }
     static Acc result(const Acc* s) { return s[0]; }
 
-    static __m256i block_codes_of(const W& blk) {
-        if constexpr (kScaled) return q4_0_scaled_codes(blk);
-        else return symmetric_codes<W, kBias>(blk);
-    }
-
     // Columns c0 .. c0 + nc - 1, each in lanes 2c and 2c + 1.
     static void build(Vec* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
         const auto* blocks = reinterpret_cast<const BlockQ8_0*>(a);
@@ -374,7 +370,7 @@ struct Sym32PairPanel {
                     prefetch_ahead(w[ra] + b, prefetch);
                     if (rb != ra) prefetch_ahead(w[rb] + b, prefetch);
                 }
-                const __m256i ca = block_codes_of(w[ra][b]), cb = block_codes_of(w[rb][b]);
+                const __m256i ca = chain_codes<W, kBias>(w[ra][b]), cb = chain_codes<W, kBias>(w[rb][b]);
                 _mm256_store_si256(reinterpret_cast<__m256i*>(codes[i]), _mm256_unpacklo_epi32(ca, cb));
                 _mm256_store_si256(reinterpret_cast<__m256i*>(codes[i] + 32), _mm256_unpackhi_epi32(ca, cb));
                 const __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128(int(uint32_t(w[ra][b].d) | uint32_t(w[rb][b].d) << 16)));
