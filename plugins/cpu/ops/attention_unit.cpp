@@ -156,7 +156,8 @@ constexpr int64_t kAhead = 4;
 inline void prefetch_slice(const uint16_t* p, int64_t D) {
     for (int64_t i = 0; i < D; i += 32) _mm_prefetch(reinterpret_cast<const char*>(p + i), _MM_HINT_T0);
 }
-// A cursor kAhead positions past `from`, prefetching the slice of each row it passes that exists.
+// A cursor kAhead positions ahead of the unit's walk, prefetching the slice of each row it passes
+// that the unit will read.
 struct row_prefetcher {
     const attention_unit& u;
     const uint16_t* base;

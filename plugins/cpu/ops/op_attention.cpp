@@ -77,7 +77,8 @@ plinth_status op_attention(compute_context& ctx, const node_view& n, plinth_mess
     // rows: they are widened to double once (position p of sequence row s at row s * longest + p),
     // not per unit. One query token each (a batch of decoding sequences) reads each row once:
     // widening them first would only add a pass over the cache.
-    const auto wide = [&](int64_t s) { return f16 && queries[size_t(s)] >= 4 && attend_uses_wide_k(f16, head_dim); };
+    const bool can_widen = f16 && attend_uses_wide_k(f16, head_dim);  // once, not per unit
+    const auto wide = [&](int64_t s) { return can_widen && queries[size_t(s)] >= 4; };
     bool widen_k = false;
     for (int64_t s = 0; s < sequences; ++s) widen_k = widen_k || wide(s);
     for (int64_t s = 0; s < sequences; ++s) {
