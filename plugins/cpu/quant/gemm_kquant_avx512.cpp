@@ -154,6 +154,7 @@ struct KPanel : Avx512PanelShape {
     static constexpr int kGroups = 64 / kSubs;    // 4-code groups per sub-block
     static constexpr int kPairs = kQ6 ? 8 : 4;    // int16-pair vectors of activation sums
     static constexpr int kPer = 64 + kPairs + 1;  // vectors per super-block
+    static constexpr int kMinCols = 9;            // up to 8 columns go to KPairPanel
     static constexpr int kRows = 4;               // rows per pass: they share the panel's loads
     static constexpr int64_t kChunk = 8;  // super-blocks per pass over the rows (35 KiB of panel, in L1)
 
@@ -166,21 +167,28 @@ struct KPanel : Avx512PanelShape {
         float d, dmin;
     };
 
-    static void unpack(const W& blk, Unpacked& u) {
+    // The same in registers: codes[k] holds elements 64k .. 64k + 63; scales and pairs fill the low
+    // kSubs and kPairs int32 lanes.
+    struct Parts {
+        __m512i codes[4];
+        __m512i scales, pairs;
+        float d, dmin = 0.0f;
+    };
+
+    static Parts parts(const W& blk) {
+        Parts u;
         if constexpr (kQ6) {
             PLINTH_UNROLL
             for (int h = 0; h < 2; ++h) {  // elements 128h .. 128h + 127, as KSuper
                 const __m512i ql = load512(blk.ql + 64 * h);
                 const __m512i qh = _mm512_srlv_epi16(load256_twice(blk.qh + 32 * h), words2(0, 2));
-                _mm512_store_si512(u.codes + 128 * h, _mm512_or_si512(_mm512_and_si512(ql, bytes(0x0F)),
-                                                                      _mm512_and_si512(_mm512_slli_epi16(qh, 4), bytes(0x30))));
-                _mm512_store_si512(u.codes + 128 * h + 64, _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), bytes(0x0F)),
-                                                                           _mm512_and_si512(qh, bytes(0x30))));
+                u.codes[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, bytes(0x0F)), _mm512_and_si512(_mm512_slli_epi16(qh, 4), bytes(0x30)));
+                u.codes[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), bytes(0x0F)), _mm512_and_si512(qh, bytes(0x30)));
             }
             const __m128i sc = load128(blk.scales);
-            _mm512_store_si512(u.scales, _mm512_cvtepi8_epi32(sc));
+            u.scales = _mm512_cvtepi8_epi32(sc);
             // the -32 bias: 32 sc_j against the sums of 16, two sub-blocks per int32
-            _mm256_store_si256(reinterpret_cast<__m256i*>(u.pairs), _mm256_slli_epi16(_mm256_cvtepi8_epi16(sc), 5));
+            u.pairs = _mm512_zextsi256_si512(_mm256_slli_epi16(_mm256_cvtepi8_epi16(sc), 5));
             u.d = f16(blk.d);
         } else {
             constexpr bool kFiveBit = requires(W b) { b.qh; };
@@ -195,20 +203,35 @@ struct KPanel : Avx512PanelShape {
                     const __mmask64 top = _mm512_test_epi8_mask(qh, bytes2(1 << (2 * k), 1 << (2 * k + 1)));
                     codes = _mm512_mask_add_epi8(codes, top, codes, bytes(16));
                 }
-                _mm512_store_si512(u.codes + 64 * k, codes);
+                u.codes[k] = codes;
             }
-            _mm256_store_si256(reinterpret_cast<__m256i*>(u.scales), _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(sc8))));
-            _mm_store_si128(reinterpret_cast<__m128i*>(u.pairs), _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(mn8))));
+            u.scales = _mm512_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(sc8)));
+            u.pairs = _mm512_zextsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(mn8))));
             u.d = f16(blk.d);
             u.dmin = f16(blk.dmin);
         }
+        return u;
+    }
+
+    static void unpack(const W& blk, Unpacked& u) {
+        const Parts p = parts(blk);
+        PLINTH_UNROLL
+        for (int k = 0; k < 4; ++k) _mm512_store_si512(u.codes + 64 * k, p.codes[k]);
+        _mm512_store_si512(u.scales, p.scales);
+        _mm256_store_si256(reinterpret_cast<__m256i*>(u.pairs), _mm512_castsi512_si256(p.pairs));
+        u.d = p.d;
+        u.dmin = p.dmin;
     }
 
     // Panel of columns c0 .. c0 + nc - 1 (nc <= 16; missing lanes are zero).
     static void build(__m512i* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
-        const __mmask16 m = __mmask16((1u << nc) - 1u);
-        const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                               _mm512_set1_epi32(int(a_stride)));
+        build_lanes(panel, nb, a, a_stride, _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                    __mmask16((1u << nc) - 1u));
+    }
+
+    // The panel with lane l holding column column[l] (lanes outside m zero).
+    static void build_lanes(__m512i* panel, int64_t nb, const uint8_t* a, size_t a_stride, __m512i column, __mmask16 m) {
+        const __m512i idx = _mm512_mullo_epi32(column, _mm512_set1_epi32(int(a_stride)));
         const auto* blocks = reinterpret_cast<const BlockQ8_K*>(a);
         for (int64_t b = 0; b < nb; ++b) {
             __m512i* p = panel + b * kPer;
@@ -289,12 +312,149 @@ struct KPanel : Avx512PanelShape {
 
     static __m512 result(const __m512* s) { return s[0]; }
 
+    // Columns in panels of 16; what is left (up to 8) goes to the row-pair panel, and from there
+    // fewer than 4 (decoding: 1) to the row-group kernel.
+    static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
+                     size_t a_stride, float* out, int64_t out_stride);
+};
+
+// K-quants x Q8_K, up to 8 columns (a server's batch of decoding sequences) with every zmm lane
+// used: two rows share a vector, as in Sym32PairPanel. Lane 2c holds column c of the pair's first
+// row, lane 2c + 1 column c of its second, so the panel (KPanel's) has each column twice; the
+// pair's codes, sub-block scales and scale pairs are interleaved by 32-bit words, so one 64-bit
+// broadcast gives each lane its own row's. Per lane the integer and float operations are KPanel's,
+// so the same bits, with half its dpbusd and vpmulld (a 32000 x 768 Q6_K output matrix, 8 columns:
+// KPanel fills only half of each vector).
+template <class W>
+struct KPairPanel {
+    using K = KPanel<W>;
+    using Weights = W;
+    using Vec = __m512i;
+    using Acc = __m512;  // per row: column c in lane c (the driver's layout)
+    static constexpr int kCols = 8;
+    static constexpr int kMinCols = 4;
+    static constexpr int64_t kBlockElems = kBlock256;
+    static constexpr int kAcc = 1;
+    static constexpr int kPer = K::kPer;
+    static constexpr int kRows = 4;  // two pairs per pass
+    static constexpr int64_t kChunk = K::kChunk;
+
+    static void store(float* lanes, Acc v) { _mm512_store_ps(lanes, v); }
+    static Acc result(const Acc* s) { return s[0]; }
+
+    // Columns c0 .. c0 + nc - 1, each in lanes 2c and 2c + 1.
+    static void build(Vec* panel, int64_t nb, const uint8_t* a, size_t a_stride, int nc) {
+        K::build_lanes(panel, nb, a, a_stride, _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7),
+                       __mmask16((1u << (2 * nc)) - 1u));
+    }
+
+    // A pair's super-block: word k of the first row in the low half of element k, the second's in the high.
+    struct alignas(64) Pair {
+        uint64_t codes[64];
+        uint64_t scales[16];
+        uint64_t pairs[8];
+    };
+
+    template <int R>
+    static void rows_pass(const W* const* w, const Vec* panel, int64_t b0, int64_t b1, Acc* acc, size_t prefetch) {
+        constexpr int P = (R + 1) / 2;  // pairs (an odd last row pairs with itself)
+        const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+        const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        __m512 s[P];
+        PLINTH_UNROLL
+        for (int i = 0; i < P; ++i) {
+            const int rb = 2 * i + 1 < R ? 2 * i + 1 : 2 * i;
+            s[i] = b0 == 0 ? _mm512_setzero_ps() : _mm512_permutex2var_ps(acc[2 * i], lo, acc[rb]);
+        }
+        for (int64_t b = b0; b < b1; ++b) {
+            const Vec* p = panel + b * kPer;
+            Pair u[P];
+            __m512 dw[P], dmin[P];
+            PLINTH_UNROLL
+            for (int i = 0; i < P; ++i) {
+                const int ra = 2 * i, rb = 2 * i + 1 < R ? 2 * i + 1 : 2 * i;
+                if (prefetch) {
+                    prefetch_ahead(w[ra] + b, prefetch);
+                    if (rb != ra) prefetch_ahead(w[rb] + b, prefetch);
+                }
+                const typename K::Parts x = K::parts(w[ra][b]), y = K::parts(w[rb][b]);
+                PLINTH_UNROLL
+                for (int k = 0; k < 4; ++k) {
+                    _mm512_store_si512(u[i].codes + 16 * k, _mm512_permutex2var_epi32(x.codes[k], lo, y.codes[k]));
+                    _mm512_store_si512(u[i].codes + 16 * k + 8, _mm512_permutex2var_epi32(x.codes[k], hi, y.codes[k]));
+                }
+                _mm512_store_si512(u[i].scales, _mm512_permutex2var_epi32(x.scales, lo, y.scales));
+                if constexpr (K::kSubs > 8) _mm512_store_si512(u[i].scales + 8, _mm512_permutex2var_epi32(x.scales, hi, y.scales));
+                _mm512_store_si512(u[i].pairs, _mm512_permutex2var_epi32(x.pairs, lo, y.pairs));
+                dw[i] = both(x.d, y.d);
+                dmin[i] = both(x.dmin, y.dmin);
+            }
+            // Broadcasts read the pairs' words back from memory (a load each), not out of registers.
+            asm volatile("" : "+m"(u));
+            __m512i isum[P], side[P];
+            PLINTH_UNROLL
+            for (int i = 0; i < P; ++i) isum[i] = side[i] = _mm512_setzero_si512();
+            PLINTH_UNROLL
+            for (int j = 0; j < K::kSubs; ++j) {
+                // Two dpbusd chains per pair (the even and odd groups), added before the scale:
+                // one chain of dependent dpbusd per pair left the kernel waiting on their latency.
+                __m512i sub[2][P];
+                PLINTH_UNROLL
+                for (int i = 0; i < P; ++i) sub[0][i] = sub[1][i] = _mm512_setzero_si512();
+                PLINTH_UNROLL
+                for (int g = 0; g < K::kGroups; ++g) {
+                    __m512i q = p[j * K::kGroups + g];
+                    asm("" : "+v"(q));  // loaded once for the pairs
+                    PLINTH_UNROLL
+                    for (int i = 0; i < P; ++i)
+                        sub[g & 1][i] = _mm512_dpbusd_epi32(sub[g & 1][i], _mm512_set1_epi64(int64_t(u[i].codes[j * K::kGroups + g])), q);
+                }
+                PLINTH_UNROLL
+                for (int i = 0; i < P; ++i)
+                    isum[i] = _mm512_add_epi32(isum[i], _mm512_mullo_epi32(_mm512_add_epi32(sub[0][i], sub[1][i]),
+                                                                           _mm512_set1_epi64(int64_t(u[i].scales[j]))));
+            }
+            PLINTH_UNROLL
+            for (int q = 0; q < K::kPairs; ++q)
+                PLINTH_UNROLL
+                for (int i = 0; i < P; ++i) side[i] = _mm512_dpwssd_epi32(side[i], _mm512_set1_epi64(int64_t(u[i].pairs[q])), p[64 + q]);
+            const __m512 d = _mm512_castsi512_ps(p[64 + K::kPairs]);
+            PLINTH_UNROLL
+            for (int i = 0; i < P; ++i) {
+                __m512 term;
+                if constexpr (K::kQ6)  // KPanel's operations, lane by lane
+                    term = _mm512_mul_ps(_mm512_mul_ps(dw[i], d), _mm512_cvtepi32_ps(_mm512_sub_epi32(isum[i], side[i])));
+                else
+                    term = _mm512_mul_ps(d, _mm512_sub_ps(_mm512_mul_ps(dw[i], _mm512_cvtepi32_ps(isum[i])),
+                                                          _mm512_mul_ps(dmin[i], _mm512_cvtepi32_ps(side[i]))));
+                s[i] = _mm512_add_ps(s[i], term);
+            }
+        }
+        PLINTH_UNROLL
+        for (int i = 0; i < P; ++i) {
+            acc[2 * i] = _mm512_permutexvar_ps(even, s[i]);
+            if (2 * i + 1 < R) acc[2 * i + 1] = _mm512_permutexvar_ps(odd, s[i]);
+        }
+    }
+
+    // (a, b) in every pair of lanes.
+    static __m512 both(float a, float b) {
+        return _mm512_castpd_ps(_mm512_broadcastsd_pd(_mm_castps_pd(_mm_unpacklo_ps(_mm_set_ss(a), _mm_set_ss(b)))));
+    }
+
     static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
                      size_t a_stride, float* out, int64_t out_stride) {
-        // Fewer than 4 columns (decoding: 1) go through the row-group kernel.
-        panel_gemm<KPanel, KRows<W>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+        panel_gemm<KPairPanel, KRows<W>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
     }
 };
+
+template <class W>
+void KPanel<W>::gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
+                     size_t a_stride, float* out, int64_t out_stride) {
+    panel_gemm<KPanel, KPairPanel<W>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+}
 
 }  // namespace
 
