@@ -343,15 +343,12 @@ struct Sym32PairPanel {
         }
     }
 
-    // Where pair word k lies (in 8-byte units) after the two 128-bit-lane unpacks below: the low
-    // unpack holds words 0, 1 | 4, 5, the high one 2, 3 | 6, 7.
-    static constexpr int kSlot[8] = {0, 1, 4, 5, 2, 3, 6, 7};
-
     template <int R>
     static void rows_pass(const W* const* w, const Vec* panel, int64_t b0, int64_t b1, Acc* acc, size_t prefetch) {
         constexpr int P = (R + 1) / 2;  // pairs (an odd last row pairs with itself)
         const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
         const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        // (a0, b0, a1, b1, ..., a7, b7): interleaves two rows' codes, and two rows' accumulators
         const __m512i spread = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
         __m512 s[P];
         PLINTH_UNROLL
@@ -371,8 +368,7 @@ struct Sym32PairPanel {
                     if (rb != ra) prefetch_ahead(w[rb] + b, prefetch);
                 }
                 const __m256i ca = chain_codes<W, kBias>(w[ra][b]), cb = chain_codes<W, kBias>(w[rb][b]);
-                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[i]), _mm256_unpacklo_epi32(ca, cb));
-                _mm256_store_si256(reinterpret_cast<__m256i*>(codes[i] + 32), _mm256_unpackhi_epi32(ca, cb));
+                _mm512_store_si512(codes[i], _mm512_permutex2var_epi32(_mm512_castsi256_si512(ca), spread, _mm512_castsi256_si512(cb)));
                 const __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128(int(uint32_t(w[ra][b].d) | uint32_t(w[rb][b].d) << 16)));
                 scale[i] = _mm512_mul_ps(_mm512_castpd_ps(_mm512_broadcastsd_pd(_mm_castps_pd(d))), _mm512_castsi512_ps(p[9]));
             }
@@ -390,7 +386,7 @@ struct Sym32PairPanel {
                 PLINTH_UNROLL
                 for (int i = 0; i < P; ++i) {
                     int64_t word;
-                    std::memcpy(&word, codes[i] + 8 * kSlot[k], 8);
+                    std::memcpy(&word, codes[i] + 8 * k, 8);
                     isum[k / 4][i] = _mm512_dpbusd_epi32(isum[k / 4][i], _mm512_set1_epi64(word), q);
                 }
             }
