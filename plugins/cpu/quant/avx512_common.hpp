@@ -153,6 +153,30 @@ void prefetch_ahead(const W* p, size_t distance) {
     }
 }
 
+// Two rows in one zmm (Sym32PairPanel, KPairPanel): lane 2c holds column c of the pair's first row,
+// lane 2c + 1 column c of its second. The panel driver keeps a row's columns in lanes 0 .. 7 of its
+// accumulator; a pass of R rows spreads them into pairs at its start and back at its end.
+template <int R>
+struct RowPairs {
+    static constexpr int kPairs = (R + 1) / 2;  // an odd last row pairs with itself
+    static constexpr int second(int i) { return 2 * i + 1 < R ? 2 * i + 1 : 2 * i; }
+    // (a0, b0, a1, b1, ..., a7, b7) of two vectors a, b
+    static __m512i spread() { return _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); }
+    // The pass's sums: zero for its first pass (first), else the rows' accumulators.
+    static void load(const __m512* acc, bool first, __m512* s) {
+        PLINTH_UNROLL
+        for (int i = 0; i < kPairs; ++i) s[i] = first ? _mm512_setzero_ps() : _mm512_permutex2var_ps(acc[2 * i], spread(), acc[second(i)]);
+    }
+    static void store(const __m512* s, __m512* acc) {
+        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
+        PLINTH_UNROLL
+        for (int i = 0; i < kPairs; ++i) {
+            acc[2 * i] = _mm512_permutexvar_ps(even, s[i]);
+            if (2 * i + 1 < R) acc[2 * i + 1] = _mm512_permutexvar_ps(_mm512_add_epi32(even, _mm512_set1_epi32(1)), s[i]);
+        }
+    }
+};
+
 // The two register widths a column panel's lanes can live in: 16 columns in zmm registers, or 8 in
 // ymm registers. A batch of up to 8 columns (a server decoding 8 sequences) fills every ymm lane,
 // and with no 512-bit instruction in flight the core runs vector work on three ports instead of

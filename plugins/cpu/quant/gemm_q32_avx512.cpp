@@ -345,24 +345,18 @@ struct Sym32PairPanel {
 
     template <int R>
     static void rows_pass(const W* const* w, const Vec* panel, int64_t b0, int64_t b1, Acc* acc, size_t prefetch) {
-        constexpr int P = (R + 1) / 2;  // pairs (an odd last row pairs with itself)
-        const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 2, 4, 6, 8, 10, 12, 14);
-        const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-        // (a0, b0, a1, b1, ..., a7, b7): interleaves two rows' codes, and two rows' accumulators
-        const __m512i spread = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        using Pairs = RowPairs<R>;
+        constexpr int P = Pairs::kPairs;
+        const __m512i spread = Pairs::spread();
         __m512 s[P];
-        PLINTH_UNROLL
-        for (int i = 0; i < P; ++i) {
-            const int rb = 2 * i + 1 < R ? 2 * i + 1 : 2 * i;
-            s[i] = b0 == 0 ? _mm512_setzero_ps() : _mm512_permutex2var_ps(acc[2 * i], spread, acc[rb]);
-        }
+        Pairs::load(acc, b0 == 0, s);
         for (int64_t b = b0; b < b1; ++b) {
             const Vec* p = panel + b * kPer;
             alignas(64) uint8_t codes[P][64];
             __m512 scale[P];
             PLINTH_UNROLL
             for (int i = 0; i < P; ++i) {
-                const int ra = 2 * i, rb = 2 * i + 1 < R ? 2 * i + 1 : 2 * i;
+                const int ra = 2 * i, rb = Pairs::second(i);
                 if (prefetch) {
                     prefetch_ahead(w[ra] + b, prefetch);
                     if (rb != ra) prefetch_ahead(w[rb] + b, prefetch);
@@ -396,11 +390,7 @@ struct Sym32PairPanel {
                 s[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(isum[0][i], hi)), scale[i], s[i]);
             }
         }
-        PLINTH_UNROLL
-        for (int i = 0; i < P; ++i) {
-            acc[2 * i] = _mm512_permutexvar_ps(even, s[i]);
-            if (2 * i + 1 < R) acc[2 * i + 1] = _mm512_permutexvar_ps(odd, s[i]);
-        }
+        Pairs::store(s, acc);
     }
 
     static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
