@@ -5,11 +5,11 @@
 //    as the reference does; F32 and BF16 weights read X as it is). The columns are split across
 //    the threads.
 // 2. The output is cut into tiles of rows x columns; the threads take tiles from a shared
-//    counter. A tile is one quant::gemm call: the tile's weight rows stay in cache while the
-//    columns stream past, a few at a time, each weight block unpacked once per group of columns
-//    (bit for bit the per-column dot products). With one column (decoding) the
-//    tiles are row blocks; with many, column blocks too, and more of them when there are few
-//    row blocks for the threads.
+//    counter (decoding: each from its own contiguous run of tiles first). A tile is one
+//    quant::gemm call: the tile's weight rows stay in cache while the columns stream past, a few
+//    at a time, each weight block unpacked once per group of columns (bit for bit the
+//    per-column dot products). With one column (decoding) the tiles are row blocks; with many,
+//    column blocks too, and more of them when there are few row blocks for the threads.
 // Every output element is one quant dot product, so the result does not depend on the tiling or
 // the number of threads.
 //
@@ -59,7 +59,8 @@ matmul_tiles plan(const node_view& n, unsigned threads) {
     // tile's columns pass; the multi-column kernel lays the columns out again for every tile, so
     // fewer, larger tiles cost less (pp128 1.1B Q8_0: 64 KiB tiles 104 t/s, 512 KiB 123; pp3 1.1B
     // Q4_0 at the avx2 level: 18 -> 22.5 t/s). One column (decoding) reads each weight once:
-    // small tiles (64 KiB) only serve to share the rows evenly. Tiles are
+    // small tiles (64 KiB) only serve to share the rows evenly (each thread streams its own run
+    // of them, and steals from the other's end when it is done). Tiles are
     // of equal height (a multiple of 4 rows, the decode kernels' group), so that no thread is left
     // with one large tile while the other has finished.
     const int64_t want_tiles = int64_t(threads) * 4;
@@ -119,13 +120,17 @@ plinth_status op_matmul_group(compute_context& ctx, const node_view* nodes, size
         jobs[j] = plan(nodes[j], pool.size());
         first[j + 1] = first[j] + jobs[j].count();
     }
-    pool.parallel_for(first[count], 1, [&](int64_t i0, int64_t i1, unsigned) {
+    auto run = [&](int64_t i0, int64_t i1, unsigned) {
         for (int64_t i = i0; i < i1; ++i) {
             size_t j = 0;
             while (i >= first[j + 1]) ++j;
             jobs[j].run(i - first[j], act, act_stride);
         }
-    });
+    };
+    // Decoding streams the weights once: each thread walks its own run of row tiles, so that
+    // its prefetching carries on from one tile into the next (thread_pool::parallel_for_contiguous).
+    if (T == 1) pool.parallel_for_contiguous(first[count], 1, run);
+    else pool.parallel_for(first[count], 1, run);
     return PLINTH_OK;
 }
 

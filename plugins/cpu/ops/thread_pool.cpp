@@ -1,5 +1,6 @@
 #include "thread_pool.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <stdexcept>
@@ -50,10 +51,53 @@ struct thread_pool::job {
     chunk_fn fn = nullptr;
     void* ctx = nullptr;
     alignas(64) std::atomic<int64_t> next{0};  // first index not yet handed out
+    // parallel_for_contiguous: thread t's share of the chunks, as front | back << 32 (chunk
+    // numbers; the share is empty when front >= back). Its owner takes from the front, the others
+    // from the back. regions == 0: the shared counter `next` instead.
+    static constexpr unsigned kMaxRegions = 16;
+    unsigned regions = 0;
+    struct alignas(64) region {
+        std::atomic<uint64_t> range{0};
+    };
+    region share[kMaxRegions];
     std::atomic<bool> failed{false};
     std::mutex error_mutex;
     std::string error;  // the first exception's message
 };
+
+// After a failure: nothing more is handed out.
+void thread_pool::stop_chunks(job& j) {
+    j.next.store(j.n, std::memory_order_relaxed);
+    for (unsigned t = 0; t < j.regions; ++t) j.share[t].range.store(0, std::memory_order_relaxed);
+}
+
+// The next chunk for `thread`: from the front of its own share, else from the back of another's.
+bool thread_pool::next_chunk(job& j, unsigned thread, int64_t& chunk) {
+    if (j.regions == 0) {
+        const int64_t begin = j.next.fetch_add(j.grain, std::memory_order_relaxed);
+        chunk = begin / j.grain;
+        return begin < j.n;
+    }
+    const auto front = [](uint64_t r) { return uint32_t(r); };
+    const auto back = [](uint64_t r) { return uint32_t(r >> 32); };
+    if (thread < j.regions) {
+        std::atomic<uint64_t>& own = j.share[thread].range;
+        for (uint64_t r = own.load(std::memory_order_relaxed); front(r) < back(r);)
+            if (own.compare_exchange_weak(r, r + 1, std::memory_order_relaxed)) {
+                chunk = front(r);
+                return true;
+            }
+    }
+    for (unsigned k = 1; k <= j.regions; ++k) {
+        std::atomic<uint64_t>& other = j.share[(thread + k) % j.regions].range;
+        for (uint64_t r = other.load(std::memory_order_relaxed); front(r) < back(r);)
+            if (other.compare_exchange_weak(r, r - (uint64_t(1) << 32), std::memory_order_relaxed)) {
+                chunk = back(r) - 1;
+                return true;
+            }
+    }
+    return false;
+}
 
 thread_pool::thread_pool(unsigned threads) {
     if (threads < 1) threads = 1;
@@ -71,21 +115,20 @@ thread_pool::~thread_pool() {
 }
 
 void thread_pool::work(job& j, unsigned thread) {
-    for (;;) {
-        const int64_t begin = j.next.fetch_add(j.grain, std::memory_order_relaxed);
-        if (begin >= j.n) return;
+    for (int64_t chunk; next_chunk(j, thread, chunk);) {
+        const int64_t begin = chunk * j.grain;
         const int64_t end = begin + j.grain < j.n ? begin + j.grain : j.n;
         try {
             j.fn(j.ctx, begin, end, thread);
         } catch (const std::exception& e) {
             std::lock_guard<std::mutex> lock(j.error_mutex);
             if (!j.failed.exchange(true)) j.error = e.what();
-            j.next.store(j.n, std::memory_order_relaxed);
+            stop_chunks(j);
             return;
         } catch (...) {
             std::lock_guard<std::mutex> lock(j.error_mutex);
             if (!j.failed.exchange(true)) j.error = "unknown exception in a compute thread";
-            j.next.store(j.n, std::memory_order_relaxed);
+            stop_chunks(j);
             return;
         }
     }
@@ -127,7 +170,7 @@ void thread_pool::worker_main(unsigned thread) {
     }
 }
 
-void thread_pool::run(int64_t n, int64_t grain, chunk_fn fn, void* ctx) {
+void thread_pool::run(int64_t n, int64_t grain, chunk_fn fn, void* ctx, bool contiguous) {
     const int64_t chunks = (n + grain - 1) / grain;
     job j;
     j.n = n;
@@ -136,6 +179,17 @@ void thread_pool::run(int64_t n, int64_t grain, chunk_fn fn, void* ctx) {
     j.ctx = ctx;
     unsigned threads = chunks < int64_t(size()) ? unsigned(chunks) : size();
     if (threads > kActiveMask) threads = unsigned(kActiveMask);
+    if (contiguous && threads > 1 && chunks < (int64_t(1) << 31)) {
+        // Shares of chunks / regions, the first chunks % regions of them one longer.
+        j.regions = std::min<unsigned>(threads, job::kMaxRegions);
+        const int64_t base = chunks / j.regions, extra = chunks % j.regions;
+        int64_t at = 0;
+        for (unsigned t = 0; t < j.regions; ++t) {
+            const int64_t end = at + base + (int64_t(t) < extra ? 1 : 0);
+            j.share[t].range.store(uint64_t(at) | uint64_t(end) << 32, std::memory_order_relaxed);
+            at = end;
+        }
+    }
     if (threads <= 1) {
         work(j, 0);
     } else {

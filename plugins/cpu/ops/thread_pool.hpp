@@ -46,12 +46,29 @@ public:
         run(n, grain, call, &fn);
     }
 
+    // As parallel_for, but each thread first takes the chunks of its own contiguous share of
+    // [0, n) in order, then helps the others from the far ends of theirs. For streaming work
+    // (decoding's matrix-vector products): a thread's next chunk continues the memory it is
+    // reading, so the hardware's and the kernels' prefetching run on across chunks, where the
+    // shared counter gave each thread every other chunk, and each chunk began with a wait on memory.
+    template <class Fn>
+    void parallel_for_contiguous(int64_t n, int64_t grain, Fn&& fn) {
+        if (n <= 0) return;
+        if (grain < 1) grain = 1;
+        auto call = [](void* ctx, int64_t begin, int64_t end, unsigned thread) {
+            (*static_cast<std::remove_reference_t<Fn>*>(ctx))(begin, end, thread);
+        };
+        run(n, grain, call, &fn, true);
+    }
+
 private:
     using chunk_fn = void (*)(void* ctx, int64_t begin, int64_t end, unsigned thread);
     struct job;
 
-    void run(int64_t n, int64_t grain, chunk_fn fn, void* ctx);
+    void run(int64_t n, int64_t grain, chunk_fn fn, void* ctx, bool contiguous = false);
     static void work(job& j, unsigned thread);
+    static bool next_chunk(job& j, unsigned thread, int64_t& chunk);
+    static void stop_chunks(job& j);
     void worker_main(unsigned thread);
 
     // The published job in one word: generation << 32 | participants << 16 | closed << 15 | active.
