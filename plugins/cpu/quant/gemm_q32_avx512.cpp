@@ -102,16 +102,7 @@ struct Sym32Rows {
             PLINTH_UNROLL
             for (int r = 0; r < R; ++r) {
                 PLINTH_UNROLL
-                for (int j = 0; j < 8; j += int(64 / sizeof(W))) {
-#ifndef RPF0
-#define RPF0 1
-#define RPF1 2
-#define RPFH _MM_HINT_T1
-#endif
-                    const char* c = reinterpret_cast<const char*>(w[r] + b + j);
-                    if (RPF0) _mm_prefetch(c + RPF0 * col.prefetch, _MM_HINT_T0);
-                    if (RPF1) _mm_prefetch(c + RPF1 * col.prefetch, RPFH);
-                }
+                for (int j = 0; j < 8; j += int(64 / sizeof(W))) prefetch_ahead(w[r] + b + j, col.prefetch);  // every line
                 __m256i p[8];
                 PLINTH_UNROLL
                 for (int j = 0; j < 8; ++j)
