@@ -1,7 +1,8 @@
 #pragma once
 // A fixed pool of N-1 worker threads plus the calling thread. Work is an index range [0, n) cut
 // into chunks of `grain` indices; every thread takes the next chunk from a shared counter until
-// none is left, so an uneven chunk does not hold the others up.
+// none is left, so an uneven chunk does not hold the others up (parallel_for_contiguous: each
+// thread first takes its own contiguous share of the chunks, then helps with the others').
 //
 // Hand-off: a decode step runs a few hundred short jobs. After a job a worker watches for the
 // next one for a few microseconds (kSpin in thread_pool.cpp) before it sleeps on a condition
