@@ -39,12 +39,7 @@ public:
     // std::runtime_error with its message.
     template <class Fn>
     void parallel_for(int64_t n, int64_t grain, Fn&& fn) {
-        if (n <= 0) return;
-        if (grain < 1) grain = 1;
-        auto call = [](void* ctx, int64_t begin, int64_t end, unsigned thread) {
-            (*static_cast<std::remove_reference_t<Fn>*>(ctx))(begin, end, thread);
-        };
-        run(n, grain, call, &fn);
+        launch(n, grain, fn, false);
     }
 
     // As parallel_for, but each thread first takes the chunks of its own contiguous share of
@@ -54,19 +49,21 @@ public:
     // shared counter gave each thread every other chunk, and each chunk began with a wait on memory.
     template <class Fn>
     void parallel_for_contiguous(int64_t n, int64_t grain, Fn&& fn) {
-        if (n <= 0) return;
-        if (grain < 1) grain = 1;
-        auto call = [](void* ctx, int64_t begin, int64_t end, unsigned thread) {
-            (*static_cast<std::remove_reference_t<Fn>*>(ctx))(begin, end, thread);
-        };
-        run(n, grain, call, &fn, true);
+        launch(n, grain, fn, true);
     }
 
 private:
     using chunk_fn = void (*)(void* ctx, int64_t begin, int64_t end, unsigned thread);
     struct job;
 
-    void run(int64_t n, int64_t grain, chunk_fn fn, void* ctx, bool contiguous = false);
+    template <class Fn>
+    void launch(int64_t n, int64_t grain, Fn& fn, bool contiguous) {
+        if (n <= 0) return;
+        if (grain < 1) grain = 1;
+        auto call = [](void* ctx, int64_t begin, int64_t end, unsigned thread) { (*static_cast<Fn*>(ctx))(begin, end, thread); };
+        run(n, grain, call, const_cast<void*>(static_cast<const void*>(&fn)), contiguous);  // (fn may be const)
+    }
+    void run(int64_t n, int64_t grain, chunk_fn fn, void* ctx, bool contiguous);
     static void work(job& j, unsigned thread);
     static bool next_chunk(job& j, unsigned thread, int64_t& chunk);
     static void stop_chunks(job& j);
