@@ -20,6 +20,7 @@ const isa_features& detect_isa() {
         f.avx512bw = __builtin_cpu_supports("avx512bw");
         f.avx512vl = __builtin_cpu_supports("avx512vl");
         f.avx512vnni = __builtin_cpu_supports("avx512vnni");
+        f.avx512vbmi = __builtin_cpu_supports("avx512vbmi");
         // f16c, avx512bf16 and avx-vnni are not known to every compiler's __builtin_cpu_supports;
         // read them from CPUID directly.
         unsigned a, b, c, d;
@@ -56,6 +57,7 @@ std::string describe(const isa_features& f) {
     add(f.avx512bw, "avx512bw");
     add(f.avx512vl, "avx512vl");
     add(f.avx512vnni, "avx512vnni");
+    add(f.avx512vbmi, "avx512vbmi");
     add(f.avx512bf16, "avx512bf16");
     add(f.neon, "neon");
     add(f.dotprod, "dotprod");

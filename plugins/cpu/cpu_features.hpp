@@ -6,7 +6,7 @@ namespace plinth::cpu {
 
 struct isa_features {
     bool sse42 = false, avx = false, avx2 = false, fma = false, f16c = false;
-    bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false, avx512bf16 = false;
+    bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false, avx512vbmi = false, avx512bf16 = false;
     bool avxvnni = false;
     bool neon = false, dotprod = false;
 };

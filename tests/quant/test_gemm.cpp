@@ -3,7 +3,8 @@
 // not a multiple of any tile, 1..9 columns and counts around the 16-column groups (the AVX-512
 // 32-block kernels take whole groups, and groups of 4 .. 15, in lanes; fewer go column by column;
 // the AVX2 blocks-order panel takes groups of 8, and 3 .. 7), and several blocks per row (67: more
-// than one pass of the panels over a row).
+// than one pass of the panels over a row; the VBMI Q4_0 row kernel takes 16 blocks at a time and a
+// last 8 by itself: 8, 24 and 67 = 4 x 16 + 3 reach each of its paths).
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -45,9 +46,9 @@ TEST_CASE("gemm: bit-identical to matvec column by column", "[quant][gemm]") {
         for (uint32_t type : supported_types()) {
             const uint32_t act_type = activation_type(type);
             const int64_t bs = block_elems(type);
-            for (int64_t blocks : {int64_t(1), int64_t(3), int64_t(8), int64_t(11), int64_t(17), int64_t(67)}) {
+            for (int64_t blocks : {int64_t(1), int64_t(3), int64_t(8), int64_t(11), int64_t(17), int64_t(24), int64_t(67)}) {
                 if (bs == 1 && blocks > 3) continue;
-                if (blocks == 67 && bs != 32) continue;
+                if ((blocks == 24 || blocks == 67) && bs != 32) continue;
                 const int64_t n = bs == 1 ? 32 * blocks + 5 : bs * blocks;
                 for (int64_t rows : {int64_t(1), int64_t(2), int64_t(7), int64_t(13)}) {  // groups of 4 and each remainder
                     // Weight rows with some padding between them; columns likewise.

@@ -169,10 +169,11 @@ struct Sym32Rows {
 // whole-block sum of dot_symmetric_chain. The float side is then the single-column kernel's, lane
 // by lane: the same fused multiply-adds by d_w d_a in block order, and for the lanes order the same
 // final sum ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
-template <class W, int kBias>
+template <class W, int kBias, class Rows>
 struct Sym32PairPanel;  // below: up to 8 columns in the blocks order
 
-template <class W, int kBias, bool kChain, class V>
+// Rows: the kernel for the columns too few for a panel (decoding's one).
+template <class W, int kBias, bool kChain, class V, class Rows = Sym32Rows<W, kBias, kChain>>
 struct Sym32Panel {
     using Weights = W;
     using Vec = typename V::I;
@@ -292,11 +293,11 @@ struct Sym32Panel {
     static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
                      size_t a_stride, float* out, int64_t out_stride) {
         if constexpr (kCols == 16 && kChain)
-            panel_gemm<Sym32Panel, Sym32PairPanel<W, kBias>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+            panel_gemm<Sym32Panel, Sym32PairPanel<W, kBias, Rows>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
         else if constexpr (kCols == 16)
-            panel_gemm<Sym32Panel, Sym32Panel<W, kBias, kChain, YmmLanes>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+            panel_gemm<Sym32Panel, Sym32Panel<W, kBias, kChain, YmmLanes, Rows>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
         else
-            panel_gemm<Sym32Panel, Sym32Rows<W, kBias, kChain>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+            panel_gemm<Sym32Panel, Rows>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
     }
 };
 
@@ -307,7 +308,7 @@ struct Sym32Panel {
 // from memory gives each lane its own row's 4 codes. Per lane the integer sums and the float
 // operations are Sym32Panel's (two dpbusd chains, groups 0-3 and 4-7; Q4_0's scaled codes), so
 // the same bits; half the dpbusd of a zmm panel with 8 of 16 lanes, on the two 512-bit ports.
-template <class W, int kBias>
+template <class W, int kBias, class Rows>
 struct Sym32PairPanel {
     using Weights = W;
     using Vec = __m512i;
@@ -392,7 +393,15 @@ struct Sym32PairPanel {
 
     static void gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
                      size_t a_stride, float* out, int64_t out_stride) {
-        panel_gemm<Sym32PairPanel, Sym32Rows<W, kBias, true>>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+        panel_gemm<Sym32PairPanel, Rows>(rows, n, wv, w_stride, cols, av, a_stride, out, out_stride);
+    }
+};
+
+// gemm_q4_0_vbmi.cpp's row kernel in the panels' chain.
+struct Q4_0BlocksVbmiRows {
+    static void gemm(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out,
+                     int64_t os) {
+        avx512vbmi::rows_q4_0_blocks(rows, n, w, ws, cols, a, as, out, os);
     }
 };
 
@@ -415,6 +424,10 @@ void gemm_q8_0(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, 
 }
 void gemm_q4_0_blocks(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
     sym32_gemm<BlockQ4_0, 8, true>(rows, n, w, ws, cols, a, as, out, os);
+}
+void gemm_q4_0_blocks_vbmi(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out,
+                           int64_t os) {
+    Sym32Panel<BlockQ4_0, 8, true, ZmmLanes, Q4_0BlocksVbmiRows>::gemm(rows, n, w, ws, cols, a, as, out, os);
 }
 void gemm_q5_0_blocks(int64_t rows, int64_t n, const void* w, size_t ws, int64_t cols, const void* a, size_t as, float* out, int64_t os) {
     sym32_gemm<BlockQ5_0, 16, true>(rows, n, w, ws, cols, a, as, out, os);

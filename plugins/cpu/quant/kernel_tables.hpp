@@ -60,7 +60,14 @@ GemmKernel gemm_q4_k, gemm_q5_k, gemm_q6_k, rows_q4_k, rows_q5_k, rows_q6_k;
 namespace avx512 {
 GemmKernel gemm_q4_0, gemm_q5_0, gemm_q8_0, gemm_q4_0_blocks, gemm_q5_0_blocks, gemm_q8_0_blocks;
 GemmKernel gemm_q4_k, gemm_q5_k, gemm_q6_k;
+// gemm_q4_0_blocks with gemm_q4_0_vbmi.cpp's row kernel for the columns the panels leave
+// (decoding): dispatch.cpp takes it where the CPU has AVX-512 VBMI.
+GemmKernel gemm_q4_0_blocks_vbmi;
 }  // namespace avx512
+// gemm_q4_0_vbmi.cpp (+ -mavx512vbmi): Q4_0 in the blocks order, one column at a time.
+namespace avx512vbmi {
+GemmKernel rows_q4_0_blocks;
+}  // namespace avx512vbmi
 #endif
 
 }  // namespace plinth::quant::detail
