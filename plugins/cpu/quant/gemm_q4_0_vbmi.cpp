@@ -20,6 +20,8 @@
 #include "row_groups.hpp"
 
 #include <array>
+#include <cstring>
+#include <vector>
 
 namespace plinth::quant::detail {
 namespace {
@@ -194,21 +196,37 @@ void rows4(int64_t nb, const BlockQ4_0* const* w, const Column& col, float* out)
     for (int r = 0; r < R; ++r) out[r] = sum[r];
 }
 
+// A thread's layout of the column it saw last, with that column's bytes: decoding calls the kernel
+// once per 64 KiB tile with the same column, so the column is laid out again only when its bytes
+// differ (a 2 KiB compare instead of the layout: 3.5% of a 1.1B decode's samples before).
+struct alignas(64) Z { __m512i v; };  // (a std::vector of a bare vector type drops its alignment)
+struct Layout {
+    std::vector<Z> codes;
+    std::vector<int32_t> bias;
+    std::vector<float> da;
+    std::vector<uint8_t> source;  // the column laid out; empty: none
+};
+
 void q4_0_blocks_rows(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
                       size_t a_stride, float* out, int64_t out_stride) {
     const int64_t nb = n / kBlock32;
     const int64_t steps = (nb + kStepBlocks / 2) / kStepBlocks;  // a half step counts
-    struct alignas(64) Z { __m512i v; };  // (a std::vector of a bare vector type drops its alignment)
-    thread_local std::vector<Z> codes;
-    thread_local std::vector<int32_t> bias;
-    thread_local std::vector<float> da;
-    codes.resize(size_t(steps * 8));
-    bias.resize(size_t(steps * kStepBlocks));
-    da.resize(size_t(steps * kStepBlocks));
+    const size_t bytes = size_t(nb) * sizeof(BlockQ8_0);
+    thread_local Layout layout;
+    Layout& l = layout;
+    if (l.codes.size() != size_t(steps * 8)) {
+        l.codes.resize(size_t(steps * 8));
+        l.bias.resize(size_t(steps * kStepBlocks));
+        l.da.resize(size_t(steps * kStepBlocks));
+        l.source.clear();
+    }
     for (int64_t c = 0; c < cols; ++c) {
         const auto* a = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(av) + size_t(c) * a_stride);
-        lay_out(a, nb, &codes.data()->v, bias.data(), da.data());
-        const Column col{a, reinterpret_cast<const __m512i*>(codes.data()), bias.data(), da.data(), 4 * w_stride};
+        if (l.source.size() != bytes || std::memcmp(l.source.data(), a, bytes) != 0) {
+            lay_out(a, nb, &l.codes.data()->v, l.bias.data(), l.da.data());
+            l.source.assign(reinterpret_cast<const uint8_t*>(a), reinterpret_cast<const uint8_t*>(a) + bytes);
+        }
+        const Column col{a, reinterpret_cast<const __m512i*>(l.codes.data()), l.bias.data(), l.da.data(), 4 * w_stride};
         float* o = out + c * out_stride;
         for_row_groups<4>(rows, [&]<int R>(int64_t r) {
             const BlockQ4_0* w[4];
