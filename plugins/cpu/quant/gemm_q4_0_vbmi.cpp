@@ -6,16 +6,16 @@
 // terms (docs/performance.md, "Decode: where a token's time goes": the 256-bit kernel spent about
 // 13-15 per block and row and left half of memory's bandwidth unused):
 // - 16 blocks (288 bytes of a row) per step (a row's last 8 blocks a half step; any fewer one at a
-//   time), 4 at a time in 512-bit registers: one two-source byte
-//   permute (VBMI) gathers 4 blocks' 64 code bytes out of two loads, whose low and high nibbles
-//   meet an activation layout made once per column;
+//   time), 4 at a time in 512-bit registers: one two-source byte permute (VBMI) gathers 4 blocks'
+//   64 code bytes out of two loads, whose low and high nibbles meet a layout of the column made
+//   once;
 // - a transpose-and-add tree turns 4 registers of per-element-quad sums into 16 block sums;
 // - the 16 F16 scales come from the same loads by two more permutes and a blend;
 // - the fused multiply-add chains run for 4 rows at once, lane r of one 128-bit register row r's
 //   chain, the per-block terms transposed across rows first.
 // Paired calls against Sym32Rows, one column: 0.80x the time on a 1024 x 2048 matrix in L2 (one
-// thread), 0.88-0.94x streaming 166 MB from memory (two threads; docs/performance.md). Compiled with the AVX-512 flags plus -mavx512vbmi;
-// dispatch.cpp takes it only where the CPU has VBMI.
+// thread), 0.88-0.94x streaming from memory (two threads; docs/performance.md). Compiled with the
+// AVX-512 flags plus -mavx512vbmi; dispatch.cpp takes it only where the CPU has VBMI.
 #include "avx512_common.hpp"
 #include "row_groups.hpp"
 
@@ -73,7 +73,7 @@ inline __m512i block_sums16(const __m512i v[4]) {
 // One column's activations, laid out once: per group of 4 blocks two registers (each block's
 // elements 0..15, then 16..31, 16 bytes per block), and per step of 16 blocks its bias terms
 // (-8 times each block's activation sum: the codes are read unsigned, 0..15 for q - 8) and scales
-// f16(d_a), in the tree's order. Blocks past the last whole step are left to the tail.
+// f16(d_a), in the tree's order. Blocks past the last whole or half step are left to the tail.
 struct Column {
     const BlockQ8_0* a;
     const __m512i* codes;  // 2 per group
@@ -82,11 +82,10 @@ struct Column {
     size_t prefetch;       // bytes ahead: one row group
 };
 
-// The column's layout for its steps (a last half step included: its unused lanes zero). It is made
-// again for every call (a tile of decoding's matrix-vector product: 64 KiB of weights), so it is
-// built in registers: per group the 4 blocks' halves by 128-bit inserts, and the step's 16 bias
-// terms from the same registers by dpbusd against 8s and the block-sum tree (the same exact
-// integer sums as the tail's).
+// The column's layout for its steps (a last half step included: its unused lanes zero), built in
+// registers: per group the 4 blocks' halves by 128-bit inserts, and the step's 16 bias terms from
+// the same registers by dpbusd against 8s and the block-sum tree (the same exact integer sums as
+// the tail's). Scalar copies and a horizontal sum per block cost 7.6% of a decode.
 void lay_out(const BlockQ8_0* a, int64_t nb, __m512i* codes, int32_t* bias, float* da) {
     const __m512i eights = bytes(8);
     for (int64_t s = 0; s * kStepBlocks + kStepBlocks / 2 <= nb; ++s) {
