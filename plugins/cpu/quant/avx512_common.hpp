@@ -139,17 +139,17 @@ inline __m512 to_float(__m256i v) { return _mm512_cvtepi32_ps(_mm512_zextsi256_s
 // the next group reads): the hardware prefetcher alone leaves the row streams waiting on memory,
 // and a fixed 512 bytes ahead left the start of every row unfetched (decode, 2 threads: 512 bytes
 // ahead +25-35% over none; one group ahead another +8% on 1.1B Q8_0 and about 2x on the 134M
-// model, whose 816-byte rows were mostly row starts). The group after that is asked into L2 only
-// (T1): those requests wait in L2's larger queue instead of the L1 fill buffers, which profiles
-// showed full (samples piled on the prefetches themselves), so more of memory's latency overlaps:
-// A/B tg +10% 1.1B Q4_0, +7.5% 134M Q8_0, +3% Q4_K_M, +2% Q8_0 (three groups ahead instead of
-// two: no better).
+// model, whose 816-byte rows were mostly row starts). Asking for the group after that into L2 (T1)
+// was worth 2-10% while decoding's tiles alternated between the threads; since each thread streams
+// its own contiguous share (ops/thread_pool), it only cost: without it, paired one-column calls
+// took 0.90-0.94x the time (Q4_K, Q6_K, Q8_0, Q4_0; L3 and memory, one and two threads; the
+// panels 0.97-1.00x), and decoding, medians of 6-12 alternating runs: 1.1B Q8_0 1.05x, Q4_0
+// 1.02-1.04x, Q4_K_M 0.95-1.01x, 134M Q4_0 1.04x, Q8_0 1.07x.
 template <class W>
 void prefetch_ahead(const W* p, size_t distance) {
     PLINTH_UNROLL
     for (size_t k = 0; k < sizeof(W); k += 64) {
         _mm_prefetch(reinterpret_cast<const char*>(p) + distance + k, _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(p) + 2 * distance + k, _MM_HINT_T1);
     }
 }
 
