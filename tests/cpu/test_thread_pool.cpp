@@ -89,26 +89,22 @@ TEST_CASE("thread pool: uneven chunks are shared, results summed exactly") {
 
 TEST_CASE("thread pool: an exception stops the job and is rethrown; the pool stays usable") {
     thread_pool pool(2);
+    // Whether running the job rethrew the message of the exception chunk `failing` threw.
+    const auto rethrows = [](auto&& job, int64_t failing) {
+        const std::string message = "chunk " + std::to_string(failing) + " failed";
+        try {
+            job([&](int64_t b, int64_t, unsigned) {
+                if (b == failing) throw std::runtime_error(message);
+            });
+        } catch (const std::runtime_error& e) {
+            return e.what() == message;
+        }
+        return false;
+    };
     for (int round = 0; round < 50; ++round) {
-        bool threw = false;
-        try {
-            pool.parallel_for(100, 1, [&](int64_t b, int64_t, unsigned) {
-                if (b == 17) throw std::runtime_error("chunk 17 failed");
-            });
-        } catch (const std::runtime_error& e) {
-            threw = std::string(e.what()) == "chunk 17 failed";
-        }
-        REQUIRE(threw);
+        REQUIRE(rethrows([&](auto fn) { pool.parallel_for(100, 1, fn); }, 17));
         check_cover(pool, 50, 3);
-        threw = false;
-        try {
-            pool.parallel_for_contiguous(100, 1, [&](int64_t b, int64_t, unsigned) {
-                if (b == 60) throw std::runtime_error("chunk 60 failed");
-            });
-        } catch (const std::runtime_error& e) {
-            threw = std::string(e.what()) == "chunk 60 failed";
-        }
-        REQUIRE(threw);
+        REQUIRE(rethrows([&](auto fn) { pool.parallel_for_contiguous(100, 1, fn); }, 60));
         check_cover(pool, 50, 3, true);
     }
 }

@@ -110,6 +110,8 @@ void lay_out(const BlockQ8_0* a, int64_t nb, __m512i* codes, int32_t* bias, floa
     }
 }
 
+// One step of G groups for 4 rows (G = 4: 16 blocks; G = 2: the 8 blocks of a row's last half
+// step, whose loads end at the row's end), continuing lane r's chain for row r.
 template <int G>
 [[gnu::always_inline]] inline __m128 step(const uint8_t* const* base, const __m512i* act, const int32_t* bias_terms,
                                           const float* da_terms, size_t prefetch, __m128 chains) {
@@ -166,16 +168,20 @@ template <int G>
 template <int R>
 void rows4(int64_t nb, const BlockQ4_0* const* w, const Column& col, float* out) {
     __m128 chains = _mm_setzero_ps();  // lane r: row r's sum so far
-    const int64_t steps = nb / kStepBlocks;
+    // The step starting at block b reads the rows from there and the layout's codes from b / 2
+    // (2 per group of 4 blocks), its bias terms and scales from b.
     const uint8_t* base[4];
-    for (int64_t s = 0; s < steps; ++s) {
-        for (int r = 0; r < 4; ++r) base[r] = reinterpret_cast<const uint8_t*>(w[r] + kStepBlocks * s);
-        chains = step<4>(base, col.codes + 8 * s, col.bias + kStepBlocks * s, col.da + kStepBlocks * s, col.prefetch, chains);
-    }
-    int64_t b = steps * kStepBlocks;
-    if (nb - b >= kStepBlocks / 2) {
+    const auto rows_at = [&](int64_t b) {
         for (int r = 0; r < 4; ++r) base[r] = reinterpret_cast<const uint8_t*>(w[r] + b);
-        chains = step<2>(base, col.codes + 8 * steps, col.bias + b, col.da + b, col.prefetch, chains);
+    };
+    int64_t b = 0;
+    for (; b + kStepBlocks <= nb; b += kStepBlocks) {
+        rows_at(b);
+        chains = step<4>(base, col.codes + b / 2, col.bias + b, col.da + b, col.prefetch, chains);
+    }
+    if (b + kStepBlocks / 2 <= nb) {
+        rows_at(b);
+        chains = step<2>(base, col.codes + b / 2, col.bias + b, col.da + b, col.prefetch, chains);
         b += kStepBlocks / 2;
     }
     alignas(16) float sum[4];
