@@ -370,7 +370,7 @@ struct KPairPanel {
             PLINTH_UNROLL
             for (int i = 0; i < P; ++i) {
                 const int ra = 2 * i, rb = Pairs::second(i);
-                Pairs::prefetch(w, i, b, prefetch);
+                if (prefetch) Pairs::prefetch(w, i, b, prefetch);
                 const typename K::Parts x = K::parts(w[ra][b]), y = K::parts(w[rb][b]);
                 PLINTH_UNROLL
                 for (int k = 0; k < 4; ++k) {

@@ -358,7 +358,7 @@ struct Sym32PairPanel {
             PLINTH_UNROLL
             for (int i = 0; i < P; ++i) {
                 const int ra = 2 * i, rb = Pairs::second(i);
-                Pairs::prefetch(w, i, b, prefetch);
+                if (prefetch) Pairs::prefetch(w, i, b, prefetch);
                 const __m256i ca = chain_codes<W, kBias>(w[ra][b]), cb = chain_codes<W, kBias>(w[rb][b]);
                 _mm512_store_si512(codes[i], _mm512_permutex2var_epi32(_mm512_castsi256_si512(ca), spread, _mm512_castsi256_si512(cb)));
                 const __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128(int(uint32_t(w[ra][b].d) | uint32_t(w[rb][b].d) << 16)));
