@@ -108,8 +108,9 @@ TEST_CASE("gemm: empty rows give zeros, no rows or columns write nothing", "[qua
     set_dispatch_for_testing("auto");
 }
 
-// A kernel may keep what it made of the last column it saw (the VBMI Q4_0 row kernel does, for
-// decoding's tiles): a column rewritten in place between calls must give the new column's sums.
+// A kernel may keep what it made of the last columns it saw (the VBMI Q4_0 row kernel does, for
+// decoding's tiles, and the panel driver for a batch that fits one panel): columns rewritten in
+// place between calls must give the new columns' sums.
 TEST_CASE("gemm: a column rewritten in place between calls gives the new column's result", "[quant][gemm]") {
     Rng rng(5);
     for (const char* level : {"scalar", "avx2", "avx512", "neon"}) {
@@ -118,19 +119,27 @@ TEST_CASE("gemm: a column rewritten in place between calls gives the new column'
             const int64_t n = block_elems(type) * 24, rows = 8;
             const uint32_t act_type = activation_type(type);
             const size_t w_stride = row_bytes(type, n), a_bytes = row_bytes(act_type, n);
-            std::vector<uint8_t> w(w_stride * rows), a(a_bytes);
+            std::vector<uint8_t> w(w_stride * rows);
             for (int64_t r = 0; r < rows; ++r)
                 plinth::weight_formats::quantize_row(type, rng.normal_row(n).data(), w.data() + size_t(r) * w_stride, n);
-            for (sum_order order : {sum_order::lanes, sum_order::blocks}) {
-                for (int round = 0; round < 3; ++round) {
-                    INFO(level << " " << type_name(type) << " round " << round);
-                    // a new column, the same again, then that column with only its last code changed
-                    if (round == 0) plinth::quant::quantize_row(act_type, rng.normal_row(n).data(), a.data(), n);
-                    if (round == 2) a[a_bytes - 1] ^= 1;
-                    std::vector<float> got(rows), want(rows);
-                    gemm(type, rows, n, w.data(), w_stride, 1, a.data(), a_bytes, got.data(), rows, order);
-                    matvec(type, rows, n, w.data(), w_stride, a.data(), want.data(), order);
-                    CHECK(std::memcmp(got.data(), want.data(), size_t(rows) * 4) == 0);
+            // one column (the row kernels), and batches of one panel (the panel kernels)
+            for (int64_t cols : {1, 4, 8, 16}) {
+                std::vector<uint8_t> a(a_bytes * size_t(cols));
+                for (sum_order order : {sum_order::lanes, sum_order::blocks}) {
+                    for (int round = 0; round < 4; ++round) {
+                        INFO(level << " " << type_name(type) << " " << cols << " columns, round " << round);
+                        // new columns, the same again, then the last column's last byte changed, then the first's
+                        if (round == 0)
+                            for (int64_t c = 0; c < cols; ++c)
+                                plinth::quant::quantize_row(act_type, rng.normal_row(n).data(), a.data() + size_t(c) * a_bytes, n);
+                        if (round == 2) a[a.size() - 1] ^= 1;
+                        if (round == 3) a[a_bytes - 1] ^= 1;
+                        std::vector<float> got(size_t(rows * cols)), want(size_t(rows * cols));
+                        gemm(type, rows, n, w.data(), w_stride, cols, a.data(), a_bytes, got.data(), rows, order);
+                        for (int64_t c = 0; c < cols; ++c)
+                            matvec(type, rows, n, w.data(), w_stride, a.data() + size_t(c) * a_bytes, want.data() + c * rows, order);
+                        CHECK(std::memcmp(got.data(), want.data(), got.size() * 4) == 0);
+                    }
                 }
             }
         }

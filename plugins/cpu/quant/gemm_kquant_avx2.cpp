@@ -23,6 +23,7 @@ template <class W>
 struct KPanelAvx2 : Avx2PanelShape {
     using Weights = W;
     static constexpr int64_t kBlockElems = kBlock256;
+    using ActivationBlock = BlockQ8_K;
     static constexpr int kAcc = 1;
     static constexpr bool kQ6 = std::is_same_v<W, BlockQ6_K>;
     static constexpr bool kFiveBit = requires(W b) { b.qh; } && !kQ6;

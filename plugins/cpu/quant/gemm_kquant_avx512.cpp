@@ -148,6 +148,7 @@ template <class W>
 struct KPanel : Avx512PanelShape {
     using Weights = W;
     static constexpr int64_t kBlockElems = kBlock256;
+    using ActivationBlock = BlockQ8_K;
     static constexpr int kAcc = 1;  // accumulator vectors per row
     static constexpr bool kQ6 = std::is_same_v<W, BlockQ6_K>;
     static constexpr int kSubs = kQ6 ? 16 : 8;    // sub-blocks per super-block
@@ -334,6 +335,7 @@ struct KPairPanel {
     static constexpr int kCols = 8;
     static constexpr int kMinCols = 4;
     static constexpr int64_t kBlockElems = kBlock256;
+    using ActivationBlock = BlockQ8_K;
     static constexpr int kAcc = 1;
     static constexpr int kPer = K::kPer;
     static constexpr int kRows = 4;  // two pairs per pass

@@ -135,6 +135,7 @@ template <class W, int kBias, class UnsignedCodes>
 struct Sym32ChainPanel : Avx2PanelShape {
     using Weights = W;
     static constexpr int64_t kBlockElems = kBlock32;
+    using ActivationBlock = BlockQ8_0;
     static constexpr int kPer = 8 + 1 + 1;  // vectors per block: codes, bias, scales
     static constexpr int kAcc = 1;
     static constexpr int kRows = 3;
@@ -208,6 +209,7 @@ template <class W, int kBias, class PanelCodes>
 struct Sym32LanesPanel : Avx2PanelShape {
     using Weights = W;
     static constexpr int64_t kBlockElems = kBlock32;
+    using ActivationBlock = BlockQ8_0;
     static constexpr int kBiasVecs = kBias ? 8 : 0;
     static constexpr int kPer = 8 + kBiasVecs + 1;  // vectors per block: codes, bias terms, scales
     static constexpr int kAcc = 8;

@@ -184,6 +184,7 @@ struct Sym32Panel {
     // 8 columns, one thread: pairs 0.97 ms, ymm 1.14-1.33, the zmm panel 1.72), and those pay from 4.
     static constexpr int kMinCols = kCols == 16 ? 9 : 4;
     static constexpr int64_t kBlockElems = kBlock32;
+    using ActivationBlock = BlockQ8_0;
     static constexpr int kInit = kChain ? 1 : 8;    // bias vectors per block
     static constexpr int kPer = 8 + kInit + 1;      // vectors per block: codes, bias, scales
     static constexpr int kAcc = kChain ? 1 : 8;     // accumulators per row
@@ -316,6 +317,7 @@ struct Sym32PairPanel {
     static constexpr int kCols = 8;
     static constexpr int kMinCols = 4;
     static constexpr int64_t kBlockElems = kBlock32;
+    using ActivationBlock = BlockQ8_0;
     static constexpr int kPer = 8 + 1 + 1;  // vectors per block: codes, bias, scales
     static constexpr int kAcc = 1;
     static constexpr int kRows = 4;         // two pairs per pass

@@ -9,7 +9,8 @@
 // passes; Panel::store(lanes, Panel::result(a row's accumulators)) gives the row's kCols column
 // sums. Columns that do not fill a panel (fewer than Panel::kMinCols left over: there the panel
 // costs more than it saves), and columns too far apart for the panel's gathers (32-bit byte
-// offsets of up to kCols - 1 column strides), go to Plain::gemm.
+// offsets of up to kCols - 1 column strides), go to Plain::gemm. A call whose columns fit one panel
+// reuses the panel its thread laid out last when the columns' bytes are the same (LaidOutFrom).
 #include <algorithm>
 #include <climits>
 #include <cstddef>
@@ -28,6 +29,26 @@ inline int32_t code_word(const uint8_t* p) {
     std::memcpy(&v, p, 4);
     return v;
 }
+
+// The columns a panel was laid out from: a copy of their bytes, and the panel's shape.
+struct LaidOutFrom {
+    std::vector<uint8_t> bytes;
+    int64_t nb = -1;
+    int nc = 0;
+
+    bool same(const uint8_t* a, size_t a_stride, int64_t blocks, int columns, size_t column_bytes) const {
+        if (nb != blocks || nc != columns) return false;
+        for (int c = 0; c < columns; ++c)
+            if (std::memcmp(&bytes[size_t(c) * column_bytes], a + size_t(c) * a_stride, column_bytes) != 0) return false;
+        return true;
+    }
+    void keep(const uint8_t* a, size_t a_stride, int64_t blocks, int columns, size_t column_bytes) {
+        bytes.resize(size_t(columns) * column_bytes);
+        for (int c = 0; c < columns; ++c) std::memcpy(&bytes[size_t(c) * column_bytes], a + size_t(c) * a_stride, column_bytes);
+        nb = blocks;
+        nc = columns;
+    }
+};
 
 template <class Panel, class Plain>
 void panel_gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av, size_t a_stride,
@@ -48,13 +69,25 @@ void panel_gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_
     struct alignas(alignof(Acc)) AccBox { Acc v; };
     thread_local std::vector<VecBox> panel_store;
     thread_local std::vector<AccBox> acc_store;
+    // The columns the panel in panel_store was laid out from, when one panel held all of a call's
+    // columns (a server's decoding batch; a short prompt): the tiles of a matrix, and the q/k/v
+    // or gate/up matrices after it, read the same columns, so each thread lays them out once.
+    thread_local LaidOutFrom laid_out;
     if (panel_store.size() < size_t(nb * Panel::kPer)) panel_store.resize(size_t(nb * Panel::kPer));
     if (acc_store.size() < size_t(rows * Panel::kAcc)) acc_store.resize(size_t(rows * Panel::kAcc));
     Vec* const panel = &panel_store[0].v;
     Acc* const acc = &acc_store[0].v;
+    const size_t column_bytes = size_t(nb) * sizeof(typename Panel::ActivationBlock);
     for (int64_t c0 = 0; c0 < paneled; c0 += kCols) {
         const int nc = int(std::min<int64_t>(kCols, paneled - c0));
-        Panel::build(panel, nb, abase + size_t(c0) * a_stride, a_stride, nc);
+        const uint8_t* const columns = abase + size_t(c0) * a_stride;
+        if (paneled > kCols) {
+            laid_out.nb = -1;
+            Panel::build(panel, nb, columns, a_stride, nc);
+        } else if (!laid_out.same(columns, a_stride, nb, nc, column_bytes)) {
+            Panel::build(panel, nb, columns, a_stride, nc);
+            laid_out.keep(columns, a_stride, nb, nc, column_bytes);
+        }
         for (int64_t b0 = 0; b0 < nb; b0 += Panel::kChunk) {
             const int64_t b1 = std::min(nb, b0 + Panel::kChunk);
             for_row_groups<Panel::kRows>(rows, [&]<int R>(int64_t r) {
