@@ -56,8 +56,9 @@ matmul_tiles plan(const node_view& n, unsigned threads) {
     m.N = n.src[0].rows;
     m.T = n.src[1].rows;
     // Row block: with two columns or more about 512 KiB of weights, which stay in L2 while the
-    // tile's columns pass; the multi-column kernel lays the columns out again for every tile, so
-    // fewer, larger tiles cost less (pp128 1.1B Q8_0: 64 KiB tiles 104 t/s, 512 KiB 123; pp3 1.1B
+    // tile's columns pass; the multi-column kernel lays the columns out again for every tile (when
+    // they take more than one panel; one panel's worth is kept per thread), so fewer, larger tiles
+    // cost less (pp128 1.1B Q8_0: 64 KiB tiles 104 t/s, 512 KiB 123; pp3 1.1B
     // Q4_0 at the avx2 level: 18 -> 22.5 t/s). One column (decoding) reads each weight once:
     // small tiles (64 KiB) only serve to share the rows evenly (each thread streams its own run
     // of them, and steals from the other's end when it is done). Tiles are
