@@ -17,10 +17,10 @@
 // thread), 0.88-0.94x streaming from memory (two threads; docs/performance.md). Compiled with the
 // AVX-512 flags plus -mavx512vbmi; dispatch.cpp takes it only where the CPU has VBMI.
 #include "avx512_common.hpp"
+#include "laid_out_from.hpp"
 #include "row_groups.hpp"
 
 #include <array>
-#include <cstring>
 #include <vector>
 
 namespace plinth::quant::detail {
@@ -208,7 +208,7 @@ struct Layout {
     std::vector<Z> codes;
     std::vector<int32_t> bias;
     std::vector<float> da;
-    std::vector<uint8_t> source;  // the column laid out; empty: none
+    LaidOutFrom from;
 };
 
 void q4_0_blocks_rows(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av,
@@ -222,13 +222,13 @@ void q4_0_blocks_rows(int64_t rows, int64_t n, const void* wv, size_t w_stride, 
         l.codes.resize(size_t(steps * 8));
         l.bias.resize(size_t(steps * kStepBlocks));
         l.da.resize(size_t(steps * kStepBlocks));
-        l.source.clear();
     }
     for (int64_t c = 0; c < cols; ++c) {
-        const auto* a = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(av) + size_t(c) * a_stride);
-        if (l.source.size() != bytes || std::memcmp(l.source.data(), a, bytes) != 0) {
+        const auto* column = static_cast<const uint8_t*>(av) + size_t(c) * a_stride;
+        const auto* a = reinterpret_cast<const BlockQ8_0*>(column);
+        if (!l.from.same(column, a_stride, nb, 1, bytes)) {
             lay_out(a, nb, &l.codes.data()->v, l.bias.data(), l.da.data());
-            l.source.assign(reinterpret_cast<const uint8_t*>(a), reinterpret_cast<const uint8_t*>(a) + bytes);
+            l.from.keep(column, a_stride, nb, 1, bytes);
         }
         const Column col{a, reinterpret_cast<const __m512i*>(l.codes.data()), l.bias.data(), l.da.data(), 4 * w_stride};
         float* o = out + c * out_stride;

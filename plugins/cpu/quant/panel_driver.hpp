@@ -18,6 +18,7 @@
 #include <cstring>
 #include <vector>
 
+#include "laid_out_from.hpp"
 #include "row_groups.hpp"
 
 namespace plinth::quant::detail {
@@ -29,26 +30,6 @@ inline int32_t code_word(const uint8_t* p) {
     std::memcpy(&v, p, 4);
     return v;
 }
-
-// The columns a panel was laid out from: a copy of their bytes, and the panel's shape.
-struct LaidOutFrom {
-    std::vector<uint8_t> bytes;
-    int64_t nb = -1;
-    int nc = 0;
-
-    bool same(const uint8_t* a, size_t a_stride, int64_t blocks, int columns, size_t column_bytes) const {
-        if (nb != blocks || nc != columns) return false;
-        for (int c = 0; c < columns; ++c)
-            if (std::memcmp(&bytes[size_t(c) * column_bytes], a + size_t(c) * a_stride, column_bytes) != 0) return false;
-        return true;
-    }
-    void keep(const uint8_t* a, size_t a_stride, int64_t blocks, int columns, size_t column_bytes) {
-        bytes.resize(size_t(columns) * column_bytes);
-        for (int c = 0; c < columns; ++c) std::memcpy(&bytes[size_t(c) * column_bytes], a + size_t(c) * a_stride, column_bytes);
-        nb = blocks;
-        nc = columns;
-    }
-};
 
 template <class Panel, class Plain>
 void panel_gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av, size_t a_stride,
