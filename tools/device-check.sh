@@ -17,12 +17,13 @@
 #   2. the conformance suite on the device (test_conformance "*cuda:0*");
 #   3. every stories260K and ../shared/arch golden on the device whole and on hybrid placements
 #      with the CPU (test_golden "*cuda:0*"); a failure of 2 or 3 is run again with the CUDA
-#      graphs and then the tensor cores off (PLINTH_CUDA_GRAPHS / PLINTH_CUDA_TENSOR_CORES=off);
+#      graphs on and then the tensor cores off (PLINTH_CUDA_GRAPHS=on / PLINTH_CUDA_TENSOR_CORES=off);
 #   4. plinth against llama.cpp's CUDA backend on a 1.1B and a 7B-shaped Llama (random weights,
 #      Q4_0 and Q4_K_M, written by `plinth make-model` there while 2-3 run): pp512 and tg128, the
 #      ratio, and decode's weight bytes per second as a fraction of the GPU's read bandwidth
 #      (measured in the same run with PyTorch, which that machine has); then the first file again
-#      with CUDA graphs and with the tensor cores turned off, to see what each is worth.
+#      with CUDA graphs on and with the tensor cores off, to see what each is worth.
+# SKIP_GOLDENS=1 leaves step 3 out, AB_ROUNDS=N (default 2) sets the rounds of step 4's last part.
 # Knobs for trying the plumbing without a GPU: DEVICE=cpu:0 PEER=/path/to/llama-bench PEER_NGL=0
 # MODELS="134M-Q4_0" tools/device-check.sh run.
 set -uo pipefail
@@ -120,7 +121,11 @@ bench_pair() {
   local model=$1 spec a b
   spec=$(basename "$model" .gguf)
   a=$(env LD_LIBRARY_PATH="$libs" "$bundle/bin/plinth" bench -m "$model" --device "$DEVICE" -p 512 -n 128 -r 3 --output json) || return 1
-  b=$(env LD_LIBRARY_PATH="$peer_libs" "$PEER" -m "$model" -ngl "$PEER_NGL" -p 512 -n 128 -r 3 -o json) || return 1
+  # Without the peer (packed with PACK_PEER=0: its CUDA build takes hours here) plinth's rows alone.
+  b='[{"n_prompt": 512, "n_gen": 0, "avg_ts": 0}, {"n_prompt": 0, "n_gen": 128, "avg_ts": 0}]'
+  if [[ -x $PEER ]]; then
+    b=$(env LD_LIBRARY_PATH="$peer_libs" "$PEER" -m "$model" -ngl "$PEER_NGL" -p 512 -n 128 -r 3 -o json) || return 1
+  fi
   python3 - "$spec" "$gpu_bw" "$a" "$b" <<'PY' | tee -a "$table"
 import json, sys
 spec, bw, a, b = sys.argv[1], float(sys.argv[2] or 0), json.loads(sys.argv[3]), json.loads(sys.argv[4])
@@ -128,8 +133,9 @@ pp = next(r["avg_ts"] for r in b if r["n_prompt"] > 0)
 tg = next(r["avg_ts"] for r in b if r["n_gen"] > 0)
 gbs = a["weight_bytes_per_token"] * a["tg_tok_s"] / 1e9
 frac = f"{100 * gbs / bw:.0f}% of {bw:.0f}" if bw > 0 else "bandwidth unmeasured"
-print(f"| {spec} | pp512 | {a['pp_tok_s']:.1f} | {pp:.1f} | {a['pp_tok_s'] / pp:.2f}x | |")
-print(f"| {spec} | tg128 | {a['tg_tok_s']:.1f} | {tg:.1f} | {a['tg_tok_s'] / tg:.2f}x | {gbs:.0f} GB/s, {frac} |")
+ratio = lambda ours, peer: f"{ours / peer:.2f}x" if peer > 0 else "no peer"
+print(f"| {spec} | pp512 | {a['pp_tok_s']:.1f} | {pp:.1f} | {ratio(a['pp_tok_s'], pp)} | |")
+print(f"| {spec} | tg128 | {a['tg_tok_s']:.1f} | {tg:.1f} | {ratio(a['tg_tok_s'], tg)} | {gbs:.0f} GB/s, {frac} |")
 PY
 }
 
@@ -183,13 +189,14 @@ run() {
 
   step "plugins" 30 "${plinth[@]}" plugins
   step "devices" 30 "${plinth[@]}" devices
-  # A failure is run again with the CUDA graphs, then the tensor cores, turned off: which one it is.
+  # A failure is run again with the CUDA graphs on, then the tensor cores off: which one it is.
   local what binary
-  for what in conformance goldens; do
+  for what in conformance ${SKIP_GOLDENS:+-}goldens; do
+    [[ $what == -* ]] && continue  # SKIP_GOLDENS=1: a shorter run
     binary=$bundle/bin/test_$([[ $what == conformance ]] && echo conformance || echo golden)
     step "$what on $DEVICE" 200 env LD_LIBRARY_PATH="$libs" "$binary" "*$DEVICE*" && continue
     [[ $DEVICE == cuda:* ]] || continue
-    step "$what, CUDA graphs off" 200 env LD_LIBRARY_PATH="$libs" PLINTH_CUDA_GRAPHS=off "$binary" "*$DEVICE*"
+    step "$what, CUDA graphs on" 200 env LD_LIBRARY_PATH="$libs" PLINTH_CUDA_GRAPHS=on "$binary" "*$DEVICE*"
     step "$what, tensor cores off" 200 env LD_LIBRARY_PATH="$libs" PLINTH_CUDA_TENSOR_CORES=off "$binary" "*$DEVICE*"
   done
 
@@ -213,12 +220,16 @@ run() {
 
   say "" "== plinth on $DEVICE against llama.cpp (-ngl $PEER_NGL)"
   tee -a "${log:-/dev/null}" <"$table"
-  # What the CUDA graphs and the tensor cores are worth: the first file with each turned off.
+  # What the CUDA graphs and the tensor cores are worth: the first file with the graphs on and the
+  # tensor cores off,
+  # AB_ROUNDS rounds (default 2) in turn, so that a slow minute does not land on one of them.
   if [[ $DEVICE == cuda:* && -f $bench_dir/${models[0]}.gguf ]]; then
-    local off
-    for off in "" graphs tensor_cores; do
-      step "${models[0]} ${off:-as is}${off:+=off}" 60 "${plinth[@]}" bench -m "$bench_dir/${models[0]}.gguf" --device "$DEVICE" \
-        -p 512 -n 128 -r 3 ${off:+--backend-option cuda.$off=off}
+    local option round
+    for ((round = 1; round <= ${AB_ROUNDS:-2}; ++round)); do
+      for option in "" graphs=on tensor_cores=off; do
+        step "${models[0]} ${option:-as is} (round $round)" 60 "${plinth[@]}" bench -m "$bench_dir/${models[0]}.gguf" \
+          --device "$DEVICE" -p 512 -n 128 -r 3 ${option:+--backend-option cuda.$option}
+      done
     done
   fi
   say "" "== summary" "${results[@]}"

@@ -97,15 +97,15 @@ plinth_status context_init(plinth_message* err) {
     c.devices.clear();
     c.devices.resize(c.runtime.devices.size());
     // The options' starting values from the environment, for programs that set no options (the
-    // test binaries): PLINTH_CUDA_GRAPHS=off, PLINTH_CUDA_TENSOR_CORES=off. set_option overrides.
-    const auto off = [](const char* name) {
+    // test binaries): PLINTH_CUDA_GRAPHS=on, PLINTH_CUDA_TENSOR_CORES=off. set_option overrides.
+    const auto is = [](const char* name, const char* value) {
         const char* v = std::getenv(name);
-        return v != nullptr && std::strcmp(v, "off") == 0;
+        return v != nullptr && std::strcmp(v, value) == 0;
     };
-    c.graphs_off = off("PLINTH_CUDA_GRAPHS");
-    c.tensor_cores_off = off("PLINTH_CUDA_TENSOR_CORES");
-    if (c.graphs_off || c.tensor_cores_off)
-        log(PLINTH_LOG_INFO, std::string("from the environment:") + (c.graphs_off ? " graphs off" : "") +
+    c.graphs_off = !is("PLINTH_CUDA_GRAPHS", "on");
+    c.tensor_cores_off = is("PLINTH_CUDA_TENSOR_CORES", "off");
+    if (!c.graphs_off || c.tensor_cores_off)
+        log(PLINTH_LOG_INFO, std::string("from the environment:") + (!c.graphs_off ? " graphs on" : "") +
                                  (c.tensor_cores_off ? " tensor cores off" : ""));
     for (const device_properties& d : c.runtime.devices)
         log(PLINTH_LOG_DEBUG, "device " + std::to_string(d.ordinal) + ": " + d.name + ", compute capability " +

@@ -70,7 +70,7 @@ struct context {
     const plinth_host_info* host = nullptr;
     runtime_survey runtime;
     uint64_t next_buffer_id = 1;
-    bool graphs_off = false;        // the option graphs=off: every kernel launched one by one
+    bool graphs_off = true;         // the option graphs (default off): every kernel launched one by one
     bool tensor_cores_off = false;  // the option tensor_cores=off: MATMUL's integer sums by dp4a
     std::vector<std::unique_ptr<device>> devices;  // by index; null until used
 };
