@@ -137,6 +137,26 @@ TEST_CASE("a whole layer gives identical results with 1, 2 and 3 threads", "[cpu
     }
 }
 
+// The prefetch level only moves lines between caches: the same layer gives the same bits under each.
+TEST_CASE("set_option takes prefetch = auto, l1 or l2, and a layer's results do not depend on it", "[cpu][options]") {
+    std::string message;
+    set_threads(2);
+    REQUIRE(set_option("prefetch", "l1", &message) == PLINTH_OK);
+    const auto l1 = run_layer();
+    REQUIRE(set_option("prefetch", "l2", &message) == PLINTH_OK);
+    const auto l2 = run_layer();
+    CHECK(l2.first == l1.first);
+    CHECK(l2.second == l1.second);
+    for (const char* bad : {"", "L1", "l3", "t0", "auto "}) {
+        INFO("value '" << bad << "'");
+        CHECK(set_option("prefetch", bad, &message) == PLINTH_ERR_INVALID_ARGUMENT);
+        CHECK_THAT(message, Catch::Contains("prefetch") && Catch::Contains("l1"));
+    }
+    CHECK(set_option("prefetch", nullptr, &message) == PLINTH_ERR_INVALID_ARGUMENT);
+    CHECK(set_option("prefetch", "auto", &message) == PLINTH_OK);
+    set_threads(1);
+}
+
 TEST_CASE("an empty graph computes nothing and succeeds", "[cpu][graph]") {
     graph_builder g;
     CHECK(g.compute() == PLINTH_OK);

@@ -198,8 +198,16 @@ plinth_status set_option(const char* key, const char* value, plinth_message* err
                         value);
         return PLINTH_OK;
     }
+    if (std::strcmp(key, "prefetch") == 0) {  // the level the weight rows' prefetches fill: auto, l1, l2
+        if (!value) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option 'prefetch' needs a value");
+        auto& s = state();
+        std::lock_guard<std::mutex> lock(s.mutex);
+        if (!quant::set_weight_prefetch(value))
+            return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option 'prefetch' must be auto, l1 or l2, not '%s'", value);
+        return PLINTH_OK;
+    }
     if (std::strcmp(key, "threads") != 0)
-        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "unknown CPU backend option '%s' (known: threads, simd)", key);
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "unknown CPU backend option '%s' (known: threads, simd, prefetch)", key);
     if (!value) return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "option 'threads' needs a value");
     errno = 0;
     char* end = nullptr;

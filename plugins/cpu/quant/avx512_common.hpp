@@ -149,7 +149,7 @@ template <class W>
 void prefetch_ahead(const W* p, size_t distance) {
     PLINTH_UNROLL
     for (size_t k = 0; k < sizeof(W); k += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(p) + distance + k, _MM_HINT_T0);
+        prefetch_weights(reinterpret_cast<const char*>(p) + distance + k);
     }
 }
 

@@ -14,6 +14,7 @@
 
 #include "kernel_tables.hpp"
 #include "cpu_kernels.hpp"
+#include "prefetch_target.hpp"
 
 namespace plinth::quant {
 namespace {
@@ -110,6 +111,36 @@ std::atomic<const KernelTable*>& active() {
 }  // namespace
 
 const char* dispatch_name() { return active().load(std::memory_order_relaxed)->name; }
+
+namespace {
+// AMD's (and Hygon's, the same cores) weight prefetches go to the second level: prefetch_target.hpp.
+bool prefetch_to_l2_by_default() {
+#if PLINTH_QUANT_X86_SIMD
+    unsigned eax = 0, regs[3] = {0, 0, 0};
+    if (__get_cpuid(0, &eax, &regs[0], &regs[2], &regs[1]) == 0) return false;  // vendor: ebx, edx, ecx
+    char vendor[13] = {};
+    std::memcpy(vendor, regs, 12);
+    return std::strcmp(vendor, "AuthenticAMD") == 0 || std::strcmp(vendor, "HygonGenuine") == 0;
+#else
+    return false;
+#endif
+}
+}  // namespace
+
+bool detail::prefetch_to_l2 = prefetch_to_l2_by_default();
+
+const char* weight_prefetch_name() { return detail::prefetch_to_l2 ? "l2" : "l1"; }
+
+bool set_weight_prefetch(const char* name) {
+    if (name == nullptr) return false;
+    bool l2;
+    if (std::strcmp(name, "auto") == 0) l2 = prefetch_to_l2_by_default();
+    else if (std::strcmp(name, "l1") == 0) l2 = false;
+    else if (std::strcmp(name, "l2") == 0) l2 = true;
+    else return false;
+    detail::prefetch_to_l2 = l2;
+    return true;
+}
 
 bool set_dispatch_for_testing(const char* name) {
     Level level;

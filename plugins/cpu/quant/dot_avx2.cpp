@@ -175,7 +175,7 @@ float dot_chain32(int64_t n, const void* wv, const void* av, Codes codes) {
 // hardware prefetcher alone leaves the stream waiting on memory.
 template <class W>
 void prefetch_super(const W* p) {
-    for (size_t k = 0; k < sizeof(W); k += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + 512 + k, _MM_HINT_T0);
+    for (size_t k = 0; k < sizeof(W); k += 64) prefetch_weights(reinterpret_cast<const char*>(p) + 512 + k);
 }
 
 // ---- K-quant super-blocks x Q8_K ----------------------------------------------------------------------

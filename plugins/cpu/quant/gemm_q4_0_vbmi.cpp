@@ -124,7 +124,7 @@ template <int G>
     for (int r = 0; r < 4; ++r) {
         PLINTH_UNROLL
         for (int line = 0; line < (G == 4 ? 5 : 3); ++line) {  // the step's 72 G bytes one row group ahead (prefetch_ahead)
-            _mm_prefetch(reinterpret_cast<const char*>(base[r]) + prefetch + 64 * line, _MM_HINT_T0);
+            prefetch_weights(reinterpret_cast<const char*>(base[r]) + prefetch + 64 * line);
         }
         __m512i z0[4], quads[4];
         PLINTH_UNROLL

@@ -9,9 +9,19 @@
 #include <plinth/weight_formats/block_layouts.hpp>
 
 #include "kernel_tables.hpp"
+#include "prefetch_target.hpp"
 
 namespace plinth::quant::detail {
 namespace {
+
+// Asks for the weight line at `p` into the level prefetch_target.hpp names. In asm: written as two
+// _mm_prefetch calls under the branch, GCC 12 merged them into one with a run-time hint and then
+// dropped it (the VBMI row kernel lost every prefetch; test_prefetch_kept caught it).
+inline void prefetch_weights(const void* p) {
+    const char* line = static_cast<const char*>(p);
+    if (prefetch_to_l2) asm volatile("prefetcht1 %0" : : "m"(*line));
+    else asm volatile("prefetcht0 %0" : : "m"(*line));
+}
 
 // The f16 at `p` and at the same place in the next 3 blocks (kStride bytes apart), as 4 floats:
 // assembled in a general register, converted with one instruction.
