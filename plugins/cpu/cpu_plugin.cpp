@@ -70,7 +70,7 @@ const plinth_option_info* options(uint32_t* count) {
          "the kernels' instruction set: auto is the best this CPU runs; a lower level is for comparing or working around a kernel",
          "auto", 0, 0, simd_levels},
         {sizeof(plinth_option_info), PLINTH_OPTION_CHOICE, "prefetch",
-         "the cache level the x86 kernels' prefetches of weight rows fill: auto is l2 on AMD CPUs (where it decoded up to 1.7x as "
+         "the cache level the x86 kernels' prefetches of weight rows fill: auto is l2 on AMD CPUs (where it decoded 1.3-1.9x as "
          "fast) and l1 elsewhere; the other is for comparing",
          "auto", 0, 0, prefetch_levels},
     };

@@ -90,9 +90,9 @@ inline int block_sum(__m256i p) {
 }
 
 // Asks for the line of block `p` one row group (4 rows) below (the next group reads it) into
-// prefetch_target.hpp's level, and the one two groups below into L2. The AVX-512 kernels no longer ask for the second
-// (prefetch_ahead in avx512_common.hpp); here dropping it measured 0.98x (1.1B Q4_0) and 1.03x
-// (Q8_0), medians of 8 alternating decode runs at `cpu.simd=avx2`, so it stays.
+// prefetch_target.hpp's level, and the one two groups below into L2. The AVX-512 kernels no
+// longer ask for the second (prefetch_ahead in avx512_common.hpp); here dropping it measured 0.98x
+// (1.1B Q4_0) and 1.03x (Q8_0), medians of 8 alternating decode runs at `cpu.simd=avx2`, so it stays.
 template <class W>
 inline void prefetch_row(const W* p, size_t distance) {
     prefetch_weights(reinterpret_cast<const char*>(p) + distance);

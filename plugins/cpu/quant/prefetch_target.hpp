@@ -4,8 +4,8 @@
 //
 // The row kernels ask for the next row group's lines while they read this one's. Into the first
 // level (T0) was the best choice on the Intel AVX-512 machine the kernels were tuned on; on an AMD
-// Zen 4 the same requests into the second level (T1) ran one-thread Q4_0 decode 1.7x as fast (the
-// first level's requests there left the kernel waiting on memory at 8-9 GB/s). dispatch.cpp picks
+// Zen 4 the same requests into the second level (T1) ran 1.1B Q4_0 decode 1.6-1.9x as fast (the
+// first level's requests there left the kernel waiting on memory at 8-9 GB/s a core). dispatch.cpp picks
 // the level by vendor; the CPU plugin's option `prefetch` overrides it for comparing.
 namespace plinth::quant::detail {
 
