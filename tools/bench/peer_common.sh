@@ -9,6 +9,17 @@ if grep -q amx_tile /proc/cpuinfo 2>/dev/null; then
   [ -f "$preload" ] || cc -shared -fPIC -O2 -o "$preload" "$here/tools/bench/no_amx_permission.c" -ldl
 fi
 
+# machine_line -> one line naming this CPU, printed above each table: the same build measured 0.57x
+# and 1.64x the peer's decode on two kinds of machine (docs/performance.md, "On an AMD Zen 4").
+machine_line() {
+  local name family model caches
+  name=$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')
+  family=$(grep -m1 '^cpu family' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | tr -d ' ')
+  model=$(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | tr -d ' ')
+  caches=$(lscpu 2>/dev/null | awk -F: '/^L[23] cache/ {gsub(/^ +/, "", $2); printf "%s%s %s", sep, $1, $2; sep = ", "}')
+  echo "machine: ${name:-unknown CPU} (family ${family:-?}, model ${model:-?}), $(nproc) CPUs${caches:+, $caches}"
+}
+
 # make_model SPEC -> prints the file: a benchmark model (random weights, real shapes), written by
 # `plinth make-model` once and cached in $bench_dir. SPEC is SHAPE-TYPE, e.g. 1.1B-Q4_0, 134M-Q8_0, 7B-Q4_K_M.
 make_model() {
