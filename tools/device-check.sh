@@ -122,15 +122,15 @@ bench_pair() {
   spec=$(basename "$model" .gguf)
   a=$(env LD_LIBRARY_PATH="$libs" "$bundle/bin/plinth" bench -m "$model" --device "$DEVICE" -p 512 -n 128 -r 3 --output json) || return 1
   # Without the peer (packed with PACK_PEER=0: its CUDA build takes hours here) plinth's rows alone.
-  b='[{"n_prompt": 512, "n_gen": 0, "avg_ts": 0}, {"n_prompt": 0, "n_gen": 128, "avg_ts": 0}]'
+  b='[]'
   if [[ -x $PEER ]]; then
     b=$(env LD_LIBRARY_PATH="$peer_libs" "$PEER" -m "$model" -ngl "$PEER_NGL" -p 512 -n 128 -r 3 -o json) || return 1
   fi
   python3 - "$spec" "$gpu_bw" "$a" "$b" <<'PY' | tee -a "$table"
 import json, sys
 spec, bw, a, b = sys.argv[1], float(sys.argv[2] or 0), json.loads(sys.argv[3]), json.loads(sys.argv[4])
-pp = next(r["avg_ts"] for r in b if r["n_prompt"] > 0)
-tg = next(r["avg_ts"] for r in b if r["n_gen"] > 0)
+pp = next((r["avg_ts"] for r in b if r["n_prompt"] > 0), 0)
+tg = next((r["avg_ts"] for r in b if r["n_gen"] > 0), 0)
 gbs = a["weight_bytes_per_token"] * a["tg_tok_s"] / 1e9
 frac = f"{100 * gbs / bw:.0f}% of {bw:.0f}" if bw > 0 else "bandwidth unmeasured"
 ratio = lambda ours, peer: f"{ours / peer:.2f}x" if peer > 0 else "no peer"
@@ -190,9 +190,9 @@ run() {
   step "plugins" 30 "${plinth[@]}" plugins
   step "devices" 30 "${plinth[@]}" devices
   # A failure is run again with the CUDA graphs on, then the tensor cores off: which one it is.
-  local what binary
-  for what in conformance ${SKIP_GOLDENS:+-}goldens; do
-    [[ $what == -* ]] && continue  # SKIP_GOLDENS=1: a shorter run
+  local what binary whats=(conformance)
+  [[ -n ${SKIP_GOLDENS:-} ]] || whats+=(goldens)
+  for what in "${whats[@]}"; do
     binary=$bundle/bin/test_$([[ $what == conformance ]] && echo conformance || echo golden)
     step "$what on $DEVICE" 200 env LD_LIBRARY_PATH="$libs" "$binary" "*$DEVICE*" && continue
     [[ $DEVICE == cuda:* ]] || continue
@@ -221,8 +221,8 @@ run() {
   say "" "== plinth on $DEVICE against llama.cpp (-ngl $PEER_NGL)"
   tee -a "${log:-/dev/null}" <"$table"
   # What the CUDA graphs and the tensor cores are worth: the first file with the graphs on and the
-  # tensor cores off,
-  # AB_ROUNDS rounds (default 2) in turn, so that a slow minute does not land on one of them.
+  # tensor cores off, AB_ROUNDS rounds (default 2) in turn, so that a slow minute does not land on
+  # one of them.
   if [[ $DEVICE == cuda:* && -f $bench_dir/${models[0]}.gguf ]]; then
     local option round
     for ((round = 1; round <= ${AB_ROUNDS:-2}; ++round)); do

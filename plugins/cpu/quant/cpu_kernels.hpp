@@ -47,9 +47,8 @@ const char* dispatch_name();
 bool set_dispatch_for_testing(const char* name);
 
 // The cache level the kernels' software prefetches of weight rows fill (prefetch_target.hpp):
-// "l2" on AMD CPUs, "l1" elsewhere, unless set. set_weight_prefetch takes "auto", "l1" or "l2"
-// (false for anything else, nothing changed); not to be called while kernels run.
-const char* weight_prefetch_name();
+// "auto" (l2 on AMD CPUs, l1 elsewhere; the starting value), "l1" or "l2". False for anything
+// else, nothing changed; not to be called while kernels run.
 bool set_weight_prefetch(const char* name);
 
 }  // namespace plinth::quant

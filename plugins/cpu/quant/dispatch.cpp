@@ -129,8 +129,6 @@ bool prefetch_to_l2_by_default() {
 
 bool detail::prefetch_to_l2 = prefetch_to_l2_by_default();
 
-const char* weight_prefetch_name() { return detail::prefetch_to_l2 ? "l2" : "l1"; }
-
 bool set_weight_prefetch(const char* name) {
     if (name == nullptr) return false;
     bool l2;
