@@ -46,6 +46,15 @@ plinth_status buffer_wrap_host(uint32_t device, void* host, uint64_t size, plint
     return *out ? PLINTH_OK : fail(err, PLINTH_ERR_OUT_OF_MEMORY, "cannot allocate a buffer handle", 0);
 }
 
+plinth_status buffer_wrap_weights(uint32_t device, const void* host, uint64_t size, plinth_buffer* out, plinth_message* err) {
+    if (plinth_status st = buffer_wrap_host(device, const_cast<void*>(host), size, out, err); st != PLINTH_OK) return st;
+    (*out)->interleaved.reset(new (std::nothrow) interleaved_weights);
+    if ((*out)->interleaved) return PLINTH_OK;
+    buffer_free(*out);
+    *out = nullptr;
+    return fail(err, PLINTH_ERR_OUT_OF_MEMORY, "cannot allocate a buffer handle", 0);
+}
+
 void buffer_free(plinth_buffer buffer) {
     if (!buffer) return;
     if (buffer->owned) std::free(buffer->data);
@@ -59,6 +68,8 @@ void* buffer_host_ptr(plinth_buffer buffer) { return buffer ? buffer->data : nul
 plinth_status buffer_upload(plinth_buffer buffer, uint64_t offset, const void* src, uint64_t size, plinth_message* err) {
     if (!buffer || !in_range(buffer, offset, size))
         return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "upload of %llu bytes at offset %llu is out of range", size, offset);
+    if (buffer->interleaved)  // buffer_wrap_weights: a read-only mapping that does not change
+        return fail(err, PLINTH_ERR_INVALID_ARGUMENT, "cannot upload %llu bytes into a buffer of mapped weights (read-only)", size);
     if (size) std::memcpy(static_cast<char*>(buffer->data) + offset, src, size);
     return PLINTH_OK;
 }

@@ -94,6 +94,7 @@ const plinth_backend_api backend_api = [] {
     api.supports_node = supports_node;
     api.graph_compute = graph_compute;
     api.options = options;
+    api.buffer_wrap_weights = buffer_wrap_weights;
     return api;
 }();
 

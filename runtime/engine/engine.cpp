@@ -50,6 +50,18 @@ struct engine::device_slot {
         for (plinth_buffer b : kv_buffers) api->buffer_free(b);
     }
 
+    // The mapped model file as this device's weights, in place: as weights (ABI 1.3: the backend
+    // may keep its own layouts of them) where the plugin takes that, else as plain host memory.
+    void wrap_weights(const plinth_file_mapping& map) {
+        plinth_message msg{};
+        if (abi_minor >= 3 && PLINTH_HAS_MEMBER(api, plinth_backend_api, buffer_wrap_weights) && api->buffer_wrap_weights)
+            check(api->buffer_wrap_weights(index, map.base, map.size, &weights, &msg), msg, "mapping the weights for " + id);
+        else
+            check(api->buffer_wrap_host(index, const_cast<void*>(map.base), map.size, &weights, &msg), msg,
+                  "mapping the weights for " + id);
+        mapped_base = static_cast<const char*>(map.base);
+    }
+
     plinth_buffer alloc(uint64_t size, const std::string& what) {
         plinth_buffer b = nullptr;
         plinth_message msg{};
@@ -173,9 +185,7 @@ void engine::place_weights(const plugin_host& host) {
         plinth_message msg{};
         if ((dev.info.buffer_caps & PLINTH_BUFFER_CAN_WRAP_HOST) && dev.api->buffer_wrap_host) {
             // Host memory: use the mapped file in place, no copy.
-            check(dev.api->buffer_wrap_host(dev.index, const_cast<void*>(map.base), map.size, &dev.weights, &msg), msg,
-                  "mapping the weights for " + dev.id);
-            dev.mapped_base = static_cast<const char*>(map.base);
+            dev.wrap_weights(map);
             continue;
         }
         uint64_t total = 0;
@@ -206,9 +216,7 @@ void engine::place_weights(const plugin_host& host) {
         slot->info.struct_size = sizeof(slot->info);
         plinth_message msg{};
         check(slot->api->device_info(index, &slot->info, &msg), msg, "reading device " + *fallback);
-        check(slot->api->buffer_wrap_host(index, const_cast<void*>(map.base), map.size, &slot->weights, &msg), msg,
-              "mapping the weights for " + *fallback);
-        slot->mapped_base = static_cast<const char*>(map.base);
+        slot->wrap_weights(map);
         devices_.push_back(std::move(slot));
     }
 }

@@ -25,14 +25,14 @@ TEST_CASE("plinth plugins lists the CUDA plugin: refused with its reason without
     const auto devices = run_plinth("devices");
     REQUIRE(devices.exit_code == 0);
     if (!has_nvidia_device()) {
-        CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncuda +backend +\S+ +1\.2 +refused [\s\S]*)"));
+        CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncuda +backend +\S+ +1\.3 +refused [\s\S]*)"));
         CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*reason: probe: (no CUDA driver \(libcuda\.so\.1 not found\)|)"
                                          R"(CUDA driver \d+\.\d+ is older than the runtime \d+\.\d+|no CUDA device)[\s\S]*)"));
         CHECK_THAT(devices.out, !Catch::Contains("cuda:0"));
         // The other backends still work.
         CHECK_THAT(devices.out, Catch::Contains("cpu:0"));
     } else {
-        CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncuda +backend +\S+ +1\.2 +loaded [\s\S]*)"));
+        CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncuda +backend +\S+ +1\.3 +loaded [\s\S]*)"));
         CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\(sm_\d+\)[\s\S]*)"));  // the features: device names, compute capability
         CHECK_THAT(devices.out, Catch::Contains("cuda:0"));
     }

@@ -11,8 +11,8 @@ using namespace plinth::test;
 TEST_CASE("plinth plugins shows gguf and cpu loaded", "[cli]") {
     const auto r = run_plinth("plugins");
     REQUIRE(r.exit_code == 0);
-    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncpu +backend +\S+ +1\.2 +loaded [\s\S]*)"));
-    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ngguf +format +\S+ +1\.2 +loaded [\s\S]*)"));
+    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncpu +backend +\S+ +1\.3 +loaded [\s\S]*)"));
+    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ngguf +format +\S+ +1\.3 +loaded [\s\S]*)"));
 }
 
 TEST_CASE("broken plugins in a plugin folder are listed as refused, and the rest still works", "[cli]") {
@@ -44,7 +44,7 @@ TEST_CASE("plinth devices lists the CPU with its memory", "[cli]") {
 TEST_CASE("version, help and unknown verbs", "[cli]") {
     const auto version = run_plinth("--version");
     CHECK(version.exit_code == 0);
-    CHECK_THAT(version.out, Catch::StartsWith("plinth 0.") && Catch::Contains("plugin ABI 1.2"));
+    CHECK_THAT(version.out, Catch::StartsWith("plinth 0.") && Catch::Contains("plugin ABI 1.3"));
 
     const auto help = run_plinth("help inspect");
     CHECK(help.exit_code == 0);
@@ -66,7 +66,7 @@ TEST_CASE("version, help and unknown verbs", "[cli]") {
 TEST_CASE("a config can disable a plugin", "[cli]") {
     const auto r = run_plinth("plugins --config " + shell_quote(std::string(PLINTH_SOURCE_DIR) + "/tests/cli/data/no-cpu.yaml"));
     REQUIRE(r.exit_code == 0);
-    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncpu +backend +\S+ +1\.2 +disabled [\s\S]*)"));
+    CHECK_THAT(r.out, Catch::Matches(R"([\s\S]*\ncpu +backend +\S+ +1\.3 +disabled [\s\S]*)"));
 }
 
 TEST_CASE("backends declare their options: listed, checked in the config with positions, set by --backend-option", "[cli][options]") {

@@ -73,7 +73,7 @@ TEST_CASE("the installed example backend passes the conformance kit: every op it
     const auto r = run_command("env -u PLINTH_PLUGIN_PATH " + ex.plinth + " conformance --plugin " + plugin_file());
     INFO(r.out << r.err);
     CHECK(r.exit_code == 0);
-    CHECK_THAT(r.out, Catch::StartsWith("example:0 (Example device (256 MiB)): plugin example 0.1.0 (ABI 1.2); reference " + host_device()));
+    CHECK_THAT(r.out, Catch::StartsWith("example:0 (Example device (256 MiB)): plugin example 0.1.0 (ABI 1.3); reference " + host_device()));
     // Every ABI 1.0 op passes (GET_ROWS and MATMUL partly: it decodes F32, F16, Q8_0 and Q4_0 weights
     // and refuses the rest); the ABI 1.1 ops it does not compute are refused; nothing fails.
     for (const char* op : {"RMS_NORM", "ADD", "MUL", "ROPE", "SWIGLU", "KV_STORE", "ATTENTION", "COPY", "GRAPH"})

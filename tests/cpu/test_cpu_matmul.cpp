@@ -5,7 +5,11 @@
 
 #include "cpu_kernels.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 
 using namespace cpu_test;
 namespace quant = plinth::quant;
@@ -253,4 +257,89 @@ TEST_CASE("MATMULs of one activation run as a group with the results they have a
             }
         }
     }
+}
+
+TEST_CASE("MATMUL of mapped weights (buffer_wrap_weights): the interleaved copy gives the same bits", "[cpu][matmul][interleaved]") {
+    // The backend reads Q4_0 matrices with 16k rows in a buffer of mapped weights from its own
+    // interleaved copy and releases the mapped pages (docs/cpu-backend.md, "Memory"). Every result
+    // must equal the same graph's over an ordinary buffer, at first use and after; a matrix of 40
+    // rows (no layout) and a Q8_0 one take the usual path; the released pages read back (GET_ROWS).
+    const uint64_t K = 4096, T_max = 20;
+    struct matrix { uint32_t type; uint64_t N; uint64_t offset = 0; std::vector<unsigned char> bytes; };
+    std::vector<matrix> ms = {{PLINTH_TYPE_Q4_0, 64, 0, {}}, {PLINTH_TYPE_Q4_0, 40, 0, {}}, {PLINTH_TYPE_Q8_0, 32, 0, {}}};
+    // The file: the matrices one after another, 32-byte aligned as in a GGUF file.
+    std::vector<unsigned char> file;
+    for (auto& m : ms) {
+        const size_t rb = weight_formats::row_bytes(m.type, int64_t(K));
+        const auto wf = random_floats(K * m.N, uint32_t(m.N));
+        m.bytes.resize(rb * m.N);
+        for (uint64_t j = 0; j < m.N; ++j) weight_formats::quantize_row(m.type, wf.data() + j * K, m.bytes.data() + j * rb, int64_t(K));
+        file.resize((file.size() + 31) / 32 * 32);
+        m.offset = file.size();
+        file.insert(file.end(), m.bytes.begin(), m.bytes.end());
+    }
+    char path[] = "/tmp/plinth-test-weights-XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    REQUIRE(write(fd, file.data(), file.size()) == ssize_t(file.size()));
+    void* map = mmap(nullptr, file.size(), PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    unlink(path);
+    REQUIRE(map != MAP_FAILED);
+
+    const plinth_backend_api* api = backend();
+    REQUIRE(api->buffer_wrap_weights != nullptr);
+    plinth_buffer weights = nullptr;
+    plinth_message err{};
+    REQUIRE(api->buffer_wrap_weights(0, map, file.size(), &weights, &err) == PLINTH_OK);
+    CHECK(api->buffer_upload(weights, 0, file.data(), 16, &err) == PLINTH_ERR_INVALID_ARGUMENT);  // read-only
+
+    // Each matrix times T columns, then GET_ROWS of two of its rows, over the mapped buffer
+    // (`mapped`) or over a copy of each matrix in a buffer of its own.
+    const auto run = [&](bool mapped, uint64_t T, const std::vector<float>& x) {
+        graph_builder g;
+        std::vector<float> out;
+        const uint32_t xs = g.f32(shp(K, T), x);
+        const uint32_t idx = g.i32({3, 1});
+        std::vector<uint32_t> dsts, rows;
+        for (const auto& m : ms) {
+            uint32_t w;
+            if (mapped) {
+                plinth_tensor t{};
+                t.type = m.type;
+                t.shape[0] = K;
+                t.shape[1] = m.N;
+                t.shape[2] = t.shape[3] = 1;
+                t.buffer = weights;
+                t.offset = m.offset;
+                g.tensors.push_back(t);
+                w = uint32_t(g.tensors.size() - 1);
+            } else {
+                w = g.add(m.type, shp(K, m.N), m.bytes.data());
+            }
+            dsts.push_back(g.f32(shp(m.N, T)));
+            g.node(PLINTH_OP_MATMUL, dsts.back(), {w, xs});
+            rows.push_back(g.f32(shp(K, 2)));
+            g.node(PLINTH_OP_GET_ROWS, rows.back(), {w, idx});
+        }
+        g.run();
+        for (size_t i = 0; i < ms.size(); ++i) {
+            for (float v : g.f32_data(dsts[i])) out.push_back(v);
+            for (float v : g.f32_data(rows[i])) out.push_back(v);
+        }
+        return out;
+    };
+    for (int threads : {2, 1}) {
+        set_threads(threads);
+        for (uint64_t T : {uint64_t(1), uint64_t(3), T_max}) {
+            INFO("T " << T << " threads " << threads);
+            const auto x = random_floats(K * T, uint32_t(T), -2.0f, 2.0f);
+            const auto want = run(false, T, x);
+            const auto got = run(true, T, x);
+            REQUIRE(got.size() == want.size());
+            CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+        }
+    }
+    api->buffer_free(weights);
+    munmap(map, file.size());
 }

@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define PLINTH_ABI_MAJOR 1
-#define PLINTH_ABI_MINOR 2
+#define PLINTH_ABI_MINOR 3
 
 #define PLINTH_PLUGIN_ENTRY_SYMBOL "plinth_plugin_entry"
 
@@ -178,7 +178,13 @@ typedef struct plinth_backend_api {
 
     /* ABI 1.2, optional: the options set_option takes, `*count` of them, in static storage. */
     const plinth_option_info* (*options)(uint32_t* count);
-    void* reserved[7];
+    /* ABI 1.3, optional (host-memory devices): as buffer_wrap_host, for a model's weights: `host` is a
+     * read-only mapping of a file whose bytes do not change while the buffer lives. The backend may
+     * keep copies of tensors in a layout of its own and release the pages of the mapping it no
+     * longer reads (they read back from the file when touched again). */
+    plinth_status (*buffer_wrap_weights)(uint32_t device, const void* host, uint64_t size, plinth_buffer* out,
+                                         plinth_message* err);
+    void* reserved[6];
 } plinth_backend_api;
 
 /* ---- model-format interface ---- */

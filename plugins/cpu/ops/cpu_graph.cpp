@@ -87,6 +87,7 @@ struct cpu_validator_hooks : sdk::node_validator_hooks<tensor_view> {
     }
     static void place(tensor_view& view, const plinth_tensor& t, const sdk::buffer_location& /*where*/) {
         view.data = static_cast<char*>(t.buffer->data) + t.offset;
+        view.buffer = t.buffer;
     }
 };
 

@@ -13,6 +13,11 @@
 // Every output element is one quant dot product, so the result does not depend on the tiling or
 // the number of threads.
 //
+// Weights the host mapped as weights (buffer_wrap_weights) are read, where the kernels have a layout
+// of their own for the type and shape (Q4_0 with a multiple of 16 rows), from a copy in that layout
+// made on the matrix's first MATMUL (interleaved_weights.hpp); its tiles are whole groups of 16 rows,
+// and each activation column comes with the terms those kernels take (quant::column_terms).
+//
 // Summation order: a Q4_0 matrix whose row count is a multiple of 8 is summed in
 // quant::sum_order::blocks (one fused multiply-add chain over whole-block integer sums), every other
 // matrix in the type's default order. The reference (llama.cpp's CPU backend on x86 with AVX2)
@@ -21,6 +26,7 @@
 // the next activation quantizer (docs/quantization.md, "Dot products").
 #include "ops.hpp"
 
+#include "../cpu_buffer.hpp"
 #include "../quant/cpu_kernels.hpp"
 
 #include <algorithm>
@@ -35,22 +41,38 @@ struct matmul_tiles {
     int64_t N = 0, K = 0, T = 0;
     int64_t rows_per_tile = 0, row_tiles = 0, cols_per_tile = 0, col_tiles = 0;
     quant::sum_order order = quant::sum_order::lanes;
+    const void* interleaved = nullptr;  // the weights' copy in the kernels' layout, if they have one
 
     int64_t count() const { return row_tiles * col_tiles; }
 
-    void run(int64_t i, const char* act, size_t act_stride) const {
+    void run(int64_t i, const char* act, size_t act_stride, const char* terms, size_t terms_stride) const {
         const int64_t r0 = (i % row_tiles) * rows_per_tile;
         const int64_t rows = std::min(rows_per_tile, N - r0);
         const int64_t c0 = (i / row_tiles) * cols_per_tile;
         const int64_t c1 = std::min(T, c0 + cols_per_tile);
-        quant::gemm(w->type, rows, K, w->data + size_t(r0) * w->row_bytes, w->row_bytes, c1 - c0,
-                    act + size_t(c0) * act_stride, act_stride, d + c0 * N + r0, N, order);
+        if (interleaved)
+            quant::gemm_interleaved(w->type, K, interleaved, r0, rows, c1 - c0, act + size_t(c0) * act_stride, act_stride,
+                                    terms + size_t(c0) * terms_stride, terms_stride, d + c0 * N + r0, N);
+        else
+            quant::gemm(w->type, rows, K, w->data + size_t(r0) * w->row_bytes, w->row_bytes, c1 - c0,
+                        act + size_t(c0) * act_stride, act_stride, d + c0 * N + r0, N, order);
     }
 };
 
-matmul_tiles plan(const node_view& n, unsigned threads) {
+// The copy of a weight matrix in the kernels' interleaved layout, made now if this is its first
+// use (on the pool's threads); null unless the matrix is in a buffer of mapped weights and the
+// kernels have a layout for its type and shape.
+const void* interleaved_copy(compute_context& ctx, const tensor_view& w) {
+    if (w.buffer == nullptr || !w.buffer->interleaved) return nullptr;
+    return w.buffer->interleaved->get(w.data, w.type, w.rows, w.ne0, w.row_bytes, [&](int64_t groups, const auto& body) {
+        ctx.pool->parallel_for(groups, 1, [&](int64_t g0, int64_t g1, unsigned) { body(g0, g1); });
+    });
+}
+
+matmul_tiles plan(compute_context& ctx, const node_view& n, unsigned threads) {
     matmul_tiles m;
     m.w = &n.src[0];
+    m.interleaved = interleaved_copy(ctx, n.src[0]);
     m.d = n.dst.as<float>();
     m.K = n.src[0].ne0;
     m.N = n.src[0].rows;
@@ -75,13 +97,14 @@ matmul_tiles plan(const node_view& n, unsigned threads) {
     // kernels: 8 sequences of the 134M model decoded at 1.6x one sequence's rate.
     const bool few_columns = m.T > 1 && m.T <= 16;
     if (few_columns) tiles = std::max(tiles, std::min<int64_t>(want_tiles, (m.N + 15) / 16));
-    m.rows_per_tile = std::min<int64_t>(m.N, ((m.N + tiles - 1) / tiles + 3) / 4 * 4);
+    const int64_t row_unit = m.interleaved ? 16 : 4;  // the interleaved layout's groups
+    m.rows_per_tile = std::min<int64_t>(m.N, ((m.N + tiles - 1) / tiles + row_unit - 1) / row_unit * row_unit);
     m.row_tiles = (m.N + m.rows_per_tile - 1) / m.rows_per_tile;
     m.cols_per_tile = std::min<int64_t>(m.T, 64);
     while (!few_columns && m.cols_per_tile > 1 && m.row_tiles * ((m.T + m.cols_per_tile - 1) / m.cols_per_tile) < want_tiles)
         m.cols_per_tile = (m.cols_per_tile + 1) / 2;
     m.col_tiles = (m.T + m.cols_per_tile - 1) / m.cols_per_tile;
-    m.order = m.w->type == PLINTH_TYPE_Q4_0 && m.N % 8 == 0 ? quant::sum_order::blocks : quant::sum_order::lanes;
+    m.order = m.w->type == PLINTH_TYPE_Q4_0 && m.N % 8 == 0 ? quant::sum_order::blocks : quant::sum_order::lanes;  // (interleaved: always blocks)
     return m;
 }
 
@@ -102,30 +125,42 @@ plinth_status op_matmul_group(compute_context& ctx, const node_view* nodes, size
     const int64_t K = x.ne0, T = x.rows;
     thread_pool& pool = *ctx.pool;
 
+    matmul_tiles jobs[kMaxMatmulGroup];
+    int64_t first[kMaxMatmulGroup + 1] = {0};  // the group's tiles, job after job
+    const void* interleaved = nullptr;           // one of the group's interleaved copies
+    for (size_t j = 0; j < count; ++j) {
+        jobs[j] = plan(ctx, nodes[j], pool.size());
+        first[j + 1] = first[j] + jobs[j].count();
+        if (jobs[j].interleaved) interleaved = jobs[j].interleaved;
+    }
+
     const uint32_t act_type = weight_formats::activation_type(nodes[0].src[0].type);
     const char* act = x.data;
     size_t act_stride = x.row_bytes;
+    const char* terms = nullptr;
+    size_t terms_stride = 0;
     if (act_type != PLINTH_TYPE_F32) {
         act_stride = (weight_formats::row_bytes(act_type, K) + 63) / 64 * 64;
-        char* buffer = static_cast<char*>(ctx.shared.get(act_stride * size_t(T)));
+        // Interleaved weights (Q4_0, so Q8_0 columns) take their terms, after the columns.
+        if (interleaved) terms_stride = (quant::column_terms_bytes(PLINTH_TYPE_Q4_0, K) + 63) / 64 * 64;
+        char* buffer = static_cast<char*>(ctx.shared.get((act_stride + terms_stride) * size_t(T)));
+        char* terms_buffer = buffer + act_stride * size_t(T);
         const float* xf = x.as<const float>();
         pool.parallel_for(T, std::max<int64_t>(1, 16384 / K), [&](int64_t t0, int64_t t1, unsigned) {
-            for (int64_t t = t0; t < t1; ++t) quant::quantize_row(act_type, xf + t * K, buffer + size_t(t) * act_stride, K);
+            for (int64_t t = t0; t < t1; ++t) {
+                quant::quantize_row(act_type, xf + t * K, buffer + size_t(t) * act_stride, K);
+                if (interleaved) quant::column_terms(PLINTH_TYPE_Q4_0, K, buffer + size_t(t) * act_stride, terms_buffer + size_t(t) * terms_stride);
+            }
         });
         act = buffer;
+        terms = terms_buffer;
     }
 
-    matmul_tiles jobs[kMaxMatmulGroup];
-    int64_t first[kMaxMatmulGroup + 1] = {0};  // the group's tiles, job after job
-    for (size_t j = 0; j < count; ++j) {
-        jobs[j] = plan(nodes[j], pool.size());
-        first[j + 1] = first[j] + jobs[j].count();
-    }
     auto run = [&](int64_t i0, int64_t i1, unsigned) {
         for (int64_t i = i0; i < i1; ++i) {
             size_t j = 0;
             while (i >= first[j + 1]) ++j;
-            jobs[j].run(i - first[j], act, act_stride);
+            jobs[j].run(i - first[j], act, act_stride, terms, terms_stride);
         }
     };
     // Decoding streams the weights once: each thread walks its own run of row tiles, so that

@@ -22,6 +22,7 @@ namespace plinth::cpu {
 // A tensor as the kernels see it: dense rows of ne0 elements (sdk::tensor_view), at a host address.
 struct tensor_view : sdk::tensor_view {
     char* data = nullptr;  // null in a shape-only check (supports_node)
+    const plinth_buffer_s* buffer = nullptr;  // the buffer it is in (cpu_buffer.hpp)
 
     template <class T>
     T* as() const { return reinterpret_cast<T*>(data); }

@@ -38,6 +38,29 @@ void gemm(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w
           const void* act, size_t act_col_stride_bytes, float* out, int64_t out_col_stride,
           sum_order order = sum_order::lanes);
 
+// ---- Weights in the kernels' own interleaved layout (docs/quantization.md, "Interleaved weights"):
+// 16 rows' blocks side by side, so that one SIMD register holds one block of 16 rows and each row's
+// sum stays in its lane; a matrix streams from memory as one sequence. A backend makes the copy once
+// (interleave) and multiplies through gemm_interleaved.
+
+// True when interleave() takes a matrix of this type and shape: Q4_0, rows a multiple of 16.
+bool interleavable(uint32_t weight_type, int64_t rows, int64_t n);
+// Bytes of the interleaved copy of a rows x n matrix; its storage must be 64-byte aligned.
+size_t interleaved_bytes(uint32_t weight_type, int64_t rows, int64_t n);
+// Writes the interleaved copy of the matrix whose row r starts at w + r * w_row_stride_bytes.
+void interleave(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes, void* out);
+// What the interleaved kernels take per activation column besides the column itself (in the
+// weight type's activation format): column_terms_bytes(type, n) bytes (a multiple of 8; 4-byte
+// aligned storage), written by column_terms from the column.
+size_t column_terms_bytes(uint32_t weight_type, int64_t n);
+void column_terms(uint32_t weight_type, int64_t n, const void* act, void* terms);
+// gemm(..., sum_order::blocks) bit for bit, for rows [row0, row0 + rows) of an interleaved matrix
+// (row0 and rows multiples of 16): out[c * out_col_stride + r - row0] for column c at
+// act + c * act_col_stride_bytes with its terms at terms + c * terms_col_stride_bytes. One thread.
+void gemm_interleaved(uint32_t weight_type, int64_t n, const void* packed, int64_t row0, int64_t rows, int64_t cols,
+                      const void* act, size_t act_col_stride_bytes, const void* terms, size_t terms_col_stride_bytes,
+                      float* out, int64_t out_col_stride);
+
 // The SIMD path dot()/matvec() use: "avx512" (F+BW+VL+VNNI), "avx2" (AVX2+FMA+F16C), "neon" (AArch64
 // with the dot-product extension) or "scalar" (the reference dot products).
 const char* dispatch_name();

@@ -24,6 +24,14 @@ using QuantizeFn = void (*)(const float* x, void* y, int64_t n);
 using GemmFn = void (*)(int64_t rows, int64_t n, const void* w, size_t w_stride, int64_t cols, const void* a,
                         size_t a_stride, float* out, int64_t out_stride);
 
+// gemm over weights in the interleaved layout (interleaved_layout.hpp, which says what it takes):
+// bit for bit dot_blocks, at every level.
+using InterleavedFn = void (*)(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
+                               size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out,
+                               int64_t out_stride);
+// interleaved.cpp: the scalar kernel for a type (null where the type has no interleaved layout).
+InterleavedFn reference_interleaved_kernel(uint32_t weight_type);
+
 struct KernelTable {
     const char* name;
     // null: this level has no kernel of its own for the type, the next one down serves
@@ -36,6 +44,7 @@ struct KernelTable {
     GemmFn gemm[PLINTH_TYPE_COUNT_];
     GemmFn gemm_blocks[PLINTH_TYPE_COUNT_];
     QuantizeFn quantize[PLINTH_TYPE_COUNT_];  // the activation types only (F16, Q8_0, Q8_1, Q8_K)
+    InterleavedFn interleaved[PLINTH_TYPE_COUNT_];  // the types with an interleaved layout (Q4_0)
 };
 
 #if PLINTH_QUANT_NEON
@@ -63,6 +72,15 @@ GemmKernel gemm_q4_k, gemm_q5_k, gemm_q6_k;
 // gemm_q4_0_blocks with gemm_q4_0_vbmi.cpp's row kernel for the columns the panels leave
 // (decoding): dispatch.cpp takes it where the CPU has AVX-512 VBMI.
 GemmKernel gemm_q4_0_blocks_vbmi;
+}  // namespace avx512
+// gemm_q4_0_x16_avx2.cpp / gemm_q4_0_x16_avx512.cpp: Q4_0 over the interleaved layout.
+namespace avx2 {
+void gemm_q4_0_interleaved(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
+                           size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride);
+}  // namespace avx2
+namespace avx512 {
+void gemm_q4_0_interleaved(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
+                           size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride);
 }  // namespace avx512
 // gemm_q4_0_vbmi.cpp (+ -mavx512vbmi): Q4_0 in the blocks order, one column at a time.
 namespace avx512vbmi {

@@ -1,0 +1,44 @@
+#include "interleaved_weights.hpp"
+
+#include "quant/cpu_kernels.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <new>
+
+namespace plinth::cpu {
+namespace {
+
+// The whole pages of [data, data + bytes): the mapping's pages that hold this matrix alone.
+void release_pages(const char* data, uint64_t bytes) {
+    const auto page = uintptr_t(sysconf(_SC_PAGESIZE));
+    const uintptr_t first = (uintptr_t(data) + page - 1) / page * page, end = (uintptr_t(data) + bytes) / page * page;
+    if (end > first) madvise(reinterpret_cast<void*>(first), end - first, MADV_DONTNEED);  // advice: a failure changes nothing
+}
+
+}  // namespace
+
+const void* interleaved_weights::get(const char* data, uint32_t type, int64_t rows, int64_t n, uint64_t row_bytes,
+                                     const parallel_groups& parallel) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const key k{data, type, rows, n, row_bytes};
+    if (const auto it = copies_.find(k); it != copies_.end()) return it->second.get();
+    std::unique_ptr<void, free_aligned> copy;
+    if (quant::interleavable(type, rows, n)) {
+        const size_t bytes = quant::interleaved_bytes(type, rows, n);
+        copy.reset(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+        if (!copy) throw std::bad_alloc();
+        const int64_t group_rows = 16, groups = rows / group_rows;
+        const size_t group_bytes = bytes / size_t(groups);
+        auto* out = static_cast<char*>(copy.get());
+        parallel(groups, [&](int64_t g0, int64_t g1) {
+            quant::interleave(type, (g1 - g0) * group_rows, n, data + uint64_t(g0 * group_rows) * row_bytes, row_bytes,
+                              out + size_t(g0) * group_bytes);
+        });
+        release_pages(data, uint64_t(rows) * row_bytes);
+    }
+    return copies_.emplace(k, std::move(copy)).first->second.get();
+}
+
+}  // namespace plinth::cpu

@@ -1,0 +1,37 @@
+#pragma once
+// The CPU backend's copies of weight matrices in its kernels' interleaved layout
+// (quant::interleave), kept with the weights buffer they came from. Only a buffer the host wrapped
+// as weights (buffer_wrap_weights: a read-only file mapping that never changes) has them. A copy is
+// made on the matrix's first MATMUL; then the mapping's pages inside the matrix are released, so
+// that the copy does not double the resident memory (another op that reads the matrix, e.g.
+// GET_ROWS of a tied embedding, reads those pages back from the file).
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <map>
+#include <tuple>
+
+namespace plinth::cpu {
+
+class interleaved_weights {
+public:
+    // Runs body(g0, g1) over groups [0, groups) of 16 rows, on as many threads as it likes.
+    using parallel_groups = std::function<void(int64_t groups, const std::function<void(int64_t, int64_t)>& body)>;
+
+    // The interleaved copy of the rows x n matrix of `type` at `data` (rows row_bytes apart), made
+    // now when this is its first use; null when the kernels have no layout for it.
+    const void* get(const char* data, uint32_t type, int64_t rows, int64_t n, uint64_t row_bytes,
+                    const parallel_groups& parallel);
+
+private:
+    struct free_aligned { void operator()(void* p) const { std::free(p); } };
+    std::mutex mutex_;
+    // By address, type and shape (one address may start matrices of several shapes: an expert's
+    // slice and its whole tensor); null: no layout for it.
+    using key = std::tuple<const char*, uint32_t, int64_t, int64_t, uint64_t>;
+    std::map<key, std::unique_ptr<void, free_aligned>> copies_;
+};
+
+}  // namespace plinth::cpu
