@@ -25,7 +25,7 @@ const void* interleaved_weights::get(const char* data, uint32_t type, int64_t ro
     const key k{data, type, rows, n, row_bytes};
     if (const auto it = copies_.find(k); it != copies_.end()) return it->second.get();
     std::unique_ptr<void, free_aligned> copy;
-    if (quant::interleavable(type, rows, n)) {
+    if (quant::interleavable(type, rows, n) && quant::interleaving_pays(type)) {
         const size_t bytes = quant::interleaved_bytes(type, rows, n);
         copy.reset(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
         if (!copy) throw std::bad_alloc();

@@ -14,7 +14,7 @@
 // the number of threads.
 //
 // Weights the host mapped as weights (buffer_wrap_weights) are read, where the kernels have a layout
-// of their own for the type and shape (Q4_0 with a multiple of 16 rows), from a copy in that layout
+// of their own for the type and shape (Q4_0 and Q6_K with a multiple of 16 rows), from a copy in that layout
 // made on the matrix's first MATMUL (interleaved_weights.hpp); its tiles are whole groups of 16 rows,
 // and each activation column comes with the terms those kernels take (quant::column_terms).
 //
@@ -127,11 +127,13 @@ plinth_status op_matmul_group(compute_context& ctx, const node_view* nodes, size
 
     matmul_tiles jobs[kMaxMatmulGroup];
     int64_t first[kMaxMatmulGroup + 1] = {0};  // the group's tiles, job after job
-    const void* interleaved = nullptr;           // one of the group's interleaved copies
+    // The type of the group's interleaved copies, if any: one, since every layout's type takes
+    // an activation format of its own (Q4_0: Q8_0 columns, Q6_K: Q8_K).
+    uint32_t interleaved = PLINTH_TYPE_COUNT_;
     for (size_t j = 0; j < count; ++j) {
         jobs[j] = plan(ctx, nodes[j], pool.size());
         first[j + 1] = first[j] + jobs[j].count();
-        if (jobs[j].interleaved) interleaved = jobs[j].interleaved;
+        if (jobs[j].interleaved) interleaved = jobs[j].w->type;
     }
 
     const uint32_t act_type = weight_formats::activation_type(nodes[0].src[0].type);
@@ -141,15 +143,16 @@ plinth_status op_matmul_group(compute_context& ctx, const node_view* nodes, size
     size_t terms_stride = 0;
     if (act_type != PLINTH_TYPE_F32) {
         act_stride = (weight_formats::row_bytes(act_type, K) + 63) / 64 * 64;
-        // Interleaved weights (Q4_0, so Q8_0 columns) take their terms, after the columns.
-        if (interleaved) terms_stride = (quant::column_terms_bytes(PLINTH_TYPE_Q4_0, K) + 63) / 64 * 64;
+        // Interleaved weights take their terms, after the columns.
+        if (interleaved != PLINTH_TYPE_COUNT_) terms_stride = (quant::column_terms_bytes(interleaved, K) + 63) / 64 * 64;
         char* buffer = static_cast<char*>(ctx.shared.get((act_stride + terms_stride) * size_t(T)));
         char* terms_buffer = buffer + act_stride * size_t(T);
         const float* xf = x.as<const float>();
         pool.parallel_for(T, std::max<int64_t>(1, 16384 / K), [&](int64_t t0, int64_t t1, unsigned) {
             for (int64_t t = t0; t < t1; ++t) {
                 quant::quantize_row(act_type, xf + t * K, buffer + size_t(t) * act_stride, K);
-                if (interleaved) quant::column_terms(PLINTH_TYPE_Q4_0, K, buffer + size_t(t) * act_stride, terms_buffer + size_t(t) * terms_stride);
+                if (interleaved != PLINTH_TYPE_COUNT_)
+                    quant::column_terms(interleaved, K, buffer + size_t(t) * act_stride, terms_buffer + size_t(t) * terms_stride);
             }
         });
         act = buffer;

@@ -14,13 +14,7 @@
 
 #include "kernel_tables.hpp"
 #include "cpu_kernels.hpp"
-#include <plinth/weight_formats/block_layouts.hpp>
-
-#include "interleaved_layout.hpp"
 #include "prefetch_target.hpp"
-
-#include <stdexcept>
-#include <string>
 
 namespace plinth::quant {
 namespace {
@@ -120,6 +114,9 @@ std::atomic<const KernelTable*>& active() {
 
 const char* dispatch_name() { return active().load(std::memory_order_relaxed)->name; }
 
+const detail::KernelTable& detail::active_table() { return *active().load(std::memory_order_relaxed); }
+const detail::KernelTable& detail::best_table() { return table_for(best_level()); }
+
 namespace {
 // AMD's (and Hygon's, the same cores) weight prefetches go to the second level: prefetch_target.hpp.
 bool prefetch_to_l2_by_default() {
@@ -201,20 +198,6 @@ void gemm(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w
     for (int64_t c = 0; c < cols; ++c)
         for (int64_t r = 0; r < rows; ++r)
             out[c * out_col_stride + r] = fn(n, row + size_t(r) * w_row_stride_bytes, a + size_t(c) * act_col_stride_bytes);
-}
-
-void gemm_interleaved(uint32_t weight_type, int64_t n, const void* packed, int64_t row0, int64_t rows, int64_t cols,
-                      const void* act, size_t act_col_stride_bytes, const void* terms, size_t terms_col_stride_bytes,
-                      float* out, int64_t out_col_stride) {
-    namespace il = detail::interleaved;
-    if (!interleavable(weight_type, rows, n) || row0 % il::kRows != 0)
-        throw std::invalid_argument("gemm_interleaved: rows " + std::to_string(row0) + " .. " + std::to_string(row0 + rows) +
-                                    " are not whole groups of an interleaved matrix of type " + std::to_string(weight_type));
-    const int64_t nb = n / weight_formats::kBlock32;
-    const auto* first = static_cast<const uint8_t*>(packed) + size_t(row0 / il::kRows) * il::group_bytes(nb);
-    active().load(std::memory_order_relaxed)->interleaved[weight_type](rows / il::kRows, nb, first, cols,
-        static_cast<const uint8_t*>(act), act_col_stride_bytes, static_cast<const uint8_t*>(terms), terms_col_stride_bytes,
-        out, out_col_stride);
 }
 
 }  // namespace plinth::quant

@@ -16,6 +16,7 @@ namespace plinth::quant::detail {
 namespace {
 
 using namespace interleaved;
+using namespace interleaved::q4_0;
 
 constexpr int kMaxPass = 4;                // columns per pass: 4 word sums + 4 chains in registers
 constexpr size_t kAhead = 8 * kPairBytes;  // bytes prefetched ahead

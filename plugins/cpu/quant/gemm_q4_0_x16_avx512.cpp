@@ -12,6 +12,7 @@ namespace plinth::quant::detail {
 namespace {
 
 using namespace interleaved;
+using namespace interleaved::q4_0;
 
 constexpr int kMaxPass = 8;            // columns per pass over a group (registers: 8 codes + 8 chains)
 // Bytes prefetched ahead: 8 pairs of blocks. 1.1B Q4_0 decode on a Zen 4, 6 alternating rounds:

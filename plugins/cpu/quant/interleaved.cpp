@@ -1,6 +1,6 @@
-// Weights in the kernels' interleaved layout (interleaved_layout.hpp): making the copy, the column
-// terms its kernels take, the scalar kernel (the levels without one of their own, and the reference
-// the SIMD ones are tested against through gemm), and the dispatch of gemm_interleaved.
+// Weights in the kernels' interleaved layouts (interleaved_layout.hpp): making the copy, the column
+// terms its kernels take, the scalar kernels (the levels without one of their own, and the
+// reference the SIMD ones are tested against through gemm), and gemm_interleaved.
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -24,6 +24,7 @@ using namespace interleaved;
 // term, times f16(d_w) * d_a, one fused multiply-add chain over the blocks in order.
 void gemm_q4_0_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
                       size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
+    using namespace q4_0;
     for (int64_t g = 0; g < groups; ++g) {
         const uint8_t* group = packed + size_t(g) * group_bytes(nb);
         for (int64_t c = 0; c < cols; ++c) {
@@ -49,17 +50,64 @@ void gemm_q4_0_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t
     }
 }
 
+// Per row: isum = sum_j sc_j * (sum of (q - 32) a over sub-block j), kquant_term added block by block.
+void gemm_q6_k_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
+                      size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
+    using namespace q6_k;
+    for (int64_t g = 0; g < groups; ++g) {
+        const uint8_t* group = packed + size_t(g) * group_bytes(nb);
+        for (int64_t c = 0; c < cols; ++c) {
+            const auto* a = reinterpret_cast<const BlockQ8_K*>(act + size_t(c) * act_stride);
+            const uint8_t* t = terms + size_t(c) * terms_stride;
+            for (int64_t r = 0; r < kRows; ++r) {
+                float sum = 0.0f;
+                for (int64_t b = 0; b < nb; ++b) {
+                    const uint8_t* blk = group + size_t(b) * kBlockBytes;
+                    int32_t dp[16];
+                    for (int j = 0; j < 16; ++j) dp[j] = term_bias(t, b)[j];
+                    for (int h = 0; h < 2; ++h)
+                        for (int tt = 0; tt < 2; ++tt)
+                            for (int m = 0; m < 8; ++m)
+                                for (int k = 0; k < 4; ++k) {
+                                    const uint8_t low = blk[low_chunk(h, tt, m) + 4 * size_t(r) + size_t(k)];
+                                    const uint8_t top = blk[top_chunk(h, m) + 4 * size_t(r) + size_t(k)];
+                                    const int e = 128 * h + 32 * tt + 4 * m + k;  // the low nibble's element
+                                    const int q_lo = (low & 0x0F) | (((top >> (2 * tt)) & 3) << 4);
+                                    const int q_hi = (low >> 4) | (((top >> (2 * tt + 4)) & 3) << 4);
+                                    dp[e / 16] += q_lo * a[b].qs[e];
+                                    dp[(e + 64) / 16] += q_hi * a[b].qs[e + 64];
+                                }
+                    int32_t isum = 0;
+                    for (int j = 0; j < 16; ++j) isum += int32_t(int8_t(blk[scales_at(j) + size_t(r)])) * dp[j];
+                    uint16_t d;
+                    std::memcpy(&d, blk + kDAt + 2 * r, 2);
+                    sum += kquant_term(fp16_to_fp32(d), term_scale(t, nb)[b], isum);
+                }
+                out[c * out_stride + g * kRows + r] = sum;
+            }
+        }
+    }
+}
+
 }  // namespace
 
 InterleavedFn reference_interleaved_kernel(uint32_t weight_type) {
-    return weight_type == PLINTH_TYPE_Q4_0 ? gemm_q4_0_scalar : nullptr;
+    switch (weight_type) {
+    case PLINTH_TYPE_Q4_0: return gemm_q4_0_scalar;
+    case PLINTH_TYPE_Q6_K: return gemm_q6_k_scalar;
+    default: return nullptr;
+    }
 }
 
 }  // namespace detail
 
 namespace {
 
-using namespace detail::interleaved;
+namespace il = detail::interleaved;
+using weight_formats::BlockQ4_0;
+using weight_formats::BlockQ6_K;
+using weight_formats::BlockQ8_0;
+using weight_formats::BlockQ8_K;
 
 void check_interleavable(uint32_t weight_type, int64_t rows, int64_t n, const char* what) {
     if (!interleavable(weight_type, rows, n))
@@ -67,26 +115,22 @@ void check_interleavable(uint32_t weight_type, int64_t rows, int64_t n, const ch
                                     " with " + std::to_string(rows) + " rows of " + std::to_string(n));
 }
 
-}  // namespace
-
-bool interleavable(uint32_t weight_type, int64_t rows, int64_t n) {
-    return weight_type == PLINTH_TYPE_Q4_0 && rows > 0 && rows % kRows == 0 && n > 0 && n % weight_formats::kBlock32 == 0;
+int64_t blocks_per_row(uint32_t weight_type, int64_t n) {
+    return n / (weight_type == PLINTH_TYPE_Q6_K ? weight_formats::kBlock256 : weight_formats::kBlock32);
 }
 
-size_t interleaved_bytes(uint32_t weight_type, int64_t rows, int64_t n) {
-    check_interleavable(weight_type, rows, n, "interleaved_bytes");
-    return size_t(rows / kRows) * group_bytes(n / weight_formats::kBlock32);
+size_t bytes_per_group(uint32_t weight_type, int64_t n) {
+    const int64_t nb = blocks_per_row(weight_type, n);
+    return weight_type == PLINTH_TYPE_Q6_K ? il::q6_k::group_bytes(nb) : il::q4_0::group_bytes(nb);
 }
 
-void interleave(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes, void* out) {
-    check_interleavable(weight_type, rows, n, "interleave");
-    using weight_formats::BlockQ4_0;
-    const int64_t nb = n / weight_formats::kBlock32;
-    for (int64_t g = 0; g < rows / kRows; ++g) {
-        uint8_t* group = static_cast<uint8_t*>(out) + size_t(g) * group_bytes(nb);
+void interleave_q4_0(int64_t groups, int64_t nb, const uint8_t* w, size_t stride, uint8_t* out) {
+    using namespace il::q4_0;
+    for (int64_t g = 0; g < groups; ++g) {
+        uint8_t* group = out + size_t(g) * group_bytes(nb);
         if (nb % 2 != 0) std::memset(group + codes_at(nb), 0, group_bytes(nb) - codes_at(nb));  // the empty half pair
-        for (int64_t r = 0; r < kRows; ++r) {
-            const auto* row = reinterpret_cast<const BlockQ4_0*>(static_cast<const uint8_t*>(w) + size_t(g * kRows + r) * w_row_stride_bytes);
+        for (int64_t r = 0; r < il::kRows; ++r) {
+            const auto* row = reinterpret_cast<const BlockQ4_0*>(w + size_t(g * il::kRows + r) * stride);
             for (int64_t b = 0; b < nb; ++b) {
                 std::memcpy(group + scales_at(b) + 2 * r, &row[b].d, 2);
                 for (int m = 0; m < 4; ++m) std::memcpy(group + codes_at(b) + 64 * m + 4 * r, row[b].qs + 4 * m, 4);
@@ -95,16 +139,74 @@ void interleave(uint32_t weight_type, int64_t rows, int64_t n, const void* w, si
     }
 }
 
+void interleave_q6_k(int64_t groups, int64_t nb, const uint8_t* w, size_t stride, uint8_t* out) {
+    using namespace il::q6_k;
+    for (int64_t g = 0; g < groups; ++g) {
+        for (int64_t r = 0; r < il::kRows; ++r) {
+            const auto* row = reinterpret_cast<const BlockQ6_K*>(w + size_t(g * il::kRows + r) * stride);
+            for (int64_t b = 0; b < nb; ++b) {
+                uint8_t* blk = out + size_t(g) * group_bytes(nb) + size_t(b) * kBlockBytes;
+                if (r == 0) std::memset(blk + kDAt, 0, kBlockBytes - kDAt);  // d and the padding
+                for (int h = 0; h < 2; ++h)
+                    for (int m = 0; m < 8; ++m) {
+                        for (int t = 0; t < 2; ++t)
+                            std::memcpy(blk + low_chunk(h, t, m) + 4 * r, row[b].ql + 64 * h + 32 * t + 4 * m, 4);
+                        std::memcpy(blk + top_chunk(h, m) + 4 * r, row[b].qh + 32 * h + 4 * m, 4);
+                    }
+                for (int j = 0; j < 16; ++j) std::memcpy(blk + scales_at(j) + r, &row[b].scales[j], 1);
+                std::memcpy(blk + kDAt + 2 * r, &row[b].d, 2);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+bool interleavable(uint32_t weight_type, int64_t rows, int64_t n) {
+    if (rows <= 0 || rows % il::kRows != 0 || n <= 0) return false;
+    if (weight_type == PLINTH_TYPE_Q4_0) return n % weight_formats::kBlock32 == 0;
+    if (weight_type == PLINTH_TYPE_Q6_K) return n % weight_formats::kBlock256 == 0;
+    return false;
+}
+
+bool interleaving_pays(uint32_t weight_type) {
+    const detail::InterleavedFn fn = detail::best_table().interleaved[weight_type];
+    return fn != nullptr && fn != detail::reference_interleaved_kernel(weight_type);
+}
+
+size_t interleaved_bytes(uint32_t weight_type, int64_t rows, int64_t n) {
+    check_interleavable(weight_type, rows, n, "interleaved_bytes");
+    return size_t(rows / il::kRows) * bytes_per_group(weight_type, n);
+}
+
+void interleave(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w_row_stride_bytes, void* out) {
+    check_interleavable(weight_type, rows, n, "interleave");
+    const int64_t groups = rows / il::kRows, nb = blocks_per_row(weight_type, n);
+    const auto* src = static_cast<const uint8_t*>(w);
+    if (weight_type == PLINTH_TYPE_Q6_K) interleave_q6_k(groups, nb, src, w_row_stride_bytes, static_cast<uint8_t*>(out));
+    else interleave_q4_0(groups, nb, src, w_row_stride_bytes, static_cast<uint8_t*>(out));
+}
+
 size_t column_terms_bytes(uint32_t weight_type, int64_t n) {
-    check_interleavable(weight_type, kRows, n, "column_terms_bytes");
-    return terms_bytes(n / weight_formats::kBlock32);
+    check_interleavable(weight_type, il::kRows, n, "column_terms_bytes");
+    const int64_t nb = blocks_per_row(weight_type, n);
+    return weight_type == PLINTH_TYPE_Q6_K ? il::q6_k::terms_bytes(nb) : il::q4_0::terms_bytes(nb);
 }
 
 void column_terms(uint32_t weight_type, int64_t n, const void* act, void* terms) {
-    check_interleavable(weight_type, kRows, n, "column_terms");
-    const int64_t nb = n / weight_formats::kBlock32;
-    const auto* a = static_cast<const weight_formats::BlockQ8_0*>(act);
+    check_interleavable(weight_type, il::kRows, n, "column_terms");
+    const int64_t nb = blocks_per_row(weight_type, n);
     auto* bias = static_cast<int32_t*>(terms);
+    if (weight_type == PLINTH_TYPE_Q6_K) {
+        const auto* a = static_cast<const BlockQ8_K*>(act);
+        auto* scale = reinterpret_cast<float*>(static_cast<uint8_t*>(terms) + 64 * nb);
+        for (int64_t b = 0; b < nb; ++b) {
+            for (int j = 0; j < 16; ++j) bias[16 * b + j] = -32 * int32_t(a[b].bsums[j]);
+            scale[b] = a[b].d;
+        }
+        return;
+    }
+    const auto* a = static_cast<const BlockQ8_0*>(act);
     auto* scale = reinterpret_cast<float*>(static_cast<uint8_t*>(terms) + 4 * nb);
     for (int64_t b = 0; b < nb; ++b) {
         int32_t sum = 0;
@@ -112,6 +214,19 @@ void column_terms(uint32_t weight_type, int64_t n, const void* act, void* terms)
         bias[b] = -8 * sum;
         scale[b] = weight_formats::fp16_to_fp32(a[b].d);
     }
+}
+
+void gemm_interleaved(uint32_t weight_type, int64_t n, const void* packed, int64_t row0, int64_t rows, int64_t cols,
+                      const void* act, size_t act_col_stride_bytes, const void* terms, size_t terms_col_stride_bytes,
+                      float* out, int64_t out_col_stride) {
+    if (!interleavable(weight_type, rows, n) || row0 % il::kRows != 0)
+        throw std::invalid_argument("gemm_interleaved: rows " + std::to_string(row0) + " .. " + std::to_string(row0 + rows) +
+                                    " are not whole groups of an interleaved matrix of type " + std::to_string(weight_type));
+    const auto* first = static_cast<const uint8_t*>(packed) + size_t(row0 / il::kRows) * bytes_per_group(weight_type, n);
+    detail::active_table().interleaved[weight_type](rows / il::kRows, blocks_per_row(weight_type, n), first, cols,
+                                                    static_cast<const uint8_t*>(act), act_col_stride_bytes,
+                                                    static_cast<const uint8_t*>(terms), terms_col_stride_bytes, out,
+                                                    out_col_stride);
 }
 
 }  // namespace plinth::quant

@@ -1,8 +1,9 @@
 #pragma once
-// Internal: the interleaved layout of Q4_0 weights (cpu_kernels.hpp, "interleave"), which every
-// level's kernel over it reads, and the per-column terms those kernels take.
+// Internal: the interleaved layouts of weights (cpu_kernels.hpp, "interleave"), which every level's
+// kernels over them read, and the per-column terms those kernels take. Rows are taken 16 at a time
+// (a group); row r of a group is lane r of a 512-bit register of 32-bit lanes.
 //
-// Rows are taken 16 at a time, and their blocks two at a time: a pair of blocks of a group of 16
+// Q4_0: blocks are taken two at a time: a pair of blocks of a group of 16
 // rows is 576 bytes, the two blocks' codes (256 bytes each) and then their 16 rows' F16 scales (32
 // bytes each). A block's codes are 4 chunks of 64 bytes; chunk m holds bytes 4m .. 4m + 3 of each
 // row's qs, row r at 4r. So one 32-bit lane per row: its low nibbles are the row's elements
@@ -16,7 +17,15 @@
 
 namespace plinth::quant::detail::interleaved {
 
-constexpr int64_t kRows = 16;                             // rows per group
+constexpr int64_t kRows = 16;  // rows per group
+
+// out[c * out_stride + 16 g + r] = row r of group g . column c, for groups [0, groups) starting at
+// `packed`, bit for bit the type's dot product (Q4_0: dot_blocks). Column c is at act + c *
+// act_stride (the type's activation blocks), its terms at terms + c * terms_stride.
+using Kernel = void (*)(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
+                        size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride);
+
+namespace q4_0 {
 constexpr size_t kCodeBytes = 256;                        // one block of 16 rows: 4 chunks of 64
 constexpr size_t kScaleBytes = 2 * kRows;                 // one block of 16 rows' F16 scales
 constexpr size_t kPairBytes = 2 * (kCodeBytes + kScaleBytes);  // 576: 9 lines
@@ -31,10 +40,28 @@ constexpr size_t terms_bytes(int64_t nb) { return size_t(nb) * 8; }
 inline const int32_t* term_bias(const uint8_t* terms) { return reinterpret_cast<const int32_t*>(terms); }
 inline const float* term_scale(const uint8_t* terms, int64_t nb) { return reinterpret_cast<const float*>(terms + 4 * nb); }
 
-// out[c * out_stride + 16 g + r] = row r of group g . column c, for groups [0, groups) starting at
-// `packed`, in the blocks order (bit for bit dot_blocks). Column c is at act + c * act_stride (Q8_0
-// blocks), its terms at terms + c * terms_stride.
-using Kernel = void (*)(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
-                        size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride);
+}  // namespace q4_0
+
+// Q6_K: a block of 16 rows is 3392 bytes (53 lines): 32 chunks of the codes' low 4 bits, 16 chunks
+// of their top 2 bits, the 16 rows' 16 sub-block scales, their F16 d, 32 bytes of padding.
+// Low chunk (h, t, m) (h, t 0..1, m 0..7) holds bytes ql[64h + 32t + 4m .. + 3] of each row, row r
+// at 4r: low nibbles elements 128h + 32t + 4m .. + 3 (sub-block 8h + 2t + m / 4), high nibbles
+// the elements 64 on (sub-block 8h + 2t + 4 + m / 4). Top chunk (h, m) holds qh[32h + 4m .. + 3]:
+// bits 2s, 2s + 1 of a byte are the top bits of the element 32s on from that of low chunk (h, 0, m),
+// so both halves of both low chunks (h, t, m) find theirs in the same byte positions.
+namespace q6_k {
+constexpr size_t kBlockBytes = 3392;
+constexpr size_t kTopAt = 2048, kScalesAt = 3072, kDAt = 3328;
+constexpr size_t group_bytes(int64_t nb) { return size_t(nb) * kBlockBytes; }
+constexpr size_t low_chunk(int h, int t, int m) { return size_t(64 * (16 * h + 8 * t + m)); }
+constexpr size_t top_chunk(int h, int m) { return kTopAt + size_t(64 * (8 * h + m)); }
+constexpr size_t scales_at(int j) { return kScalesAt + size_t(16 * j); }  // sub-block j's 16 int8, row r at r
+
+// A column's terms: per block the 16 exact integers -32 * (sum of sub-block j's activation codes),
+// which turn the unsigned codes 0..63 into q - 32, then the block's scale.
+constexpr size_t terms_bytes(int64_t nb) { return size_t(nb) * 68; }
+inline const int32_t* term_bias(const uint8_t* terms, int64_t b) { return reinterpret_cast<const int32_t*>(terms) + 16 * b; }
+inline const float* term_scale(const uint8_t* terms, int64_t nb) { return reinterpret_cast<const float*>(terms + 64 * nb); }
+}  // namespace q6_k
 
 }  // namespace plinth::quant::detail::interleaved
