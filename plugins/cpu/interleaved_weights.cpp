@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <new>
 
 namespace plinth::cpu {
@@ -20,7 +21,7 @@ void release_pages(const char* data, uint64_t bytes) {
 }  // namespace
 
 const void* interleaved_weights::get(const char* data, uint32_t type, int64_t rows, int64_t n, uint64_t row_bytes,
-                                     const parallel_groups& parallel) {
+                                     const parallel_range& parallel) {
     std::lock_guard<std::mutex> lock(mutex_);
     const key k{data, type, rows, n, row_bytes};
     if (const auto it = copies_.find(k); it != copies_.end()) return it->second.get();
@@ -32,9 +33,16 @@ const void* interleaved_weights::get(const char* data, uint32_t type, int64_t ro
         const int64_t group_rows = 16, groups = rows / group_rows;
         const size_t group_bytes = bytes / size_t(groups);
         auto* out = static_cast<char*>(copy.get());
-        parallel(groups, [&](int64_t g0, int64_t g1) {
-            quant::interleave(type, (g1 - g0) * group_rows, n, data + uint64_t(g0 * group_rows) * row_bytes, row_bytes,
-                              out + size_t(g0) * group_bytes);
+        // In pieces of 64 groups (1024 rows), each piece's pages released once it is copied, so that
+        // the largest matrix (the output) is not resident twice at the peak (1.1B Q4_0: 718 MB
+        // peak before, 674 after) while the releases stay few (each one interrupts every thread
+        // of the process); the pages two pieces share go at the end.
+        constexpr int64_t piece = 64;
+        parallel((groups + piece - 1) / piece, [&](int64_t p0, int64_t p1) {
+            const int64_t g0 = p0 * piece, g1 = std::min(groups, p1 * piece);
+            const char* from = data + uint64_t(g0 * group_rows) * row_bytes;
+            quant::interleave(type, (g1 - g0) * group_rows, n, from, row_bytes, out + size_t(g0) * group_bytes);
+            release_pages(from, uint64_t((g1 - g0) * group_rows) * row_bytes);
         });
         release_pages(data, uint64_t(rows) * row_bytes);
     }

@@ -17,13 +17,13 @@ namespace plinth::cpu {
 
 class interleaved_weights {
 public:
-    // Runs body(g0, g1) over groups [0, groups) of 16 rows, on as many threads as it likes.
-    using parallel_groups = std::function<void(int64_t groups, const std::function<void(int64_t, int64_t)>& body)>;
+    // Runs body(i0, i1) over [0, count), on as many threads as it likes.
+    using parallel_range = std::function<void(int64_t count, const std::function<void(int64_t, int64_t)>& body)>;
 
     // The interleaved copy of the rows x n matrix of `type` at `data` (rows row_bytes apart), made
     // now when this is its first use; null when the kernels have no layout for it.
     const void* get(const char* data, uint32_t type, int64_t rows, int64_t n, uint64_t row_bytes,
-                    const parallel_groups& parallel);
+                    const parallel_range& parallel);
 
 private:
     struct free_aligned { void operator()(void* p) const { std::free(p); } };

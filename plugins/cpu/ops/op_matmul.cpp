@@ -64,8 +64,8 @@ struct matmul_tiles {
 // kernels have a layout for its type and shape.
 const void* interleaved_copy(compute_context& ctx, const tensor_view& w) {
     if (w.buffer == nullptr || !w.buffer->interleaved) return nullptr;
-    return w.buffer->interleaved->get(w.data, w.type, w.rows, w.ne0, w.row_bytes, [&](int64_t groups, const auto& body) {
-        ctx.pool->parallel_for(groups, 1, [&](int64_t g0, int64_t g1, unsigned) { body(g0, g1); });
+    return w.buffer->interleaved->get(w.data, w.type, w.rows, w.ne0, w.row_bytes, [&](int64_t count, const auto& body) {
+        ctx.pool->parallel_for(count, 1, [&](int64_t i0, int64_t i1, unsigned) { body(i0, i1); });
     });
 }
 
