@@ -260,14 +260,14 @@ TEST_CASE("MATMULs of one activation run as a group with the results they have a
 }
 
 TEST_CASE("MATMUL of mapped weights (buffer_wrap_weights): the interleaved copies give the same bits", "[cpu][matmul][interleaved]") {
-    // The backend reads Q4_0 and Q6_K matrices with 16k rows in a buffer of mapped weights from its
+    // The backend reads Q4_0, Q4_K and Q6_K matrices with 16k rows in a buffer of mapped weights from its
     // own interleaved copy and releases the mapped pages (docs/cpu-backend.md, "Memory"). Every result
     // must equal the same graph's over an ordinary buffer, at first use and after; a matrix of 40
     // rows (no layout) and a Q8_0 one take the usual path; the released pages read back (GET_ROWS).
     const uint64_t K = 4096, T_max = 20;
     struct matrix { uint32_t type; uint64_t N; uint64_t offset = 0; std::vector<unsigned char> bytes; };
     std::vector<matrix> ms = {{PLINTH_TYPE_Q4_0, 64, 0, {}}, {PLINTH_TYPE_Q4_0, 40, 0, {}}, {PLINTH_TYPE_Q8_0, 32, 0, {}},
-                              {PLINTH_TYPE_Q6_K, 48, 0, {}}};
+                              {PLINTH_TYPE_Q6_K, 48, 0, {}}, {PLINTH_TYPE_Q4_K, 32, 0, {}}};
     // The file: the matrices one after another, 32-byte aligned as in a GGUF file.
     std::vector<unsigned char> file;
     for (auto& m : ms) {
@@ -302,7 +302,7 @@ TEST_CASE("MATMUL of mapped weights (buffer_wrap_weights): the interleaved copie
         std::vector<float> out;
         const uint32_t xs = g.f32(shp(K, T), x);
         const uint32_t idx = g.i32({3, 1});
-        std::vector<uint32_t> dsts, rows;
+        std::vector<uint32_t> dsts, rows, weights_of;
         for (const auto& m : ms) {
             uint32_t w;
             if (mapped) {
@@ -318,10 +318,14 @@ TEST_CASE("MATMUL of mapped weights (buffer_wrap_weights): the interleaved copie
             } else {
                 w = g.add(m.type, shp(K, m.N), m.bytes.data());
             }
+            weights_of.push_back(w);
             dsts.push_back(g.f32(shp(m.N, T)));
             g.node(PLINTH_OP_MATMUL, dsts.back(), {w, xs});
+        }
+        // (The MATMULs one after another: they run as groups of one activation, Q4_K beside Q6_K.)
+        for (size_t i = 0; i < ms.size(); ++i) {
             rows.push_back(g.f32(shp(K, 2)));
-            g.node(PLINTH_OP_GET_ROWS, rows.back(), {w, idx});
+            g.node(PLINTH_OP_GET_ROWS, rows.back(), {weights_of[i], idx});
         }
         g.run();
         for (size_t i = 0; i < ms.size(); ++i) {

@@ -14,7 +14,7 @@
 // the number of threads.
 //
 // Weights the host mapped as weights (buffer_wrap_weights) are read, where the kernels have a layout
-// of their own for the type and shape (Q4_0 and Q6_K with a multiple of 16 rows), from a copy in that layout
+// of their own for the type and shape (Q4_0, Q4_K, Q6_K with a multiple of 16 rows), from a copy in that layout
 // made on the matrix's first MATMUL (interleaved_weights.hpp); its tiles are whole groups of 16 rows,
 // and each activation column comes with the terms those kernels take (quant::column_terms).
 //
@@ -42,6 +42,7 @@ struct matmul_tiles {
     int64_t rows_per_tile = 0, row_tiles = 0, cols_per_tile = 0, col_tiles = 0;
     quant::sum_order order = quant::sum_order::lanes;
     const void* interleaved = nullptr;  // the weights' copy in the kernels' layout, if they have one
+    size_t terms_offset = 0;            // where its type's terms sit in each column's
 
     int64_t count() const { return row_tiles * col_tiles; }
 
@@ -52,7 +53,7 @@ struct matmul_tiles {
         const int64_t c1 = std::min(T, c0 + cols_per_tile);
         if (interleaved)
             quant::gemm_interleaved(w->type, K, interleaved, r0, rows, c1 - c0, act + size_t(c0) * act_stride, act_stride,
-                                    terms + size_t(c0) * terms_stride, terms_stride, d + c0 * N + r0, N);
+                                    terms + size_t(c0) * terms_stride + terms_offset, terms_stride, d + c0 * N + r0, N);
         else
             quant::gemm(w->type, rows, K, w->data + size_t(r0) * w->row_bytes, w->row_bytes, c1 - c0,
                         act + size_t(c0) * act_stride, act_stride, d + c0 * N + r0, N, order);
@@ -127,32 +128,42 @@ plinth_status op_matmul_group(compute_context& ctx, const node_view* nodes, size
 
     matmul_tiles jobs[kMaxMatmulGroup];
     int64_t first[kMaxMatmulGroup + 1] = {0};  // the group's tiles, job after job
-    // The type of the group's interleaved copies, if any: one, since every layout's type takes
-    // an activation format of its own (Q4_0: Q8_0 columns, Q6_K: Q8_K).
-    uint32_t interleaved = PLINTH_TYPE_COUNT_;
+    // Each column's terms: one part per type with an interleaved copy in the group (Q4_K and Q6_K
+    // share Q8_K columns and may sit in one group), each job reading its type's part.
+    struct terms_part {
+        uint32_t type;
+        size_t offset;
+    };
+    terms_part parts[kMaxMatmulGroup];
+    size_t n_parts = 0, terms_stride = 0;
     for (size_t j = 0; j < count; ++j) {
         jobs[j] = plan(ctx, nodes[j], pool.size());
         first[j + 1] = first[j] + jobs[j].count();
-        if (jobs[j].interleaved) interleaved = jobs[j].w->type;
+        if (!jobs[j].interleaved) continue;
+        size_t p = 0;
+        while (p < n_parts && parts[p].type != jobs[j].w->type) ++p;
+        if (p == n_parts) {
+            parts[n_parts++] = {jobs[j].w->type, terms_stride};
+            terms_stride += (quant::column_terms_bytes(jobs[j].w->type, K) + 63) / 64 * 64;
+        }
+        jobs[j].terms_offset = parts[p].offset;
     }
 
     const uint32_t act_type = weight_formats::activation_type(nodes[0].src[0].type);
     const char* act = x.data;
     size_t act_stride = x.row_bytes;
     const char* terms = nullptr;
-    size_t terms_stride = 0;
     if (act_type != PLINTH_TYPE_F32) {
         act_stride = (weight_formats::row_bytes(act_type, K) + 63) / 64 * 64;
-        // Interleaved weights take their terms, after the columns.
-        if (interleaved != PLINTH_TYPE_COUNT_) terms_stride = (quant::column_terms_bytes(interleaved, K) + 63) / 64 * 64;
         char* buffer = static_cast<char*>(ctx.shared.get((act_stride + terms_stride) * size_t(T)));
-        char* terms_buffer = buffer + act_stride * size_t(T);
+        char* terms_buffer = buffer + act_stride * size_t(T);  // the terms after the columns
         const float* xf = x.as<const float>();
         pool.parallel_for(T, std::max<int64_t>(1, 16384 / K), [&](int64_t t0, int64_t t1, unsigned) {
             for (int64_t t = t0; t < t1; ++t) {
                 quant::quantize_row(act_type, xf + t * K, buffer + size_t(t) * act_stride, K);
-                if (interleaved != PLINTH_TYPE_COUNT_)
-                    quant::column_terms(interleaved, K, buffer + size_t(t) * act_stride, terms_buffer + size_t(t) * terms_stride);
+                for (size_t p = 0; p < n_parts; ++p)
+                    quant::column_terms(parts[p].type, K, buffer + size_t(t) * act_stride,
+                                        terms_buffer + size_t(t) * terms_stride + parts[p].offset);
             }
         });
         act = buffer;

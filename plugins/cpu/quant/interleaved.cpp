@@ -89,11 +89,53 @@ void gemm_q6_k_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t
     }
 }
 
+// Per row: isum = sum_j sc_j * (sum of q a over sub-block j), msum = sum_j mn_j * (sum of a over
+// it), kquant_term_min added block by block.
+void gemm_q4_k_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
+                      size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
+    using namespace q4_k;
+    for (int64_t g = 0; g < groups; ++g) {
+        const uint8_t* group = packed + size_t(g) * group_bytes(nb);
+        for (int64_t c = 0; c < cols; ++c) {
+            const auto* a = reinterpret_cast<const BlockQ8_K*>(act + size_t(c) * act_stride);
+            const uint8_t* t = terms + size_t(c) * terms_stride;
+            for (int64_t r = 0; r < kRows; ++r) {
+                float sum = 0.0f;
+                for (int64_t b = 0; b < nb; ++b) {
+                    const uint8_t* blk = group + size_t(b) * kBlockBytes;
+                    int32_t dp[8] = {};
+                    for (int p = 0; p < 4; ++p)
+                        for (int m = 0; m < 8; ++m)
+                            for (int k = 0; k < 4; ++k) {
+                                const uint8_t code = blk[chunk(p, m) + 4 * size_t(r) + size_t(k)];
+                                const int e = 64 * p + 4 * m + k;
+                                dp[2 * p] += (code & 0x0F) * a[b].qs[e];
+                                dp[2 * p + 1] += (code >> 4) * a[b].qs[e + 32];
+                            }
+                    int32_t isum = 0, msum = 0;
+                    for (int j = 0; j < 8; ++j) {
+                        isum += int32_t(blk[scales_at(j) + size_t(r)]) * dp[j];
+                        const int32_t sums = term_sums(t, b)[j / 2];
+                        const int32_t asum = j % 2 == 0 ? int16_t(sums & 0xFFFF) : int16_t(uint32_t(sums) >> 16);
+                        msum += int32_t(blk[mins_at(j / 2) + 2 * size_t(r) + size_t(j % 2)]) * asum;
+                    }
+                    uint16_t d, dmin;
+                    std::memcpy(&d, blk + kDAt + 2 * r, 2);
+                    std::memcpy(&dmin, blk + kDminAt + 2 * r, 2);
+                    sum += kquant_term_min(term_scale(t, nb)[b], fp16_to_fp32(d), fp16_to_fp32(dmin), isum, msum);
+                }
+                out[c * out_stride + g * kRows + r] = sum;
+            }
+        }
+    }
+}
+
 }  // namespace
 
 InterleavedFn reference_interleaved_kernel(uint32_t weight_type) {
     switch (weight_type) {
     case PLINTH_TYPE_Q4_0: return gemm_q4_0_scalar;
+    case PLINTH_TYPE_Q4_K: return gemm_q4_k_scalar;
     case PLINTH_TYPE_Q6_K: return gemm_q6_k_scalar;
     default: return nullptr;
     }
@@ -105,6 +147,7 @@ namespace {
 
 namespace il = detail::interleaved;
 using weight_formats::BlockQ4_0;
+using weight_formats::BlockQ4_K;
 using weight_formats::BlockQ6_K;
 using weight_formats::BlockQ8_0;
 using weight_formats::BlockQ8_K;
@@ -116,12 +159,16 @@ void check_interleavable(uint32_t weight_type, int64_t rows, int64_t n, const ch
 }
 
 int64_t blocks_per_row(uint32_t weight_type, int64_t n) {
-    return n / (weight_type == PLINTH_TYPE_Q6_K ? weight_formats::kBlock256 : weight_formats::kBlock32);
+    return n / (weight_type == PLINTH_TYPE_Q4_0 ? weight_formats::kBlock32 : weight_formats::kBlock256);
 }
 
 size_t bytes_per_group(uint32_t weight_type, int64_t n) {
     const int64_t nb = blocks_per_row(weight_type, n);
-    return weight_type == PLINTH_TYPE_Q6_K ? il::q6_k::group_bytes(nb) : il::q4_0::group_bytes(nb);
+    switch (weight_type) {
+    case PLINTH_TYPE_Q4_K: return il::q4_k::group_bytes(nb);
+    case PLINTH_TYPE_Q6_K: return il::q6_k::group_bytes(nb);
+    default: return il::q4_0::group_bytes(nb);
+    }
 }
 
 void interleave_q4_0(int64_t groups, int64_t nb, const uint8_t* w, size_t stride, uint8_t* out) {
@@ -160,12 +207,34 @@ void interleave_q6_k(int64_t groups, int64_t nb, const uint8_t* w, size_t stride
     }
 }
 
+void interleave_q4_k(int64_t groups, int64_t nb, const uint8_t* w, size_t stride, uint8_t* out) {
+    using namespace il::q4_k;
+    for (int64_t g = 0; g < groups; ++g) {
+        for (int64_t r = 0; r < il::kRows; ++r) {
+            const auto* row = reinterpret_cast<const BlockQ4_K*>(w + size_t(g * il::kRows + r) * stride);
+            for (int64_t b = 0; b < nb; ++b) {
+                uint8_t* blk = out + size_t(g) * group_bytes(nb) + size_t(b) * kBlockBytes;
+                for (int p = 0; p < 4; ++p)
+                    for (int m = 0; m < 8; ++m) std::memcpy(blk + chunk(p, m) + 4 * r, row[b].qs + 32 * p + 4 * m, 4);
+                for (int j = 0; j < 8; ++j) {
+                    uint8_t sc, mn;
+                    weight_formats::k4_scale_min(row[b].scales, j, &sc, &mn);
+                    blk[scales_at(j) + size_t(r)] = sc;
+                    blk[mins_at(j / 2) + 2 * size_t(r) + size_t(j % 2)] = mn;
+                }
+                std::memcpy(blk + kDAt + 2 * r, &row[b].d, 2);
+                std::memcpy(blk + kDminAt + 2 * r, &row[b].dmin, 2);
+            }
+        }
+    }
+}
+
 }  // namespace
 
 bool interleavable(uint32_t weight_type, int64_t rows, int64_t n) {
     if (rows <= 0 || rows % il::kRows != 0 || n <= 0) return false;
     if (weight_type == PLINTH_TYPE_Q4_0) return n % weight_formats::kBlock32 == 0;
-    if (weight_type == PLINTH_TYPE_Q6_K) return n % weight_formats::kBlock256 == 0;
+    if (weight_type == PLINTH_TYPE_Q4_K || weight_type == PLINTH_TYPE_Q6_K) return n % weight_formats::kBlock256 == 0;
     return false;
 }
 
@@ -183,20 +252,40 @@ void interleave(uint32_t weight_type, int64_t rows, int64_t n, const void* w, si
     check_interleavable(weight_type, rows, n, "interleave");
     const int64_t groups = rows / il::kRows, nb = blocks_per_row(weight_type, n);
     const auto* src = static_cast<const uint8_t*>(w);
-    if (weight_type == PLINTH_TYPE_Q6_K) interleave_q6_k(groups, nb, src, w_row_stride_bytes, static_cast<uint8_t*>(out));
-    else interleave_q4_0(groups, nb, src, w_row_stride_bytes, static_cast<uint8_t*>(out));
+    auto* dst = static_cast<uint8_t*>(out);
+    switch (weight_type) {
+    case PLINTH_TYPE_Q4_K: return interleave_q4_k(groups, nb, src, w_row_stride_bytes, dst);
+    case PLINTH_TYPE_Q6_K: return interleave_q6_k(groups, nb, src, w_row_stride_bytes, dst);
+    default: return interleave_q4_0(groups, nb, src, w_row_stride_bytes, dst);
+    }
 }
 
 size_t column_terms_bytes(uint32_t weight_type, int64_t n) {
     check_interleavable(weight_type, il::kRows, n, "column_terms_bytes");
     const int64_t nb = blocks_per_row(weight_type, n);
-    return weight_type == PLINTH_TYPE_Q6_K ? il::q6_k::terms_bytes(nb) : il::q4_0::terms_bytes(nb);
+    switch (weight_type) {
+    case PLINTH_TYPE_Q4_K: return il::q4_k::terms_bytes(nb);
+    case PLINTH_TYPE_Q6_K: return il::q6_k::terms_bytes(nb);
+    default: return il::q4_0::terms_bytes(nb);
+    }
 }
 
 void column_terms(uint32_t weight_type, int64_t n, const void* act, void* terms) {
     check_interleavable(weight_type, il::kRows, n, "column_terms");
     const int64_t nb = blocks_per_row(weight_type, n);
     auto* bias = static_cast<int32_t*>(terms);
+    if (weight_type == PLINTH_TYPE_Q4_K) {
+        const auto* a = static_cast<const BlockQ8_K*>(act);
+        auto* scale = reinterpret_cast<float*>(static_cast<uint8_t*>(terms) + 16 * nb);
+        for (int64_t b = 0; b < nb; ++b) {
+            for (int q = 0; q < 4; ++q) {  // sub-blocks 2q, 2q + 1: bsums 4q .. 4q + 3
+                const int32_t lo = a[b].bsums[4 * q] + a[b].bsums[4 * q + 1], hi = a[b].bsums[4 * q + 2] + a[b].bsums[4 * q + 3];
+                bias[4 * b + q] = int32_t((uint32_t(uint16_t(int16_t(lo)))) | (uint32_t(uint16_t(int16_t(hi))) << 16));
+            }
+            scale[b] = a[b].d;
+        }
+        return;
+    }
     if (weight_type == PLINTH_TYPE_Q6_K) {
         const auto* a = static_cast<const BlockQ8_K*>(act);
         auto* scale = reinterpret_cast<float*>(static_cast<uint8_t*>(terms) + 64 * nb);

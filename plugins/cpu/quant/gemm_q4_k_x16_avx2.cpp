@@ -1,0 +1,115 @@
+// Q4_K x Q8_K over the interleaved layout (interleaved_layout.hpp, q4_k) with AVX2: as
+// gemm_q4_k_x16_avx512.cpp, 8 rows per 256-bit register, a group in two halves (rows 0..7, then
+// 8..15 from cache). A sub-block's products are summed in 16 bits (maddubs: codes 0..15 by signed
+// bytes; 16 products of at most 15 * 128 a word, 30720 < 32767, exact), then one madd by the row's
+// scale in both halves of its lane gives scale * sum in 32 bits; the mins' sum is one madd per pair
+// of sub-blocks. The same integers, the same float side.
+#include <algorithm>
+
+#include "interleaved_layout.hpp"
+#include "x86_common.hpp"
+
+#define PLINTH_UNROLL _Pragma("GCC unroll 8")
+
+namespace plinth::quant::detail {
+namespace {
+
+using namespace interleaved;
+using namespace interleaved::q4_k;
+
+constexpr int kMaxPass = 2;                 // columns per pass (16 registers)
+constexpr size_t kAhead = 2 * kBlockBytes;  // bytes prefetched ahead: 2 blocks
+
+inline __m256i broadcast4(const int8_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+// 8 rows' scales (bytes) as 32-bit lanes holding the scale in both 16-bit halves.
+inline __m256i scale_words(const uint8_t* p) {
+    const __m256i x = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+    return _mm256_or_si256(x, _mm256_slli_epi32(x, 16));
+}
+
+template <int C>
+void half_pass(int hr, int64_t nb, const uint8_t* group, const BlockQ8_K* const* a, const uint8_t* const* terms,
+               float* const* out) {
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    __m256 chain[C];
+    PLINTH_UNROLL
+    for (int c = 0; c < C; ++c) chain[c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* blk = group + size_t(b) * kBlockBytes;
+        if (hr == 0)
+            for (size_t line = 0; line < kBlockBytes; line += 64) prefetch_weights(blk + kAhead + line);
+        __m256i isum[C], msum[C];
+        PLINTH_UNROLL
+        for (int c = 0; c < C; ++c) isum[c] = msum[c] = _mm256_setzero_si256();
+        for (int p = 0; p < 4; ++p) {
+            __m256i w_lo[C], w_hi[C];
+            PLINTH_UNROLL
+            for (int c = 0; c < C; ++c) w_lo[c] = w_hi[c] = _mm256_setzero_si256();
+            PLINTH_UNROLL
+            for (int m = 0; m < 8; ++m) {
+                const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + chunk(p, m) + 32 * hr));
+                const __m256i lo = _mm256_and_si256(v, low4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+                const int e = 64 * p + 4 * m;
+                PLINTH_UNROLL
+                for (int c = 0; c < C; ++c) {
+                    w_lo[c] = _mm256_add_epi16(w_lo[c], _mm256_maddubs_epi16(lo, broadcast4(a[c][b].qs + e)));
+                    w_hi[c] = _mm256_add_epi16(w_hi[c], _mm256_maddubs_epi16(hi, broadcast4(a[c][b].qs + e + 32)));
+                }
+            }
+            const __m256i sc_lo = scale_words(blk + scales_at(2 * p) + 8 * hr), sc_hi = scale_words(blk + scales_at(2 * p + 1) + 8 * hr);
+            const __m256i mins = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + mins_at(p) + 16 * hr)));
+            PLINTH_UNROLL
+            for (int c = 0; c < C; ++c) {
+                isum[c] = _mm256_add_epi32(isum[c], _mm256_add_epi32(_mm256_madd_epi16(w_lo[c], sc_lo), _mm256_madd_epi16(w_hi[c], sc_hi)));
+                msum[c] = _mm256_add_epi32(msum[c], _mm256_madd_epi16(mins, _mm256_set1_epi32(term_sums(terms[c], b)[p])));
+            }
+        }
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kDAt + 16 * hr)));
+        const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kDminAt + 16 * hr)));
+        PLINTH_UNROLL
+        for (int c = 0; c < C; ++c) {
+            const __m256 inner = _mm256_sub_ps(_mm256_mul_ps(dw, _mm256_cvtepi32_ps(isum[c])), _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(msum[c])));
+            chain[c] = _mm256_add_ps(chain[c], _mm256_mul_ps(_mm256_set1_ps(term_scale(terms[c], nb)[b]), inner));
+        }
+    }
+    PLINTH_UNROLL
+    for (int c = 0; c < C; ++c) _mm256_storeu_ps(out[c] + 8 * hr, chain[c]);
+}
+
+void gemm_q4_k_x16(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
+                   size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
+    for (int64_t g = 0; g < groups; ++g) {
+        const uint8_t* group = packed + size_t(g) * group_bytes(nb);
+        for (int64_t c0 = 0; c0 < cols; c0 += kMaxPass) {
+            const int n = int(std::min<int64_t>(kMaxPass, cols - c0));
+            const BlockQ8_K* a[kMaxPass];
+            const uint8_t* t[kMaxPass];
+            float* o[kMaxPass];
+            for (int c = 0; c < n; ++c) {
+                a[c] = reinterpret_cast<const BlockQ8_K*>(act + size_t(c0 + c) * act_stride);
+                t[c] = terms + size_t(c0 + c) * terms_stride;
+                o[c] = out + (c0 + c) * out_stride + g * kRows;
+            }
+            for (int hr = 0; hr < 2; ++hr) {
+                if (n == 1) half_pass<1>(hr, nb, group, a, t, o);
+                else half_pass<2>(hr, nb, group, a, t, o);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+namespace avx2 {
+void gemm_q4_k_interleaved(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
+                           size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
+    gemm_q4_k_x16(groups, nb, packed, cols, act, act_stride, terms, terms_stride, out, out_stride);
+}
+}  // namespace avx2
+
+}  // namespace plinth::quant::detail
