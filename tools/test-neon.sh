@@ -38,6 +38,7 @@ compile() {  # source [extra flags...]
 }
 for f in types dequantize quantize_reference dot_reference; do compile "$here/sdk/weight_formats/$f.cpp"; done
 compile "$here/plugins/cpu/quant/dispatch.cpp"
+compile "$here/plugins/cpu/quant/interleaved.cpp"
 compile "$here/plugins/cpu/quant/dot_neon.cpp" -march=armv8.2-a+dotprod
 compile "$here/tests/test_main.cpp"
 compile "$here/tests/support/run_command.cpp"
