@@ -18,18 +18,36 @@ void release_pages(const char* data, uint64_t bytes) {
     if (end > first) madvise(reinterpret_cast<void*>(first), end - first, MADV_DONTNEED);  // advice: a failure changes nothing
 }
 
+constexpr size_t kHugePage = size_t(2) << 20;
+
 }  // namespace
+
+// Anonymous memory at a 2 MiB boundary, its whole 2 MiB spans asked for as huge pages (a decode
+// step streams every weight once: with 4 KiB pages that is a TLB miss every 4 KiB), the tail in
+// ordinary pages so that resident memory stays the copy's size.
+interleaved_weights::memory interleaved_weights::allocate(size_t bytes) {
+    const size_t size = (bytes + 4095) / 4096 * 4096, reserve = size + kHugePage;
+    void* p = mmap(nullptr, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    const uintptr_t base = uintptr_t(p), start = (base + kHugePage - 1) / kHugePage * kHugePage;
+    if (start > base) munmap(p, start - base);  // the reservation's head and tail beyond the copy
+    if (base + reserve > start + size) munmap(reinterpret_cast<void*>(start + size), base + reserve - (start + size));
+    if (const size_t huge = size / kHugePage * kHugePage)
+        madvise(reinterpret_cast<void*>(start), huge, MADV_HUGEPAGE);  // advice: without it, ordinary pages
+    return memory(reinterpret_cast<void*>(start), unmap{size});
+}
+
+void interleaved_weights::unmap::operator()(void* p) const { munmap(p, size); }
 
 const void* interleaved_weights::get(const char* data, uint32_t type, int64_t rows, int64_t n, uint64_t row_bytes,
                                      const parallel_range& parallel) {
     std::lock_guard<std::mutex> lock(mutex_);
     const key k{data, type, rows, n, row_bytes};
     if (const auto it = copies_.find(k); it != copies_.end()) return it->second.get();
-    std::unique_ptr<void, free_aligned> copy;
+    memory copy(nullptr, unmap{0});
     if (quant::interleavable(type, rows, n) && quant::interleaving_pays(type)) {
         const size_t bytes = quant::interleaved_bytes(type, rows, n);
-        copy.reset(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
-        if (!copy) throw std::bad_alloc();
+        copy = allocate(bytes);
         const int64_t group_rows = 16, groups = rows / group_rows;
         const size_t group_bytes = bytes / size_t(groups);
         auto* out = static_cast<char*>(copy.get());

@@ -6,7 +6,6 @@
 // that the copy does not double the resident memory (another op that reads the matrix, e.g.
 // GET_ROWS of a tied embedding, reads those pages back from the file).
 #include <cstdint>
-#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -26,12 +25,18 @@ public:
                     const parallel_range& parallel);
 
 private:
-    struct free_aligned { void operator()(void* p) const { std::free(p); } };
+    struct unmap {
+        size_t size;
+        void operator()(void* p) const;
+    };
+    using memory = std::unique_ptr<void, unmap>;
+    static memory allocate(size_t bytes);
+
     std::mutex mutex_;
     // By address, type and shape (one address may start matrices of several shapes: an expert's
     // slice and its whole tensor); null: no layout for it.
     using key = std::tuple<const char*, uint32_t, int64_t, int64_t, uint64_t>;
-    std::map<key, std::unique_ptr<void, free_aligned>> copies_;
+    std::map<key, memory> copies_;
 };
 
 }  // namespace plinth::cpu
