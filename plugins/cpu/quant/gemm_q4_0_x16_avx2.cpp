@@ -7,6 +7,7 @@
 // block sum in its own 32-bit lane. Float side as gemm_q4_0_x16_avx512.cpp (bit for bit dot_blocks).
 #include <algorithm>
 
+#include "interleaved_driver.hpp"
 #include "interleaved_layout.hpp"
 #include "x86_common.hpp"
 
@@ -69,38 +70,15 @@ void half_pass(int h, int64_t nb, const uint8_t* group, const BlockQ8_0* const* 
     for (int c = 0; c < C; ++c) _mm256_storeu_ps(out[c] + 8 * h, chain[c]);
 }
 
-void gemm_q4_0_x16(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
-                   size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
-    for (int64_t g = 0; g < groups; ++g) {
-        const uint8_t* group = packed + size_t(g) * group_bytes(nb);
-        for (int64_t c0 = 0; c0 < cols; c0 += kMaxPass) {
-            const int n = int(std::min<int64_t>(kMaxPass, cols - c0));
-            const BlockQ8_0* a[kMaxPass];
-            const uint8_t* t[kMaxPass];
-            float* o[kMaxPass];
-            for (int c = 0; c < n; ++c) {
-                a[c] = reinterpret_cast<const BlockQ8_0*>(act + size_t(c0 + c) * act_stride);
-                t[c] = terms + size_t(c0 + c) * terms_stride;
-                o[c] = out + (c0 + c) * out_stride + g * kRows;
-            }
-            for (int h = 0; h < 2; ++h) {
-                switch (n) {
-                case 1: half_pass<1>(h, nb, group, a, t, o); break;
-                case 2: half_pass<2>(h, nb, group, a, t, o); break;
-                case 3: half_pass<3>(h, nb, group, a, t, o); break;
-                default: half_pass<4>(h, nb, group, a, t, o); break;
-                }
-            }
-        }
-    }
-}
-
 }  // namespace
 
 namespace avx2 {
 void gemm_q4_0_interleaved(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
                            size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
-    gemm_q4_0_x16(groups, nb, packed, cols, act, act_stride, terms, terms_stride, out, out_stride);
+    const auto pass = [&]<int C>(const uint8_t* group, const BlockQ8_0* const* a, const uint8_t* const* t, float* const* o) {
+        for (int h = 0; h < 2; ++h) half_pass<C>(h, nb, group, a, t, o);
+    };
+    for_each_pass<kMaxPass, BlockQ8_0>(groups, group_bytes(nb), packed, cols, act, act_stride, terms, terms_stride, out, out_stride, pass);
 }
 }  // namespace avx2
 

@@ -7,6 +7,7 @@
 // side is kquant_term's, lane by lane: (d_w * d_a) * float(isum), added block by block in order
 // (bit for bit the K-quant dot products).
 #include "avx512_common.hpp"
+#include "interleaved_driver.hpp"
 #include "interleaved_layout.hpp"
 
 namespace plinth::quant::detail {
@@ -91,36 +92,15 @@ void group_pass(int64_t nb, const uint8_t* group, const BlockQ8_K* const* a, con
     for (int c = 0; c < C; ++c) _mm512_storeu_ps(out[c], chain[c]);
 }
 
-void gemm_q6_k_x16(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
-                   size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
-    for (int64_t g = 0; g < groups; ++g) {
-        const uint8_t* group = packed + size_t(g) * group_bytes(nb);
-        for (int64_t c0 = 0; c0 < cols; c0 += kMaxPass) {
-            const int n = int(std::min<int64_t>(kMaxPass, cols - c0));
-            const BlockQ8_K* a[kMaxPass];
-            const uint8_t* t[kMaxPass];
-            float* o[kMaxPass];
-            for (int c = 0; c < n; ++c) {
-                a[c] = reinterpret_cast<const BlockQ8_K*>(act + size_t(c0 + c) * act_stride);
-                t[c] = terms + size_t(c0 + c) * terms_stride;
-                o[c] = out + (c0 + c) * out_stride + g * kRows;
-            }
-            switch (n) {
-            case 1: group_pass<1>(nb, group, a, t, o); break;
-            case 2: group_pass<2>(nb, group, a, t, o); break;
-            case 3: group_pass<3>(nb, group, a, t, o); break;
-            default: group_pass<4>(nb, group, a, t, o); break;
-            }
-        }
-    }
-}
-
 }  // namespace
 
 namespace avx512 {
 void gemm_q6_k_interleaved(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
                            size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
-    gemm_q6_k_x16(groups, nb, packed, cols, act, act_stride, terms, terms_stride, out, out_stride);
+    const auto pass = [&]<int C>(const uint8_t* group, const BlockQ8_K* const* a, const uint8_t* const* t, float* const* o) {
+        group_pass<C>(nb, group, a, t, o);
+    };
+    for_each_pass<kMaxPass, BlockQ8_K>(groups, group_bytes(nb), packed, cols, act, act_stride, terms, terms_stride, out, out_stride, pass);
 }
 }  // namespace avx512
 

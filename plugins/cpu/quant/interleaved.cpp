@@ -20,73 +20,75 @@ namespace {
 
 using namespace interleaved;
 
+// The scalar kernels' walk: out[c * out_stride + 16 g + r] = row_dot(group g's first byte, column c's
+// activation blocks, its terms, r).
+template <class Act, class RowDot>
+void scalar_walk(int64_t groups, size_t group_bytes, const uint8_t* packed, int64_t cols, const uint8_t* act,
+                 size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride,
+                 RowDot&& row_dot) {
+    for (int64_t g = 0; g < groups; ++g)
+        for (int64_t c = 0; c < cols; ++c)
+            for (int64_t r = 0; r < kRows; ++r)
+                out[c * out_stride + g * kRows + r] =
+                    row_dot(packed + size_t(g) * group_bytes, reinterpret_cast<const Act*>(act + size_t(c) * act_stride),
+                            terms + size_t(c) * terms_stride, r);
+}
+
 // Lane by lane what the SIMD kernels do: per row the block's exact integer sum plus its bias
 // term, times f16(d_w) * d_a, one fused multiply-add chain over the blocks in order.
 void gemm_q4_0_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
                       size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
     using namespace q4_0;
-    for (int64_t g = 0; g < groups; ++g) {
-        const uint8_t* group = packed + size_t(g) * group_bytes(nb);
-        for (int64_t c = 0; c < cols; ++c) {
-            const auto* a = reinterpret_cast<const BlockQ8_0*>(act + size_t(c) * act_stride);
-            const uint8_t* t = terms + size_t(c) * terms_stride;
-            for (int64_t r = 0; r < kRows; ++r) {
-                float sum = 0.0f;
-                for (int64_t b = 0; b < nb; ++b) {
-                    const uint8_t* blk = group + codes_at(b);
-                    int32_t isum = term_bias(t)[b];
-                    for (int m = 0; m < 4; ++m)
-                        for (int j = 0; j < 4; ++j) {
-                            const uint8_t code = blk[64 * m + 4 * r + j];
-                            isum += int32_t(code & 0x0F) * a[b].qs[4 * m + j] + int32_t(code >> 4) * a[b].qs[16 + 4 * m + j];
-                        }
-                    uint16_t d;
-                    std::memcpy(&d, group + scales_at(b) + 2 * r, 2);
-                    sum = std::fma(float(isum), fp16_to_fp32(d) * term_scale(t, nb)[b], sum);
+    scalar_walk<BlockQ8_0>(groups, group_bytes(nb), packed, cols, act, act_stride, terms, terms_stride, out, out_stride,
+                    [&](const uint8_t* group, const BlockQ8_0* a, const uint8_t* t, int64_t r) {
+        float sum = 0.0f;
+        for (int64_t b = 0; b < nb; ++b) {
+            const uint8_t* blk = group + codes_at(b);
+            int32_t isum = term_bias(t)[b];
+            for (int m = 0; m < 4; ++m)
+                for (int j = 0; j < 4; ++j) {
+                    const uint8_t code = blk[64 * m + 4 * r + j];
+                    isum += int32_t(code & 0x0F) * a[b].qs[4 * m + j] + int32_t(code >> 4) * a[b].qs[16 + 4 * m + j];
                 }
-                out[c * out_stride + g * kRows + r] = sum;
-            }
+            uint16_t d;
+            std::memcpy(&d, group + scales_at(b) + 2 * r, 2);
+            sum = std::fma(float(isum), fp16_to_fp32(d) * term_scale(t, nb)[b], sum);
         }
-    }
+        return sum;
+    });
 }
 
 // Per row: isum = sum_j sc_j * (sum of (q - 32) a over sub-block j), kquant_term added block by block.
 void gemm_q6_k_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
                       size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
     using namespace q6_k;
-    for (int64_t g = 0; g < groups; ++g) {
-        const uint8_t* group = packed + size_t(g) * group_bytes(nb);
-        for (int64_t c = 0; c < cols; ++c) {
-            const auto* a = reinterpret_cast<const BlockQ8_K*>(act + size_t(c) * act_stride);
-            const uint8_t* t = terms + size_t(c) * terms_stride;
-            for (int64_t r = 0; r < kRows; ++r) {
-                float sum = 0.0f;
-                for (int64_t b = 0; b < nb; ++b) {
-                    const uint8_t* blk = group + size_t(b) * kBlockBytes;
-                    int32_t dp[16];
-                    for (int j = 0; j < 16; ++j) dp[j] = term_bias(t, b)[j];
-                    for (int h = 0; h < 2; ++h)
-                        for (int tt = 0; tt < 2; ++tt)
-                            for (int m = 0; m < 8; ++m)
-                                for (int k = 0; k < 4; ++k) {
-                                    const uint8_t low = blk[low_chunk(h, tt, m) + 4 * size_t(r) + size_t(k)];
-                                    const uint8_t top = blk[top_chunk(h, m) + 4 * size_t(r) + size_t(k)];
-                                    const int e = 128 * h + 32 * tt + 4 * m + k;  // the low nibble's element
-                                    const int q_lo = (low & 0x0F) | (((top >> (2 * tt)) & 3) << 4);
-                                    const int q_hi = (low >> 4) | (((top >> (2 * tt + 4)) & 3) << 4);
-                                    dp[e / 16] += q_lo * a[b].qs[e];
-                                    dp[(e + 64) / 16] += q_hi * a[b].qs[e + 64];
-                                }
-                    int32_t isum = 0;
-                    for (int j = 0; j < 16; ++j) isum += int32_t(int8_t(blk[scales_at(j) + size_t(r)])) * dp[j];
-                    uint16_t d;
-                    std::memcpy(&d, blk + kDAt + 2 * r, 2);
-                    sum += kquant_term(fp16_to_fp32(d), term_scale(t, nb)[b], isum);
-                }
-                out[c * out_stride + g * kRows + r] = sum;
-            }
+    scalar_walk<BlockQ8_K>(groups, group_bytes(nb), packed, cols, act, act_stride, terms, terms_stride, out, out_stride,
+                    [&](const uint8_t* group, const BlockQ8_K* a, const uint8_t* t, int64_t r) {
+        float sum = 0.0f;
+        for (int64_t b = 0; b < nb; ++b) {
+            const uint8_t* blk = group + size_t(b) * kBlockBytes;
+            int32_t dp[16];
+            for (int j = 0; j < 16; ++j) dp[j] = term_bias(t, b)[j];
+            for (int h = 0; h < 2; ++h)
+                for (int tt = 0; tt < 2; ++tt)
+                    for (int m = 0; m < 8; ++m)
+                        for (int k = 0; k < 4; ++k) {
+                            const uint8_t low = blk[low_chunk(h, tt, m) + 4 * size_t(r) + size_t(k)];
+                            const uint8_t top = blk[top_chunk(h, m) + 4 * size_t(r) + size_t(k)];
+                            const int e = 128 * h + 32 * tt + 4 * m + k;  // the low nibble's element
+                            const int q_lo = (low & 0x0F) | (((top >> (2 * tt)) & 3) << 4);
+                            const int q_hi = (low >> 4) | (((top >> (2 * tt + 4)) & 3) << 4);
+                            dp[e / 16] += q_lo * a[b].qs[e];
+                            dp[(e + 64) / 16] += q_hi * a[b].qs[e + 64];
+                        }
+            int32_t isum = 0;
+            for (int j = 0; j < 16; ++j) isum += int32_t(int8_t(blk[scales_at(j) + size_t(r)])) * dp[j];
+            uint16_t d;
+            std::memcpy(&d, blk + kDAt + 2 * r, 2);
+            sum += kquant_term(fp16_to_fp32(d), term_scale(t, nb)[b], isum);
         }
-    }
+        return sum;
+    });
 }
 
 // Per row: isum = sum_j sc_j * (sum of q a over sub-block j), msum = sum_j mn_j * (sum of a over
@@ -94,40 +96,34 @@ void gemm_q6_k_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t
 void gemm_q4_k_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
                       size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
     using namespace q4_k;
-    for (int64_t g = 0; g < groups; ++g) {
-        const uint8_t* group = packed + size_t(g) * group_bytes(nb);
-        for (int64_t c = 0; c < cols; ++c) {
-            const auto* a = reinterpret_cast<const BlockQ8_K*>(act + size_t(c) * act_stride);
-            const uint8_t* t = terms + size_t(c) * terms_stride;
-            for (int64_t r = 0; r < kRows; ++r) {
-                float sum = 0.0f;
-                for (int64_t b = 0; b < nb; ++b) {
-                    const uint8_t* blk = group + size_t(b) * kBlockBytes;
-                    int32_t dp[8] = {};
-                    for (int p = 0; p < 4; ++p)
-                        for (int m = 0; m < 8; ++m)
-                            for (int k = 0; k < 4; ++k) {
-                                const uint8_t code = blk[chunk(p, m) + 4 * size_t(r) + size_t(k)];
-                                const int e = 64 * p + 4 * m + k;
-                                dp[2 * p] += (code & 0x0F) * a[b].qs[e];
-                                dp[2 * p + 1] += (code >> 4) * a[b].qs[e + 32];
-                            }
-                    int32_t isum = 0, msum = 0;
-                    for (int j = 0; j < 8; ++j) {
-                        isum += int32_t(blk[scales_at(j) + size_t(r)]) * dp[j];
-                        const int32_t sums = term_sums(t, b)[j / 2];
-                        const int32_t asum = j % 2 == 0 ? int16_t(sums & 0xFFFF) : int16_t(uint32_t(sums) >> 16);
-                        msum += int32_t(blk[mins_at(j / 2) + 2 * size_t(r) + size_t(j % 2)]) * asum;
+    scalar_walk<BlockQ8_K>(groups, group_bytes(nb), packed, cols, act, act_stride, terms, terms_stride, out, out_stride,
+                    [&](const uint8_t* group, const BlockQ8_K* a, const uint8_t* t, int64_t r) {
+        float sum = 0.0f;
+        for (int64_t b = 0; b < nb; ++b) {
+            const uint8_t* blk = group + size_t(b) * kBlockBytes;
+            int32_t dp[8] = {};
+            for (int p = 0; p < 4; ++p)
+                for (int m = 0; m < 8; ++m)
+                    for (int k = 0; k < 4; ++k) {
+                        const uint8_t code = blk[chunk(p, m) + 4 * size_t(r) + size_t(k)];
+                        const int e = 64 * p + 4 * m + k;
+                        dp[2 * p] += (code & 0x0F) * a[b].qs[e];
+                        dp[2 * p + 1] += (code >> 4) * a[b].qs[e + 32];
                     }
-                    uint16_t d, dmin;
-                    std::memcpy(&d, blk + kDAt + 2 * r, 2);
-                    std::memcpy(&dmin, blk + kDminAt + 2 * r, 2);
-                    sum += kquant_term_min(term_scale(t, nb)[b], fp16_to_fp32(d), fp16_to_fp32(dmin), isum, msum);
-                }
-                out[c * out_stride + g * kRows + r] = sum;
+            int32_t isum = 0, msum = 0;
+            for (int j = 0; j < 8; ++j) {
+                isum += int32_t(blk[scales_at(j) + size_t(r)]) * dp[j];
+                const int32_t sums = term_sums(t, b)[j / 2];
+                const int32_t asum = j % 2 == 0 ? int16_t(sums & 0xFFFF) : int16_t(uint32_t(sums) >> 16);
+                msum += int32_t(blk[mins_at(j / 2) + 2 * size_t(r) + size_t(j % 2)]) * asum;
             }
+            uint16_t d, dmin;
+            std::memcpy(&d, blk + kDAt + 2 * r, 2);
+            std::memcpy(&dmin, blk + kDminAt + 2 * r, 2);
+            sum += kquant_term_min(term_scale(t, nb)[b], fp16_to_fp32(d), fp16_to_fp32(dmin), isum, msum);
         }
-    }
+        return sum;
+    });
 }
 
 }  // namespace
