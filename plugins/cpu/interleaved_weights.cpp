@@ -1,5 +1,6 @@
 #include "interleaved_weights.hpp"
 
+#include "cpu_device.hpp"
 #include "quant/cpu_kernels.hpp"
 
 #include <sys/mman.h>
@@ -45,9 +46,14 @@ const void* interleaved_weights::get(const char* data, uint32_t type, int64_t ro
     const key k{data, type, rows, n, row_bytes};
     if (const auto it = copies_.find(k); it != copies_.end()) return it->second.get();
     memory copy(nullptr, unmap{0});
-    if (quant::interleavable(type, rows, n) && quant::interleaving_pays(type)) {
-        const size_t bytes = quant::interleaved_bytes(type, rows, n);
+    const size_t bytes = quant::interleavable(type, rows, n) ? quant::interleaved_bytes(type, rows, n) : 0;
+    // The copies live in anonymous memory, which (without swap) the kernel cannot page out as it
+    // can the mapping's: they stop at half the machine's memory, and later matrices are read in
+    // place, so that a model near the memory's size still runs as it did (from the page cache).
+    const uint64_t total = memory_total_bytes();
+    if (bytes != 0 && quant::interleaving_pays(type) && (total == 0 || copied_ + bytes <= total / 2)) {
         copy = allocate(bytes);
+        copied_ += bytes;
         const int64_t group_rows = 16, groups = rows / group_rows;
         const size_t group_bytes = bytes / size_t(groups);
         auto* out = static_cast<char*>(copy.get());

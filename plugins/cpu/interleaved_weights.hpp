@@ -20,7 +20,8 @@ public:
     using parallel_range = std::function<void(int64_t count, const std::function<void(int64_t, int64_t)>& body)>;
 
     // The interleaved copy of the rows x n matrix of `type` at `data` (rows row_bytes apart), made
-    // now when this is its first use; null when the kernels have no layout for it.
+    // now when this is its first use; null when the kernels have no layout for it, or the copies
+    // already take half the machine's memory.
     const void* get(const char* data, uint32_t type, int64_t rows, int64_t n, uint64_t row_bytes,
                     const parallel_range& parallel);
 
@@ -33,6 +34,7 @@ private:
     static memory allocate(size_t bytes);
 
     std::mutex mutex_;
+    uint64_t copied_ = 0;  // bytes of all the copies
     // By address, type and shape (one address may start matrices of several shapes: an expert's
     // slice and its whole tensor); null: no layout for it.
     using key = std::tuple<const char*, uint32_t, int64_t, int64_t, uint64_t>;
