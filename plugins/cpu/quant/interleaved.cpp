@@ -58,6 +58,29 @@ void gemm_q4_0_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t
     });
 }
 
+// The lanes order lane by lane: lane k of a block the integer sum over elements 4k .. 4k + 3, one
+// fused multiply-add chain by f16(d_w) f16(d_a) per lane, the lanes added as the reference does.
+void gemm_q8_0_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
+                      size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
+    using namespace q8_0;
+    scalar_walk<BlockQ8_0>(groups, group_bytes(nb), packed, cols, act, act_stride, terms, terms_stride, out, out_stride,
+                           [&](const uint8_t* group, const BlockQ8_0* a, const uint8_t*, int64_t r) {
+        float lanes[8] = {};
+        for (int64_t b = 0; b < nb; ++b) {
+            uint16_t dw;
+            std::memcpy(&dw, group + scales_at(b) + 2 * r, 2);
+            const float d = fp16_to_fp32(dw) * fp16_to_fp32(a[b].d);
+            for (int k = 0; k < 8; ++k) {
+                int32_t isum = 0;
+                for (int i = 0; i < 4; ++i)
+                    isum += int32_t(int8_t(group[codes_at(b) + 64 * size_t(k) + 4 * size_t(r) + size_t(i)])) * a[b].qs[4 * k + i];
+                lanes[k] = std::fma(d, float(isum), lanes[k]);
+            }
+        }
+        return ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+    });
+}
+
 // Per row: isum = sum_j sc_j * (sum of (q - 32) a over sub-block j), kquant_term added block by block.
 void gemm_q6_k_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
                       size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
@@ -131,6 +154,7 @@ void gemm_q4_k_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t
 InterleavedFn reference_interleaved_kernel(uint32_t weight_type) {
     switch (weight_type) {
     case PLINTH_TYPE_Q4_0: return gemm_q4_0_scalar;
+    case PLINTH_TYPE_Q8_0: return gemm_q8_0_scalar;
     case PLINTH_TYPE_Q4_K: return gemm_q4_k_scalar;
     case PLINTH_TYPE_Q6_K: return gemm_q6_k_scalar;
     default: return nullptr;
@@ -155,12 +179,14 @@ void check_interleavable(uint32_t weight_type, int64_t rows, int64_t n, const ch
 }
 
 int64_t blocks_per_row(uint32_t weight_type, int64_t n) {
-    return n / (weight_type == PLINTH_TYPE_Q4_0 ? weight_formats::kBlock32 : weight_formats::kBlock256);
+    const bool small = weight_type == PLINTH_TYPE_Q4_0 || weight_type == PLINTH_TYPE_Q8_0;
+    return n / (small ? weight_formats::kBlock32 : weight_formats::kBlock256);
 }
 
 size_t bytes_per_group(uint32_t weight_type, int64_t n) {
     const int64_t nb = blocks_per_row(weight_type, n);
     switch (weight_type) {
+    case PLINTH_TYPE_Q8_0: return il::q8_0::group_bytes(nb);
     case PLINTH_TYPE_Q4_K: return il::q4_k::group_bytes(nb);
     case PLINTH_TYPE_Q6_K: return il::q6_k::group_bytes(nb);
     default: return il::q4_0::group_bytes(nb);
@@ -203,6 +229,21 @@ void interleave_q6_k(int64_t groups, int64_t nb, const uint8_t* w, size_t stride
     }
 }
 
+void interleave_q8_0(int64_t groups, int64_t nb, const uint8_t* w, size_t stride, uint8_t* out) {
+    using namespace il::q8_0;
+    for (int64_t g = 0; g < groups; ++g) {
+        uint8_t* group = out + size_t(g) * group_bytes(nb);
+        if (nb % 2 != 0) std::memset(group + codes_at(nb), 0, group_bytes(nb) - codes_at(nb));  // the empty half pair
+        for (int64_t r = 0; r < il::kRows; ++r) {
+            const auto* row = reinterpret_cast<const BlockQ8_0*>(w + size_t(g * il::kRows + r) * stride);
+            for (int64_t b = 0; b < nb; ++b) {
+                std::memcpy(group + scales_at(b) + 2 * r, &row[b].d, 2);
+                for (int k = 0; k < 8; ++k) std::memcpy(group + codes_at(b) + 64 * k + 4 * r, row[b].qs + 4 * k, 4);
+            }
+        }
+    }
+}
+
 void interleave_q4_k(int64_t groups, int64_t nb, const uint8_t* w, size_t stride, uint8_t* out) {
     using namespace il::q4_k;
     for (int64_t g = 0; g < groups; ++g) {
@@ -229,7 +270,7 @@ void interleave_q4_k(int64_t groups, int64_t nb, const uint8_t* w, size_t stride
 
 bool interleavable(uint32_t weight_type, int64_t rows, int64_t n) {
     if (rows <= 0 || rows % il::kRows != 0 || n <= 0) return false;
-    if (weight_type == PLINTH_TYPE_Q4_0) return n % weight_formats::kBlock32 == 0;
+    if (weight_type == PLINTH_TYPE_Q4_0 || weight_type == PLINTH_TYPE_Q8_0) return n % weight_formats::kBlock32 == 0;
     if (weight_type == PLINTH_TYPE_Q4_K || weight_type == PLINTH_TYPE_Q6_K) return n % weight_formats::kBlock256 == 0;
     return false;
 }
@@ -250,6 +291,7 @@ void interleave(uint32_t weight_type, int64_t rows, int64_t n, const void* w, si
     const auto* src = static_cast<const uint8_t*>(w);
     auto* dst = static_cast<uint8_t*>(out);
     switch (weight_type) {
+    case PLINTH_TYPE_Q8_0: return interleave_q8_0(groups, nb, src, w_row_stride_bytes, dst);
     case PLINTH_TYPE_Q4_K: return interleave_q4_k(groups, nb, src, w_row_stride_bytes, dst);
     case PLINTH_TYPE_Q6_K: return interleave_q6_k(groups, nb, src, w_row_stride_bytes, dst);
     default: return interleave_q4_0(groups, nb, src, w_row_stride_bytes, dst);
@@ -260,6 +302,7 @@ size_t column_terms_bytes(uint32_t weight_type, int64_t n) {
     check_interleavable(weight_type, il::kRows, n, "column_terms_bytes");
     const int64_t nb = blocks_per_row(weight_type, n);
     switch (weight_type) {
+    case PLINTH_TYPE_Q8_0: return il::q8_0::terms_bytes(nb);
     case PLINTH_TYPE_Q4_K: return il::q4_k::terms_bytes(nb);
     case PLINTH_TYPE_Q6_K: return il::q6_k::terms_bytes(nb);
     default: return il::q4_0::terms_bytes(nb);
@@ -270,6 +313,16 @@ void column_terms(uint32_t weight_type, int64_t n, const void* act, void* terms)
     check_interleavable(weight_type, il::kRows, n, "column_terms");
     const int64_t nb = blocks_per_row(weight_type, n);
     auto* bias = static_cast<int32_t*>(terms);
+    if (weight_type == PLINTH_TYPE_Q8_0) {
+        const auto* a = static_cast<const BlockQ8_0*>(act);
+        auto* scale = reinterpret_cast<float*>(static_cast<uint8_t*>(terms) + 32 * nb);
+        for (int64_t b = 0; b < nb; ++b) {
+            for (int k = 0; k < 8; ++k)
+                bias[8 * b + k] = -128 * (a[b].qs[4 * k] + a[b].qs[4 * k + 1] + a[b].qs[4 * k + 2] + a[b].qs[4 * k + 3]);
+            scale[b] = weight_formats::fp16_to_fp32(a[b].d);
+        }
+        return;
+    }
     if (weight_type == PLINTH_TYPE_Q4_K) {
         const auto* a = static_cast<const BlockQ8_K*>(act);
         auto* scale = reinterpret_cast<float*>(static_cast<uint8_t*>(terms) + 16 * nb);

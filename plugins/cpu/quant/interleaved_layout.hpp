@@ -42,6 +42,23 @@ inline const float* term_scale(const uint8_t* terms, int64_t nb) { return reinte
 
 }  // namespace q4_0
 
+// Q8_0: as Q4_0, blocks two at a time: a pair is 1088 bytes (17 lines), the two blocks' codes (8
+// chunks of 64 bytes each: chunk k holds qs[4k .. 4k + 3] of each row, row r at 4r, as they are,
+// signed) and then their 16 rows' F16 scales. Chunk k is the reference's lane k (elements 4k ..
+// 4k + 3), so each lane's chain of the lanes order is one register per column.
+namespace q8_0 {
+constexpr size_t kCodeBytes = 512, kScaleBytes = 32, kPairBytes = 2 * (kCodeBytes + kScaleBytes);
+constexpr size_t group_bytes(int64_t nb) { return size_t((nb + 1) / 2) * kPairBytes; }
+constexpr size_t codes_at(int64_t b) { return size_t(b / 2) * kPairBytes + size_t(b % 2) * kCodeBytes; }
+constexpr size_t scales_at(int64_t b) { return size_t(b / 2) * kPairBytes + 2 * kCodeBytes + size_t(b % 2) * kScaleBytes; }
+
+// A column's terms: per block the 8 exact integers -128 * (sum of lane k's 4 activation codes), for
+// kernels that read the codes as unsigned (w + 128: dpbusd), then the block's scale.
+constexpr size_t terms_bytes(int64_t nb) { return size_t(nb) * 36; }
+inline const int32_t* term_bias(const uint8_t* terms, int64_t b) { return reinterpret_cast<const int32_t*>(terms) + 8 * b; }
+inline const float* term_scale(const uint8_t* terms, int64_t nb) { return reinterpret_cast<const float*>(terms + 32 * nb); }
+}  // namespace q8_0
+
 // Q6_K: a block of 16 rows is 3392 bytes (53 lines): 32 chunks of the codes' low 4 bits, 16 chunks
 // of their top 2 bits, the 16 rows' 16 sub-block scales, their F16 d, 32 bytes of padding.
 // Low chunk (h, t, m) (h, t 0..1, m 0..7) holds bytes ql[64h + 32t + 4m .. + 3] of each row, row r
