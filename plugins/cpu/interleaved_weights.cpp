@@ -59,7 +59,7 @@ const void* interleaved_weights::get(const char* data, uint32_t type, int64_t ro
         auto* out = static_cast<char*>(copy.get());
         // In pieces of 64 groups (1024 rows), each piece's pages released once it is copied, so that
         // the largest matrix (the output) is not resident twice at the peak (1.1B Q4_0: 718 MB
-        // peak before, 674 after) while the releases stay few (each one interrupts every thread
+        // peak before, 667 after) while the releases stay few (each one interrupts every thread
         // of the process); the pages two pieces share go at the end.
         constexpr int64_t piece = 64;
         parallel((groups + piece - 1) / piece, [&](int64_t p0, int64_t p1) {

@@ -184,7 +184,7 @@ void engine::place_weights(const plugin_host& host) {
         device_slot& dev = *devices_[d];
         plinth_message msg{};
         if ((dev.info.buffer_caps & PLINTH_BUFFER_CAN_WRAP_HOST) && dev.api->buffer_wrap_host) {
-            // Host memory: use the mapped file in place, no copy.
+            // Host memory: the mapped file itself (the backend may keep layouts of its own of it).
             dev.wrap_weights(map);
             continue;
         }

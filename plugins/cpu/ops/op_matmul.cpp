@@ -14,9 +14,10 @@
 // the number of threads.
 //
 // Weights the host mapped as weights (buffer_wrap_weights) are read, where the kernels have a layout
-// of their own for the type and shape (Q4_0, Q8_0, Q4_K, Q6_K with a multiple of 16 rows), from a copy in that layout
-// made on the matrix's first MATMUL (interleaved_weights.hpp); its tiles are whole groups of 16 rows,
-// and each activation column comes with the terms those kernels take (quant::column_terms).
+// of their own for the type and shape (Q4_0, Q8_0, Q4_K, Q6_K with a multiple of 16 rows), from a
+// copy in that layout made on the matrix's first MATMUL (interleaved_weights.hpp); its tiles are
+// whole groups of 16 rows, and each activation column comes with the terms those kernels take
+// (quant::column_terms). The copies give the same bits, in the same summation orders.
 //
 // Summation order: a Q4_0 matrix whose row count is a multiple of 8 is summed in
 // quant::sum_order::blocks (one fused multiply-add chain over whole-block integer sums), every other
@@ -105,7 +106,7 @@ matmul_tiles plan(compute_context& ctx, const node_view& n, unsigned threads) {
     while (!few_columns && m.cols_per_tile > 1 && m.row_tiles * ((m.T + m.cols_per_tile - 1) / m.cols_per_tile) < want_tiles)
         m.cols_per_tile = (m.cols_per_tile + 1) / 2;
     m.col_tiles = (m.T + m.cols_per_tile - 1) / m.cols_per_tile;
-    m.order = m.w->type == PLINTH_TYPE_Q4_0 && m.N % 8 == 0 ? quant::sum_order::blocks : quant::sum_order::lanes;  // (interleaved: always blocks)
+    m.order = m.w->type == PLINTH_TYPE_Q4_0 && m.N % 8 == 0 ? quant::sum_order::blocks : quant::sum_order::lanes;
     return m;
 }
 
