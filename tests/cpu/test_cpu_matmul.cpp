@@ -260,14 +260,14 @@ TEST_CASE("MATMULs of one activation run as a group with the results they have a
 }
 
 TEST_CASE("MATMUL of mapped weights (buffer_wrap_weights): the interleaved copies give the same bits", "[cpu][matmul][interleaved]") {
-    // The backend reads Q4_0, Q4_K and Q6_K matrices with 16k rows in a buffer of mapped weights from its
+    // The backend reads Q4_0, Q8_0 and K-quant matrices with 16k rows in a buffer of mapped weights from its
     // own interleaved copy and releases the mapped pages (docs/cpu-backend.md, "Memory"). Every result
     // must equal the same graph's over an ordinary buffer, at first use and after; a matrix of 40
     // rows (no layout) and a Q8_0 one take the usual path; the released pages read back (GET_ROWS).
     const uint64_t K = 4096, T_max = 20;
     struct matrix { uint32_t type; uint64_t N; uint64_t offset = 0; std::vector<unsigned char> bytes; };
     std::vector<matrix> ms = {{PLINTH_TYPE_Q4_0, 64, 0, {}}, {PLINTH_TYPE_Q4_0, 40, 0, {}}, {PLINTH_TYPE_Q8_0, 32, 0, {}},
-                              {PLINTH_TYPE_Q6_K, 48, 0, {}}, {PLINTH_TYPE_Q4_K, 32, 0, {}}};
+                              {PLINTH_TYPE_Q6_K, 48, 0, {}}, {PLINTH_TYPE_Q4_K, 32, 0, {}}, {PLINTH_TYPE_Q5_K, 16, 0, {}}};
     // The file: the matrices one after another, 32-byte aligned as in a GGUF file.
     std::vector<unsigned char> file;
     for (auto& m : ms) {

@@ -3,7 +3,7 @@
 // one): bit for bit, at every dispatch level this CPU runs, for 1..17 columns (passes of 8 and 4
 // columns for Q4_0 at avx512 and avx2, 2 and 1 for Q8_0, 4 and 2 for the K-quants), row ranges that
 // start past the first group, and rows of 1, 3 and 67 blocks (Q4_0, Q8_0; the odd counts leave a
-// half pair) or 1, 2 and 5 (Q4_K, Q6_K).
+// half pair) or 1, 2 and 5 (Q4_K, Q5_K, Q6_K).
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -33,14 +33,14 @@ struct aligned_bytes {
 
 }  // namespace
 
-TEST_CASE("interleaved Q4_0, Q8_0, Q4_K and Q6_K: bit-identical to gemm", "[quant][interleaved]") {
+TEST_CASE("interleaved Q4_0, Q8_0, Q4_K, Q5_K and Q6_K: bit-identical to gemm", "[quant][interleaved]") {
     std::vector<std::string> levels;
     for (const char* l : {"scalar", "avx2", "avx512", "neon"})
         if (set_dispatch_for_testing(l)) levels.emplace_back(l);
     Rng rng(2026);
     for (const uint32_t type : {uint32_t(PLINTH_TYPE_Q4_0), uint32_t(PLINTH_TYPE_Q8_0), uint32_t(PLINTH_TYPE_Q4_K),
-                                uint32_t(PLINTH_TYPE_Q6_K)}) {
-        const bool k = type == PLINTH_TYPE_Q4_K || type == PLINTH_TYPE_Q6_K;
+                                uint32_t(PLINTH_TYPE_Q5_K), uint32_t(PLINTH_TYPE_Q6_K)}) {
+        const bool k = type != PLINTH_TYPE_Q4_0 && type != PLINTH_TYPE_Q8_0;
         const uint32_t act_type = activation_type(type);
         const sum_order order = type == PLINTH_TYPE_Q4_0 ? sum_order::blocks : sum_order::lanes;
         for (int64_t blocks : k ? std::vector<int64_t>{1, 2, 5} : std::vector<int64_t>{1, 3, 67}) {
@@ -88,7 +88,7 @@ TEST_CASE("interleaved: only the shapes it has a layout for", "[quant][interleav
     CHECK_FALSE(interleavable(PLINTH_TYPE_Q4_0, 16, 48));    // not whole blocks
     CHECK_FALSE(interleavable(PLINTH_TYPE_Q5_0, 16, 64));    // no layout for the type
     CHECK_FALSE(interleavable(PLINTH_TYPE_Q6_K, 16, 128));   // not whole super-blocks
-    CHECK_FALSE(interleavable(PLINTH_TYPE_Q5_K, 16, 256));   // no layout for the type
+    CHECK_FALSE(interleavable(PLINTH_TYPE_Q3_K, 16, 256));   // no layout for the type
     CHECK(interleavable(PLINTH_TYPE_Q4_0, 32, 64));
     CHECK(interleavable(PLINTH_TYPE_Q6_K, 32, 512));
     CHECK_THROWS_AS(interleaved_bytes(PLINTH_TYPE_Q4_0, 8, 64), std::invalid_argument);

@@ -14,9 +14,9 @@
 // the number of threads.
 //
 // Weights the host mapped as weights (buffer_wrap_weights) are read, where the kernels have a layout
-// of their own for the type and shape (Q4_0, Q8_0, Q4_K, Q6_K with a multiple of 16 rows), from a
-// copy in that layout made on the matrix's first MATMUL (interleaved_weights.hpp); its tiles are
-// whole groups of 16 rows, and each activation column comes with the terms those kernels take
+// of their own for the type and shape (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K with a multiple of 16 rows),
+// from a copy in that layout made on the matrix's first MATMUL (interleaved_weights.hpp); its tiles
+// are whole groups of 16 rows, and each activation column comes with the terms those kernels take
 // (quant::column_terms). The copies give the same bits, in the same summation orders.
 //
 // Summation order: a Q4_0 matrix whose row count is a multiple of 8 is summed in
@@ -130,7 +130,7 @@ plinth_status op_matmul_group(compute_context& ctx, const node_view* nodes, size
     matmul_tiles jobs[kMaxMatmulGroup];
     int64_t first[kMaxMatmulGroup + 1] = {0};  // the group's tiles, job after job
     // Each column's terms: one part per type with an interleaved copy in the group (Q4_0 and Q8_0
-    // share Q8_0 columns, Q4_K and Q6_K Q8_K ones, and may sit in one group), each job reading its
+    // share Q8_0 columns, the K-quants Q8_K ones, and may sit in one group), each job reading its
     // type's part.
     struct terms_part {
         uint32_t type;

@@ -43,8 +43,8 @@ void gemm(uint32_t weight_type, int64_t rows, int64_t n, const void* w, size_t w
 // sum stays in its lane; a matrix streams from memory as one sequence. A backend makes the copy once
 // (interleave) and multiplies through gemm_interleaved.
 
-// True when interleave() takes a matrix of this type and shape: Q4_0, Q8_0, Q4_K or Q6_K, rows a
-// multiple of 16.
+// True when interleave() takes a matrix of this type and shape: Q4_0, Q8_0, Q4_K, Q5_K or Q6_K,
+// rows a multiple of 16.
 bool interleavable(uint32_t weight_type, int64_t rows, int64_t n);
 // True when the best level this CPU runs has a SIMD kernel for the type's interleaved layout (else
 // only the scalar one, slower than the file layout's kernels: a backend should not interleave).

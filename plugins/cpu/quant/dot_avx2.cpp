@@ -542,6 +542,7 @@ constexpr KernelTable make_table() {
     t.interleaved[PLINTH_TYPE_Q4_0] = avx2::gemm_q4_0_interleaved;
     t.interleaved[PLINTH_TYPE_Q8_0] = avx2::gemm_q8_0_interleaved;
     t.interleaved[PLINTH_TYPE_Q4_K] = avx2::gemm_q4_k_interleaved;
+    t.interleaved[PLINTH_TYPE_Q5_K] = avx2::gemm_q5_k_interleaved;
     t.interleaved[PLINTH_TYPE_Q6_K] = avx2::gemm_q6_k_interleaved;
     t.gemm[PLINTH_TYPE_Q4_K] = avx2::gemm_q4_k;  // gemm_kquant_avx2.cpp, over the row kernels here
     t.gemm[PLINTH_TYPE_Q5_K] = avx2::gemm_q5_k;

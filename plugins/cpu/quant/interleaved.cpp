@@ -115,34 +115,36 @@ void gemm_q6_k_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t
 }
 
 // Per row: isum = sum_j sc_j * (sum of q a over sub-block j), msum = sum_j mn_j * (sum of a over
-// it), kquant_term_min added block by block.
-void gemm_q4_k_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
-                      size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
+// it), kquant_term_min added block by block (Q4_K: L = k45<false>; Q5_K: k45<true>).
+template <class L>
+void gemm_k45_scalar(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
+                     size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride) {
     using namespace q4_k;
-    scalar_walk<BlockQ8_K>(groups, group_bytes(nb), packed, cols, act, act_stride, terms, terms_stride, out, out_stride,
-                    [&](const uint8_t* group, const BlockQ8_K* a, const uint8_t* t, int64_t r) {
+    scalar_walk<BlockQ8_K>(groups, L::group_bytes(nb), packed, cols, act, act_stride, terms, terms_stride, out, out_stride,
+                           [&](const uint8_t* group, const BlockQ8_K* a, const uint8_t* t, int64_t r) {
         float sum = 0.0f;
         for (int64_t b = 0; b < nb; ++b) {
-            const uint8_t* blk = group + size_t(b) * kBlockBytes;
+            const uint8_t* blk = group + size_t(b) * L::kBlockBytes;
             int32_t dp[8] = {};
             for (int p = 0; p < 4; ++p)
                 for (int m = 0; m < 8; ++m)
                     for (int k = 0; k < 4; ++k) {
-                        const uint8_t code = blk[chunk(p, m) + 4 * size_t(r) + size_t(k)];
+                        const uint8_t code = blk[L::chunk(p, m) + 4 * size_t(r) + size_t(k)];
+                        const uint8_t top = L::kHasTop ? blk[L::top_chunk(m) + 4 * size_t(r) + size_t(k)] : 0;
                         const int e = 64 * p + 4 * m + k;
-                        dp[2 * p] += (code & 0x0F) * a[b].qs[e];
-                        dp[2 * p + 1] += (code >> 4) * a[b].qs[e + 32];
+                        dp[2 * p] += ((code & 0x0F) | (((top >> (2 * p)) & 1) << 4)) * a[b].qs[e];
+                        dp[2 * p + 1] += ((code >> 4) | (((top >> (2 * p + 1)) & 1) << 4)) * a[b].qs[e + 32];
                     }
             int32_t isum = 0, msum = 0;
             for (int j = 0; j < 8; ++j) {
-                isum += int32_t(blk[scales_at(j) + size_t(r)]) * dp[j];
+                isum += int32_t(blk[L::scales_at(j) + size_t(r)]) * dp[j];
                 const int32_t sums = term_sums(t, b)[j / 2];
                 const int32_t asum = j % 2 == 0 ? int16_t(sums & 0xFFFF) : int16_t(uint32_t(sums) >> 16);
-                msum += int32_t(blk[mins_at(j / 2) + 2 * size_t(r) + size_t(j % 2)]) * asum;
+                msum += int32_t(blk[L::mins_at(j / 2) + 2 * size_t(r) + size_t(j % 2)]) * asum;
             }
             uint16_t d, dmin;
-            std::memcpy(&d, blk + kDAt + 2 * r, 2);
-            std::memcpy(&dmin, blk + kDminAt + 2 * r, 2);
+            std::memcpy(&d, blk + L::kDAt + 2 * r, 2);
+            std::memcpy(&dmin, blk + L::kDminAt + 2 * r, 2);
             sum += kquant_term_min(term_scale(t, nb)[b], fp16_to_fp32(d), fp16_to_fp32(dmin), isum, msum);
         }
         return sum;
@@ -155,7 +157,8 @@ InterleavedFn reference_interleaved_kernel(uint32_t weight_type) {
     switch (weight_type) {
     case PLINTH_TYPE_Q4_0: return gemm_q4_0_scalar;
     case PLINTH_TYPE_Q8_0: return gemm_q8_0_scalar;
-    case PLINTH_TYPE_Q4_K: return gemm_q4_k_scalar;
+    case PLINTH_TYPE_Q4_K: return gemm_k45_scalar<k45<false>>;
+    case PLINTH_TYPE_Q5_K: return gemm_k45_scalar<k45<true>>;
     case PLINTH_TYPE_Q6_K: return gemm_q6_k_scalar;
     default: return nullptr;
     }
@@ -168,6 +171,7 @@ namespace {
 namespace il = detail::interleaved;
 using weight_formats::BlockQ4_0;
 using weight_formats::BlockQ4_K;
+using weight_formats::BlockQ5_K;
 using weight_formats::BlockQ6_K;
 using weight_formats::BlockQ8_0;
 using weight_formats::BlockQ8_K;
@@ -187,7 +191,8 @@ size_t bytes_per_group(uint32_t weight_type, int64_t n) {
     const int64_t nb = blocks_per_row(weight_type, n);
     switch (weight_type) {
     case PLINTH_TYPE_Q8_0: return il::q8_0::group_bytes(nb);
-    case PLINTH_TYPE_Q4_K: return il::q4_k::group_bytes(nb);
+    case PLINTH_TYPE_Q4_K: return il::k45<false>::group_bytes(nb);
+    case PLINTH_TYPE_Q5_K: return il::k45<true>::group_bytes(nb);
     case PLINTH_TYPE_Q6_K: return il::q6_k::group_bytes(nb);
     default: return il::q4_0::group_bytes(nb);
     }
@@ -244,23 +249,27 @@ void interleave_q8_0(int64_t groups, int64_t nb, const uint8_t* w, size_t stride
     }
 }
 
-void interleave_q4_k(int64_t groups, int64_t nb, const uint8_t* w, size_t stride, uint8_t* out) {
-    using namespace il::q4_k;
+// Q4_K (kFifthBit false) and Q5_K: the same fields but Q5_K's qh.
+template <class W, bool kFifthBit>
+void interleave_k45(int64_t groups, int64_t nb, const uint8_t* w, size_t stride, uint8_t* out) {
+    using L = il::k45<kFifthBit>;
     for (int64_t g = 0; g < groups; ++g) {
         for (int64_t r = 0; r < il::kRows; ++r) {
-            const auto* row = reinterpret_cast<const BlockQ4_K*>(w + size_t(g * il::kRows + r) * stride);
+            const auto* row = reinterpret_cast<const W*>(w + size_t(g * il::kRows + r) * stride);
             for (int64_t b = 0; b < nb; ++b) {
-                uint8_t* blk = out + size_t(g) * group_bytes(nb) + size_t(b) * kBlockBytes;
+                uint8_t* blk = out + size_t(g) * L::group_bytes(nb) + size_t(b) * L::kBlockBytes;
                 for (int p = 0; p < 4; ++p)
-                    for (int m = 0; m < 8; ++m) std::memcpy(blk + chunk(p, m) + 4 * r, row[b].qs + 32 * p + 4 * m, 4);
+                    for (int m = 0; m < 8; ++m) std::memcpy(blk + L::chunk(p, m) + 4 * r, row[b].qs + 32 * p + 4 * m, 4);
+                if constexpr (kFifthBit)
+                    for (int m = 0; m < 8; ++m) std::memcpy(blk + L::top_chunk(m) + 4 * r, row[b].qh + 4 * m, 4);
                 for (int j = 0; j < 8; ++j) {
                     uint8_t sc, mn;
                     weight_formats::k4_scale_min(row[b].scales, j, &sc, &mn);
-                    blk[scales_at(j) + size_t(r)] = sc;
-                    blk[mins_at(j / 2) + 2 * size_t(r) + size_t(j % 2)] = mn;
+                    blk[L::scales_at(j) + size_t(r)] = sc;
+                    blk[L::mins_at(j / 2) + 2 * size_t(r) + size_t(j % 2)] = mn;
                 }
-                std::memcpy(blk + kDAt + 2 * r, &row[b].d, 2);
-                std::memcpy(blk + kDminAt + 2 * r, &row[b].dmin, 2);
+                std::memcpy(blk + L::kDAt + 2 * r, &row[b].d, 2);
+                std::memcpy(blk + L::kDminAt + 2 * r, &row[b].dmin, 2);
             }
         }
     }
@@ -271,7 +280,8 @@ void interleave_q4_k(int64_t groups, int64_t nb, const uint8_t* w, size_t stride
 bool interleavable(uint32_t weight_type, int64_t rows, int64_t n) {
     if (rows <= 0 || rows % il::kRows != 0 || n <= 0) return false;
     if (weight_type == PLINTH_TYPE_Q4_0 || weight_type == PLINTH_TYPE_Q8_0) return n % weight_formats::kBlock32 == 0;
-    if (weight_type == PLINTH_TYPE_Q4_K || weight_type == PLINTH_TYPE_Q6_K) return n % weight_formats::kBlock256 == 0;
+    if (weight_type == PLINTH_TYPE_Q4_K || weight_type == PLINTH_TYPE_Q5_K || weight_type == PLINTH_TYPE_Q6_K)
+        return n % weight_formats::kBlock256 == 0;
     return false;
 }
 
@@ -292,7 +302,8 @@ void interleave(uint32_t weight_type, int64_t rows, int64_t n, const void* w, si
     auto* dst = static_cast<uint8_t*>(out);
     switch (weight_type) {
     case PLINTH_TYPE_Q8_0: return interleave_q8_0(groups, nb, src, w_row_stride_bytes, dst);
-    case PLINTH_TYPE_Q4_K: return interleave_q4_k(groups, nb, src, w_row_stride_bytes, dst);
+    case PLINTH_TYPE_Q4_K: return interleave_k45<BlockQ4_K, false>(groups, nb, src, w_row_stride_bytes, dst);
+    case PLINTH_TYPE_Q5_K: return interleave_k45<BlockQ5_K, true>(groups, nb, src, w_row_stride_bytes, dst);
     case PLINTH_TYPE_Q6_K: return interleave_q6_k(groups, nb, src, w_row_stride_bytes, dst);
     default: return interleave_q4_0(groups, nb, src, w_row_stride_bytes, dst);
     }
@@ -303,7 +314,8 @@ size_t column_terms_bytes(uint32_t weight_type, int64_t n) {
     const int64_t nb = blocks_per_row(weight_type, n);
     switch (weight_type) {
     case PLINTH_TYPE_Q8_0: return il::q8_0::terms_bytes(nb);
-    case PLINTH_TYPE_Q4_K: return il::q4_k::terms_bytes(nb);
+    case PLINTH_TYPE_Q4_K:
+    case PLINTH_TYPE_Q5_K: return il::q4_k::terms_bytes(nb);
     case PLINTH_TYPE_Q6_K: return il::q6_k::terms_bytes(nb);
     default: return il::q4_0::terms_bytes(nb);
     }
@@ -323,7 +335,7 @@ void column_terms(uint32_t weight_type, int64_t n, const void* act, void* terms)
         }
         return;
     }
-    if (weight_type == PLINTH_TYPE_Q4_K) {
+    if (weight_type == PLINTH_TYPE_Q4_K || weight_type == PLINTH_TYPE_Q5_K) {
         const auto* a = static_cast<const BlockQ8_K*>(act);
         auto* scale = reinterpret_cast<float*>(static_cast<uint8_t*>(terms) + 16 * nb);
         for (int64_t b = 0; b < nb; ++b) {

@@ -81,22 +81,32 @@ inline const int32_t* term_bias(const uint8_t* terms, int64_t b) { return reinte
 inline const float* term_scale(const uint8_t* terms, int64_t nb) { return reinterpret_cast<const float*>(terms + 64 * nb); }
 }  // namespace q6_k
 
-// Q4_K: a block of 16 rows is 2368 bytes (37 lines): 32 chunks of codes, the 16 rows' 8 sub-block
-// scales, their 8 mins, their F16 d and dmin. Chunk (p, m) (p 0..3, m 0..7) holds bytes
-// qs[32p + 4m .. + 3] of each row, row r at 4r: low nibbles elements 64p + 4m .. + 3 (sub-block 2p),
-// high nibbles the elements 32 on (sub-block 2p + 1). Scales sub-block-major (16 bytes each, row r at
-// r); mins by pairs of sub-blocks (32 bytes a pair, row r's two at 2r, 2r + 1: one 32-bit lane of
-// two 16-bit mins once widened, for a multiply-add of pairs against the column's two sums).
-namespace q4_k {
-constexpr size_t kBlockBytes = 2368;
-constexpr size_t kScalesAt = 2048, kMinsAt = 2176, kDAt = 2304, kDminAt = 2336;
-constexpr size_t group_bytes(int64_t nb) { return size_t(nb) * kBlockBytes; }
-constexpr size_t chunk(int p, int m) { return size_t(64 * (8 * p + m)); }
-constexpr size_t scales_at(int j) { return kScalesAt + size_t(16 * j); }
-constexpr size_t mins_at(int pair) { return kMinsAt + size_t(32 * pair); }
+// Q4_K and Q5_K: a block of 16 rows is 2368 bytes (Q4_K, 37 lines) or 2880 (Q5_K, 45): 32 chunks of
+// codes, for Q5_K 8 chunks of their fifth bits, the 16 rows' 8 sub-block scales, their 8 mins, their
+// F16 d and dmin. Chunk (p, m) (p 0..3, m 0..7) holds bytes qs[32p + 4m .. + 3] of each row, row r
+// at 4r: low nibbles elements 64p + 4m .. + 3 (sub-block 2p), high nibbles the elements 32 on
+// (sub-block 2p + 1). Fifth-bit chunk m holds qh[4m .. + 3] of each row: bits 2p and 2p + 1 of a byte
+// are the fifth bits of the low and high nibble in the same place of chunk (p, m). Scales
+// sub-block-major (16 bytes each, row r at r); mins by pairs of sub-blocks (32 bytes a pair, row r's
+// two at 2r, 2r + 1: one 32-bit lane of two 16-bit mins once widened, for a multiply-add of pairs
+// against the column's two sub-block sums).
+template <bool kFifthBit>
+struct k45 {
+    static constexpr bool kHasTop = kFifthBit;
+    static constexpr size_t kTopAt = 2048;
+    static constexpr size_t kScalesAt = kFifthBit ? 2560 : 2048, kMinsAt = kScalesAt + 128, kDAt = kMinsAt + 128,
+                            kDminAt = kDAt + 32, kBlockBytes = kDminAt + 32;
+    static constexpr size_t group_bytes(int64_t nb) { return size_t(nb) * kBlockBytes; }
+    static constexpr size_t chunk(int p, int m) { return size_t(64 * (8 * p + m)); }
+    static constexpr size_t top_chunk(int m) { return kTopAt + size_t(64 * m); }
+    static constexpr size_t scales_at(int j) { return kScalesAt + size_t(16 * j); }
+    static constexpr size_t mins_at(int pair) { return kMinsAt + size_t(32 * pair); }
+};
+static_assert(k45<false>::kBlockBytes == 2368 && k45<true>::kBlockBytes == 2880, "whole lines");
 
-// A column's terms: per block 4 words, each two 16-bit sub-block activation sums (sub-blocks 2q,
-// 2q + 1: low, high half), then the block's scale.
+namespace q4_k {
+// A column's terms (Q4_K and Q5_K): per block 4 words, each two 16-bit sub-block activation sums
+// (sub-blocks 2q, 2q + 1: low, high half), then the block's scale.
 constexpr size_t terms_bytes(int64_t nb) { return size_t(nb) * 20; }
 inline const int32_t* term_sums(const uint8_t* terms, int64_t b) { return reinterpret_cast<const int32_t*>(terms) + 4 * b; }
 inline const float* term_scale(const uint8_t* terms, int64_t nb) { return reinterpret_cast<const float*>(terms + 16 * nb); }

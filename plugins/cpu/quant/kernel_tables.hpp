@@ -44,7 +44,7 @@ struct KernelTable {
     GemmFn gemm[PLINTH_TYPE_COUNT_];
     GemmFn gemm_blocks[PLINTH_TYPE_COUNT_];
     QuantizeFn quantize[PLINTH_TYPE_COUNT_];  // the activation types only (F16, Q8_0, Q8_1, Q8_K)
-    InterleavedFn interleaved[PLINTH_TYPE_COUNT_];  // the types with an interleaved layout (Q4_0, Q8_0, Q4_K, Q6_K)
+    InterleavedFn interleaved[PLINTH_TYPE_COUNT_];  // the types with an interleaved layout (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K)
 };
 
 // dispatch.cpp: the table in use (set_dispatch_for_testing may change it), and the best one this CPU runs.
@@ -77,14 +77,16 @@ GemmKernel gemm_q4_k, gemm_q5_k, gemm_q6_k;
 // (decoding): dispatch.cpp takes it where the CPU has AVX-512 VBMI.
 GemmKernel gemm_q4_0_blocks_vbmi;
 }  // namespace avx512
-// gemm_{q4_0,q8_0,q4_k,q6_k}_x16_{avx2,avx512}.cpp: those types over their interleaved layouts.
+// gemm_{q4_0,q8_0,q45_k,q6_k}_x16_{avx2,avx512}.cpp: those types over their interleaved layouts.
 using InterleavedKernel = void(int64_t groups, int64_t nb, const uint8_t* packed, int64_t cols, const uint8_t* act,
                                size_t act_stride, const uint8_t* terms, size_t terms_stride, float* out, int64_t out_stride);
 namespace avx2 {
-InterleavedKernel gemm_q4_0_interleaved, gemm_q8_0_interleaved, gemm_q4_k_interleaved, gemm_q6_k_interleaved;
+InterleavedKernel gemm_q4_0_interleaved, gemm_q8_0_interleaved, gemm_q4_k_interleaved, gemm_q5_k_interleaved,
+    gemm_q6_k_interleaved;
 }  // namespace avx2
 namespace avx512 {
-InterleavedKernel gemm_q4_0_interleaved, gemm_q8_0_interleaved, gemm_q4_k_interleaved, gemm_q6_k_interleaved;
+InterleavedKernel gemm_q4_0_interleaved, gemm_q8_0_interleaved, gemm_q4_k_interleaved, gemm_q5_k_interleaved,
+    gemm_q6_k_interleaved;
 }  // namespace avx512
 // gemm_q4_0_vbmi.cpp (+ -mavx512vbmi): Q4_0 in the blocks order, one column at a time.
 namespace avx512vbmi {
