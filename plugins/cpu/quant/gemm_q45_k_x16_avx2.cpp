@@ -21,12 +21,6 @@ using namespace interleaved::q4_k;
 
 constexpr int kMaxPass = 2;  // columns per pass (16 registers)
 
-inline __m256i broadcast4(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-}
-
 // 8 rows' scales (bytes) as 32-bit lanes holding the scale in both 16-bit halves.
 inline __m256i scale_words(const uint8_t* p) {
     const __m256i x = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
@@ -68,8 +62,8 @@ void half_pass(int hr, int64_t nb, const uint8_t* group, const BlockQ8_K* const*
                     const int e = 64 * p + 4 * m;
                     PLINTH_UNROLL
                     for (int c = 0; c < C; ++c) {
-                        w_lo[c] = _mm256_add_epi16(w_lo[c], _mm256_maddubs_epi16(lo, broadcast4(a[c][b].qs + e)));
-                        w_hi[c] = _mm256_add_epi16(w_hi[c], _mm256_maddubs_epi16(hi, broadcast4(a[c][b].qs + e + 32)));
+                        w_lo[c] = _mm256_add_epi16(w_lo[c], _mm256_maddubs_epi16(lo, _mm256_set1_epi32(code_word(a[c][b].qs + e))));
+                        w_hi[c] = _mm256_add_epi16(w_hi[c], _mm256_maddubs_epi16(hi, _mm256_set1_epi32(code_word(a[c][b].qs + e + 32))));
                     }
                 }
                 PLINTH_UNROLL

@@ -18,12 +18,6 @@ using namespace interleaved::q4_k;
 
 constexpr int kMaxPass = 4;  // columns per pass: 2 sub-block sums, 2 block sums, a chain each
 
-inline __m512i broadcast4(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
-
 template <class L, int C>
 void group_pass(int64_t nb, const uint8_t* group, const BlockQ8_K* const* a, const uint8_t* const* terms, float* const* out) {
     constexpr size_t kAhead = 2 * L::kBlockBytes;  // bytes prefetched ahead: 2 blocks
@@ -55,8 +49,8 @@ void group_pass(int64_t nb, const uint8_t* group, const BlockQ8_K* const* a, con
                 const int e = 64 * p + 4 * m;
                 PLINTH_UNROLL
                 for (int c = 0; c < C; ++c) {
-                    s_lo[c] = _mm512_dpbusd_epi32(s_lo[c], lo, broadcast4(a[c][b].qs + e));
-                    s_hi[c] = _mm512_dpbusd_epi32(s_hi[c], hi, broadcast4(a[c][b].qs + e + 32));
+                    s_lo[c] = _mm512_dpbusd_epi32(s_lo[c], lo, _mm512_set1_epi32(code_word(a[c][b].qs + e)));
+                    s_hi[c] = _mm512_dpbusd_epi32(s_hi[c], hi, _mm512_set1_epi32(code_word(a[c][b].qs + e + 32)));
                 }
             }
             const __m512i sc_lo = _mm512_cvtepu8_epi32(load128(blk + L::scales_at(2 * p)));

@@ -22,12 +22,6 @@ using namespace interleaved::q4_0;
 constexpr int kMaxPass = 4;                // columns per pass: 4 word sums + 4 chains in registers
 constexpr size_t kAhead = 8 * kPairBytes;  // bytes prefetched ahead
 
-inline __m256i broadcast4(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-}
-
 // Rows 8h .. 8h + 7 of one group, columns [0, C) of a pass.
 template <int C>
 void half_pass(int h, int64_t nb, const uint8_t* group, const BlockQ8_0* const* a,
@@ -54,8 +48,8 @@ void half_pass(int h, int64_t nb, const uint8_t* group, const BlockQ8_0* const* 
             PLINTH_UNROLL
             for (int c = 0; c < C; ++c) {
                 const int8_t* q = a[c][b].qs;
-                words[c] = _mm256_add_epi16(words[c], _mm256_add_epi16(_mm256_maddubs_epi16(lo, broadcast4(q + 4 * m)),
-                                                                       _mm256_maddubs_epi16(hi, broadcast4(q + 16 + 4 * m))));
+                words[c] = _mm256_add_epi16(words[c], _mm256_add_epi16(_mm256_maddubs_epi16(lo, _mm256_set1_epi32(code_word(q + 4 * m))),
+                                                                       _mm256_maddubs_epi16(hi, _mm256_set1_epi32(code_word(q + 16 + 4 * m)))));
             }
         }
         const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(group + scales_at(b) + 16 * h)));

@@ -20,12 +20,6 @@ constexpr int kMaxPass = 8;            // columns per pass over a group (registe
 // 2304 bytes ahead 0.95x of this, 9216 0.96x, 18432 0.98x; into L1 instead of L2 0.8x.
 constexpr size_t kAhead = 8 * kPairBytes;
 
-inline __m512i broadcast4(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
-
 // One group, columns [0, C) of a pass: out[c][r] for its 16 rows.
 template <int C>
 void group_pass(int64_t nb, const uint8_t* group, const BlockQ8_0* const* a,
@@ -56,8 +50,8 @@ void group_pass(int64_t nb, const uint8_t* group, const BlockQ8_0* const* a,
             __m512i s0 = _mm512_set1_epi32(term_bias(terms[c])[b]), s1 = _mm512_setzero_si512();
             PLINTH_UNROLL
             for (int m = 0; m < 4; ++m) {
-                s0 = _mm512_dpbusd_epi32(s0, lo[m], broadcast4(q + 4 * m));
-                s1 = _mm512_dpbusd_epi32(s1, hi[m], broadcast4(q + 16 + 4 * m));
+                s0 = _mm512_dpbusd_epi32(s0, lo[m], _mm512_set1_epi32(code_word(q + 4 * m)));
+                s1 = _mm512_dpbusd_epi32(s1, hi[m], _mm512_set1_epi32(code_word(q + 16 + 4 * m)));
             }
             const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(term_scale(terms[c], nb)[b]));
             chain[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1)), scale, chain[c]);

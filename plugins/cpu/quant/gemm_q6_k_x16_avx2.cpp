@@ -20,12 +20,6 @@ using namespace interleaved::q6_k;
 constexpr int kMaxPass = 2;                 // columns per pass (16 registers)
 constexpr size_t kAhead = 2 * kBlockBytes;  // bytes prefetched ahead: 2 blocks
 
-inline __m256i broadcast4(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-}
-
 inline __m256i dot4(__m256i q, __m256i a) { return _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), _mm256_set1_epi16(1)); }
 
 // Rows 8 hr .. 8 hr + 7 of one group, columns [0, C) of a pass.
@@ -67,8 +61,8 @@ void half_pass(int hr, int64_t nb, const uint8_t* group, const BlockQ8_K* const*
                         const int e = 128 * h + 32 * t + 4 * m;
                         PLINTH_UNROLL
                         for (int c = 0; c < C; ++c) {
-                            s_lo[c] = _mm256_add_epi32(s_lo[c], dot4(q_lo, broadcast4(a[c][b].qs + e)));
-                            s_hi[c] = _mm256_add_epi32(s_hi[c], dot4(q_hi, broadcast4(a[c][b].qs + e + 64)));
+                            s_lo[c] = _mm256_add_epi32(s_lo[c], dot4(q_lo, _mm256_set1_epi32(code_word(a[c][b].qs + e))));
+                            s_hi[c] = _mm256_add_epi32(s_hi[c], dot4(q_hi, _mm256_set1_epi32(code_word(a[c][b].qs + e + 64))));
                         }
                     }
                     const __m256i sc_lo = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk + scales_at(j_lo) + 8 * hr)));

@@ -19,12 +19,6 @@ using namespace interleaved::q6_k;
 constexpr int kMaxPass = 4;                        // columns per pass: 2 sub-block sums, a block sum, a chain each
 constexpr size_t kAhead = 2 * kBlockBytes;         // bytes prefetched ahead: 2 blocks
 
-inline __m512i broadcast4(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
-
 template <int C>
 void group_pass(int64_t nb, const uint8_t* group, const BlockQ8_K* const* a, const uint8_t* const* terms, float* const* out) {
     const __m512i low4 = bytes(0x0F), top2 = bytes(0x30);
@@ -63,8 +57,8 @@ void group_pass(int64_t nb, const uint8_t* group, const BlockQ8_K* const* a, con
                         const int e = 128 * h + 32 * t + 4 * m;  // the low nibbles' first element
                         PLINTH_UNROLL
                         for (int c = 0; c < C; ++c) {
-                            s_lo[c] = _mm512_dpbusd_epi32(s_lo[c], q_lo, broadcast4(a[c][b].qs + e));
-                            s_hi[c] = _mm512_dpbusd_epi32(s_hi[c], q_hi, broadcast4(a[c][b].qs + e + 64));
+                            s_lo[c] = _mm512_dpbusd_epi32(s_lo[c], q_lo, _mm512_set1_epi32(code_word(a[c][b].qs + e)));
+                            s_hi[c] = _mm512_dpbusd_epi32(s_hi[c], q_hi, _mm512_set1_epi32(code_word(a[c][b].qs + e + 64)));
                         }
                     }
                     const __m512i sc_lo = _mm512_cvtepi8_epi32(load128(blk + scales_at(j_lo)));

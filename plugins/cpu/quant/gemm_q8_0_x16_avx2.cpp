@@ -44,9 +44,7 @@ void half_pass(int h, int64_t nb, const uint8_t* group, const BlockQ8_0* const* 
             PLINTH_UNROLL
             for (int k = 0; k < 8; ++k) {
                 const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + 64 * k));
-                int32_t av;
-                std::memcpy(&av, a[c][b].qs + 4 * k, 4);
-                const __m256i signed_a = _mm256_sign_epi8(_mm256_set1_epi32(av), w);
+                const __m256i signed_a = _mm256_sign_epi8(_mm256_set1_epi32(code_word(a[c][b].qs + 4 * k)), w);
                 const __m256i isum = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), signed_a), ones);
                 chain[c][k] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(isum), chain[c][k]);
             }

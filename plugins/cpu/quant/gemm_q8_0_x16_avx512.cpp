@@ -18,12 +18,6 @@ using namespace interleaved::q8_0;
 constexpr int kMaxPass = 2;                 // columns per pass: 8 chains each, beside 8 code registers
 constexpr size_t kAhead = 4 * kPairBytes;   // bytes prefetched ahead: 4 pairs of blocks
 
-inline __m512i broadcast4(const int8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
-
 template <int C>
 void group_pass(int64_t nb, const uint8_t* group, const BlockQ8_0* const* a, const uint8_t* const* terms, float* const* out) {
     const __m512i flip = bytes(0x80);
@@ -49,7 +43,7 @@ void group_pass(int64_t nb, const uint8_t* group, const BlockQ8_0* const* a, con
             const int32_t* bias = term_bias(terms[c], b);
             PLINTH_UNROLL
             for (int k = 0; k < 8; ++k) {
-                const __m512i isum = _mm512_dpbusd_epi32(_mm512_set1_epi32(bias[k]), codes[k], broadcast4(a[c][b].qs + 4 * k));
+                const __m512i isum = _mm512_dpbusd_epi32(_mm512_set1_epi32(bias[k]), codes[k], _mm512_set1_epi32(code_word(a[c][b].qs + 4 * k)));
                 chain[c][k] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(isum), chain[c][k]);
             }
         }

@@ -198,16 +198,18 @@ size_t bytes_per_group(uint32_t weight_type, int64_t n) {
     }
 }
 
-void interleave_q4_0(int64_t groups, int64_t nb, const uint8_t* w, size_t stride, uint8_t* out) {
-    using namespace il::q4_0;
+// Q4_0 and Q8_0: blocks in pairs (the layout's functions as template arguments), chunk
+// k of a block holding qs[4k .. 4k + 3] of each row, the F16 scales after the pair's codes.
+template <class W, int kChunks, size_t (*group_bytes)(int64_t), size_t (*codes_at)(int64_t), size_t (*scales_at)(int64_t)>
+void interleave_pairs(int64_t groups, int64_t nb, const uint8_t* w, size_t stride, uint8_t* out) {
     for (int64_t g = 0; g < groups; ++g) {
         uint8_t* group = out + size_t(g) * group_bytes(nb);
         if (nb % 2 != 0) std::memset(group + codes_at(nb), 0, group_bytes(nb) - codes_at(nb));  // the empty half pair
         for (int64_t r = 0; r < il::kRows; ++r) {
-            const auto* row = reinterpret_cast<const BlockQ4_0*>(w + size_t(g * il::kRows + r) * stride);
+            const auto* row = reinterpret_cast<const W*>(w + size_t(g * il::kRows + r) * stride);
             for (int64_t b = 0; b < nb; ++b) {
                 std::memcpy(group + scales_at(b) + 2 * r, &row[b].d, 2);
-                for (int m = 0; m < 4; ++m) std::memcpy(group + codes_at(b) + 64 * m + 4 * r, row[b].qs + 4 * m, 4);
+                for (int k = 0; k < kChunks; ++k) std::memcpy(group + codes_at(b) + 64 * k + 4 * r, row[b].qs + 4 * k, 4);
             }
         }
     }
@@ -234,20 +236,6 @@ void interleave_q6_k(int64_t groups, int64_t nb, const uint8_t* w, size_t stride
     }
 }
 
-void interleave_q8_0(int64_t groups, int64_t nb, const uint8_t* w, size_t stride, uint8_t* out) {
-    using namespace il::q8_0;
-    for (int64_t g = 0; g < groups; ++g) {
-        uint8_t* group = out + size_t(g) * group_bytes(nb);
-        if (nb % 2 != 0) std::memset(group + codes_at(nb), 0, group_bytes(nb) - codes_at(nb));  // the empty half pair
-        for (int64_t r = 0; r < il::kRows; ++r) {
-            const auto* row = reinterpret_cast<const BlockQ8_0*>(w + size_t(g * il::kRows + r) * stride);
-            for (int64_t b = 0; b < nb; ++b) {
-                std::memcpy(group + scales_at(b) + 2 * r, &row[b].d, 2);
-                for (int k = 0; k < 8; ++k) std::memcpy(group + codes_at(b) + 64 * k + 4 * r, row[b].qs + 4 * k, 4);
-            }
-        }
-    }
-}
 
 // Q4_K (kFifthBit false) and Q5_K: the same fields but Q5_K's qh.
 template <class W, bool kFifthBit>
@@ -301,11 +289,15 @@ void interleave(uint32_t weight_type, int64_t rows, int64_t n, const void* w, si
     const auto* src = static_cast<const uint8_t*>(w);
     auto* dst = static_cast<uint8_t*>(out);
     switch (weight_type) {
-    case PLINTH_TYPE_Q8_0: return interleave_q8_0(groups, nb, src, w_row_stride_bytes, dst);
+    case PLINTH_TYPE_Q8_0:
+        return interleave_pairs<BlockQ8_0, 8, il::q8_0::group_bytes, il::q8_0::codes_at, il::q8_0::scales_at>(
+            groups, nb, src, w_row_stride_bytes, dst);
     case PLINTH_TYPE_Q4_K: return interleave_k45<BlockQ4_K, false>(groups, nb, src, w_row_stride_bytes, dst);
     case PLINTH_TYPE_Q5_K: return interleave_k45<BlockQ5_K, true>(groups, nb, src, w_row_stride_bytes, dst);
     case PLINTH_TYPE_Q6_K: return interleave_q6_k(groups, nb, src, w_row_stride_bytes, dst);
-    default: return interleave_q4_0(groups, nb, src, w_row_stride_bytes, dst);
+    default:
+        return interleave_pairs<BlockQ4_0, 4, il::q4_0::group_bytes, il::q4_0::codes_at, il::q4_0::scales_at>(
+            groups, nb, src, w_row_stride_bytes, dst);
     }
 }
 

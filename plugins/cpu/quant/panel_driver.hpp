@@ -24,13 +24,6 @@
 namespace plinth::quant::detail {
 namespace {
 
-// The 4 codes at p as one 32-bit word: what a panel kernel broadcasts against a panel vector.
-inline int32_t code_word(const uint8_t* p) {
-    int32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
-
 template <class Panel, class Plain>
 void panel_gemm(int64_t rows, int64_t n, const void* wv, size_t w_stride, int64_t cols, const void* av, size_t a_stride,
                 float* out, int64_t out_stride) {

@@ -23,6 +23,14 @@ inline void prefetch_weights(const void* p) {
     else asm volatile("prefetcht0 %0" : : "m"(*line));
 }
 
+// The 4 bytes at p as one 32-bit word: what a kernel broadcasts against a register of 4-byte lanes
+// (a panel vector, or the codes of an interleaved group).
+inline int32_t code_word(const void* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
 // The f16 at `p` and at the same place in the next 3 blocks (kStride bytes apart), as 4 floats:
 // assembled in a general register, converted with one instruction.
 template <size_t kStride>
