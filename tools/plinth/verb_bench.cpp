@@ -8,10 +8,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <set>
 #include <thread>
@@ -40,6 +42,13 @@ stats summarize(const std::vector<double>& v) {
         s.stddev = std::sqrt(sq / static_cast<double>(v.size() - 1));
     }
     return s;
+}
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const size_t h = v.size() / 2;
+    return v.size() % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
 }
 
 // Bytes of weights one decoded token reads: every matrix a matmul reads (each once, the experts'
@@ -105,6 +114,7 @@ int run_bench(const std::vector<std::string>& args) {
         auto m = load_model(*s, model, batch);
         const double load_s = seconds_since(load_start);
         const uint32_t vocab = m.eng->hparams().n_vocab;
+        const double bytes_per_token = weight_bytes_per_token(m.eng->model_architecture());
 
         // Random token ids, as llama-bench uses: the speed does not depend on the text.
         std::mt19937 rng(42);
@@ -114,9 +124,20 @@ int run_bench(const std::vector<std::string>& args) {
 
         const bool tty = isatty(STDERR_FILENO);
         std::vector<double> pp, tg;
+        // --bandwidth: the machine's read bandwidth right before and after each timed decode, the
+        // same threads; a shared host's bandwidth swings between minutes (1.5x and more on the
+        // machines of docs/performance.md), so a figure taken once would compare different hours.
+        std::unique_ptr<read_bandwidth_probe> probe;
+        std::vector<double> probe_reads, fractions;
+        double rss = 0;
         // One warm-up of each test, not counted (page faults of the mapping, thread start-up).
         for (uint32_t r = 0; r <= reps; ++r) {
             if (tty) std::fprintf(stderr, "\rrepetition %u of %u", r, reps);
+            if (r == 1 && bandwidth && n_gen) {
+                // The model's peak is reached by the warm-up; the probe's buffer is not the model's.
+                rss = peak_rss_mib();
+                probe = std::make_unique<read_bandwidth_probe>(model.threads ? model.threads : std::max(1u, std::thread::hardware_concurrency()));
+            }
             if (n_prompt) {
                 const int32_t seq = m.eng->add_sequence();
                 const auto start = clock_type::now();
@@ -128,6 +149,7 @@ int run_bench(const std::vector<std::string>& args) {
             if (n_gen) {
                 std::vector<batch_item> step(batch);
                 for (auto& item : step) item = {m.eng->add_sequence(), 0, true};
+                const double read_before = probe ? probe->measure() : 0;
                 const auto start = clock_type::now();
                 for (uint32_t i = 0; i < n_gen; ++i) {
                     for (auto& item : step) item.token = any_token(rng);
@@ -136,19 +158,20 @@ int run_bench(const std::vector<std::string>& args) {
                 const double t = seconds_since(start);
                 for (const auto& item : step) m.eng->remove_sequence(item.seq);
                 if (r) tg.push_back(double(n_gen) * batch / t);
+                if (probe) {
+                    const double read = (read_before + probe->measure()) / 2;
+                    probe_reads.push_back(read);
+                    fractions.push_back(bytes_per_token * n_gen / t / read);
+                }
             }
         }
         if (tty) std::fprintf(stderr, "\r%*s\r", 30, "");
 
         const stats pps = summarize(pp), tgs = summarize(tg);
-        // Decode against the machine's read bandwidth, measured now with the same thread count.
-        double read_bw = 0, decode_bw = 0;
-        if (bandwidth) {
-            const unsigned threads = model.threads ? model.threads : std::max(1u, std::thread::hardware_concurrency());
-            read_bw = measure_read_bandwidth(threads);
-            decode_bw = weight_bytes_per_token(m.eng->model_architecture()) * (batch > 1 ? tgs.mean / batch : tgs.mean);
-        }
-        const double rss = peak_rss_mib();
+        // Decode against the machine's read bandwidth: the median of the repetitions' fractions.
+        const double decode_bw = bytes_per_token * (batch > 1 ? tgs.mean / batch : tgs.mean);
+        const double read_bw = median(probe_reads), fraction = median(fractions);
+        if (!probe) rss = peak_rss_mib();
         if (output == "json") {
             nlohmann::json j = {{"model", m.eng->file().path().string()},
                                 {"threads", model.threads ? nlohmann::json(model.threads) : nlohmann::json(nullptr)},
@@ -163,11 +186,15 @@ int run_bench(const std::vector<std::string>& args) {
                                 {"load_s", load_s},
                                 {"peak_rss_mib", rss},
                                 // What a decoded token reads: for a device's bandwidth measured elsewhere.
-                                {"weight_bytes_per_token", weight_bytes_per_token(m.eng->model_architecture())}};
-            if (bandwidth) {
+                                {"weight_bytes_per_token", bytes_per_token}};
+            if (probe) {
                 j["read_bandwidth_gb_s"] = read_bw / 1e9;
                 j["decode_weight_gb_s"] = decode_bw / 1e9;
-                j["decode_bandwidth_fraction"] = read_bw > 0 ? decode_bw / read_bw : 0.0;
+                j["decode_bandwidth_fraction"] = fraction;
+                auto& each = j["repetitions_bandwidth"] = nlohmann::json::array();
+                for (size_t i = 0; i < fractions.size(); ++i)
+                    each.push_back({{"read_gb_s", probe_reads[i] / 1e9}, {"decode_weight_gb_s", fractions[i] * probe_reads[i] / 1e9},
+                                    {"fraction", fractions[i]}});
             }
             std::cout << j.dump(2) << "\n";
         } else {
@@ -177,9 +204,14 @@ int run_bench(const std::vector<std::string>& args) {
             const std::string tg_name = "tg" + std::to_string(n_gen) + (batch > 1 ? " x" + std::to_string(batch) : "");
             if (n_gen) std::printf("| %s | %s | %.2f ± %.2f |\n", name.c_str(), tg_name.c_str(), tgs.mean, tgs.stddev);
             std::printf("\nload %.3f s, peak RSS %.1f MiB\n", load_s, rss);
-            if (bandwidth && n_gen)
+            if (probe) {
                 std::printf("decode reads %.2f GB/s of weights; the machine reads %.2f GB/s: %.0f%%\n", decode_bw / 1e9,
-                            read_bw / 1e9, read_bw > 0 ? 100.0 * decode_bw / read_bw : 0.0);
+                            read_bw / 1e9, 100.0 * fraction);
+                std::printf("each repetition (the machine's reads before and after it):");
+                for (size_t i = 0; i < fractions.size(); ++i)
+                    std::printf(" %.0f%% of %.1f", 100.0 * fractions[i], probe_reads[i] / 1e9);
+                std::printf(" GB/s\n");
+            }
         }
         return 0;
     });
