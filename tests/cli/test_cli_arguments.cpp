@@ -124,4 +124,7 @@ TEST_CASE("bench --bandwidth gives decode as a fraction of the machine's read ba
     const auto md = run_plinth("bench -m " + model_arg("stories260K.gguf") + " -p 0 -n 8 -r 1 --bandwidth");
     CHECK_THAT(md.out, Catch::Contains("GB/s of weights; the machine reads"));
     CHECK_THAT(md.out, Catch::Contains("each repetition (the machine's reads before and after it):"));
+    const auto no_decode = run_plinth("bench -m " + model_arg("stories260K.gguf") + " -p 8 -n 0 -r 1 --bandwidth");
+    CHECK(no_decode.exit_code != 0);
+    CHECK_THAT(no_decode.err, Catch::Contains("--bandwidth measures beside the decode test"));
 }

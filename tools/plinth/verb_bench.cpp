@@ -93,7 +93,7 @@ int run_bench(const std::vector<std::string>& args) {
              "tg is then the tokens of all B per second (default 1)")
             ("repetitions,r", po::value(&reps)->value_name("N"), "repetitions of each test (default 5)")
             ("bandwidth", po::bool_switch(&bandwidth),
-             "also measure the memory read bandwidth with the same threads, and give decode as a fraction of it")
+             "also measure the memory read bandwidth with the same threads beside each decode repetition, and give decode as a fraction of it")
             ("output,o", po::value(&output)->value_name("FORMAT"), "md or json (default md)");
         add_common_options(options, common);
         if (!parse_arguments("bench", "-m MODEL [-t THREADS] [-p 128] [-n 64] [-r REPS] [--bandwidth] [--output md|json]", args,
@@ -102,6 +102,7 @@ int run_bench(const std::vector<std::string>& args) {
         if (output != "md" && output != "json") throw po::error("--output must be md or json");
         if (reps == 0) throw po::error("--repetitions must be at least 1");
         if (batch == 0 || batch > 4096) throw po::error("--batch must be between 1 and 4096");
+        if (bandwidth && n_gen == 0) throw po::error("--bandwidth measures beside the decode test: it needs -n above 0");
 
         auto s = open_session(common);
         // The context: -c, else the config's model.context, else just what the tests need.
