@@ -127,7 +127,7 @@ int run_bench(const std::vector<std::string>& args) {
         std::vector<double> pp, tg;
         // --bandwidth: the machine's read bandwidth right before and after each timed decode, the
         // same threads; a shared host's bandwidth swings between minutes (1.5x and more on the
-        // machines of docs/performance.md), so a figure taken once would compare different hours.
+        // machines of docs/performance.md), so a figure taken once would compare different minutes.
         std::unique_ptr<read_bandwidth_probe> probe;
         std::vector<double> probe_reads, fractions;
         double rss = 0;
