@@ -12,10 +12,6 @@
 #include "kernel_tables.hpp"
 #include "x86_common.hpp"
 
-// Loops over the fixed number of sub-blocks are unrolled, so their shift counts, shuffle masks and
-// offsets become constants (GCC does not always do it on its own at -O2).
-#define PLINTH_UNROLL _Pragma("GCC unroll 8")
-
 namespace plinth::quant::detail {
 namespace {
 

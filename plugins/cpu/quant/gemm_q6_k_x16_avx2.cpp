@@ -9,8 +9,6 @@
 #include "interleaved_layout.hpp"
 #include "x86_common.hpp"
 
-#define PLINTH_UNROLL _Pragma("GCC unroll 8")
-
 namespace plinth::quant::detail {
 namespace {
 

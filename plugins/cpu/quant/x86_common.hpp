@@ -11,6 +11,10 @@
 #include "kernel_tables.hpp"
 #include "prefetch_target.hpp"
 
+// Loops over the fixed number of sub-blocks are unrolled, so their shift counts, shuffle masks and
+// offsets become constants (GCC does not always do it on its own at -O2).
+#define PLINTH_UNROLL _Pragma("GCC unroll 8")
+
 namespace plinth::quant::detail {
 namespace {
 
