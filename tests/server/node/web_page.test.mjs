@@ -68,7 +68,10 @@ describe('the chat page in a headless browser', { skip: !existsSync(browserPath)
                                  [await body.elementHandle(), first.length]);
       if ((await reply.getAttribute('data-state')) === 'streaming') {
         assert.equal(await page.isDisabled('#stop'), false);
-        await page.click('#stop');
+        // force: the reply may end on its own between that check and this click, and then the
+        // button is disabled again; a forced click on it does nothing and the loop asks again,
+        // where an ordinary click would wait for it to be enabled until the test times out.
+        await page.click('#stop', { force: true });
       }
       await page.waitForFunction((el) => el.dataset.state !== 'streaming', await reply.elementHandle());
       if ((await reply.getAttribute('data-state')) === 'stopped') break;
