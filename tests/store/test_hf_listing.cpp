@@ -33,6 +33,9 @@ TEST_CASE("store: malformed listings are refused with a clear message", "[store]
     CHECK_THROWS_WITH(parse_listing("[{\"type\": \"file\""), Catch::Contains("malformed") && Catch::Contains("not valid JSON"));
     CHECK_THROWS_WITH(parse_listing(""), Catch::Contains("not valid JSON"));
     CHECK_THROWS_WITH(parse_listing("<html>404</html>"), Catch::Contains("not valid JSON"));
+    // A number no double holds is nlohmann's out_of_range, not its parse_error (found by fuzz_hf_listing).
+    CHECK_THROWS_WITH(parse_listing("10e4186"), Catch::Contains("not valid JSON"));
+    CHECK_THROWS_WITH(parse_listing(R"([{"type": "file", "path": "a.gguf", "size": 1e999}])"), Catch::Contains("not valid JSON"));
     CHECK_THROWS_WITH(parse_listing("{\"error\": \"Repository not found\"}"), Catch::Contains("expected a JSON array"));
     CHECK_THROWS_WITH(parse_listing("[1]"), Catch::Contains("entry 0 is not an object"));
     CHECK_THROWS_WITH(parse_listing(R"([{"type": "file", "path": "a.gguf"}])"), Catch::Contains("'size'"));

@@ -43,7 +43,7 @@ std::vector<remote_file> parse_listing(std::string_view json) {
     nlohmann::json doc;
     try {
         doc = nlohmann::json::parse(json);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number past a double's range
         malformed(std::string("not valid JSON (") + e.what() + ")");
     }
     if (!doc.is_array()) malformed("expected a JSON array of entries, got " + std::string(doc.type_name()));
