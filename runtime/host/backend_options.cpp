@@ -84,7 +84,7 @@ std::vector<config_diagnostic> check_backend_settings(const std::map<std::string
         std::vector<std::string_view> option_names;
         for (const auto& d : declared) option_names.push_back(d.name);
         for (const auto& [key, setting] : section.options) {
-            const auto d = std::find_if(declared.begin(), declared.end(), [&](const backend_option_decl& o) { return o.name == key; });
+            const auto d = std::find_if(declared.begin(), declared.end(), [&key = key](const backend_option_decl& o) { return o.name == key; });
             if (d == declared.end()) {
                 std::string message = "unknown option '" + key + "' of the '" + plugin + "' backend";
                 if (const auto near = nearest_key(key, option_names)) message += "; did you mean '" + *near + "'?";
