@@ -77,6 +77,28 @@ TEST_CASE("the server survives abuse and still answers correctly", "[server][abu
         junk.send("\x16\x03\x01 this is not http\r\n\r\n");
         CHECK(junk.receive(5, "\r\n\r\n").rfind("HTTP/1.1 400", 0) == 0);
     }
+    SECTION("fields of the wrong type on the Responses and Messages APIs are a 400 naming them") {
+        // Found by fuzz_api_jobs: the JSON library's type_error escaped these jobs, and out of the
+        // server's event loop, which ended the server.
+        const std::vector<std::pair<std::string, std::string>> requests = {
+            {"/v1/responses", R"({"input": [{"type": "function_call_output", "call_id": true, "output": "42"}]})"},
+            {"/v1/responses", R"({"input": [{"role": 5, "content": "Hi"}]})"},
+            {"/v1/responses", R"({"input": "Hi", "tools": [{"type": "function", "name": "f", "description": 3}]})"},
+            {"/v1/messages", R"({"max_tokens": 4, "messages": [{"role": "assistant", "content": [{"type": "tool_use", "name": "f", "id": 7}]}]})"},
+            {"/v1/messages", R"({"max_tokens": 4, "messages": [{"role": "user", "content": [{"type": 1}]}]})"},
+            {"/v1/messages", R"({"max_tokens": 4, "messages": [{"role": "user", "content": "Hi"}], "tools": [{"name": "f"}], "tool_choice": {"type": false}})"},
+        };
+        const std::vector<std::string> named = {"input[0].call_id", "input[0].role", "tools[0].description", "messages[0].content.id",
+                                                "messages[0].content.type", "tool_choice.type"};
+        for (size_t i = 0; i < requests.size(); ++i) {
+            const auto r = post_json(port, requests[i].first, requests[i].second);
+            INFO(requests[i].first << " " << requests[i].second);
+            check_well_formed(r);
+            CHECK(r.status == 400);
+            CHECK(r.body.find("'" + named[i] + "' must be a string") != std::string::npos);
+        }
+        CHECK(server.alive());
+    }
     SECTION("invalid UTF-8 in prompts, and byte tokens in answers") {
         const auto r = post_json(port, "/v1/completions", "{\"prompt\": \"Once \xff\xfe upon\", \"max_tokens\": 4}");
         check_well_formed(r);

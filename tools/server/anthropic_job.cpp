@@ -1,6 +1,7 @@
 #include "anthropic_job.hpp"
 
 #include "chat_request.hpp"
+#include "request_fields.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -11,34 +12,16 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-std::string event(const char* name, const json& data) { return std::string("event: ") + name + "\ndata: " + dump(data) + "\n\n"; }
-
-api_error bad(const std::string& field, const std::string& what) { return api_error(400, "'" + field + "' " + what, field); }
-
-const json* field(const json& j, const char* name) {
-    const auto it = j.find(name);
-    return it == j.end() ? nullptr : &*it;
-}
-
-double number(const json& body, const char* name, double lo, double hi, double fallback) {
-    const json* v = field(body, name);
-    if (!v || v->is_null()) return fallback;
-    if (!v->is_number()) throw bad(name, "must be a number");
-    const double d = v->get<double>();
-    if (!(d >= lo && d <= hi)) throw bad(name, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-    return d;
-}
+std::string event(const char* name, const json& data) { return std::string("event: ") + name + "\ndata: " + dump_json(data) + "\n\n"; }
 
 // A string, or an array of text blocks, as one text.
 std::string text_of(const json& content, const std::string& name) {
     if (content.is_string()) return content.get<std::string>();
-    if (!content.is_array()) throw bad(name, "must be a string or an array of content blocks");
+    if (!content.is_array()) throw bad_field(name, "must be a string or an array of content blocks");
     std::string out;
     for (const auto& b : content) {
-        if (!b.is_object() || b.value("type", "") != "text" || !b.contains("text") || !b["text"].is_string())
-            throw bad(name, "may hold only text blocks here");
+        if (!b.is_object() || string_field(b, "type", name) != "text" || !b.contains("text") || !b["text"].is_string())
+            throw bad_field(name, "may hold only text blocks here");
         out += b["text"].get<std::string>();
     }
     return out;
@@ -48,41 +31,41 @@ std::string text_of(const json& content, const std::string& name) {
 // assistant message, tool results as `tool` messages).
 std::vector<chat_message> convert_messages(const json& body) {
     std::vector<chat_message> out;
-    if (const json* system = field(body, "system"); system && !system->is_null())
+    if (const json* system = given(body, "system"))
         out.emplace_back("system", text_of(*system, "system"));
-    const json* messages = field(body, "messages");
-    if (!messages || !messages->is_array() || messages->empty()) throw bad("messages", "must be a non-empty array");
+    const json* messages = given(body, "messages");
+    if (!messages || !messages->is_array() || messages->empty()) throw bad_field("messages", "must be a non-empty array");
     for (size_t i = 0; i < messages->size(); ++i) {
         const json& m = (*messages)[i];
         const std::string name = "messages[" + std::to_string(i) + "]";
-        if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) throw bad(name + ".role", "must be a string");
+        if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) throw bad_field(name + ".role", "must be a string");
         const std::string role = m["role"];
-        if (role != "user" && role != "assistant") throw bad(name + ".role", "must be user or assistant");
-        const json* content = field(m, "content");
-        if (!content) throw bad(name + ".content", "is required");
+        if (role != "user" && role != "assistant") throw bad_field(name + ".role", "must be user or assistant");
+        const json* content = given(m, "content");
+        if (!content) throw bad_field(name + ".content", "is required");
         if (content->is_string()) {
             out.emplace_back(role, content->get<std::string>());
             continue;
         }
-        if (!content->is_array()) throw bad(name + ".content", "must be a string or an array of content blocks");
+        if (!content->is_array()) throw bad_field(name + ".content", "must be a string or an array of content blocks");
         chat_message msg(role);
         json calls = json::array();
         for (const auto& b : *content) {
-            const std::string type = b.is_object() ? b.value("type", "") : "";
+            const std::string type = string_field(b, "type", name + ".content");
             if (type == "text" && b.contains("text") && b["text"].is_string()) {
                 msg.content += b["text"].get<std::string>();
             } else if (type == "tool_use" && role == "assistant") {
-                if (!b.contains("name") || !b["name"].is_string()) throw bad(name + ".content", "a tool_use block needs a name");
-                calls.push_back({{"id", b.value("id", "")}, {"type", "function"},
+                if (!b.contains("name") || !b["name"].is_string()) throw bad_field(name + ".content", "a tool_use block needs a name");
+                calls.push_back({{"id", string_field(b, "id", name + ".content")}, {"type", "function"},
                                  {"function", {{"name", b["name"]}, {"arguments", b.contains("input") ? b["input"] : json::object()}}}});
             } else if (type == "tool_result" && role == "user") {
-                chat_message result("tool", b.contains("content") && !b["content"].is_null() ? text_of(b["content"], name + ".content") : "");
-                result.tool_call_id = b.value("tool_use_id", "");
+                chat_message result("tool", given(b, "content") ? text_of(b["content"], name + ".content") : "");
+                result.tool_call_id = string_field(b, "tool_use_id", name + ".content");
                 out.push_back(std::move(result));
             } else if (type == "thinking" || type == "redacted_thinking") {
                 // Earlier reasoning is not shown to the model again.
             } else {
-                throw bad(name + ".content", "has a block of type '" + type + "', which this server does not take");
+                throw bad_field(name + ".content", "has a block of type '" + type + "', which this server does not take");
             }
         }
         if (!calls.empty()) msg.tool_calls = calls.dump();
@@ -94,25 +77,25 @@ std::vector<chat_message> convert_messages(const json& body) {
 // Anthropic's tools as the OpenAI-shaped tools a template reads.
 std::string convert_tools(const json& body, bool& allowed) {
     allowed = false;
-    const json* tools = field(body, "tools");
-    if (!tools || tools->is_null()) return {};
-    if (!tools->is_array()) throw bad("tools", "must be an array");
+    const json* tools = given(body, "tools");
+    if (!tools) return {};
+    if (!tools->is_array()) throw bad_field("tools", "must be an array");
     json out = json::array();
     for (size_t i = 0; i < tools->size(); ++i) {
         const json& t = (*tools)[i];
         if (!t.is_object() || !t.contains("name") || !t["name"].is_string())
-            throw bad("tools[" + std::to_string(i) + "]", "must be an object with a name");
+            throw bad_field("tools[" + std::to_string(i) + "]", "must be an object with a name");
         out.push_back({{"type", "function"},
-                       {"function", {{"name", t["name"]}, {"description", t.value("description", "")},
+                       {"function", {{"name", t["name"]}, {"description", string_field(t, "description", "tools[" + std::to_string(i) + "]")},
                                      {"parameters", t.contains("input_schema") ? t["input_schema"] : json::object()}}}});
     }
     if (out.empty()) return {};
     allowed = true;
-    if (const json* choice = field(body, "tool_choice"); choice && !choice->is_null()) {
-        const std::string type = choice->is_object() ? choice->value("type", "") : "";
+    if (const json* choice = given(body, "tool_choice")) {
+        const std::string type = string_field(*choice, "type", "tool_choice");
         if (type == "none") allowed = false;
         else if (type != "auto")
-            throw bad("tool_choice", "may be {\"type\": \"auto\"} or {\"type\": \"none\"} (forcing a tool call is not supported yet)");
+            throw bad_field("tool_choice", "may be {\"type\": \"auto\"} or {\"type\": \"none\"} (forcing a tool call is not supported yet)");
     }
     return out.dump();
 }
@@ -132,23 +115,23 @@ anthropic_job::anthropic_job(const api_context& ctx, std::string_view text, uint
     if (body.is_discarded()) throw api_error(400, "the request body is not valid JSON");
     if (!body.is_object()) throw api_error(400, "the request body must be a JSON object");
 
-    const json* max = field(body, "max_tokens");
+    const json* max = given(body, "max_tokens");
     if (!max || !max->is_number_integer() || max->get<int64_t>() < 1 || max->get<int64_t>() > (1 << 30))
-        throw bad("max_tokens", "is required: a whole number from 1");
+        throw bad_field("max_tokens", "is required: a whole number from 1");
     max_tokens_ = static_cast<uint32_t>(max->get<int64_t>());
-    sampling_.temperature = static_cast<float>(number(body, "temperature", 0, 1, 1));
-    sampling_.top_p = static_cast<float>(number(body, "top_p", 0, 1, 1));
-    sampling_.top_k = static_cast<int32_t>(number(body, "top_k", 0, 1 << 30, 0));
+    sampling_.temperature = static_cast<float>(number_field(body, "temperature", 0, 1, 1));
+    sampling_.top_p = static_cast<float>(number_field(body, "top_p", 0, 1, 1));
+    sampling_.top_k = static_cast<int32_t>(number_field(body, "top_k", 0, 1 << 30, 0));
     sampling_.min_p = 0;
-    if (const json* stops = field(body, "stop_sequences"); stops && !stops->is_null()) {
-        if (!stops->is_array()) throw bad("stop_sequences", "must be an array of strings");
+    if (const json* stops = given(body, "stop_sequences")) {
+        if (!stops->is_array()) throw bad_field("stop_sequences", "must be an array of strings");
         for (const auto& s : *stops) {
-            if (!s.is_string()) throw bad("stop_sequences", "must be an array of strings");
+            if (!s.is_string()) throw bad_field("stop_sequences", "must be an array of strings");
             if (!s.get<std::string>().empty()) stop_.push_back(s.get<std::string>());
         }
     }
-    if (const json* s = field(body, "stream"); s && !s->is_null()) {
-        if (!s->is_boolean()) throw bad("stream", "must be true or false");
+    if (const json* s = given(body, "stream")) {
+        if (!s->is_boolean()) throw bad_field("stream", "must be true or false");
         stream_ = s->get<bool>();
     }
     try {
@@ -271,7 +254,7 @@ std::string anthropic_job::response_body(const completion_result& r) const {
                        {"stop_reason", stop_reason(r, !parts.calls.empty())},
                        {"stop_sequence", nullptr},
                        {"usage", {{"input_tokens", r.prompt_tokens}, {"output_tokens", r.completion_tokens}}}};
-    return dump(body);
+    return dump_json(body);
 }
 
 }  // namespace plinth::server

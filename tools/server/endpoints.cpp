@@ -3,6 +3,7 @@
 #include "web_page.hpp"
 
 #include "api_error.hpp"
+#include "request_fields.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -13,7 +14,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 json parse_object(std::string_view body) {
     json j = json::parse(body, nullptr, false);
@@ -34,7 +34,7 @@ simple_response tokenize(const api_context& api, std::string_view body) {
     const auto content = j.find("content");
     if (content == j.end() || !content->is_string()) throw api_error(400, "'content' must be a string", "content");
     const auto ids = api.tok.encode(content->get<std::string>(), flag(j, "add_special", false), flag(j, "parse_special", true));
-    return {200, "application/json", dump(json{{"tokens", ids}})};
+    return {200, "application/json", dump_json(json{{"tokens", ids}})};
 }
 
 simple_response detokenize(const api_context& api, std::string_view body) {
@@ -47,7 +47,7 @@ simple_response detokenize(const api_context& api, std::string_view body) {
             throw api_error(400, "'tokens' holds something that is not a token id of this model", "tokens");
         ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
     }
-    return {200, "application/json", dump(json{{"content", api.tok.decode(ids)}})};
+    return {200, "application/json", dump_json(json{{"content", api.tok.decode(ids)}})};
 }
 
 }  // namespace
@@ -97,7 +97,7 @@ std::optional<simple_response> answer_simple(const server_state& state, std::str
         }
         json list = {{"object", "list"}, {"data", std::move(data)}};
         if (state.models.memory_budget()) list["memory_budget_bytes"] = state.models.memory_budget();
-        return simple_response{200, "application/json", dump(list)};
+        return simple_response{200, "application/json", dump_json(list)};
     }
     return std::nullopt;
 }

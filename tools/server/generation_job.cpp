@@ -2,6 +2,7 @@
 
 #include "api_error.hpp"
 #include "chat_request.hpp"
+#include "request_fields.hpp"
 #include "tool_choice.hpp"
 
 #include <nlohmann/json.hpp>
@@ -15,7 +16,6 @@ namespace {
 using json = nlohmann::json;
 
 // Generated text may hold bytes that are not UTF-8 (byte tokens): they become U+FFFD.
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 json bytes_of(const std::string& s) {
     json a = json::array();
@@ -129,7 +129,7 @@ std::string generation_job::chunk(const std::string& text, const token_event* ev
     }
     c["choices"] = json::array({choice});
     if (params_.include_usage) c["usage"] = nullptr;
-    return "data: " + dump(c) + "\n\n";
+    return "data: " + dump_json(c) + "\n\n";
 }
 
 json generation_job::tool_call_json(const tool_call& c, size_t index, bool with_index) const {
@@ -149,7 +149,7 @@ std::string generation_job::chat_chunks(const reply_parts& parts, const token_ev
         if (with_logprobs && ev && params_.logprobs) choice["logprobs"] = {{"content", json::array({chat_logprob(ctx_.tok, *ev)})}};
         c["choices"] = json::array({choice});
         if (params_.include_usage) c["usage"] = nullptr;
-        out += "data: " + dump(c) + "\n\n";
+        out += "data: " + dump_json(c) + "\n\n";
     };
     if (!parts.reasoning.empty()) send({{"reasoning_content", parts.reasoning}}, false);
     if (!parts.content.empty() || (ev && params_.logprobs && parts.empty()) || (!role_sent_ && parts.empty() && ev))
@@ -186,7 +186,7 @@ std::string generation_job::stream_end(const completion_result& r) {
                   {"model", ctx_.model_name},
                   {"choices", json::array()},
                   {"usage", usage_json(r)}};
-        out += "data: " + dump(c) + "\n\n";
+        out += "data: " + dump_json(c) + "\n\n";
     }
     out += "data: [DONE]\n\n";
     return out;
@@ -233,7 +233,7 @@ std::string generation_job::response_body(const completion_result& r) const {
     }
     body["choices"] = json::array({choice});
     body["usage"] = usage_json(r);
-    return dump(body);
+    return dump_json(body);
 }
 
 }  // namespace plinth::server

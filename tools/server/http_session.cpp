@@ -166,6 +166,8 @@ private:
             send(answer->status, answer->content_type, std::move(answer->body), false, nullptr, answer->headers);
         } catch (const api_error& e) {
             send_error(e, false);
+        } catch (const std::exception& e) {  // a bug, answered; never out of the event loop, which would end the server
+            send_error(api_error(500, std::string("internal error: ") + e.what(), {}, "server_error"), false);
         }
     }
 
@@ -192,6 +194,9 @@ private:
         } catch (const api_error& e) {
             lease_ = {};
             send_error(e, false);
+        } catch (const std::exception& e) {  // as above
+            lease_ = {};
+            send_error(api_error(500, std::string("internal error: ") + e.what(), {}, "server_error"), false);
         }
     }
 

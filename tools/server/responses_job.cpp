@@ -1,6 +1,7 @@
 #include "responses_job.hpp"
 
 #include "chat_request.hpp"
+#include "request_fields.hpp"
 
 #include <cstdio>
 #include <ctime>
@@ -10,33 +11,15 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-api_error bad(const std::string& field, const std::string& what) { return api_error(400, "'" + field + "' " + what, field); }
-
-const json* field(const json& j, const char* name) {
-    const auto it = j.find(name);
-    return it == j.end() || it->is_null() ? nullptr : &*it;
-}
-
-double number(const json& body, const char* name, double lo, double hi, double fallback) {
-    const json* v = field(body, name);
-    if (!v) return fallback;
-    if (!v->is_number()) throw bad(name, "must be a number");
-    const double d = v->get<double>();
-    if (!(d >= lo && d <= hi)) throw bad(name, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-    return d;
-}
-
 // A string, or an array of input_text / output_text parts, as one text.
 std::string text_of(const json& content, const std::string& name) {
     if (content.is_string()) return content.get<std::string>();
-    if (!content.is_array()) throw bad(name, "must be a string or an array of content parts");
+    if (!content.is_array()) throw bad_field(name, "must be a string or an array of content parts");
     std::string out;
     for (const auto& p : content) {
-        const std::string type = p.is_object() ? p.value("type", "") : "";
+        const std::string type = string_field(p, "type", name);
         if ((type != "input_text" && type != "output_text" && type != "text") || !p.contains("text") || !p["text"].is_string())
-            throw bad(name, "has a part of type '" + type + "', which this server does not take (text only)");
+            throw bad_field(name, "has a part of type '" + type + "', which this server does not take (text only)");
         out += p["text"].get<std::string>();
     }
     return out;
@@ -46,36 +29,36 @@ std::string text_of(const json& content, const std::string& name) {
 // assistant message's tool_calls, their outputs `tool` messages.
 std::vector<chat_message> convert_input(const json& body) {
     std::vector<chat_message> out;
-    if (const json* instructions = field(body, "instructions")) {
-        if (!instructions->is_string()) throw bad("instructions", "must be a string");
+    if (const json* instructions = given(body, "instructions")) {
+        if (!instructions->is_string()) throw bad_field("instructions", "must be a string");
         out.emplace_back("system", instructions->get<std::string>());
     }
-    const json* input = field(body, "input");
-    if (!input) throw bad("input", "is required");
+    const json* input = given(body, "input");
+    if (!input) throw bad_field("input", "is required");
     if (input->is_string()) {
         out.emplace_back("user", input->get<std::string>());
         return out;
     }
-    if (!input->is_array() || input->empty()) throw bad("input", "must be a string or a non-empty array of items");
+    if (!input->is_array() || input->empty()) throw bad_field("input", "must be a string or a non-empty array of items");
     for (size_t i = 0; i < input->size(); ++i) {
         const json& item = (*input)[i];
         const std::string name = "input[" + std::to_string(i) + "]";
-        if (!item.is_object()) throw bad(name, "must be an object");
-        const std::string type = item.value("type", item.contains("role") ? "message" : "");
+        if (!item.is_object()) throw bad_field(name, "must be an object");
+        const std::string type = string_field(item, "type", name, item.contains("role") ? "message" : "");
         if (type == "message") {
-            const std::string role = item.value("role", "");
+            const std::string role = string_field(item, "role", name);
             if (role != "user" && role != "system" && role != "developer" && role != "assistant")
-                throw bad(name + ".role", "must be user, system, developer or assistant");
-            if (!item.contains("content")) throw bad(name + ".content", "is required");
+                throw bad_field(name + ".role", "must be user, system, developer or assistant");
+            if (!item.contains("content")) throw bad_field(name + ".content", "is required");
             out.emplace_back(role, text_of(item["content"], name + ".content"));
         } else if (type == "function_call") {
-            if (!item.contains("name") || !item["name"].is_string()) throw bad(name + ".name", "must be a string");
+            if (!item.contains("name") || !item["name"].is_string()) throw bad_field(name + ".name", "must be a string");
             json args = json::object();
             if (item.contains("arguments") && item["arguments"].is_string()) {
                 args = json::parse(item["arguments"].get<std::string>(), nullptr, false);
                 if (args.is_discarded()) args = item["arguments"];
             }
-            const json call = {{"id", item.value("call_id", "")}, {"type", "function"}, {"function", {{"name", item["name"]}, {"arguments", args}}}};
+            const json call = {{"id", string_field(item, "call_id", name)}, {"type", "function"}, {"function", {{"name", item["name"]}, {"arguments", args}}}};
             if (out.empty() || out.back().role != "assistant" || out.back().tool_calls.empty()) {
                 out.emplace_back("assistant");
                 out.back().tool_calls = json::array({call}).dump();
@@ -86,12 +69,12 @@ std::vector<chat_message> convert_input(const json& body) {
             }
         } else if (type == "function_call_output") {
             chat_message result("tool", item.contains("output") ? text_of(item["output"], name + ".output") : "");
-            result.tool_call_id = item.value("call_id", "");
+            result.tool_call_id = string_field(item, "call_id", name);
             out.push_back(std::move(result));
         } else if (type == "reasoning") {
             // Earlier reasoning is not shown to the model again.
         } else {
-            throw bad(name + ".type", "'" + type + "' is not an input item this server takes");
+            throw bad_field(name + ".type", "'" + type + "' is not an input item this server takes");
         }
     }
     return out;
@@ -99,24 +82,24 @@ std::vector<chat_message> convert_input(const json& body) {
 
 std::string convert_tools(const json& body, bool& allowed) {
     allowed = false;
-    const json* tools = field(body, "tools");
+    const json* tools = given(body, "tools");
     if (!tools) return {};
-    if (!tools->is_array()) throw bad("tools", "must be an array");
+    if (!tools->is_array()) throw bad_field("tools", "must be an array");
     json out = json::array();
     for (size_t i = 0; i < tools->size(); ++i) {
         const json& t = (*tools)[i];
-        if (!t.is_object() || t.value("type", "") != "function" || !t.contains("name") || !t["name"].is_string())
-            throw bad("tools[" + std::to_string(i) + "]", "must be a function tool with a name (other tool types are not supported)");
+        if (!t.is_object() || string_field(t, "type", "tools[" + std::to_string(i) + "]") != "function" || !t.contains("name") || !t["name"].is_string())
+            throw bad_field("tools[" + std::to_string(i) + "]", "must be a function tool with a name (other tool types are not supported)");
         out.push_back({{"type", "function"},
-                       {"function", {{"name", t["name"]}, {"description", t.value("description", "")},
+                       {"function", {{"name", t["name"]}, {"description", string_field(t, "description", "tools[" + std::to_string(i) + "]")},
                                      {"parameters", t.contains("parameters") ? t["parameters"] : json::object()}}}});
     }
     if (out.empty()) return {};
     allowed = true;
-    if (const json* choice = field(body, "tool_choice")) {
+    if (const json* choice = given(body, "tool_choice")) {
         if (choice->is_string() && choice->get<std::string>() == "none") allowed = false;
         else if (!(choice->is_string() && choice->get<std::string>() == "auto"))
-            throw bad("tool_choice", "may be \"auto\" or \"none\" (forcing a tool call is not supported yet)");
+            throw bad_field("tool_choice", "may be \"auto\" or \"none\" (forcing a tool call is not supported yet)");
     }
     return out.dump();
 }
@@ -132,23 +115,23 @@ responses_job::responses_job(const api_context& ctx, std::string_view text, uint
     if (body.is_discarded()) throw api_error(400, "the request body is not valid JSON");
     if (!body.is_object()) throw api_error(400, "the request body must be a JSON object");
 
-    if (const json* max = field(body, "max_output_tokens")) {
+    if (const json* max = given(body, "max_output_tokens")) {
         if (!max->is_number_integer() || max->get<int64_t>() < 1 || max->get<int64_t>() > (1 << 30))
-            throw bad("max_output_tokens", "must be a whole number from 1");
+            throw bad_field("max_output_tokens", "must be a whole number from 1");
         max_tokens_ = static_cast<uint32_t>(max->get<int64_t>());
     }
-    sampling_.temperature = static_cast<float>(number(body, "temperature", 0, 2, 1));
-    sampling_.top_p = static_cast<float>(number(body, "top_p", 0, 1, 1));
+    sampling_.temperature = static_cast<float>(number_field(body, "temperature", 0, 2, 1));
+    sampling_.top_p = static_cast<float>(number_field(body, "top_p", 0, 1, 1));
     sampling_.top_k = 0;
     sampling_.min_p = 0;
-    if (const json* s = field(body, "stream")) {
-        if (!s->is_boolean()) throw bad("stream", "must be true or false");
+    if (const json* s = given(body, "stream")) {
+        if (!s->is_boolean()) throw bad_field("stream", "must be true or false");
         stream_ = s->get<bool>();
     }
-    if (const json* t = field(body, "text")) {
-        if (!t->is_object()) throw bad("text", "must be an object");
+    if (const json* t = given(body, "text")) {
+        if (!t->is_object()) throw bad_field("text", "must be an object");
         // The Responses API puts json_schema's name, schema and strict in the format object itself.
-        if (field(*t, "format")) {
+        if (given(*t, "format")) {
             // Parsed again keeping key order: a schema's properties are generated in declared order.
             const auto ordered = nlohmann::ordered_json::parse(text);
             grammar_ = response_format_grammar(ordered["text"]["format"], "text.format", /*flat=*/true);
@@ -209,7 +192,7 @@ json responses_job::response_json(const char* status, const json& output, const 
 std::string responses_job::event(const char* type, json data) {
     data["type"] = type;
     data["sequence_number"] = sequence_++;
-    return std::string("event: ") + type + "\ndata: " + dump(data) + "\n\n";
+    return std::string("event: ") + type + "\ndata: " + dump_json(data) + "\n\n";
 }
 
 std::string responses_job::close_open_items() {
@@ -297,7 +280,7 @@ std::string responses_job::stream_end(const completion_result& r) {
 
 std::string responses_job::stream_error(const api_error& e) const {
     const json data = {{"type", "error"}, {"code", e.type}, {"message", e.what()}, {"param", nullptr}, {"sequence_number", sequence_}};
-    return "event: error\ndata: " + dump(data) + "\n\n";
+    return "event: error\ndata: " + dump_json(data) + "\n\n";
 }
 
 std::string responses_job::response_body(const completion_result& r) const {
@@ -316,7 +299,7 @@ std::string responses_job::response_body(const completion_result& r) const {
         output.push_back({{"type", "function_call"}, {"id", "fc_" + base + "_" + std::to_string(i)},
                           {"call_id", "call_" + base + "_" + std::to_string(i)}, {"name", parts.calls[i].name},
                           {"arguments", parts.calls[i].arguments}, {"status", "completed"}});
-    return dump(response_json(incomplete ? "incomplete" : "completed", output, &r));
+    return dump_json(response_json(incomplete ? "incomplete" : "completed", output, &r));
 }
 
 }  // namespace plinth::server
