@@ -14,7 +14,6 @@ namespace {
 
 using json = nlohmann::json;
 
-
 json parse_object(std::string_view body) {
     json j = json::parse(body, nullptr, false);
     if (j.is_discarded()) throw api_error(400, "the request body is not valid JSON");
