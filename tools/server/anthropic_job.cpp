@@ -111,9 +111,7 @@ anthropic_job::anthropic_job(const api_context& ctx, std::string_view text, uint
     char id[40];
     std::snprintf(id, sizeof id, "msg_%016llx", static_cast<unsigned long long>(serial));
     id_ = id;
-    const json body = json::parse(text, nullptr, false);
-    if (body.is_discarded()) throw api_error(400, "the request body is not valid JSON");
-    if (!body.is_object()) throw api_error(400, "the request body must be a JSON object");
+    const json body = request_object(text);
 
     const json* max = given(body, "max_tokens");
     if (!max || !max->is_number_integer() || max->get<int64_t>() < 1 || max->get<int64_t>() > (1 << 30))

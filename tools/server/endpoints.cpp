@@ -14,30 +14,16 @@ namespace {
 
 using json = nlohmann::json;
 
-json parse_object(std::string_view body) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded()) throw api_error(400, "the request body is not valid JSON");
-    if (!j.is_object()) throw api_error(400, "the request body must be a JSON object");
-    return j;
-}
-
-bool flag(const json& j, const char* name, bool fallback) {
-    const auto it = j.find(name);
-    if (it == j.end() || it->is_null()) return fallback;
-    if (!it->is_boolean()) throw api_error(400, std::string("'") + name + "' must be a boolean", name);
-    return it->get<bool>();
-}
-
 simple_response tokenize(const api_context& api, std::string_view body) {
-    const json j = parse_object(body);
+    const json j = request_object(body);
     const auto content = j.find("content");
     if (content == j.end() || !content->is_string()) throw api_error(400, "'content' must be a string", "content");
-    const auto ids = api.tok.encode(content->get<std::string>(), flag(j, "add_special", false), flag(j, "parse_special", true));
+    const auto ids = api.tok.encode(content->get<std::string>(), bool_field(j, "add_special", false), bool_field(j, "parse_special", true));
     return {200, "application/json", dump_json(json{{"tokens", ids}})};
 }
 
 simple_response detokenize(const api_context& api, std::string_view body) {
-    const json j = parse_object(body);
+    const json j = request_object(body);
     const auto tokens = j.find("tokens");
     if (tokens == j.end() || !tokens->is_array()) throw api_error(400, "'tokens' must be an array of token ids", "tokens");
     std::vector<int32_t> ids;

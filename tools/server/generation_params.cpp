@@ -35,13 +35,6 @@ std::optional<int64_t> integer(const json& body, const char* name, int64_t lo, i
     return i;
 }
 
-bool boolean(const json& body, const char* name, bool fallback) {
-    const json* v = given(body, name);
-    if (!v) return fallback;
-    if (!v->is_boolean()) throw bad_field(name, "must be a boolean");
-    return v->get<bool>();
-}
-
 std::vector<int32_t> token_ids(const json& array, const std::string& name) {
     std::vector<int32_t> ids;
     for (const auto& t : array) {
@@ -228,9 +221,7 @@ std::shared_ptr<const grammar> response_format_grammar(const nlohmann::ordered_j
 }
 
 generation_params parse_generation_request(std::string_view text, api_kind kind) {
-    json body = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) throw api_error(400, "the request body is not valid JSON");
-    if (!body.is_object()) throw api_error(400, "the request body must be a JSON object");
+    json body = request_object(text);
 
     generation_params p;
     p.kind = kind;
@@ -285,10 +276,10 @@ generation_params parse_generation_request(std::string_view text, api_kind kind)
     for (const char* name : {"json_schema", "guided_json", "guided_grammar", "guided_regex", "guided_choice"})
         if (given(body, name)) throw bad_field(name, "is not supported (use 'response_format' or 'grammar')");
 
-    p.stream = boolean(body, "stream", false);
+    p.stream = bool_field(body, "stream", false);
     if (const json* so = given(body, "stream_options")) {
         if (!so->is_object()) throw bad_field("stream_options", "must be an object");
-        p.include_usage = boolean(*so, "include_usage", false);
+        p.include_usage = bool_field(*so, "include_usage", false);
     }
     if (kind == api_kind::completion) {
         // Completions: logprobs is the number of alternatives (0-5).
@@ -297,13 +288,13 @@ generation_params parse_generation_request(std::string_view text, api_kind kind)
             p.top_logprobs = static_cast<uint32_t>(*n);
         }
     } else {
-        p.logprobs = boolean(body, "logprobs", false);
+        p.logprobs = bool_field(body, "logprobs", false);
         if (const auto n = integer(body, "top_logprobs", 0, 20)) {
             if (!p.logprobs && *n > 0) throw bad_field("top_logprobs", "needs 'logprobs': true");
             p.top_logprobs = static_cast<uint32_t>(*n);
         }
     }
-    p.ignore_eos = boolean(body, "ignore_eos", false);
+    p.ignore_eos = bool_field(body, "ignore_eos", false);
     try {
         s.validate();
     } catch (const std::invalid_argument& e) {

@@ -4,6 +4,7 @@
 #include "anthropic_job.hpp"
 #include "endpoints.hpp"
 #include "generation_job.hpp"
+#include "request_fields.hpp"
 #include "responses_job.hpp"
 
 #include <boost/asio/post.hpp>
@@ -50,9 +51,7 @@ bool same_key(std::string_view a, std::string_view b) {
 // The model a request names (empty: none, the server's first). The body is checked here as the
 // jobs check it, so that a malformed request loads no model.
 std::string requested_model(std::string_view body) {
-    const auto j = nlohmann::json::parse(body, nullptr, false);
-    if (j.is_discarded()) throw api_error(400, "the request body is not valid JSON");
-    if (!j.is_object()) throw api_error(400, "the request body must be a JSON object");
+    const auto j = request_object(body);
     const auto m = j.find("model");
     if (m == j.end() || m->is_null()) return {};
     if (!m->is_string()) throw api_error(400, "'model' must be a string", "model");

@@ -7,8 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace plinth::server {
+
+// A request body: a JSON object, else a 400.
+nlohmann::json request_object(std::string_view body);
 
 // 400: "'FIELD' WHAT", with FIELD as the error's param.
 api_error bad_field(const std::string& field, const std::string& what);
@@ -18,6 +22,9 @@ const nlohmann::json* given(const nlohmann::json& object, const char* name);
 
 // A number from lo to hi; `fallback` when not given.
 double number_field(const nlohmann::json& body, const char* name, double lo, double hi, double fallback);
+
+// true or false; `fallback` when not given.
+bool bool_field(const nlohmann::json& body, const char* name, bool fallback);
 
 // The string member `key` of `object`; `fallback` when not given. `where` is the object's place in
 // the request (e.g. "input[2]"), for the error.

@@ -111,9 +111,7 @@ responses_job::responses_job(const api_context& ctx, std::string_view text, uint
     std::snprintf(id, sizeof id, "resp_%016llx", static_cast<unsigned long long>(serial));
     id_ = id;
     created_ = static_cast<int64_t>(std::time(nullptr));
-    const json body = json::parse(text, nullptr, false);
-    if (body.is_discarded()) throw api_error(400, "the request body is not valid JSON");
-    if (!body.is_object()) throw api_error(400, "the request body must be a JSON object");
+    const json body = request_object(text);
 
     if (const json* max = given(body, "max_output_tokens")) {
         if (!max->is_number_integer() || max->get<int64_t>() < 1 || max->get<int64_t>() > (1 << 30))
