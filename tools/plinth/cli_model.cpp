@@ -9,7 +9,7 @@ namespace plinth::cli {
 
 void add_sampling_options(po::options_description& options, sampling_settings& sampling) {
     options.add_options()
-        ("temp", po::value(&sampling.temperature)->value_name("T"), "temperature; 0 = greedy (default 0.8)")
+        ("temp", po::value(&sampling.temperature)->value_name("T"), "temperature; 0 (or below) = greedy (default 0.8)")
         ("top-k", po::value(&sampling.top_k)->value_name("K"), "keep the K most likely tokens; 0 = off (default 40)")
         ("top-p", po::value(&sampling.top_p)->value_name("P"), "nucleus sampling; 1 = off (default 0.95)")
         ("min-p", po::value(&sampling.min_p)->value_name("P"), "drop tokens below P x the top probability; 0 = off (default 0.05)")
