@@ -1,6 +1,7 @@
 // Abuse: many connections at once, malformed and truncated JSON, an oversized body, a wrong
-// content type, a client that trickles bytes, abandoned connections, invalid UTF-8 and a few
-// hundred mutated requests. No crash, no hang, every answer well-formed, and the golden answers after.
+// content type, a client that trickles bytes, abandoned connections, invalid UTF-8, fields of the
+// wrong type and a few hundred mutated requests on every API. No crash, no hang, every answer
+// well-formed, and the golden answers after.
 #include "serve_test_support.hpp"
 
 #include <chrono>
@@ -21,7 +22,12 @@ void check_well_formed(const http_result& r) {
     if (r.header("content-type").find("text/event-stream") == 0) {
         const auto events = sse_events(r.body);
         REQUIRE_FALSE(events.empty());
-        CHECK(events.back() == "[DONE]");
+        if (events.back() == "[DONE]") return;  // OpenAI's chat and completions
+        // Anthropic's and the Responses API's streams end with an event that says how they ended.
+        const json last = json::parse(events.back(), nullptr, false);
+        REQUIRE(last.is_object());
+        const std::string type = last.value("type", "");
+        CHECK((type == "message_stop" || type == "response.completed" || type == "response.incomplete" || type == "error"));
         return;
     }
     CHECK_FALSE(json::parse(r.body, nullptr, false).is_discarded());
@@ -133,13 +139,21 @@ TEST_CASE("the server survives abuse and still answers correctly", "[server][abu
     }
     SECTION("a few hundred mutated requests") {
         std::mt19937 rng(1234);
-        const std::vector<std::string> seeds = {
-            json{{"prompt", "Once upon a time"}, {"max_tokens", 4}, {"temperature", 0.5}, {"stop", {"."}}}.dump(),
-            json{{"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"max_tokens", 4}, {"stream", true}}.dump(),
-            json{{"prompt", {1, 2, 3}}, {"max_tokens", 3}, {"logprobs", 2}}.dump(),
+        // Every API a request may take: its path and a well-formed body to mutate.
+        const std::vector<std::pair<std::string, std::string>> seeds = {
+            {"/v1/completions", json{{"prompt", "Once upon a time"}, {"max_tokens", 4}, {"temperature", 0.5}, {"stop", {"."}}}.dump()},
+            {"/v1/chat/completions", json{{"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"max_tokens", 4}, {"stream", true}}.dump()},
+            {"/v1/completions", json{{"prompt", {1, 2, 3}}, {"max_tokens", 3}, {"logprobs", 2}}.dump()},
+            {"/v1/responses", R"({"input": [{"role": "user", "content": "Hi"}, {"type": "function_call", "call_id": "c", "name": "f",)"
+                              R"( "arguments": "{}"}, {"type": "function_call_output", "call_id": "c", "output": "1"}],)"
+                              R"( "tools": [{"type": "function", "name": "f", "description": "d"}], "max_output_tokens": 4})"},
+            {"/v1/messages", R"({"max_tokens": 4, "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content":)"
+                             R"( [{"type": "tool_use", "id": "t", "name": "f", "input": {}}]}, {"role": "user", "content":)"
+                             R"( [{"type": "tool_result", "tool_use_id": "t", "content": "1"}]}], "tools": [{"name": "f"}], "stream": true})"},
         };
         for (int i = 0; i < 300; ++i) {
-            std::string body = seeds[i % seeds.size()];
+            const auto& [path, seed] = seeds[i % seeds.size()];
+            std::string body = seed;
             const int edits = 1 + static_cast<int>(rng() % 4);
             for (int e = 0; e < edits && !body.empty(); ++e) {
                 const size_t at = rng() % body.size();
@@ -150,7 +164,8 @@ TEST_CASE("the server survives abuse and still answers correctly", "[server][abu
                     case 3: body.resize(at); break;
                 }
             }
-            const auto r = post_json(port, i % 2 ? "/v1/completions" : "/v1/chat/completions", body, 30);
+            const auto r = post_json(port, path, body, 30);
+            INFO(path << " " << body);
             check_well_formed(r);
         }
     }
