@@ -54,6 +54,21 @@ std::string seconds(double s) {
     return buf;
 }
 
+// What a model entry says, or the fallback where it says nothing of that type: the answer may come
+// from another server on the port, whose entries hold other fields, or the same ones typed otherwise.
+std::string text_member(const json& m, const char* key, const std::string& fallback) {
+    const auto it = m.find(key);
+    return it != m.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+uint64_t count_member(const json& m, const char* key, uint64_t fallback) {
+    const auto it = m.find(key);
+    return it != m.end() && it->is_number_unsigned() ? it->get<uint64_t>() : fallback;
+}
+double number_member(const json& m, const char* key, double fallback) {
+    const auto it = m.find(key);
+    return it != m.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
 }  // namespace
 
 int run_ps(const std::vector<std::string>& args) {
@@ -89,18 +104,21 @@ int run_ps(const std::vector<std::string>& args) {
         out << line;
         uint64_t loaded = 0;
         for (const auto& m : models["data"]) {
-            const std::string state = m.value("state", "loaded");
-            const uint64_t memory = m.value("memory_bytes", uint64_t{0});
+            if (!m.is_object()) continue;
+            const std::string state = text_member(m, "state", "loaded");
+            const uint64_t memory = count_member(m, "memory_bytes", 0);
+            const auto context = m.find("max_model_len");
+            const uint64_t in_use = count_member(m, "in_use", 0);
             if (state == "loaded") loaded += memory;
-            std::snprintf(line, sizeof line, "%-32s %-9s %10s %8s %7s %8s\n", m.value("id", "?").c_str(), state.c_str(),
+            std::snprintf(line, sizeof line, "%-32s %-9s %10s %8s %7s %8s\n", text_member(m, "id", "?").c_str(), state.c_str(),
                           state == "loaded" && memory ? format_bytes(memory).c_str() : "-",
-                          m.contains("max_model_len") ? std::to_string(m["max_model_len"].get<uint64_t>()).c_str() : "-",
-                          std::to_string(m.value("in_use", 0u)).c_str(),
-                          state == "loaded" && m.value("in_use", 0u) == 0 ? seconds(m.value("idle_seconds", 0.0)).c_str() : "-");
+                          context != m.end() && context->is_number_unsigned() ? std::to_string(context->get<uint64_t>()).c_str() : "-",
+                          std::to_string(in_use).c_str(),
+                          state == "loaded" && in_use == 0 ? seconds(number_member(m, "idle_seconds", 0.0)).c_str() : "-");
             out << line;
         }
         out << "loaded: " << format_bytes(loaded);
-        if (models.contains("memory_budget_bytes")) out << " of a memory budget of " << format_bytes(models["memory_budget_bytes"].get<uint64_t>());
+        if (const uint64_t budget = count_member(models, "memory_budget_bytes", 0)) out << " of a memory budget of " << format_bytes(budget);
         out << "\n";
         std::cout << out.str();
         return 0;
