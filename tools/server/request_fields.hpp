@@ -1,7 +1,7 @@
 #pragma once
 // What every API's request reader shares: a field that is absent or JSON null is "not given", a
-// field of the wrong type or out of range is a 400 naming it (never an exception of the JSON
-// library escaping as a 500), and JSON goes out with invalid UTF-8 replaced.
+// field of the wrong type or out of range is a 400 naming it (never the JSON library's own
+// exception), and JSON goes out with invalid UTF-8 replaced.
 #include "api_error.hpp"
 
 #include <nlohmann/json.hpp>
