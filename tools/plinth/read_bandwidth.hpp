@@ -6,7 +6,6 @@
 // as a fraction of it (issue: decode at the bandwidth limit).
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 
 namespace plinth::cli {
 

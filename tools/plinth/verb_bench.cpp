@@ -134,7 +134,7 @@ int run_bench(const std::vector<std::string>& args) {
         // One warm-up of each test, not counted (page faults of the mapping, thread start-up).
         for (uint32_t r = 0; r <= reps; ++r) {
             if (tty) std::fprintf(stderr, "\rrepetition %u of %u", r, reps);
-            if (r == 1 && bandwidth && n_gen) {
+            if (r == 1 && bandwidth) {  // (-n 0 with --bandwidth is refused above)
                 // The model's peak is reached by the warm-up; the probe's buffer is not the model's.
                 rss = peak_rss_mib();
                 probe = std::make_unique<read_bandwidth_probe>(model.threads ? model.threads : std::max(1u, std::thread::hardware_concurrency()));

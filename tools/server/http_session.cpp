@@ -48,6 +48,10 @@ bool same_key(std::string_view a, std::string_view b) {
     return diff == 0;
 }
 
+// A handler's exception that is not an api_error: a bug, answered with a 500, never let out to the
+// event loop (which would end the server).
+api_error internal_error(const std::exception& e) { return api_error(500, std::string("internal error: ") + e.what(), {}, "server_error"); }
+
 // The model a request names (empty: none, the server's first). The body is checked here as the
 // jobs check it, so that a malformed request loads no model.
 std::string requested_model(std::string_view body) {
@@ -165,8 +169,8 @@ private:
             send(answer->status, answer->content_type, std::move(answer->body), false, nullptr, answer->headers);
         } catch (const api_error& e) {
             send_error(e, false);
-        } catch (const std::exception& e) {  // a bug, answered; never out of the event loop, which would end the server
-            send_error(api_error(500, std::string("internal error: ") + e.what(), {}, "server_error"), false);
+        } catch (const std::exception& e) {
+            send_error(internal_error(e), false);
         }
     }
 
@@ -193,9 +197,9 @@ private:
         } catch (const api_error& e) {
             lease_ = {};
             send_error(e, false);
-        } catch (const std::exception& e) {  // as above
+        } catch (const std::exception& e) {
             lease_ = {};
-            send_error(api_error(500, std::string("internal error: ") + e.what(), {}, "server_error"), false);
+            send_error(internal_error(e), false);
         }
     }
 
