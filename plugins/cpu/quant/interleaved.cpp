@@ -236,7 +236,6 @@ void interleave_q6_k(int64_t groups, int64_t nb, const uint8_t* w, size_t stride
     }
 }
 
-
 // Q4_K (kFifthBit false) and Q5_K: the same fields but Q5_K's qh.
 template <class W, bool kFifthBit>
 void interleave_k45(int64_t groups, int64_t nb, const uint8_t* w, size_t stride, uint8_t* out) {
